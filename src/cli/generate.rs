@@ -1,0 +1,215 @@
+//! `banana-studio generate PROMPT [opts]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args as ClapArgs;
+use serde_json::json;
+
+use super::{Args, JsonFlag, start_engine};
+use crate::engine::{Engine, Event};
+use crate::library::{Generation, JobId};
+use crate::providers::ErrorKind;
+use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
+
+/// Options of `generate`.
+#[derive(Debug, ClapArgs)]
+pub struct GenerateArgs {
+    /// What to draw.
+    pub prompt: String,
+    /// gemini, fal, eachlabs, oxen or vydra.
+    #[arg(long, default_value = "gemini")]
+    pub provider: ProviderId,
+    /// The provider's model id; the provider's default when absent.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Aspect ratio such as 16:9, or auto.
+    #[arg(long, default_value = "1:1")]
+    pub aspect: AspectRatio,
+    /// png, jpeg or webp.
+    #[arg(long, default_value = "png")]
+    pub format: OutputFormat,
+    /// How many images, 1 to 4.
+    #[arg(long, default_value_t = 1)]
+    pub count: u8,
+    /// 512, 1K, 2K or 4K, for models that take a size.
+    #[arg(long)]
+    pub size: Option<ImageSize>,
+    /// Seed, for models that honour one.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Input image to edit (repeatable).
+    #[arg(long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Copy the images into this folder too.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+fn print_json(value: serde_json::Value) {
+    println!("{value}");
+}
+
+fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
+    if json {
+        print_json(
+            json!({"event": "failed", "job": job, "kind": kind.as_str(), "message": message}),
+        );
+    } else {
+        eprintln!("error: {message}");
+    }
+    kind.exit_code()
+}
+
+/// Runs `generate`; returns the exit code.
+pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
+    let json = g.output.json;
+    if !g.inputs.is_empty() {
+        return fail(
+            json,
+            None,
+            ErrorKind::InvalidInput,
+            "--input: editing input images is not in this version yet; drop --input to generate from the prompt",
+        );
+    }
+    let engine = match start_engine(args) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let catalog = engine.catalog();
+    let mut recipe = Recipe::new(g.prompt.clone(), g.provider, &catalog);
+    if let Some(model) = &g.model {
+        recipe.model = model.clone();
+    }
+    recipe.aspect = g.aspect;
+    recipe.format = g.format;
+    recipe.count = g.count;
+    recipe.size = g.size;
+    recipe.seed = g.seed;
+    if let Err(e) = engine.submit(recipe) {
+        return fail(json, None, ErrorKind::InvalidInput, &e.to_string());
+    }
+    if engine.status(g.provider).sandbox && !json {
+        eprintln!(
+            "sandbox: no key for {} (or --sandbox); images come from the offline fake",
+            g.provider.label()
+        );
+    }
+    wait(&engine, g)
+}
+
+fn wait(engine: &Engine, g: &GenerateArgs) -> i32 {
+    let json = g.output.json;
+    let mut job: Option<JobId> = None;
+    loop {
+        let Some(event) = engine.next_event(Duration::from_secs(3600)) else {
+            return fail(json, job, ErrorKind::Timeout, "no answer from the engine");
+        };
+        match event {
+            Event::JobCreated {
+                job: id, sandbox, ..
+            } => {
+                job = Some(id);
+                if json {
+                    print_json(
+                        json!({"event": "state", "job": id, "state": "created", "sandbox": sandbox}),
+                    );
+                }
+            }
+            Event::JobState { job: id, state } if Some(id) == job => {
+                if json {
+                    print_json(json!({"event": "state", "job": id, "state": state.as_str()}));
+                } else {
+                    eprintln!("job {id}: {}", state.as_str());
+                }
+            }
+            Event::JobProgress { job: id, message } if Some(id) == job => {
+                if json {
+                    print_json(json!({"event": "progress", "job": id, "message": message}));
+                } else {
+                    eprintln!("job {id}: {message}");
+                }
+            }
+            Event::JobSucceeded {
+                generation,
+                warnings,
+            } if Some(generation.job.id) == job => {
+                for w in &warnings {
+                    eprintln!("warning: {w}");
+                }
+                return done(&generation, g);
+            }
+            Event::JobFailed {
+                job: id,
+                kind,
+                message,
+            } if Some(id) == job => {
+                return fail(json, Some(id), kind, &message);
+            }
+            Event::SubmitFailed { message } => {
+                return fail(json, job, ErrorKind::Storage, &message);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A path in `dir` named like `stem.ext` that does not exist yet.
+fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let first = dir.join(format!("{stem}.{ext}"));
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+fn done(generation: &Generation, g: &GenerateArgs) -> i32 {
+    let json = g.output.json;
+    let mut images = Vec::new();
+    for image in &generation.images {
+        let mut path = image.path.clone();
+        if let Some(dir) = &g.out {
+            let ext = image
+                .path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("png");
+            let target = free_path(
+                dir,
+                &format!("banana-{}-{}", generation.job.id, image.index + 1),
+                ext,
+            );
+            let copied =
+                std::fs::create_dir_all(dir).and_then(|()| std::fs::copy(&image.path, &target));
+            if let Err(e) = copied {
+                let message = format!("--out: could not write {}: {e}", target.display());
+                return fail(json, Some(generation.job.id), ErrorKind::Storage, &message);
+            }
+            path = target;
+        }
+        images.push((image, path));
+    }
+    if json {
+        let list: Vec<_> = images
+            .iter()
+            .map(|(i, path)| json!({"id": i.id, "path": path, "width": i.width, "height": i.height, "mime": i.mime}))
+            .collect();
+        print_json(
+            json!({"event": "done", "job": generation.job.id, "images": list,
+            "text": generation.job.text, "cost_usd": generation.job.cost_usd, "sandbox": generation.job.sandbox}),
+        );
+    } else {
+        for (_, path) in &images {
+            println!("{}", path.display());
+        }
+        if let Some(text) = &generation.job.text {
+            eprintln!("model: {text}");
+        }
+    }
+    0
+}

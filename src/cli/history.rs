@@ -1,0 +1,75 @@
+//! `banana-studio history [--json] [--limit N] [--search TEXT]`.
+
+use clap::Args as ClapArgs;
+use serde_json::json;
+
+use super::{Args, JsonFlag};
+use crate::library::{HistoryQuery, Library};
+
+/// Options of `history`.
+#[derive(Debug, ClapArgs)]
+pub struct HistoryArgs {
+    /// Most generations to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+    /// Only prompts containing this text.
+    #[arg(long)]
+    pub search: Option<String>,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+/// Runs `history`; returns the exit code.
+pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
+    // Read-only: opens the library without starting the engine, so a running app's
+    // jobs are not marked interrupted.
+    let library = match Library::open(&args.data_dir()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 6;
+        }
+    };
+    let query = HistoryQuery {
+        limit: h.limit,
+        offset: 0,
+        search: h.search.clone().filter(|s| !s.is_empty()),
+        succeeded_only: false,
+    };
+    let generations = match library.generations(&query) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 6;
+        }
+    };
+    for g in &generations {
+        let job = &g.job;
+        if h.output.json {
+            let images: Vec<_> = g
+                .images
+                .iter()
+                .map(|i| json!({"id": i.id, "path": i.path, "width": i.width, "height": i.height, "mime": i.mime}))
+                .collect();
+            println!(
+                "{}",
+                json!({"job": job.id, "created_at_ms": job.created_at_ms, "state": job.state.as_str(),
+                    "provider": job.recipe.provider, "model": job.recipe.model, "prompt": job.recipe.prompt,
+                    "aspect": job.recipe.aspect, "size": job.recipe.size, "count": job.recipe.count,
+                    "sandbox": job.sandbox, "images": images, "text": job.text, "cost_usd": job.cost_usd,
+                    "error_kind": job.error_kind, "error_message": job.error_message})
+            );
+        } else {
+            let ids: Vec<String> = g.images.iter().map(|i| i.id.to_string()).collect();
+            println!(
+                "job {:>5}  {:<11} {:<26} images [{}]  {}",
+                job.id,
+                job.state.as_str(),
+                job.recipe.model,
+                ids.join(","),
+                job.recipe.prompt_preview()
+            );
+        }
+    }
+    0
+}

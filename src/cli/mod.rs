@@ -1,0 +1,92 @@
+//! The headless command line, over the same engine and library as the app.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod generate;
+mod history;
+mod models;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+use crate::engine::{Engine, EngineConfig};
+use crate::keys::EnvKeys;
+use crate::library::default_data_dir;
+
+/// Command-line arguments (the contract in ARCHITECTURE.md).
+#[derive(Debug, Parser)]
+#[command(
+    name = "banana-studio",
+    version,
+    about = "A desktop studio for Google's Nano Banana image models"
+)]
+pub struct Args {
+    /// The library folder (images and history).
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_STUDIO_DATA_DIR",
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
+    /// Use the offline sandbox even where a key is set.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// What to do; without one, the app opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Args {
+    /// The library folder: the flag, the variable, or the OS default.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    /// The engine configuration these arguments ask for, with keys from the environment.
+    pub fn engine_config(&self) -> EngineConfig {
+        let mut config = EngineConfig::new(self.data_dir(), Arc::new(EnvKeys));
+        config.force_sandbox = self.sandbox;
+        config
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make images from a prompt.
+    Generate(generate::GenerateArgs),
+    /// List earlier generations, newest first.
+    History(history::HistoryArgs),
+    /// List the models of a provider (catalog merged with the live list).
+    Models(models::ModelsArgs),
+}
+
+/// Output options shared by commands.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct JsonFlag {
+    /// Print one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a subcommand and returns the process exit code.
+pub fn run(args: Args) -> i32 {
+    let Some(command) = &args.command else {
+        return 0;
+    };
+    match command {
+        Command::Generate(g) => generate::run(&args, g),
+        Command::History(h) => history::run(&args, h),
+        Command::Models(m) => models::run(&args, m),
+    }
+}
+
+/// Starts the engine or explains why not (exit code 6).
+fn start_engine(args: &Args) -> Result<Engine, i32> {
+    Engine::start(args.engine_config()).map_err(|e| {
+        eprintln!("error: {e}");
+        6
+    })
+}

@@ -1,0 +1,126 @@
+//! What the engine tells its front ends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::imaging::Rgba;
+use crate::library::{Generation, HistoryQuery, ImageId, JobId, JobState};
+use crate::providers::ErrorKind;
+use crate::recipe::{Catalog, ProviderId, Recipe};
+
+/// One thing that happened. Front ends drain these every frame (or block on them).
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A job was written to the library and queued.
+    JobCreated {
+        /// Its id.
+        job: JobId,
+        /// What it asks.
+        recipe: Recipe,
+        /// Whether it runs against the sandbox.
+        sandbox: bool,
+        /// The job it retries.
+        retry_of: Option<JobId>,
+    },
+    /// A job moved to a non-terminal state (Running, Storing).
+    JobState {
+        /// Which job.
+        job: JobId,
+        /// The new state.
+        state: JobState,
+    },
+    /// News about a running job: a retry, a queue position.
+    JobProgress {
+        /// Which job.
+        job: JobId,
+        /// In words.
+        message: String,
+    },
+    /// A job ended with images.
+    JobSucceeded {
+        /// The stored generation.
+        generation: Box<Generation>,
+        /// Requests of the batch that failed, in words.
+        warnings: Vec<String>,
+    },
+    /// A job ended without images (failed or cancelled).
+    JobFailed {
+        /// Which job.
+        job: JobId,
+        /// What the user can do about it.
+        kind: ErrorKind,
+        /// In words.
+        message: String,
+    },
+    /// A recipe could not even be queued.
+    SubmitFailed {
+        /// In words.
+        message: String,
+    },
+    /// Jobs found unfinished at start-up, now Interrupted.
+    Interrupted {
+        /// Their ids.
+        jobs: Vec<JobId>,
+    },
+    /// A page of history.
+    History {
+        /// The query answered.
+        query: HistoryQuery,
+        /// Newest first.
+        generations: Vec<Generation>,
+    },
+    /// History could not be read.
+    HistoryFailed {
+        /// In words.
+        message: String,
+    },
+    /// A thumbnail, decoded.
+    Thumbnail {
+        /// Which image.
+        image: ImageId,
+        /// Pixels.
+        pixels: Arc<Rgba>,
+    },
+    /// A full image, decoded.
+    Image {
+        /// Which image.
+        image: ImageId,
+        /// Pixels.
+        pixels: Arc<Rgba>,
+    },
+    /// An image or thumbnail could not be loaded.
+    ImageFailed {
+        /// Which image.
+        image: ImageId,
+        /// In words.
+        message: String,
+    },
+    /// An image was saved outside the library.
+    Exported {
+        /// Which image.
+        image: ImageId,
+        /// Where.
+        path: PathBuf,
+    },
+    /// Saving an image failed.
+    ExportFailed {
+        /// Which image.
+        image: ImageId,
+        /// In words.
+        message: String,
+    },
+    /// The catalog, merged with a provider's live list.
+    Models {
+        /// Which provider was asked.
+        provider: ProviderId,
+        /// The merged catalog.
+        catalog: Catalog,
+    },
+    /// A provider's live model list could not be read.
+    ModelsFailed {
+        /// Which provider.
+        provider: ProviderId,
+        /// In words.
+        message: String,
+    },
+}

@@ -1,0 +1,208 @@
+//! One job from queue to stored images: Created -> Running -> Storing -> an end state.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Event, Inner};
+use crate::imaging;
+use crate::library::{JobId, JobState, NewImage};
+use crate::providers::{CallContext, ErrorKind, GenerateOutput, GenerateRequest, Progress};
+use crate::recipe::{Catalog, OutputFormat, Recipe};
+
+/// Writes the job first, then queues and runs it.
+pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, retry_of: Option<JobId>) {
+    let Some(slot) = inner.slots.get(&recipe.provider) else {
+        inner.emit(Event::SubmitFailed {
+            message: format!("{} is not available", recipe.provider.label()),
+        });
+        return;
+    };
+    let sandbox = slot.sandbox;
+    let lib = inner.clone();
+    let stored = recipe.clone();
+    let created =
+        tokio::task::spawn_blocking(move || lib.library.create_job(&stored, sandbox, retry_of))
+            .await;
+    let job = match created {
+        Ok(Ok(job)) => job,
+        Ok(Err(e)) => {
+            tracing::error!("could not record a job: {e}");
+            inner.emit(Event::SubmitFailed {
+                message: e.to_string(),
+            });
+            return;
+        }
+        Err(e) => {
+            inner.emit(Event::SubmitFailed {
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    let cancel = CancellationToken::new();
+    if let Ok(mut running) = inner.running.lock() {
+        running.insert(job, cancel.clone());
+    }
+    inner.emit(Event::JobCreated {
+        job,
+        recipe: recipe.clone(),
+        sandbox,
+        retry_of,
+    });
+    run(&inner, job, recipe, cancel).await;
+    if let Ok(mut running) = inner.running.lock() {
+        running.remove(&job);
+    }
+}
+
+async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
+    let lib = inner.clone();
+    let result = tokio::task::spawn_blocking(move || lib.library.set_state(job, state)).await;
+    if let Ok(Err(e)) = result {
+        tracing::error!(job, "could not record state {}: {e}", state.as_str());
+    }
+    inner.emit(Event::JobState { job, state });
+}
+
+async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) {
+    tracing::warn!(job, kind = kind.as_str(), "job ended: {message}");
+    let lib = inner.clone();
+    let text = message.clone();
+    let result =
+        tokio::task::spawn_blocking(move || lib.library.fail_job(job, kind.as_str(), &text)).await;
+    if let Ok(Err(e)) = result {
+        tracing::error!(job, "could not record the failure: {e}");
+    }
+    inner.emit(Event::JobFailed { job, kind, message });
+}
+
+async fn run(inner: &Arc<Inner>, job: JobId, recipe: Recipe, cancel: CancellationToken) {
+    let Some(slot) = inner.slots.get(&recipe.provider) else {
+        return;
+    };
+    // Wait for a slot of this provider; a cancel while queued ends the job here.
+    let permit = tokio::select! {
+        biased;
+        () = cancel.cancelled() => {
+            fail(inner, job, ErrorKind::Cancelled, "cancelled before it started".into()).await;
+            return;
+        }
+        permit = slot.semaphore.clone().acquire_owned() => permit,
+    };
+    let Ok(_permit) = permit else { return };
+    set_state(inner, job, JobState::Running).await;
+
+    let catalog = inner
+        .catalog
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|_| Catalog::bundled());
+    let Some(model) = catalog.model(recipe.provider, &recipe.model).cloned() else {
+        fail(
+            inner,
+            job,
+            ErrorKind::InvalidInput,
+            format!("the model {} is not in the catalog", recipe.model),
+        )
+        .await;
+        return;
+    };
+    let request = GenerateRequest {
+        recipe: recipe.clone(),
+        model: model.clone(),
+        inputs: Vec::new(),
+        history: Vec::new(),
+    };
+    let progress_inner = inner.clone();
+    let ctx = CallContext {
+        cancel: cancel.clone(),
+        progress: Arc::new(move |p: Progress| {
+            let message = match p {
+                Progress::Retrying(n) => format!(
+                    "attempt {} failed ({}); retrying in {:.1} s",
+                    n.attempt,
+                    n.reason,
+                    n.wait.as_secs_f32()
+                ),
+                Progress::Note(text) => text,
+            };
+            progress_inner.emit(Event::JobProgress { job, message });
+        }),
+    };
+    let output = match slot.provider.generate(&request, &ctx).await {
+        Ok(output) => output,
+        Err(e) => {
+            fail(inner, job, e.kind(), e.to_string()).await;
+            return;
+        }
+    };
+    set_state(inner, job, JobState::Storing).await;
+    let per_image = if slot.sandbox {
+        Some(0.0)
+    } else {
+        model.price_per_image(recipe.effective_size(&catalog))
+    };
+    let lib = inner.clone();
+    let warnings = output.partial_failures.clone();
+    let stored =
+        tokio::task::spawn_blocking(move || store(&lib, job, &recipe, output, per_image)).await;
+    match stored {
+        Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
+            generation: Box::new(generation),
+            warnings,
+        }),
+        Ok(Err(message)) => fail(inner, job, ErrorKind::Storage, message).await,
+        Err(e) => fail(inner, job, ErrorKind::Storage, e.to_string()).await,
+    }
+}
+
+/// Decodes each result safely, converts it to the recipe's format, stores file and
+/// thumbnail, then records the images and the end state in one transaction.
+fn store(
+    inner: &Inner,
+    job: JobId,
+    recipe: &Recipe,
+    output: GenerateOutput,
+    per_image_usd: Option<f64>,
+) -> Result<crate::library::Generation, String> {
+    let mut images = Vec::with_capacity(output.images.len());
+    for (i, image) in output.images.iter().enumerate() {
+        let decoded = imaging::decode(&image.bytes)
+            .map_err(|e| format!("image {} of the answer could not be read: {e}", i + 1))?;
+        let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
+        let bytes = if actual == Some(recipe.format) {
+            image.bytes.clone()
+        } else {
+            imaging::encode(&decoded, recipe.format).map_err(|e| e.to_string())?
+        };
+        let mime = recipe.format.mime();
+        let (sha256, _) = inner
+            .library
+            .put_image_file(&bytes, mime)
+            .map_err(|e| e.to_string())?;
+        let thumb = imaging::thumbnail_png(&decoded).map_err(|e| e.to_string())?;
+        inner
+            .library
+            .put_thumbnail(&sha256, &thumb)
+            .map_err(|e| e.to_string())?;
+        images.push(NewImage {
+            sha256,
+            mime: mime.to_owned(),
+            width: decoded.width(),
+            height: decoded.height(),
+            size_bytes: bytes.len() as u64,
+        });
+    }
+    let turns = serde_json::to_string(&output.model_turns).ok();
+    let cost = per_image_usd.map(|p| p * images.len() as f64);
+    inner
+        .library
+        .complete_job(job, &images, output.text.as_deref(), turns.as_deref(), cost)
+        .map_err(|e| e.to_string())?;
+    inner
+        .library
+        .generation(job)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the stored job vanished".to_owned())
+}

@@ -1,0 +1,495 @@
+//! When: a tokio runtime on named threads, a job queue with per-provider concurrency,
+//! the job state machine, and events out to whoever listens.
+
+mod events;
+mod jobs;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+pub use events::Event;
+
+use crate::fake::FakeGemini;
+use crate::imaging::{self, Rgba};
+use crate::keys::{KeyOrigin, KeySource, Secret};
+use crate::library::{HistoryQuery, ImageId, JobId, Library, LibraryError};
+use crate::providers::gemini::{self, GeminiProvider};
+use crate::providers::{CallContext, Provider, RetryPolicy};
+use crate::recipe::{Catalog, OutputFormat, ProviderId, Recipe, ValidationError};
+
+/// The key the sandbox fake accepts.
+const SANDBOX_KEY: &str = "sandbox-key";
+
+/// How the engine is set up.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// The library folder.
+    pub data_dir: PathBuf,
+    /// Use the offline sandbox even where a key is set.
+    pub force_sandbox: bool,
+    /// Where keys come from.
+    pub keys: Arc<dyn KeySource>,
+    /// Jobs running at once per provider.
+    pub concurrency: usize,
+    /// Gemini base URL override (proxies, gateways, tests).
+    pub gemini_base_url: Option<String>,
+    /// Retry and timeout policy for provider calls.
+    pub retry: RetryPolicy,
+}
+
+impl EngineConfig {
+    /// Defaults for a data folder, with keys from `keys`.
+    pub fn new(data_dir: impl Into<PathBuf>, keys: Arc<dyn KeySource>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            force_sandbox: false,
+            keys,
+            concurrency: 4,
+            gemini_base_url: std::env::var("BANANA_STUDIO_GEMINI_BASE_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            retry: RetryPolicy {
+                attempt_timeout: gemini::default_timeout(),
+                ..RetryPolicy::default()
+            },
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The runtime threads could not start.
+    #[error("could not start the background workers: {0}")]
+    Runtime(std::io::Error),
+    /// The library could not be opened.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    /// The sandbox server could not start.
+    #[error("could not start the offline sandbox: {0}")]
+    Sandbox(std::io::Error),
+}
+
+/// How a provider is reached in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderStatus {
+    /// Whether this build can talk to it at all.
+    pub available: bool,
+    /// Whether it runs against the offline fake.
+    pub sandbox: bool,
+    /// Where its key came from.
+    pub key_origin: KeyOrigin,
+}
+
+pub(crate) struct Slot {
+    provider: Arc<dyn Provider>,
+    sandbox: bool,
+    semaphore: Arc<Semaphore>,
+}
+
+pub(crate) struct Inner {
+    library: Library,
+    catalog: RwLock<Catalog>,
+    slots: HashMap<ProviderId, Slot>,
+    events: Sender<Event>,
+    repaint: RwLock<Option<Arc<dyn Fn() + Send + Sync>>>,
+    running: Mutex<HashMap<JobId, CancellationToken>>,
+}
+
+impl Inner {
+    pub(crate) fn emit(&self, event: Event) {
+        // The receiver lives as long as the engine; a closed channel means shutdown.
+        let _ = self.events.send(event);
+        if let Ok(repaint) = self.repaint.read()
+            && let Some(repaint) = repaint.as_ref()
+        {
+            repaint();
+        }
+    }
+}
+
+/// The engine: owns the runtime, the library and the providers.
+pub struct Engine {
+    inner: Arc<Inner>,
+    runtime: Option<tokio::runtime::Runtime>,
+    events: Receiver<Event>,
+    statuses: HashMap<ProviderId, ProviderStatus>,
+    fake: Option<FakeGemini>,
+}
+
+impl Engine {
+    /// Starts the runtime, opens the library (marking unfinished jobs Interrupted)
+    /// and connects the providers, with the sandbox where no key is set.
+    pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("banana-engine")
+            .enable_all()
+            .build()
+            .map_err(EngineError::Runtime)?;
+        let library = Library::open(&config.data_dir)?;
+        let interrupted = library.interrupt_unfinished()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+
+        let mut slots = HashMap::new();
+        let mut statuses = HashMap::new();
+        let mut fake = None;
+        for provider in ProviderId::ALL {
+            let (key, origin) = config.keys.key(provider);
+            let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
+            if provider != ProviderId::Gemini {
+                statuses.insert(
+                    provider,
+                    ProviderStatus {
+                        available: false,
+                        sandbox: false,
+                        key_origin: origin,
+                    },
+                );
+                continue;
+            }
+            let sandbox = config.force_sandbox || key.is_none();
+            let (base, key) = if sandbox {
+                let server = FakeGemini::start(runtime.handle(), SANDBOX_KEY)
+                    .map_err(EngineError::Sandbox)?;
+                let base = server.base_url();
+                fake = Some(server);
+                (base, Secret::new(SANDBOX_KEY))
+            } else {
+                let base = config
+                    .gemini_base_url
+                    .clone()
+                    .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
+                (base, key.unwrap_or_else(|| Secret::new("")))
+            };
+            tracing::info!(provider = %provider, sandbox, "provider ready");
+            let provider_impl: Arc<dyn Provider> =
+                Arc::new(GeminiProvider::new(base, key, config.retry.clone()));
+            slots.insert(
+                provider,
+                Slot {
+                    provider: provider_impl,
+                    sandbox,
+                    semaphore,
+                },
+            );
+            statuses.insert(
+                provider,
+                ProviderStatus {
+                    available: true,
+                    sandbox,
+                    key_origin: origin,
+                },
+            );
+        }
+
+        let inner = Arc::new(Inner {
+            library,
+            catalog: RwLock::new(Catalog::bundled()),
+            slots,
+            events: tx,
+            repaint: RwLock::new(None),
+            running: Mutex::new(HashMap::new()),
+        });
+        if !interrupted.is_empty() {
+            tracing::warn!(
+                count = interrupted.len(),
+                "jobs were interrupted by the last exit"
+            );
+            inner.emit(Event::Interrupted { jobs: interrupted });
+        }
+        Ok(Self {
+            inner,
+            runtime: Some(runtime),
+            events: rx,
+            statuses,
+            fake,
+        })
+    }
+
+    fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(rt) = &self.runtime {
+            rt.spawn(future);
+        }
+    }
+
+    /// Called after every event, e.g. to wake the GUI.
+    pub fn set_repaint(&self, repaint: Arc<dyn Fn() + Send + Sync>) {
+        if let Ok(mut slot) = self.inner.repaint.write() {
+            *slot = Some(repaint);
+        }
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub fn next_event(&self, timeout: Duration) -> Option<Event> {
+        match self.events.recv_timeout(timeout) {
+            Ok(e) => Some(e),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    /// The catalog as currently known (merged with live lists once fetched).
+    pub fn catalog(&self) -> Catalog {
+        self.inner
+            .catalog
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|_| Catalog::bundled())
+    }
+
+    /// How a provider is reached.
+    pub fn status(&self, provider: ProviderId) -> ProviderStatus {
+        self.statuses
+            .get(&provider)
+            .cloned()
+            .unwrap_or(ProviderStatus {
+                available: false,
+                sandbox: false,
+                key_origin: KeyOrigin::NotSet,
+            })
+    }
+
+    /// Whether any available provider runs against the sandbox.
+    pub fn any_sandbox(&self) -> bool {
+        self.statuses.values().any(|s| s.available && s.sandbox)
+    }
+
+    /// The sandbox's fake Gemini server, when running (tests script faults on it).
+    pub fn fake_gemini(&self) -> Option<&FakeGemini> {
+        self.fake.as_ref()
+    }
+
+    /// The library folder.
+    pub fn data_dir(&self) -> &Path {
+        self.inner.library.root()
+    }
+
+    /// Checks and queues a recipe. The job is written to the library before anything
+    /// is sent; `Event::JobCreated` follows.
+    pub fn submit(&self, recipe: Recipe) -> Result<(), ValidationError> {
+        self.submit_inner(recipe, None)
+    }
+
+    fn submit_inner(&self, recipe: Recipe, retry_of: Option<JobId>) -> Result<(), ValidationError> {
+        recipe.validate(&self.catalog())?;
+        if !self.inner.slots.contains_key(&recipe.provider) {
+            return Err(ValidationError {
+                field: "provider",
+                message: format!(
+                    "{} is not supported in this version yet; pick Gemini API",
+                    recipe.provider.label()
+                ),
+            });
+        }
+        let inner = self.inner.clone();
+        self.spawn(async move { jobs::create_and_run(inner, recipe, retry_of).await });
+        Ok(())
+    }
+
+    /// Cancels a queued or running job.
+    pub fn cancel(&self, job: JobId) {
+        if let Ok(running) = self.inner.running.lock()
+            && let Some(token) = running.get(&job)
+        {
+            token.cancel();
+        }
+    }
+
+    /// Runs a failed, cancelled or interrupted job's recipe again as a new job.
+    pub fn retry(&self, job: JobId) {
+        let inner = self.inner.clone();
+        let catalog = self.catalog();
+        self.spawn(async move {
+            let lib_inner = inner.clone();
+            let record = tokio::task::spawn_blocking(move || lib_inner.library.job(job)).await;
+            match record {
+                Ok(Ok(Some(record))) => match record.recipe.validate(&catalog) {
+                    Ok(()) => jobs::create_and_run(inner, record.recipe, Some(job)).await,
+                    Err(e) => inner.emit(Event::SubmitFailed {
+                        message: e.to_string(),
+                    }),
+                },
+                Ok(Ok(None)) => inner.emit(Event::SubmitFailed {
+                    message: format!("job {job} is not in the history"),
+                }),
+                Ok(Err(e)) => inner.emit(Event::SubmitFailed {
+                    message: e.to_string(),
+                }),
+                Err(e) => inner.emit(Event::SubmitFailed {
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    /// Reads a page of history; `Event::History` follows.
+    pub fn load_history(&self, query: HistoryQuery) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let q = query.clone();
+            let result = tokio::task::spawn_blocking(move || lib.library.generations(&q)).await;
+            match result {
+                Ok(Ok(generations)) => inner.emit(Event::History { query, generations }),
+                Ok(Err(e)) => inner.emit(Event::HistoryFailed {
+                    message: e.to_string(),
+                }),
+                Err(e) => inner.emit(Event::HistoryFailed {
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    fn load_pixels(&self, image: ImageId, thumbnail: bool) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let result = tokio::task::spawn_blocking(move || -> Result<Rgba, String> {
+                let record = lib
+                    .library
+                    .image(image)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the image is not in the history")?;
+                let path = if thumbnail {
+                    &record.thumb_path
+                } else {
+                    &record.path
+                };
+                let bytes = std::fs::read(path)
+                    .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+                let img = imaging::decode(&bytes).map_err(|e| e.to_string())?;
+                Ok(Rgba::from(img))
+            })
+            .await;
+            let event = match result {
+                Ok(Ok(pixels)) if thumbnail => Event::Thumbnail {
+                    image,
+                    pixels: Arc::new(pixels),
+                },
+                Ok(Ok(pixels)) => Event::Image {
+                    image,
+                    pixels: Arc::new(pixels),
+                },
+                Ok(Err(message)) => Event::ImageFailed { image, message },
+                Err(e) => Event::ImageFailed {
+                    image,
+                    message: e.to_string(),
+                },
+            };
+            inner.emit(event);
+        });
+    }
+
+    /// Decodes a thumbnail off the UI thread; `Event::Thumbnail` follows.
+    pub fn load_thumbnail(&self, image: ImageId) {
+        self.load_pixels(image, true);
+    }
+
+    /// Decodes a full image off the UI thread; `Event::Image` follows.
+    pub fn load_image(&self, image: ImageId) {
+        self.load_pixels(image, false);
+    }
+
+    /// Saves an image to `path`, converting when the extension names another format.
+    pub fn export_image(&self, image: ImageId, path: PathBuf) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let target = path.clone();
+            let result =
+                tokio::task::spawn_blocking(move || export(&lib.library, image, &target)).await;
+            match result {
+                Ok(Ok(path)) => inner.emit(Event::Exported { image, path }),
+                Ok(Err(message)) => inner.emit(Event::ExportFailed { image, message }),
+                Err(e) => inner.emit(Event::ExportFailed {
+                    image,
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    /// Asks a provider for its live model list and merges it; `Event::Models` follows.
+    pub fn refresh_models(&self, provider: ProviderId) {
+        let Some(slot) = self.inner.slots.get(&provider) else {
+            return;
+        };
+        let client = slot.provider.clone();
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            match client.list_models(&CallContext::detached()).await {
+                Ok(live) => {
+                    let catalog = match inner.catalog.write() {
+                        Ok(mut c) => {
+                            c.merge_live(provider, &live);
+                            c.clone()
+                        }
+                        Err(_) => return,
+                    };
+                    inner.emit(Event::Models { provider, catalog });
+                }
+                Err(e) => inner.emit(Event::ModelsFailed {
+                    provider,
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    /// The library itself, for the CLI's read-only commands.
+    pub fn library(&self) -> &Library {
+        &self.inner.library
+    }
+}
+
+fn export(library: &Library, image: ImageId, path: &Path) -> Result<PathBuf, String> {
+    let record = library
+        .image(image)
+        .map_err(|e| e.to_string())?
+        .ok_or("the image is not in the history")?;
+    let bytes =
+        std::fs::read(&record.path).map_err(|e| format!("could not read the stored image: {e}"))?;
+    let own = OutputFormat::from_mime(&record.mime).unwrap_or(OutputFormat::Png);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let (path, bytes) = match OutputFormat::from_extension(ext) {
+        Some(format) if format != own => (
+            path.to_path_buf(),
+            imaging::convert(&bytes, format).map_err(|e| e.to_string())?,
+        ),
+        Some(_) => (path.to_path_buf(), bytes),
+        None => (path.with_extension(own.extension()), bytes),
+    };
+    crate::library::store::write_atomic(&path, &bytes)
+        .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Ok(running) = self.inner.running.lock() {
+            for token in running.values() {
+                token.cancel();
+            }
+        }
+        // Stop the fake before the runtime it lives on.
+        self.fake = None;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}

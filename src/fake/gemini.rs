@@ -1,0 +1,726 @@
+//! A fake Gemini API: `generateContent` and `models.list`, as strict as the real one.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use image::DynamicImage;
+use serde_json::{Value, json};
+
+use super::FakeServer;
+use super::render;
+use crate::imaging;
+use crate::recipe::{
+    AspectRatio, Catalog, ImageSize, ModelInfo, ModelStatus, OutputFormat, ProviderId,
+};
+
+/// The real inline request limit.
+const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
+
+/// A fault the fake can be told to produce, like the real service does at times.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// 200 with a candidate whose image was blocked (IMAGE_SAFETY, no parts).
+    BlockedImage,
+    /// 200 with no candidates and `promptFeedback.blockReason`.
+    BlockedPrompt,
+    /// 200 with text and no image.
+    TextOnly,
+    /// 429 RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo.
+    RateLimited {
+        /// The RetryInfo delay.
+        retry_after_secs: f32,
+    },
+    /// A 5xx with the real error envelope (500 INTERNAL or 503 UNAVAILABLE).
+    ServerError(u16),
+    /// Waits this long, then answers normally.
+    Slow(Duration),
+    /// 200 whose body is cut-off JSON.
+    MalformedJson,
+    /// A body the connection drops half-way.
+    TruncatedBody,
+}
+
+impl Fault {
+    /// The fault a `[fake:...]` tag in a sandbox prompt asks for.
+    pub fn from_prompt(prompt: &str) -> Option<Fault> {
+        let tag = prompt.split("[fake:").nth(1)?.split(']').next()?;
+        Some(match tag.trim() {
+            "blocked-image" => Fault::BlockedImage,
+            "blocked-prompt" => Fault::BlockedPrompt,
+            "text-only" => Fault::TextOnly,
+            "429" => Fault::RateLimited {
+                retry_after_secs: 1.0,
+            },
+            "500" => Fault::ServerError(500),
+            "503" => Fault::ServerError(503),
+            "slow" => Fault::Slow(Duration::from_secs(8)),
+            "malformed" => Fault::MalformedJson,
+            "truncated" => Fault::TruncatedBody,
+            _ => return None,
+        })
+    }
+}
+
+struct Shared {
+    key: String,
+    catalog: Catalog,
+    script: Mutex<VecDeque<Fault>>,
+    issued_signatures: Mutex<HashSet<String>>,
+    returned_signatures: AtomicU64,
+    requests: AtomicU64,
+    bodies: Mutex<Vec<Value>>,
+}
+
+/// A running fake Gemini server.
+pub struct FakeGemini {
+    server: FakeServer,
+    shared: Arc<Shared>,
+}
+
+impl FakeGemini {
+    /// Starts the fake on loopback; requests must carry `key`.
+    pub fn start(runtime: &tokio::runtime::Handle, key: &str) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            key: key.to_owned(),
+            catalog: Catalog::bundled(),
+            script: Mutex::new(VecDeque::new()),
+            issued_signatures: Mutex::new(HashSet::new()),
+            returned_signatures: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            bodies: Mutex::new(Vec::new()),
+        });
+        let router = Router::new()
+            .route("/v1beta/models", get(list_models))
+            .route("/v1beta/models/{*action}", post(generate))
+            .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES + 1024 * 1024))
+            .with_state(shared.clone());
+        Ok(Self {
+            server: FakeServer::start(runtime, router)?,
+            shared,
+        })
+    }
+
+    /// The base URL to give the provider.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Queues faults for the next requests, one each, before normal answers resume.
+    pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
+        if let Ok(mut script) = self.shared.script.lock() {
+            script.extend(faults);
+        }
+    }
+
+    /// How many generate requests arrived.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many issued signatures came back intact in later requests.
+    pub fn returned_signatures(&self) -> u64 {
+        self.shared.returned_signatures.load(Ordering::SeqCst)
+    }
+
+    /// The JSON bodies of generate requests so far (with image data elided).
+    pub fn request_bodies(&self) -> Vec<Value> {
+        self.shared
+            .bodies
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn error(status: StatusCode, grpc: &str, message: &str, details: Value) -> Response {
+    let mut err = json!({"error": {"code": status.as_u16(), "message": message, "status": grpc}});
+    if details.is_array() {
+        err["error"]["details"] = details;
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        err.to_string(),
+    )
+        .into_response()
+}
+
+fn invalid(message: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        message,
+        Value::Null,
+    )
+}
+
+fn check_key(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &Query<Vec<(String, String)>>,
+) -> Option<Response> {
+    let given = headers
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            query
+                .0
+                .iter()
+                .find(|(k, _)| k == "key")
+                .map(|(_, v)| v.clone())
+        });
+    match given {
+        None => Some(error(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "Method doesn't allow unregistered callers (callers without established identity). \
+             Please use API Key or other form of API consumer identity to call this API.",
+            Value::Null,
+        )),
+        Some(k) if k != shared.key => Some(error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]),
+        )),
+        Some(_) => None,
+    }
+}
+
+async fn list_models(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    query: Query<Vec<(String, String)>>,
+) -> Response {
+    if let Some(denied) = check_key(&shared, &headers, &query) {
+        return denied;
+    }
+    let mut models: Vec<Value> = shared
+        .catalog
+        .models_of(ProviderId::Gemini)
+        .filter(|m| m.status != ModelStatus::Retired)
+        .map(|m| {
+            json!({"name": format!("models/{}", m.id), "displayName": m.brand,
+                   "supportedGenerationMethods": ["generateContent", "countTokens"]})
+        })
+        .collect();
+    models.push(
+        json!({"name": "models/text-embedding-004", "displayName": "Text Embedding 004",
+                       "supportedGenerationMethods": ["embedContent"]}),
+    );
+    // The real list is paged; serve it in two pages so clients must follow the token.
+    let second_page = query
+        .0
+        .iter()
+        .any(|(k, v)| k == "pageToken" && v == "page-2");
+    let half = models.len() / 2;
+    let body = if second_page {
+        json!({"models": models.split_off(half)})
+    } else {
+        models.truncate(half);
+        json!({"models": models, "nextPageToken": "page-2"})
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
+    v.get(camel)
+        .or_else(|| v.get(snake))
+        .filter(|x| !x.is_null())
+}
+
+async fn generate(
+    State(shared): State<Arc<Shared>>,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    query: Query<Vec<(String, String)>>,
+    body: Bytes,
+) -> Response {
+    if let Some(denied) = check_key(&shared, &headers, &query) {
+        return denied;
+    }
+    let Some((model_id, method)) = action.split_once(':') else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Method not found.",
+            Value::Null,
+        );
+    };
+    let model = shared
+        .catalog
+        .model(ProviderId::Gemini, model_id)
+        .filter(|m| m.status != ModelStatus::Retired && m.id == model_id);
+    let Some(model) = model.cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!(
+                "models/{model_id} is not found for API version v1beta, or is not supported for \
+                 generateContent. Call ListModels to see the list of available models and their \
+                 supported methods."
+            ),
+            Value::Null,
+        );
+    };
+    if method != "generateContent" {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Method not found.",
+            Value::Null,
+        );
+    }
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    if body.len() > MAX_REQUEST_BYTES {
+        return invalid("Request payload size exceeds the limit: 104857600 bytes.");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return invalid("Invalid JSON payload received. Unexpected token.");
+    };
+    if let Ok(mut bodies) = shared.bodies.lock() {
+        bodies.push(elide_data(&request));
+    }
+    let prompt = last_user_prompt(&request);
+    let scripted = shared.script.lock().ok().and_then(|mut s| s.pop_front());
+    let fault = scripted.or_else(|| Fault::from_prompt(&prompt));
+    if let Some(Fault::Slow(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
+    let shared2 = shared.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || answer(&shared2, &model, &request, fault)).await;
+    answer.unwrap_or_else(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "An internal error has occurred.",
+            Value::Null,
+        )
+    })
+}
+
+fn elide_data(request: &Value) -> Value {
+    let mut copy = request.clone();
+    if let Some(contents) = copy.get_mut("contents").and_then(Value::as_array_mut) {
+        for content in contents {
+            for part in content
+                .get_mut("parts")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                for key in ["inlineData", "inline_data"] {
+                    if let Some(data) = part.get_mut(key).and_then(|d| d.get_mut("data")) {
+                        let len = data.as_str().map_or(0, str::len);
+                        *data = json!(format!("<{len} base64 chars>"));
+                    }
+                }
+            }
+        }
+    }
+    copy
+}
+
+fn last_user_prompt(request: &Value) -> String {
+    let contents = request.get("contents").and_then(Value::as_array);
+    let last = contents.and_then(|c| c.last());
+    let parts = last.and_then(|c| c.get("parts")).and_then(Value::as_array);
+    parts
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn answer(shared: &Shared, model: &ModelInfo, request: &Value, fault: Option<Fault>) -> Response {
+    if let Some(response) = fault.as_ref().and_then(fault_response) {
+        return response;
+    }
+    let (aspect, size) = match check_config(model, request) {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let inputs = match check_contents(shared, model, request) {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
+    let prompt = last_user_prompt(request);
+    let seed = field(request, "generationConfig", "generation_config")
+        .and_then(|c| c.get("seed"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let aspect = match aspect {
+        Some(a) => a,
+        None => nearest_ratio(model, inputs.first()),
+    };
+    let Some((width, height)) = model.pixel_size(aspect, size) else {
+        return invalid(&format!(
+            "Unsupported aspect ratio {aspect} for this model."
+        ));
+    };
+    let picture = match inputs.first() {
+        Some(input) => render::render_edit(input, &prompt, seed, width, height),
+        None => render::render(&prompt, seed, width, height),
+    };
+    let picture = DynamicImage::ImageRgb8(picture);
+    // Flash answers PNG; the thinking models answer JPEG, whatever was asked.
+    let format = if model.thinking {
+        OutputFormat::Jpeg
+    } else {
+        OutputFormat::Png
+    };
+    let Ok(encoded) = imaging::encode(&picture, format) else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "An internal error has occurred.",
+            Value::Null,
+        );
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let data = b64.encode(&encoded);
+    let caption = format!(
+        "Here is your image: {}",
+        crate::recipe::preview(&prompt, 60)
+    );
+    let parts = if model.thinking {
+        let interim =
+            DynamicImage::ImageRgb8(render::render(&format!("draft {prompt}"), seed, 64, 64));
+        let interim = imaging::encode(&interim, OutputFormat::Png).unwrap_or_default();
+        json!([
+            {"text": "**Composing the scene**\n\nI'm laying out the main shapes first.", "thought": true},
+            {"inlineData": {"mimeType": "image/png", "data": b64.encode(interim)}, "thought": true},
+            {"text": caption, "thoughtSignature": issue_signature(shared)},
+            {"inlineData": {"mimeType": format.mime(), "data": data}, "thoughtSignature": issue_signature(shared)}
+        ])
+    } else {
+        json!([
+            {"text": caption},
+            {"inlineData": {"mimeType": format.mime(), "data": data}}
+        ])
+    };
+    let body = json!({
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 32, "candidatesTokenCount": 1290,
+            "totalTokenCount": 1322,
+            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
+        "modelVersion": model.id,
+        "responseId": format!("fake-{}", shared.requests.load(Ordering::SeqCst)),
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn issue_signature(shared: &Shared) -> String {
+    let n = shared.requests.load(Ordering::SeqCst);
+    let count = shared
+        .issued_signatures
+        .lock()
+        .map(|s| s.len())
+        .unwrap_or(0);
+    let raw = format!(
+        "fake-signature/{n}/{count}/{}",
+        render::stable_hash("sig", n ^ count as u64)
+    );
+    let sig = base64::engine::general_purpose::STANDARD.encode(raw);
+    if let Ok(mut issued) = shared.issued_signatures.lock() {
+        issued.insert(sig.clone());
+    }
+    sig
+}
+
+fn fault_response(fault: &Fault) -> Option<Response> {
+    let ok = |body: Value| {
+        Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response(),
+        )
+    };
+    match fault {
+        Fault::BlockedImage => ok(
+            json!({"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0,
+            "finishMessage": "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy."}],
+            "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}}),
+        ),
+        Fault::BlockedPrompt => ok(
+            json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+            "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}}),
+        ),
+        Fault::TextOnly => ok(
+            json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "I'd love to help! Could you tell me more about the style you have in mind?"}]},
+            "finishReason": "STOP", "index": 0}]}),
+        ),
+        Fault::RateLimited { retry_after_secs } => Some(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details.",
+            json!([
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                    {"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{retry_after_secs}s")}
+            ]),
+        )),
+        Fault::ServerError(503) => Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "The model is overloaded. Please try again later.",
+            Value::Null,
+        )),
+        Fault::ServerError(status) => Some(error(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "INTERNAL",
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+            Value::Null,
+        )),
+        Fault::Slow(_) => None,
+        Fault::MalformedJson => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Here",
+            )
+                .into_response(),
+        ),
+        Fault::TruncatedBody => {
+            let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
+                b"{\"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"data\": \"iVBOR",
+            ));
+            let broken: Result<Bytes, std::io::Error> = Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset",
+            ));
+            let body = Body::from_stream(futures::stream::iter(vec![first, broken]));
+            Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
+type Checked<T> = Result<T, Response>;
+
+fn check_config(
+    model: &ModelInfo,
+    request: &Value,
+) -> Checked<(Option<AspectRatio>, Option<ImageSize>)> {
+    let config = field(request, "generationConfig", "generation_config");
+    let candidates = config
+        .and_then(|c| field(c, "candidateCount", "candidate_count"))
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    if candidates > 1 {
+        return Err(invalid(&format!(
+            "Multiple candidates is not enabled for models/{}",
+            model.id
+        )));
+    }
+    let image_config = config.and_then(|c| field(c, "imageConfig", "image_config"));
+    let aspect = match image_config.and_then(|c| field(c, "aspectRatio", "aspect_ratio")) {
+        None => None,
+        Some(v) => {
+            let text = v.as_str().unwrap_or_default();
+            match text.parse::<AspectRatio>() {
+                Ok(a @ AspectRatio::Ratio(..)) if model.ratios.contains(&a) => Some(a),
+                _ => {
+                    return Err(invalid(&format!(
+                        "* GenerateContentRequest.generation_config.image_config.aspect_ratio: \
+                         unsupported aspect ratio \"{text}\""
+                    )));
+                }
+            }
+        }
+    };
+    let size = match image_config.and_then(|c| field(c, "imageSize", "image_size")) {
+        None => None,
+        Some(_) if model.sizes.is_empty() => {
+            return Err(invalid(&format!(
+                "* GenerateContentRequest.generation_config.image_config.image_size: \
+                 image_size is not supported for models/{}",
+                model.id
+            )));
+        }
+        Some(v) => {
+            let text = v.as_str().unwrap_or_default();
+            // Case matters: "2k" is rejected, only "2K" is taken.
+            match model.sizes.iter().find(|s| s.as_str() == text) {
+                Some(s) => Some(*s),
+                None => {
+                    let allowed: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
+                    return Err(invalid(&format!(
+                        "* GenerateContentRequest.generation_config.image_config.image_size: \
+                         unsupported image size \"{text}\"; supported values are {}",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Ok((aspect, size.or(model.default_size)))
+}
+
+fn check_contents(
+    shared: &Shared,
+    model: &ModelInfo,
+    request: &Value,
+) -> Checked<Vec<DynamicImage>> {
+    let Some(contents) = request
+        .get("contents")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    else {
+        return Err(invalid(
+            "* GenerateContentRequest.contents: contents is not specified",
+        ));
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut last_inputs = Vec::new();
+    for (i, content) in contents.iter().enumerate() {
+        let role = content
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("user");
+        let parts = content
+            .get("parts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if parts.is_empty() {
+            return Err(invalid(&format!(
+                "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
+            )));
+        }
+        match role {
+            "model" => {
+                if !model.thinking {
+                    continue;
+                }
+                for (j, part) in parts.iter().enumerate() {
+                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                        continue;
+                    }
+                    let signature = field(part, "thoughtSignature", "thought_signature")
+                        .and_then(Value::as_str);
+                    let is_image = field(part, "inlineData", "inline_data").is_some();
+                    match signature {
+                        Some(sig) => {
+                            let known = shared
+                                .issued_signatures
+                                .lock()
+                                .map(|s| s.contains(sig))
+                                .unwrap_or(false);
+                            if !known {
+                                return Err(invalid("Corrupted thought signature."));
+                            }
+                            shared.returned_signatures.fetch_add(1, Ordering::SeqCst);
+                        }
+                        None if is_image || j == 0 => {
+                            let kind = if is_image { "Image" } else { "Text" };
+                            return Err(invalid(&format!(
+                                "{kind} part is missing a thought_signature in content position {}, part position {}",
+                                i + 1,
+                                j + 1
+                            )));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            "user" => {
+                let mut inputs = Vec::new();
+                for part in &parts {
+                    let Some(inline) = field(part, "inlineData", "inline_data") else {
+                        continue;
+                    };
+                    let mime = field(inline, "mimeType", "mime_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if !matches!(
+                        mime,
+                        "image/png" | "image/jpeg" | "image/webp" | "image/heic" | "image/heif"
+                    ) {
+                        return Err(invalid(&format!("Unsupported MIME type: {mime}")));
+                    }
+                    let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
+                    let Ok(bytes) = b64.decode(data) else {
+                        return Err(invalid("Base64 decoding failed for inline_data.data."));
+                    };
+                    match imaging::decode(&bytes) {
+                        Ok(img) => inputs.push(img),
+                        Err(_) => {
+                            return Err(invalid(
+                                "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+                            ));
+                        }
+                    }
+                }
+                last_inputs = inputs;
+            }
+            other => {
+                return Err(invalid(&format!(
+                    "Please use a valid role: user, model. Got \"{other}\"."
+                )));
+            }
+        }
+    }
+    let last_role = contents
+        .last()
+        .and_then(|c| c.get("role"))
+        .and_then(Value::as_str)
+        .unwrap_or("user");
+    if last_role != "user" {
+        return Err(invalid(
+            "Please ensure that multiturn requests end with a user role or a function response.",
+        ));
+    }
+    Ok(last_inputs)
+}
+
+fn nearest_ratio(model: &ModelInfo, input: Option<&DynamicImage>) -> AspectRatio {
+    let square = AspectRatio::Ratio(1, 1);
+    let Some(input) = input else { return square };
+    let want = input.width() as f32 / input.height().max(1) as f32;
+    model
+        .ratios
+        .iter()
+        .copied()
+        .filter(|r| model.pixels.iter().any(|(a, _)| a == r))
+        .min_by(|a, b| {
+            let da = (a.value().unwrap_or(1.0).ln() - want.ln()).abs();
+            let db = (b.value().unwrap_or(1.0).ln() - want.ln()).abs();
+            da.total_cmp(&db)
+        })
+        .unwrap_or(square)
+}

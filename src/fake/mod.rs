@@ -1,0 +1,52 @@
+//! Stand-ins: faithful fake HTTP servers on loopback, with fault switches.
+//!
+//! Used by tests, benchmarks and the offline sandbox. A fake that is kinder than the
+//! real service is a bug: it rejects what the real one rejects.
+
+pub mod gemini;
+pub mod render;
+
+use std::net::SocketAddr;
+
+use tokio_util::sync::CancellationToken;
+
+pub use gemini::{FakeGemini, Fault};
+
+/// A running axum server on 127.0.0.1, stopped when dropped.
+pub struct FakeServer {
+    addr: SocketAddr,
+    stop: CancellationToken,
+}
+
+impl FakeServer {
+    /// Serves `router` on a free loopback port on the given runtime.
+    pub fn start(runtime: &tokio::runtime::Handle, router: axum::Router) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let _guard = runtime.enter();
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        runtime.spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stopped.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::warn!("fake server stopped: {e}");
+            }
+        });
+        Ok(Self { addr, stop })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}

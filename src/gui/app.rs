@@ -1,0 +1,263 @@
+//! The eframe::App: drains engine events, lays out the panels, runs their commands.
+
+use std::sync::Arc;
+
+use egui::RichText;
+
+use super::gallery::Gallery;
+use super::jobs_strip::JobsStrip;
+use super::save_dialog::{SaveDialog, default_folder};
+use super::state::{STORAGE_KEY, UiState};
+use super::toasts::{Level, Toasts};
+use super::viewer::Viewer;
+use super::{Command, prompt_panel};
+use crate::engine::{Engine, Event};
+use crate::library::{HistoryQuery, JobId};
+use crate::providers::ErrorKind;
+use crate::recipe::{Catalog, ProviderId};
+
+/// How many generations the gallery loads at start.
+const HISTORY_PAGE: u32 = 200;
+
+/// The Banana Studio window.
+pub struct BananaApp {
+    engine: Engine,
+    state: UiState,
+    catalog: Catalog,
+    jobs: JobsStrip,
+    gallery: Gallery,
+    viewer: Viewer,
+    save: SaveDialog,
+    toasts: Toasts,
+    interrupted: Vec<JobId>,
+}
+
+impl BananaApp {
+    /// Builds the app around a started engine, restoring the saved UI state.
+    pub fn new(cc: &eframe::CreationContext<'_>, engine: Engine) -> Self {
+        let state: UiState = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
+        let ctx = cc.egui_ctx.clone();
+        engine.set_repaint(Arc::new(move || ctx.request_repaint()));
+        engine.load_history(HistoryQuery {
+            limit: HISTORY_PAGE,
+            ..HistoryQuery::default()
+        });
+        for provider in ProviderId::ALL {
+            if engine.status(provider).available {
+                engine.refresh_models(provider);
+            }
+        }
+        let catalog = engine.catalog();
+        Self {
+            engine,
+            state,
+            catalog,
+            jobs: JobsStrip::default(),
+            gallery: Gallery::default(),
+            viewer: Viewer::default(),
+            save: SaveDialog::default(),
+            toasts: Toasts::default(),
+            interrupted: Vec::new(),
+        }
+    }
+
+    /// The engine, for tests that script the sandbox.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The gallery, for tests.
+    pub fn gallery(&self) -> &Gallery {
+        &self.gallery
+    }
+
+    /// The jobs strip, for tests.
+    pub fn jobs(&self) -> &JobsStrip {
+        &self.jobs
+    }
+
+    /// The saved UI state (the draft recipe), for tests.
+    pub fn ui_state_mut(&mut self) -> &mut UiState {
+        &mut self.state
+    }
+
+    fn on_event(&mut self, ctx: &egui::Context, event: Event) {
+        self.jobs.on_event(&event);
+        self.gallery.on_event(ctx, &event);
+        self.viewer.on_event(ctx, &event);
+        match event {
+            Event::Interrupted { jobs } => self.interrupted = jobs,
+            Event::History { generations, .. } => {
+                for g in generations
+                    .iter()
+                    .filter(|g| self.interrupted.contains(&g.job.id))
+                {
+                    let message = g.job.error_message.clone().unwrap_or_default();
+                    self.jobs.add_interrupted(
+                        g.job.id,
+                        g.job.recipe.prompt_preview(),
+                        g.job.recipe.model.clone(),
+                        message,
+                    );
+                }
+            }
+            Event::JobSucceeded {
+                generation,
+                warnings,
+            } => {
+                let n = generation.images.len();
+                let plural = if n == 1 { "image" } else { "images" };
+                self.toasts.add(
+                    Level::Info,
+                    format!("Job #{} done: {n} {plural}", generation.job.id),
+                );
+                for w in warnings {
+                    self.toasts.add(
+                        Level::Error,
+                        format!("Job #{}: part of the batch failed: {w}", generation.job.id),
+                    );
+                }
+                if let Some(first) = generation.images.first() {
+                    self.run(Command::Select(first.id));
+                }
+            }
+            Event::JobFailed { job, kind, message } if kind != ErrorKind::Cancelled => {
+                self.toasts
+                    .add(Level::Error, format!("Job #{job} failed: {message}"));
+            }
+            Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
+                self.toasts.add(Level::Error, message);
+            }
+            Event::Exported { path, .. } => {
+                self.toasts
+                    .add(Level::Info, format!("Saved {}", path.display()));
+            }
+            Event::ExportFailed { message, .. } => {
+                self.toasts
+                    .add(Level::Error, format!("Could not save: {message}"));
+            }
+            Event::Models { catalog, .. } => self.catalog = catalog,
+            Event::ModelsFailed { provider, message } => {
+                self.toasts.add(
+                    Level::Error,
+                    format!("Could not list {} models: {message}", provider.label()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn run(&mut self, command: Command) {
+        match command {
+            Command::Submit(recipe) => {
+                if let Err(e) = self.engine.submit(recipe) {
+                    self.toasts.add(Level::Error, e.to_string());
+                }
+            }
+            Command::Cancel(job) => self.engine.cancel(job),
+            Command::Retry(job) => self.engine.retry(job),
+            Command::Select(image) => {
+                self.gallery.selected = Some(image);
+                if self.viewer.show(image) {
+                    self.engine.load_image(image);
+                }
+            }
+            Command::SaveAs(image) => {
+                let name = match self.gallery.image(image) {
+                    Some((g, i)) => {
+                        let ext = i.path.extension().and_then(|e| e.to_str()).unwrap_or("png");
+                        format!("banana-{}-{}.{ext}", g.job.id, i.index + 1)
+                    }
+                    None => format!("banana-image-{image}.png"),
+                };
+                self.save.open(image, default_folder().join(name));
+            }
+            Command::LoadThumbnail(image) => self.engine.load_thumbnail(image),
+        }
+    }
+
+    fn sandbox_banner(&self, ui: &mut egui::Ui) {
+        let status = self.engine.status(self.state.draft.provider);
+        if !status.sandbox {
+            return;
+        }
+        egui::Panel::top("sandbox-banner").show(ui, |ui| {
+            egui::Frame::new().fill(egui::Color32::from_rgb(250, 205, 40)).inner_margin(6.0).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.colored_label(
+                    egui::Color32::BLACK,
+                    RichText::new(format!(
+                        "SANDBOX MODE: no {} key is set (or --sandbox), so images come from an offline fake, \
+                         not the model. Set GEMINI_API_KEY and restart to use the real service.",
+                        self.state.draft.provider.label()
+                    ))
+                    .strong(),
+                );
+            });
+        });
+    }
+}
+
+impl eframe::App for BananaApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Every waiting event, every frame.
+        while let Some(event) = self.engine.try_event() {
+            self.on_event(ctx, event);
+        }
+        if let Some((image, path)) = self.save.poll(ctx) {
+            self.engine.export_image(image, path);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        self.sandbox_banner(ui);
+        let engine = &self.engine;
+        let status_of = |p: ProviderId| engine.status(p);
+        egui::Panel::left("prompt-panel")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("prompt-scroll")
+                    .show(ui, |ui| {
+                        commands.extend(prompt_panel::ui(
+                            ui,
+                            &mut self.state,
+                            &self.catalog,
+                            &status_of,
+                        ));
+                    });
+            });
+        egui::Panel::bottom("jobs-strip")
+            .resizable(true)
+            .default_size(170.0)
+            .show(ui, |ui| {
+                commands.extend(self.jobs.ui(ui));
+            });
+        egui::Panel::right("gallery")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| {
+                let thumb = self.state.thumb_size;
+                commands.extend(self.gallery.ui(ui, thumb));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            commands.extend(self.viewer.ui(ui, &self.gallery));
+        });
+        if let Some((image, path)) = self.save.ui(ui.ctx()) {
+            self.engine.export_image(image, path);
+        }
+        self.toasts.ui(ui.ctx());
+        for command in commands {
+            self.run(command);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.state);
+    }
+}

@@ -1,0 +1,69 @@
+//! The egui app: `app.rs` is the eframe::App; one file per panel.
+
+mod app;
+mod gallery;
+mod jobs_strip;
+mod prompt_panel;
+mod save_dialog;
+mod state;
+mod toasts;
+mod viewer;
+
+pub use app::BananaApp;
+pub use state::UiState;
+
+use crate::engine::{Engine, EngineConfig};
+use crate::library::{ImageId, JobId};
+use crate::recipe::Recipe;
+
+/// The app id; matches the desktop file's name (Wayland needs them equal).
+pub const APP_ID: &str = "studio.banana.BananaStudio";
+
+/// What a panel asks the app to do; the app carries it out after drawing.
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Queue a recipe.
+    Submit(Recipe),
+    /// Cancel a job.
+    Cancel(JobId),
+    /// Run a job's recipe again.
+    Retry(JobId),
+    /// Show an image in the viewer.
+    Select(ImageId),
+    /// Ask where to save an image.
+    SaveAs(ImageId),
+    /// Load a thumbnail.
+    LoadThumbnail(ImageId),
+}
+
+/// Opens the window; returns the process exit code.
+pub fn run(config: EngineConfig) -> i32 {
+    let engine = match Engine::start(config) {
+        Ok(engine) => engine,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            return 1;
+        }
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Banana Studio")
+            .with_app_id(APP_ID)
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([880.0, 560.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Banana Studio",
+        options,
+        Box::new(move |cc| Ok(Box::new(BananaApp::new(cc, engine)))),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("the window could not open: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The prompt panel: what to make, with every option the model takes.
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::Command;
+use super::state::UiState;
+use crate::engine::ProviderStatus;
+use crate::recipe::{
+    AspectRatio, Catalog, ImageSize, ModelInfo, ModelStatus, OutputFormat, ProviderId,
+};
+
+/// Ctrl+Enter (Cmd+Enter on macOS) generates.
+pub const GENERATE_SHORTCUT: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+
+/// Why a model cannot take a size, naming the models that can.
+pub fn no_size_reason(catalog: &Catalog, model: &ModelInfo) -> String {
+    let with_sizes: Vec<String> = catalog
+        .models_of(model.provider)
+        .filter(|m| !m.sizes.is_empty() && m.status != ModelStatus::Retired)
+        .map(|m| m.brand.clone())
+        .collect();
+    if with_sizes.is_empty() {
+        format!("{} does not take a size", model.brand)
+    } else {
+        format!(
+            "{} does not take a size; pick {} for 2K or 4K",
+            model.brand,
+            with_sizes.join(" or ")
+        )
+    }
+}
+
+fn ratio_reason(catalog: &Catalog, model: &ModelInfo, aspect: AspectRatio) -> String {
+    let others: Vec<String> = catalog
+        .models_of(model.provider)
+        .filter(|m| m.takes_ratio(aspect) && m.status != ModelStatus::Retired)
+        .map(|m| m.brand.clone())
+        .collect();
+    if others.is_empty() {
+        format!("{} does not take {aspect}", model.brand)
+    } else {
+        format!(
+            "{} does not take {aspect}; {} does",
+            model.brand,
+            others.join(" or ")
+        )
+    }
+}
+
+/// Draws the panel; returns a command when the user asks to generate.
+pub fn ui(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    catalog: &Catalog,
+    status_of: &dyn Fn(ProviderId) -> ProviderStatus,
+) -> Option<Command> {
+    // Taken before the text field sees it, so Ctrl+Enter never adds a newline.
+    let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
+    ui.heading("Prompt");
+    let label = ui.label("Describe the image, or what to change");
+    let text_edit = egui::TextEdit::multiline(&mut state.draft.prompt)
+        .hint_text("A banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo")
+        .desired_rows(6)
+        .desired_width(f32::INFINITY);
+    ui.add(text_edit).labelled_by(label.id);
+    let chars = state.draft.prompt.chars().count();
+    ui.label(
+        RichText::new(format!("{chars} characters · Ctrl+Enter generates"))
+            .weak()
+            .small(),
+    );
+    ui.add_space(8.0);
+
+    egui::Grid::new("recipe-options")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .show(ui, |ui| {
+            provider_row(ui, state, catalog, status_of);
+            let model = catalog
+                .model(state.draft.provider, &state.draft.model)
+                .cloned();
+            model_row(ui, state, catalog);
+            if let Some(model) = model {
+                aspect_row(ui, state, catalog, &model);
+                format_row(ui, state);
+                count_row(ui, state);
+                size_row(ui, state, catalog, &model);
+                seed_row(ui, state, &model);
+            }
+        });
+    ui.add_space(8.0);
+
+    let sandbox = status_of(state.draft.provider).sandbox;
+    let mut recipe = state.draft.clone();
+    if !state.seed_fixed {
+        recipe.seed = None;
+    }
+    let cost = recipe.estimate_cost(catalog);
+    let cost_text = if sandbox {
+        format!(
+            "Sandbox: free (the real service would charge {})",
+            cost.label()
+        )
+    } else {
+        format!("Estimated cost: {}", cost.label())
+    };
+    ui.label(cost_text);
+    let validation = recipe.validate(catalog);
+    let button =
+        egui::Button::new(RichText::new("Generate").strong()).min_size(egui::vec2(140.0, 32.0));
+    let response = ui
+        .add_enabled(validation.is_ok(), button)
+        .on_hover_text("Ctrl+Enter");
+    let mut command = None;
+    match &validation {
+        Ok(()) => {
+            if response.clicked() || shortcut {
+                command = Some(Command::Submit(recipe));
+            }
+        }
+        Err(e) => {
+            // An empty prompt needs no scolding; anything else says what to change.
+            if !(e.field == "prompt" && state.draft.prompt.trim().is_empty()) {
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+            }
+        }
+    }
+    command
+}
+
+fn provider_row(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    catalog: &Catalog,
+    status_of: &dyn Fn(ProviderId) -> ProviderStatus,
+) {
+    let label = ui.label("Provider");
+    let before = state.draft.provider;
+    egui::ComboBox::from_id_salt("provider")
+        .selected_text(state.draft.provider.label())
+        .show_ui(ui, |ui| {
+            for p in ProviderId::ALL {
+                let status = status_of(p);
+                let text = if status.sandbox {
+                    format!("{} (sandbox)", p.label())
+                } else {
+                    p.label().to_owned()
+                };
+                ui.add_enabled_ui(status.available, |ui| {
+                    ui.selectable_value(&mut state.draft.provider, p, text);
+                })
+                .response
+                .on_disabled_hover_text(format!(
+                    "{} is not supported in this version yet",
+                    p.label()
+                ));
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
+    if before != state.draft.provider
+        && let Some(model) = catalog.default_model(state.draft.provider)
+    {
+        state.draft.model = model.id.clone();
+        state.draft.size = model.default_size;
+    }
+}
+
+fn model_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog) {
+    let label = ui.label("Model");
+    let current = catalog.model(state.draft.provider, &state.draft.model);
+    let selected = current.map_or_else(|| state.draft.model.clone(), |m| m.brand.clone());
+    let before = state.draft.model.clone();
+    egui::ComboBox::from_id_salt("model")
+        .selected_text(selected)
+        .width(220.0)
+        .show_ui(ui, |ui| {
+            for m in catalog.models_of(state.draft.provider) {
+                let mut text = m.display_name();
+                if !m.status.label().is_empty() {
+                    text.push_str(&format!(" · {}", m.status.label()));
+                }
+                if m.live == Some(false) {
+                    text.push_str(" · not listed for this key");
+                }
+                let usable = m.status != ModelStatus::Retired;
+                let r = ui
+                    .add_enabled_ui(usable, |ui| {
+                        ui.selectable_value(&mut state.draft.model, m.id.clone(), text)
+                    })
+                    .response;
+                let r = r.on_disabled_hover_text(m.status_note.clone());
+                if usable && !m.status_note.is_empty() {
+                    r.on_hover_text(m.status_note.clone());
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
+    if before != state.draft.model
+        && let Some(model) = catalog.model(state.draft.provider, &state.draft.model)
+    {
+        // Keep what the new model takes; reset what it does not.
+        if model.sizes.is_empty() {
+            state.draft.size = None;
+        } else if !state.draft.size.is_some_and(|s| model.sizes.contains(&s)) {
+            state.draft.size = model.default_size;
+        }
+        if !model.takes_ratio(state.draft.aspect) {
+            state.draft.aspect = AspectRatio::Ratio(1, 1);
+        }
+        state.draft.inputs.truncate(model.max_inputs as usize);
+    }
+}
+
+fn aspect_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &ModelInfo) {
+    let label = ui.label("Aspect ratio");
+    let mut ratios: Vec<AspectRatio> = vec![AspectRatio::Auto];
+    for m in catalog.models_of(model.provider) {
+        for r in &m.ratios {
+            if !ratios.contains(r) {
+                ratios.push(*r);
+            }
+        }
+    }
+    egui::ComboBox::from_id_salt("aspect")
+        .selected_text(state.draft.aspect.to_string())
+        .show_ui(ui, |ui| {
+            for r in ratios {
+                let text = if r == AspectRatio::Auto {
+                    "auto (follow the input)".to_owned()
+                } else {
+                    r.to_string()
+                };
+                ui.add_enabled_ui(model.takes_ratio(r), |ui| {
+                    ui.selectable_value(&mut state.draft.aspect, r, text);
+                })
+                .response
+                .on_disabled_hover_text(ratio_reason(catalog, model, r));
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+fn format_row(ui: &mut egui::Ui, state: &mut UiState) {
+    let label = ui.label("Format");
+    egui::ComboBox::from_id_salt("format")
+        .selected_text(state.draft.format.to_string().to_uppercase())
+        .show_ui(ui, |ui| {
+            for f in OutputFormat::ALL {
+                ui.selectable_value(&mut state.draft.format, f, f.to_string().to_uppercase());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+fn count_row(ui: &mut egui::Ui, state: &mut UiState) {
+    let label = ui.label("Count");
+    ui.add(egui::Slider::new(&mut state.draft.count, 1..=4).integer())
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+fn size_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &ModelInfo) {
+    let label = ui.label("Size");
+    let takes_size = !model.sizes.is_empty();
+    let selected = match (takes_size, state.draft.size.or(model.default_size)) {
+        (false, _) => "—".to_owned(),
+        (true, Some(s)) => s.to_string(),
+        (true, None) => "default".to_owned(),
+    };
+    ui.add_enabled_ui(takes_size, |ui| {
+        egui::ComboBox::from_id_salt("size")
+            .selected_text(selected)
+            .show_ui(ui, |ui| {
+                for s in ImageSize::ALL {
+                    let allowed = model.sizes.contains(&s);
+                    ui.add_enabled_ui(allowed, |ui| {
+                        ui.selectable_value(&mut state.draft.size, Some(s), s.as_str());
+                    })
+                    .response
+                    .on_disabled_hover_text(format!("{} does not take {s}", model.brand));
+                }
+            })
+            .response
+            .labelled_by(label.id)
+    })
+    .inner
+    .on_disabled_hover_text(no_size_reason(catalog, model));
+    ui.end_row();
+}
+
+fn seed_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
+    let label = ui.label("Seed");
+    ui.horizontal(|ui| {
+        ui.add_enabled_ui(model.seed, |ui| {
+            ui.checkbox(&mut state.seed_fixed, "Fixed");
+            let mut seed = state.draft.seed.unwrap_or(0);
+            ui.add_enabled(
+                state.seed_fixed,
+                egui::DragValue::new(&mut seed).range(0..=0x7fff_ffff),
+            )
+            .labelled_by(label.id);
+            state.draft.seed = Some(seed);
+        })
+        .response
+        .on_disabled_hover_text(format!("{} does not take a seed", model.brand));
+    });
+    ui.end_row();
+}

@@ -1,0 +1,30 @@
+//! What the app remembers between runs: UI choices and the draft, never secrets.
+
+use serde::{Deserialize, Serialize};
+
+use crate::recipe::{Catalog, ProviderId, Recipe};
+
+/// The eframe storage key.
+pub const STORAGE_KEY: &str = "banana-studio-ui";
+
+/// Saved UI state: the draft recipe (so a prompt is never lost) and control choices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UiState {
+    /// The recipe being composed in the prompt panel.
+    pub draft: Recipe,
+    /// Whether the seed is fixed.
+    pub seed_fixed: bool,
+    /// Thumbnail edge in the gallery, in points.
+    pub thumb_size: f32,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            draft: Recipe::new("", ProviderId::Gemini, &Catalog::bundled()),
+            seed_fixed: false,
+            thumb_size: 128.0,
+        }
+    }
+}

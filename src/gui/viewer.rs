@@ -1,0 +1,161 @@
+//! The viewer: the chosen image with fit, zoom and pan, and the model's words.
+
+use egui::{Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2};
+
+use super::Command;
+use super::gallery::{Gallery, texture};
+use crate::engine::Event;
+use crate::library::ImageId;
+
+/// The viewer's state.
+#[derive(Default)]
+pub struct Viewer {
+    shown: Option<ImageId>,
+    texture: Option<(ImageId, TextureHandle)>,
+    error: Option<String>,
+    /// None fits the image to the view; Some is a scale (1.0 = 100%).
+    zoom: Option<f32>,
+    pan: Vec2,
+}
+
+impl Viewer {
+    /// Switches to an image; returns true when its pixels must be loaded.
+    pub fn show(&mut self, image: ImageId) -> bool {
+        if self.shown == Some(image) {
+            return false;
+        }
+        self.shown = Some(image);
+        self.error = None;
+        self.zoom = None;
+        self.pan = Vec2::ZERO;
+        !matches!(&self.texture, Some((id, _)) if *id == image)
+    }
+
+    /// Follows decoded images.
+    pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
+        match event {
+            Event::Image { image, pixels } if Some(*image) == self.shown => {
+                self.texture = Some((*image, texture(ctx, format!("full-{image}"), pixels)));
+            }
+            Event::ImageFailed { image, message } if Some(*image) == self.shown => {
+                self.error = Some(message.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Draws the viewer; returns what the user asked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, gallery: &Gallery) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let Some(shown) = self.shown else {
+            ui.centered_and_justified(|ui| {
+                ui.weak("Generated images appear here. Pick one in the gallery to look closer.");
+            });
+            return commands;
+        };
+        let record = gallery.image(shown);
+        ui.horizontal(|ui| {
+            if ui.selectable_label(self.zoom.is_none(), "Fit").clicked() {
+                self.zoom = None;
+                self.pan = Vec2::ZERO;
+            }
+            if ui
+                .selectable_label(self.zoom == Some(1.0), "100%")
+                .clicked()
+            {
+                self.zoom = Some(1.0);
+                self.pan = Vec2::ZERO;
+            }
+            if ui.button("Zoom out").clicked() {
+                self.zoom = Some((self.zoom.unwrap_or(0.5) / 1.25).max(0.05));
+            }
+            if ui.button("Zoom in").clicked() {
+                self.zoom = Some((self.zoom.unwrap_or(0.5) * 1.25).min(16.0));
+            }
+            if let Some(z) = self.zoom {
+                ui.weak(format!("{:.0}%", z * 100.0));
+            }
+            ui.separator();
+            if ui.button("Save as…").clicked() {
+                commands.push(Command::SaveAs(shown));
+            }
+            if let Some((g, image)) = record {
+                ui.weak(format!(
+                    "{}×{} {} · job {}",
+                    image.width, image.height, image.mime, g.job.id
+                ));
+                if g.job.sandbox {
+                    ui.colored_label(egui::Color32::from_rgb(230, 170, 20), "SANDBOX IMAGE");
+                }
+            }
+        });
+        let text_height = if record.and_then(|(g, _)| g.job.text.as_ref()).is_some() {
+            64.0
+        } else {
+            0.0
+        };
+        let size = ui.available_size() - vec2(0.0, text_height);
+        let (rect, response) =
+            ui.allocate_exact_size(size.max(vec2(32.0, 32.0)), Sense::click_and_drag());
+        match (&self.texture, &self.error) {
+            (Some((id, tex)), _) if *id == shown => {
+                let image_size = tex.size_vec2();
+                let fit = (rect.width() / image_size.x)
+                    .min(rect.height() / image_size.y)
+                    .min(1.0);
+                let mut scale = self.zoom.unwrap_or(fit);
+                if response.hovered() {
+                    let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+                    if scroll != 0.0 {
+                        scale = (scale * (1.0 + scroll * 0.002)).clamp(0.05, 16.0);
+                        self.zoom = Some(scale);
+                    }
+                }
+                if response.dragged() {
+                    self.pan += response.drag_delta();
+                    self.zoom.get_or_insert(scale);
+                }
+                if response.double_clicked() {
+                    self.zoom = None;
+                    self.pan = Vec2::ZERO;
+                }
+                let drawn = Rect::from_center_size(rect.center() + self.pan, image_size * scale);
+                let painter = ui.painter_at(rect);
+                painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
+                painter.image(
+                    tex.id(),
+                    drawn,
+                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                    egui::Color32::WHITE,
+                );
+            }
+            (_, Some(error)) => {
+                ui.painter_at(rect).text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    error,
+                    egui::FontId::proportional(14.0),
+                    ui.visuals().error_fg_color,
+                );
+            }
+            _ => {
+                ui.painter_at(rect).text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "Loading…",
+                    egui::FontId::proportional(14.0),
+                    ui.visuals().weak_text_color(),
+                );
+            }
+        }
+        if let Some(text) = record.and_then(|(g, _)| g.job.text.as_ref()) {
+            egui::ScrollArea::vertical()
+                .id_salt("model-text")
+                .max_height(text_height)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(format!("Model: {text}")).italics());
+                });
+        }
+        commands
+    }
+}

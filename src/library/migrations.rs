@@ -1,0 +1,53 @@
+//! Numbered schema migrations; each one is append-only once released.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every migration, oldest first.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        // 1: jobs and their images.
+        M::up(
+            "CREATE TABLE jobs (
+                id INTEGER PRIMARY KEY,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                recipe_json TEXT NOT NULL,
+                sandbox INTEGER NOT NULL DEFAULT 0,
+                error_kind TEXT,
+                error_message TEXT,
+                text TEXT,
+                model_turns_json TEXT,
+                cost_usd REAL,
+                finished_at INTEGER,
+                retry_of INTEGER REFERENCES jobs(id) ON DELETE SET NULL
+            );
+            CREATE INDEX jobs_created ON jobs(created_at DESC);
+            CREATE INDEX jobs_state ON jobs(state);
+            CREATE TABLE images (
+                id INTEGER PRIMARY KEY,
+                job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                mime TEXT NOT NULL,
+                width INTEGER NOT NULL,
+                height INTEGER NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                UNIQUE (job_id, idx)
+            );
+            CREATE INDEX images_sha ON images(sha256);",
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}

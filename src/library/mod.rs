@@ -1,0 +1,510 @@
+//! Where it lives: the SQLite index plus content-addressed image files in the data dir.
+
+mod migrations;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::recipe::Recipe;
+
+/// A job's row id.
+pub type JobId = i64;
+/// An image's row id.
+pub type ImageId = i64;
+
+/// Why the library failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The database failed.
+    #[error("the history database failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// The database schema could not be brought up to date.
+    #[error("the history database could not be upgraded: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// A file could not be written or read.
+    #[error("could not write to the library folder {path}: {source}")]
+    Io {
+        /// Which path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A stored recipe could not be read.
+    #[error("a stored recipe is damaged: {0}")]
+    Recipe(#[from] serde_json::Error),
+}
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Written, waiting for a slot.
+    Created,
+    /// Asking the provider.
+    Running,
+    /// Saving the results.
+    Storing,
+    /// Done with images.
+    Succeeded,
+    /// Ended with an error.
+    Failed,
+    /// Cancelled by the user.
+    Cancelled,
+    /// Found unfinished at start-up: the app closed while it ran.
+    Interrupted,
+}
+
+impl JobState {
+    /// The stable name used in storage and `--json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Created => "created",
+            JobState::Running => "running",
+            JobState::Storing => "storing",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "created" => JobState::Created,
+            "running" => JobState::Running,
+            "storing" => JobState::Storing,
+            "succeeded" => JobState::Succeeded,
+            "cancelled" => JobState::Cancelled,
+            "interrupted" => JobState::Interrupted,
+            _ => JobState::Failed,
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled | JobState::Interrupted
+        )
+    }
+}
+
+/// One job as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRecord {
+    /// Row id.
+    pub id: JobId,
+    /// When it was created, ms since the Unix epoch.
+    pub created_at_ms: i64,
+    /// Current state.
+    pub state: JobState,
+    /// What was asked.
+    pub recipe: Recipe,
+    /// Whether it ran against the offline sandbox.
+    pub sandbox: bool,
+    /// The error kind when failed (`ErrorKind::as_str`).
+    pub error_kind: Option<String>,
+    /// The error in words when failed.
+    pub error_message: Option<String>,
+    /// The model's text.
+    pub text: Option<String>,
+    /// What it cost, in US dollars.
+    pub cost_usd: Option<f64>,
+    /// When it ended, ms since the Unix epoch.
+    pub finished_at_ms: Option<i64>,
+    /// The job this one retries.
+    pub retry_of: Option<JobId>,
+    /// The model's turns as received (JSON array), for refinement.
+    pub model_turns: Option<String>,
+}
+
+/// One stored image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRecord {
+    /// Row id.
+    pub id: ImageId,
+    /// The job that made it.
+    pub job_id: JobId,
+    /// Position within the job, from 0.
+    pub index: u32,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// MIME type.
+    pub mime: String,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// File size in bytes.
+    pub size_bytes: u64,
+    /// The image file.
+    pub path: PathBuf,
+    /// The thumbnail file (PNG).
+    pub thumb_path: PathBuf,
+}
+
+/// A job with its images: one row of the gallery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generation {
+    /// The job.
+    pub job: JobRecord,
+    /// Its images, in order.
+    pub images: Vec<ImageRecord>,
+}
+
+/// A new image, already written to the store.
+#[derive(Clone, Debug)]
+pub struct NewImage {
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// MIME type.
+    pub mime: String,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// File size.
+    pub size_bytes: u64,
+}
+
+/// What history to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Most rows.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+    /// Only prompts containing this text (case-insensitive).
+    pub search: Option<String>,
+    /// Only finished jobs with images.
+    pub succeeded_only: bool,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The OS default data folder (e.g. `~/.local/share/bananastudio` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("studio", "banana", "BananaStudio")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("banana-studio-data"))
+}
+
+/// File extension for a MIME type.
+pub fn extension_for(mime: &str) -> &'static str {
+    match mime {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        _ => "png",
+    }
+}
+
+/// The history: one SQLite database and the files beside it.
+pub struct Library {
+    root: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
+                           text, cost_usd, finished_at, retry_of, model_turns_json";
+
+impl Library {
+    /// Opens (or creates) the library in `root`, bringing the schema up to date.
+    pub fn open(root: &Path) -> Result<Self, LibraryError> {
+        std::fs::create_dir_all(root).map_err(|source| LibraryError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let mut conn = Connection::open(root.join("library.sqlite3"))?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The data folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent; keep going.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The schema version after migrations.
+    pub fn schema_version(&self) -> Result<i64, LibraryError> {
+        Ok(self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Writes a new job in state `Created`; done before anything is sent.
+    pub fn create_job(
+        &self,
+        recipe: &Recipe,
+        sandbox: bool,
+        retry_of: Option<JobId>,
+    ) -> Result<JobId, LibraryError> {
+        let json = serde_json::to_string(recipe)?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of)
+             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Moves a job to a non-terminal state.
+    pub fn set_state(&self, id: JobId, state: JobState) -> Result<(), LibraryError> {
+        self.conn().execute(
+            "UPDATE jobs SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, state.as_str(), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Ends a job with an error (or as cancelled when `kind` is "cancelled").
+    pub fn fail_job(&self, id: JobId, kind: &str, message: &str) -> Result<(), LibraryError> {
+        let state = if kind == "cancelled" {
+            JobState::Cancelled
+        } else {
+            JobState::Failed
+        };
+        let now = now_ms();
+        self.conn().execute(
+            "UPDATE jobs SET state = ?2, error_kind = ?3, error_message = ?4, updated_at = ?5, finished_at = ?5
+             WHERE id = ?1",
+            params![id, state.as_str(), kind, message, now],
+        )?;
+        Ok(())
+    }
+
+    /// Stores an image file by content; returns its hash and path.
+    pub fn put_image_file(
+        &self,
+        bytes: &[u8],
+        mime: &str,
+    ) -> Result<(String, PathBuf), LibraryError> {
+        store::put(&self.root, "images", extension_for(mime), bytes).map_err(|source| {
+            LibraryError::Io {
+                path: self.root.join("images"),
+                source,
+            }
+        })
+    }
+
+    /// Stores the PNG thumbnail of an image.
+    pub fn put_thumbnail(&self, sha256: &str, png: &[u8]) -> Result<PathBuf, LibraryError> {
+        let path = store::content_path(&self.root, "thumbs", sha256, "png");
+        store::write_atomic(&path, png).map_err(|source| LibraryError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    }
+
+    /// Ends a job successfully with its images, in one transaction.
+    pub fn complete_job(
+        &self,
+        id: JobId,
+        images: &[NewImage],
+        text: Option<&str>,
+        model_turns_json: Option<&str>,
+        cost_usd: Option<f64>,
+    ) -> Result<Vec<ImageId>, LibraryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let mut ids = Vec::with_capacity(images.len());
+        for (index, image) in images.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO images (job_id, idx, sha256, mime, width, height, size_bytes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![id, index as i64, image.sha256, image.mime, image.width, image.height, image.size_bytes as i64, now],
+            )?;
+            ids.push(tx.last_insert_rowid());
+        }
+        tx.execute(
+            "UPDATE jobs SET state = 'succeeded', text = ?2, model_turns_json = ?3, cost_usd = ?4,
+                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL
+             WHERE id = ?1",
+            params![id, text, model_turns_json, cost_usd, now],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Marks every unfinished job as interrupted; run at start-up. Returns their ids.
+    pub fn interrupt_unfinished(&self) -> Result<Vec<JobId>, LibraryError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id FROM jobs WHERE state IN ('created', 'running', 'storing')")?;
+        let ids: Vec<JobId> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        conn.execute(
+            "UPDATE jobs SET state = 'interrupted', error_kind = 'interrupted',
+                 error_message = 'The app closed while this job ran; Retry to run it again.',
+                 updated_at = ?1, finished_at = ?1
+             WHERE state IN ('created', 'running', 'storing')",
+            params![now_ms()],
+        )?;
+        Ok(ids)
+    }
+
+    /// One job.
+    pub fn job(&self, id: JobId) -> Result<Option<JobRecord>, LibraryError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+        let row = conn.query_row(&sql, [id], raw_job).optional()?;
+        row.map(RawJob::into_record).transpose()
+    }
+
+    /// One image.
+    pub fn image(&self, id: ImageId) -> Result<Option<ImageRecord>, LibraryError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE id = ?1",
+                [id],
+                |r| self.image_row(r),
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn image_row(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
+        let sha256: String = r.get(3)?;
+        let mime: String = r.get(4)?;
+        Ok(ImageRecord {
+            id: r.get(0)?,
+            job_id: r.get(1)?,
+            index: r.get(2)?,
+            path: store::content_path(&self.root, "images", &sha256, extension_for(&mime)),
+            thumb_path: store::content_path(&self.root, "thumbs", &sha256, "png"),
+            sha256,
+            mime,
+            width: r.get(5)?,
+            height: r.get(6)?,
+            size_bytes: r.get::<_, i64>(7)? as u64,
+        })
+    }
+
+    /// Generations, newest first, each with its images.
+    pub fn generations(&self, query: &HistoryQuery) -> Result<Vec<Generation>, LibraryError> {
+        let conn = self.conn();
+        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
+        if query.succeeded_only {
+            sql.push_str(" AND state = 'succeeded'");
+        }
+        if query.search.is_some() {
+            sql.push_str(" AND prompt LIKE '%' || ?3 || '%' ESCAPE '\\'");
+        } else {
+            sql.push_str(" AND ?3 IS NULL");
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2");
+        let search = query.search.as_ref().map(|s| {
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        });
+        let mut stmt = conn.prepare(&sql)?;
+        let raws: Vec<RawJob> = stmt
+            .query_map(params![query.limit, query.offset, search], raw_job)?
+            .collect::<Result<_, _>>()?;
+        let mut image_stmt = conn.prepare(
+            "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE job_id = ?1 ORDER BY idx",
+        )?;
+        let mut out = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let job = raw.into_record()?;
+            let images = image_stmt
+                .query_map([job.id], |r| self.image_row(r))?
+                .collect::<Result<_, _>>()?;
+            out.push(Generation { job, images });
+        }
+        Ok(out)
+    }
+
+    /// One generation by job id.
+    pub fn generation(&self, id: JobId) -> Result<Option<Generation>, LibraryError> {
+        let Some(job) = self.job(id)? else {
+            return Ok(None);
+        };
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE job_id = ?1 ORDER BY idx",
+        )?;
+        let images = stmt
+            .query_map([id], |r| self.image_row(r))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Generation { job, images }))
+    }
+}
+
+struct RawJob {
+    id: JobId,
+    created_at_ms: i64,
+    state: String,
+    recipe_json: String,
+    sandbox: bool,
+    error_kind: Option<String>,
+    error_message: Option<String>,
+    text: Option<String>,
+    cost_usd: Option<f64>,
+    finished_at_ms: Option<i64>,
+    retry_of: Option<JobId>,
+    model_turns: Option<String>,
+}
+
+fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
+    Ok(RawJob {
+        id: r.get(0)?,
+        created_at_ms: r.get(1)?,
+        state: r.get(2)?,
+        recipe_json: r.get(3)?,
+        sandbox: r.get(4)?,
+        error_kind: r.get(5)?,
+        error_message: r.get(6)?,
+        text: r.get(7)?,
+        cost_usd: r.get(8)?,
+        finished_at_ms: r.get(9)?,
+        retry_of: r.get(10)?,
+        model_turns: r.get(11)?,
+    })
+}
+
+impl RawJob {
+    fn into_record(self) -> Result<JobRecord, LibraryError> {
+        Ok(JobRecord {
+            id: self.id,
+            created_at_ms: self.created_at_ms,
+            state: JobState::parse(&self.state),
+            recipe: serde_json::from_str(&self.recipe_json)?,
+            sandbox: self.sandbox,
+            error_kind: self.error_kind,
+            error_message: self.error_message,
+            text: self.text,
+            cost_usd: self.cost_usd,
+            finished_at_ms: self.finished_at_ms,
+            retry_of: self.retry_of,
+            model_turns: self.model_turns,
+        })
+    }
+}

@@ -1,0 +1,24 @@
+//! Entry point: the app without a subcommand, the CLI with one.
+
+use clap::Parser;
+
+fn main() {
+    let args = banana_studio::cli::Args::parse();
+    let filter = if args.command.is_some() {
+        "warn"
+    } else {
+        "info"
+    };
+    let env_filter = tracing_subscriber::EnvFilter::try_from_env("BANANA_STUDIO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(env_filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let code = if args.command.is_some() {
+        banana_studio::cli::run(args)
+    } else {
+        banana_studio::gui::run(args.engine_config())
+    };
+    std::process::exit(code);
+}

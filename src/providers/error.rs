@@ -1,0 +1,276 @@
+//! Typed provider errors: one kind a user can act on, a message in words, an exit code.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as something a user can act on. Stored with failed jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request was wrong: change the recipe.
+    InvalidInput,
+    /// The key is missing, wrong or lacks permission.
+    Auth,
+    /// Rate limit or quota hit, still after retries.
+    RateLimited,
+    /// The provider declined to make the image (safety, text only).
+    Refused,
+    /// The model does not exist (any more) for this key.
+    ModelNotFound,
+    /// The network failed.
+    Network,
+    /// The provider failed on its side.
+    Server,
+    /// No answer in time.
+    Timeout,
+    /// The provider answered something we cannot read.
+    BadResponse,
+    /// Saving the result failed on this machine.
+    Storage,
+    /// The user cancelled.
+    Cancelled,
+    /// The app was closed while the job ran.
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// The stable name used in storage and `--json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Auth => "auth",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Refused => "refused",
+            ErrorKind::ModelNotFound => "model_not_found",
+            ErrorKind::Network => "network",
+            ErrorKind::Server => "server",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parses [`Self::as_str`]; unknown names read as `Server`.
+    pub fn parse(s: &str) -> Self {
+        [
+            ErrorKind::InvalidInput,
+            ErrorKind::Auth,
+            ErrorKind::RateLimited,
+            ErrorKind::Refused,
+            ErrorKind::ModelNotFound,
+            ErrorKind::Network,
+            ErrorKind::Server,
+            ErrorKind::Timeout,
+            ErrorKind::BadResponse,
+            ErrorKind::Storage,
+            ErrorKind::Cancelled,
+            ErrorKind::Interrupted,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .unwrap_or(ErrorKind::Server)
+    }
+
+    /// The CLI exit code of the contract in ARCHITECTURE.md.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::InvalidInput | ErrorKind::ModelNotFound => 2,
+            ErrorKind::Refused => 3,
+            ErrorKind::Auth => 4,
+            ErrorKind::RateLimited => 5,
+            ErrorKind::Network
+            | ErrorKind::Server
+            | ErrorKind::Timeout
+            | ErrorKind::BadResponse
+            | ErrorKind::Storage
+            | ErrorKind::Interrupted => 6,
+            ErrorKind::Cancelled => 130,
+        }
+    }
+}
+
+/// A failed provider call.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// The service rejected the request's content.
+    #[error("{message}")]
+    InvalidInput {
+        /// The service's own words.
+        message: String,
+    },
+    /// The key was missing, rejected or lacks permission.
+    #[error("{message}")]
+    Auth {
+        /// What the service said, in words.
+        message: String,
+    },
+    /// Rate limit or quota.
+    #[error("{}", rate_limited_message(.quota.as_deref(), *.retry_after, .message))]
+    RateLimited {
+        /// How long the service asked us to wait.
+        retry_after: Option<Duration>,
+        /// Which quota, when the service says.
+        quota: Option<String>,
+        /// The service's words.
+        message: String,
+    },
+    /// No image: blocked by safety, or text only.
+    #[error("{}", refused_message(.reason, .text.as_deref()))]
+    Refused {
+        /// Why, in plain words.
+        reason: String,
+        /// What the model said, if anything.
+        text: Option<String>,
+    },
+    /// The model is unknown or retired.
+    #[error("{message}")]
+    ModelNotFound {
+        /// Which model.
+        model: String,
+        /// Words for the user, naming what to do.
+        message: String,
+    },
+    /// The connection failed.
+    #[error("network problem: {message}")]
+    Network {
+        /// What failed, without URLs or keys.
+        message: String,
+    },
+    /// The service failed.
+    #[error("the service failed (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The service's words.
+        message: String,
+    },
+    /// No answer in time.
+    #[error("no answer after {secs} s; the service may be busy, try again")]
+    Timeout {
+        /// How long we waited.
+        secs: u64,
+    },
+    /// An answer we could not read.
+    #[error("the service sent an answer this app cannot read: {message}")]
+    BadResponse {
+        /// What was wrong with it.
+        message: String,
+    },
+    /// Cancelled by the user.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn rate_limited_message(
+    quota: Option<&str>,
+    retry_after: Option<Duration>,
+    message: &str,
+) -> String {
+    let mut out = String::from("rate limit or quota reached");
+    if let Some(q) = quota {
+        out.push_str(&format!(" ({q})"));
+    }
+    if let Some(wait) = retry_after {
+        out.push_str(&format!(
+            "; the service asks to wait {} s",
+            wait.as_secs().max(1)
+        ));
+    }
+    if !message.is_empty() {
+        out.push_str(&format!(": {message}"));
+    }
+    out
+}
+
+fn refused_message(reason: &str, text: Option<&str>) -> String {
+    match text {
+        Some(t) if !t.trim().is_empty() => format!("{reason}. The model said: \"{}\"", t.trim()),
+        _ => reason.to_owned(),
+    }
+}
+
+impl ProviderError {
+    /// The kind a user can act on.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ProviderError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            ProviderError::Auth { .. } => ErrorKind::Auth,
+            ProviderError::RateLimited { .. } => ErrorKind::RateLimited,
+            ProviderError::Refused { .. } => ErrorKind::Refused,
+            ProviderError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
+            ProviderError::Network { .. } => ErrorKind::Network,
+            ProviderError::Server { .. } => ErrorKind::Server,
+            ProviderError::Timeout { .. } => ErrorKind::Timeout,
+            ProviderError::BadResponse { .. } => ErrorKind::BadResponse,
+            ProviderError::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
+    /// Whether trying again may help: 429, 500, 503, 504, timeouts and dropped connections.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProviderError::RateLimited { .. }
+            | ProviderError::Network { .. }
+            | ProviderError::Timeout { .. } => true,
+            ProviderError::Server { status, .. } => matches!(status, 500 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// The wait the service asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_plain_words() {
+        let e = ProviderError::RateLimited {
+            retry_after: Some(Duration::from_secs(17)),
+            quota: Some("GenerateRequestsPerMinutePerProjectPerModel".into()),
+            message: "Quota exceeded".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "rate limit or quota reached (GenerateRequestsPerMinutePerProjectPerModel); \
+             the service asks to wait 17 s: Quota exceeded"
+        );
+        let e = ProviderError::Refused {
+            reason: "The image was blocked by the safety filter".into(),
+            text: Some("I can't draw that.".into()),
+        };
+        assert!(
+            e.to_string()
+                .ends_with("The model said: \"I can't draw that.\"")
+        );
+        assert_eq!(e.kind().exit_code(), 3);
+    }
+
+    #[test]
+    fn only_transient_failures_retry() {
+        let server = |status| ProviderError::Server {
+            status,
+            message: String::new(),
+        };
+        assert!(server(503).is_retryable());
+        assert!(!server(501).is_retryable());
+        assert!(
+            !ProviderError::InvalidInput {
+                message: "x".into()
+            }
+            .is_retryable()
+        );
+        assert_eq!(ErrorKind::parse("rate_limited"), ErrorKind::RateLimited);
+        assert_eq!(ErrorKind::RateLimited.exit_code(), 5);
+    }
+}

@@ -1,0 +1,309 @@
+//! The shared HTTP layer: client, retries with backoff and full jitter, server wait
+//! hints, per-attempt timeouts, bounded bodies and cancellation.
+
+use std::future::Future;
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use tokio_util::sync::CancellationToken;
+
+use super::error::ProviderError;
+
+/// How a provider call is retried.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The first backoff ceiling; it doubles per attempt.
+    pub base_delay: Duration,
+    /// The largest backoff ceiling.
+    pub max_delay: Duration,
+    /// A server's wait hint longer than this is not waited out; the error is shown.
+    pub max_server_wait: Duration,
+    /// How long one attempt may take.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            max_server_wait: Duration::from_secs(90),
+            attempt_timeout: Duration::from_secs(240),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full jitter: a random wait between zero and the attempt's ceiling.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_delay);
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+/// Told to the user while a call waits to try again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryNotice {
+    /// The attempt that failed, from 1.
+    pub attempt: u32,
+    /// How long we wait before the next.
+    pub wait: Duration,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy gives up.
+/// Cancellation aborts the request in flight (its future is dropped) and any wait.
+pub async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    cancel: &CancellationToken,
+    on_retry: &(dyn Fn(RetryNotice) + Send + Sync),
+    mut attempt: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let timeout_secs = policy.attempt_timeout.as_secs();
+    let mut n = 1;
+    loop {
+        let result = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled),
+            r = tokio::time::timeout(policy.attempt_timeout, attempt(n)) => {
+                r.unwrap_or(Err(ProviderError::Timeout { secs: timeout_secs }))
+            }
+        };
+        let err = match result {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        if !err.is_retryable() || n >= policy.max_attempts {
+            return Err(err);
+        }
+        let wait = match err.retry_after() {
+            Some(hint) if hint > policy.max_server_wait => return Err(err),
+            Some(hint) => hint,
+            None => policy.backoff(n),
+        };
+        tracing::info!(
+            attempt = n,
+            wait_ms = wait.as_millis() as u64,
+            "retrying: {err}"
+        );
+        on_retry(RetryNotice {
+            attempt: n,
+            wait,
+            reason: err.to_string(),
+        });
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled),
+            () = tokio::time::sleep(wait) => {}
+        }
+        n += 1;
+    }
+}
+
+/// The HTTP client every provider shares.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .user_agent(concat!("banana-studio/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// A transport error in words, without the URL (which may carry a key).
+pub fn transport_error(err: &reqwest::Error, timeout_secs: u64) -> ProviderError {
+    if err.is_timeout() {
+        return ProviderError::Timeout { secs: timeout_secs };
+    }
+    let message = if err.is_connect() {
+        "could not connect to the service; check the network or the base URL".to_owned()
+    } else if err.is_body() || err.is_decode() {
+        "the connection broke before the answer was complete".to_owned()
+    } else {
+        let mut text = err.to_string();
+        // Reqwest adds the URL unless told not to; strip anything after "for url".
+        if let Some(cut) = text.find(" for url") {
+            text.truncate(cut);
+        }
+        text
+    };
+    ProviderError::Network { message }
+}
+
+/// Reads a body of at most `max_bytes`.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+    timeout_secs: u64,
+) -> Result<Vec<u8>, ProviderError> {
+    if let Some(len) = response.content_length()
+        && len as usize > max_bytes
+    {
+        return Err(ProviderError::BadResponse {
+            message: format!("the answer is {len} bytes; the limit is {max_bytes}"),
+        });
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, timeout_secs))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(ProviderError::BadResponse {
+                message: format!("the answer is larger than the limit of {max_bytes} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The `Retry-After` header in seconds (the HTTP-date form is ignored).
+pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A protobuf duration such as "17s" or "0.5s".
+pub fn parse_proto_duration(text: &str) -> Option<Duration> {
+    let secs: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Joins a base URL (which may carry a path prefix) and a path.
+pub fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(4),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[test]
+    fn backoff_stays_under_the_ceiling() {
+        let p = RetryPolicy::default();
+        for attempt in 1..10 {
+            assert!(p.backoff(attempt) <= p.max_delay);
+        }
+        assert!(p.backoff(1) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn parses_hints_and_joins_urls() {
+        assert_eq!(parse_proto_duration("17s"), Some(Duration::from_secs(17)));
+        assert_eq!(
+            parse_proto_duration("0.5s"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_proto_duration("soon"), None);
+        assert_eq!(
+            join_url("http://h:1/proxy/", "/v1beta/models"),
+            "http://h:1/proxy/v1beta/models"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn retries_transient_errors_at_most_four_times() {
+        let calls = AtomicU32::new(0);
+        let notices = std::sync::Mutex::new(Vec::new());
+        let on_retry = |n: RetryNotice| notices.lock().unwrap().push(n.attempt);
+        let result: Result<(), _> =
+            with_retries(&fast(), &CancellationToken::new(), &on_retry, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err(ProviderError::Server {
+                        status: 503,
+                        message: "overloaded".into(),
+                    })
+                }
+            })
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        assert_eq!(*notices.lock().unwrap(), vec![1, 2, 3]);
+        assert!(matches!(
+            result,
+            Err(ProviderError::Server { status: 503, .. })
+        ));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn never_retries_other_client_errors() {
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> =
+            with_retries(&fast(), &CancellationToken::new(), &|_| {}, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err(ProviderError::InvalidInput {
+                        message: "bad".into(),
+                    })
+                }
+            })
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(result.is_err());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_long_server_hint_is_not_waited_out() {
+        let calls = AtomicU32::new(0);
+        let result: Result<(), _> =
+            with_retries(&fast(), &CancellationToken::new(), &|_| {}, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err(ProviderError::RateLimited {
+                        retry_after: Some(Duration::from_secs(3600)),
+                        quota: None,
+                        message: String::new(),
+                    })
+                }
+            })
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            result.unwrap_err().retry_after(),
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn cancel_aborts_the_attempt_in_flight() {
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            c.cancel();
+        });
+        let result: Result<(), _> = with_retries(&fast(), &cancel, &|_| {}, |_| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(())
+        })
+        .await;
+        assert_eq!(result, Err(ProviderError::Cancelled));
+    }
+}

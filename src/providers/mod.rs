@@ -1,0 +1,117 @@
+//! How to ask: the provider trait, the shared HTTP layer and one file per provider.
+
+pub mod error;
+pub mod gemini;
+pub mod http;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ErrorKind, ProviderError};
+pub use http::{RetryNotice, RetryPolicy};
+
+use crate::recipe::{LiveModel, ModelInfo, ProviderId, Recipe};
+
+/// An input image's bytes as sent to a provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputBytes {
+    /// MIME type.
+    pub mime: String,
+    /// Encoded bytes.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// One earlier step of a conversation, for refinement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Turn {
+    /// The user's prompt of that step.
+    pub prompt: String,
+    /// The user's inputs of that step.
+    pub inputs: Vec<InputBytes>,
+    /// The model's answer exactly as received (provider JSON), signatures included.
+    pub model_turn: serde_json::Value,
+}
+
+/// Everything a provider needs for one job.
+#[derive(Clone, Debug)]
+pub struct GenerateRequest {
+    /// What to make.
+    pub recipe: Recipe,
+    /// The catalog entry of the recipe's model.
+    pub model: ModelInfo,
+    /// The recipe's inputs, loaded.
+    pub inputs: Vec<InputBytes>,
+    /// Earlier turns of the conversation, oldest first.
+    pub history: Vec<Turn>,
+}
+
+/// One image a provider returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputImage {
+    /// MIME type as the provider said.
+    pub mime: String,
+    /// Encoded bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What a provider made.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GenerateOutput {
+    /// The images, in order.
+    pub images: Vec<OutputImage>,
+    /// The model's text, if any.
+    pub text: Option<String>,
+    /// The model's turns exactly as received, one per request, for refinement.
+    pub model_turns: Vec<serde_json::Value>,
+    /// Requests of a batch that failed while others succeeded, in words.
+    pub partial_failures: Vec<String>,
+}
+
+/// Progress of a running call, told to the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Waiting to try again.
+    Retrying(RetryNotice),
+    /// A line of news from the provider (queue position, logs).
+    Note(String),
+}
+
+/// The live context of one call: cancellation and a progress sink.
+#[derive(Clone)]
+pub struct CallContext {
+    /// Cancelled when the user cancels the job.
+    pub cancel: CancellationToken,
+    /// Receives progress.
+    pub progress: Arc<dyn Fn(Progress) + Send + Sync>,
+}
+
+impl CallContext {
+    /// A context that nobody listens to, for tools and tests.
+    pub fn detached() -> Self {
+        Self {
+            cancel: CancellationToken::new(),
+            progress: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// A service that makes Nano Banana images.
+pub trait Provider: Send + Sync {
+    /// Which provider this is.
+    fn id(&self) -> ProviderId;
+
+    /// Makes the recipe's images (count N may mean N requests).
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<GenerateOutput, ProviderError>>;
+
+    /// The models this key can use, as the service lists them.
+    fn list_models<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<Vec<LiveModel>, ProviderError>>;
+}
