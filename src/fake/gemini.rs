@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
+use futures::StreamExt;
 use image::DynamicImage;
 use serde_json::{Value, json};
 
@@ -77,7 +78,26 @@ struct Shared {
     issued_signatures: Mutex<HashSet<String>>,
     returned_signatures: AtomicU64,
     requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
     bodies: Mutex<Vec<Value>>,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running fake Gemini server.
@@ -96,6 +116,8 @@ impl FakeGemini {
             issued_signatures: Mutex::new(HashSet::new()),
             returned_signatures: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
             bodies: Mutex::new(Vec::new()),
         });
         let router = Router::new()
@@ -124,6 +146,11 @@ impl FakeGemini {
     /// How many generate requests arrived.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most generate requests that were in flight at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// How many issued signatures came back intact in later requests.
@@ -288,6 +315,7 @@ async fn generate(
         );
     }
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight::enter(&shared);
     if body.len() > MAX_REQUEST_BYTES {
         return invalid("Request payload size exceeds the limit: 104857600 bytes.");
     }
@@ -366,7 +394,8 @@ fn answer(shared: &Shared, model: &ModelInfo, request: &Value, fault: Option<Fau
     let seed = field(request, "generationConfig", "generation_config")
         .and_then(|c| c.get("seed"))
         .and_then(Value::as_u64)
-        .unwrap_or(0);
+        // Without a seed the real service draws something new each time.
+        .unwrap_or_else(|| 1_000_000 + shared.requests.load(Ordering::SeqCst));
     let aspect = match aspect {
         Some(a) => a,
         None => nearest_ratio(model, inputs.first()),
@@ -513,11 +542,16 @@ fn fault_response(fault: &Fault) -> Option<Response> {
             let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
                 b"{\"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"data\": \"iVBOR",
             ));
-            let broken: Result<Bytes, std::io::Error> = Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "connection reset",
-            ));
-            let body = Body::from_stream(futures::stream::iter(vec![first, broken]));
+            // The headers and a first chunk go out; then the connection drops.
+            let broken = async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err::<Bytes, _>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset",
+                ))
+            };
+            let stream = futures::stream::iter(vec![first]).chain(futures::stream::once(broken));
+            let body = Body::from_stream(stream);
             Some(
                 (
                     StatusCode::OK,

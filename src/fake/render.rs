@@ -138,9 +138,12 @@ fn draw_size(width: u32, height: u32) -> (u32, u32) {
 fn paint(scene: &Scene, base: Option<&RgbImage>, w: u32, h: u32) -> RgbImage {
     let (dx, dy) = (scene.angle.cos(), scene.angle.sin());
     let shape_alpha = if base.is_some() { 0.45 } else { 1.0 };
+    // The picture is a centred crop of a square scene, so circles stay round.
+    let long = w.max(h) as f32;
+    let (off_x, off_y) = ((long - w as f32) / 2.0, (long - h as f32) / 2.0);
     RgbImage::from_fn(w, h, |px, py| {
-        let x = px as f32 / w as f32;
-        let y = py as f32 / h as f32;
+        let x = (px as f32 + off_x) / long;
+        let y = (py as f32 + off_y) / long;
         let mut c = match base {
             Some(img) => {
                 // An edit keeps its input, tinted toward the prompt's colour.
@@ -161,7 +164,7 @@ fn paint(scene: &Scene, base: Option<&RgbImage>, w: u32, h: u32) -> RgbImage {
             }
         }
         // A hazard stripe along the bottom marks every sandbox picture as fake.
-        if y > 0.965 {
+        if py as f32 > h as f32 * 0.965 {
             let stripe = ((px + py) / 12) % 2 == 0;
             c = if stripe {
                 [0.98, 0.82, 0.1]

@@ -131,6 +131,8 @@ pub fn transport_error(err: &reqwest::Error, timeout_secs: u64) -> ProviderError
         "could not connect to the service; check the network or the base URL".to_owned()
     } else if err.is_body() || err.is_decode() {
         "the connection broke before the answer was complete".to_owned()
+    } else if err.is_request() {
+        "the connection to the service broke while sending; try again".to_owned()
     } else {
         let mut text = err.to_string();
         // Reqwest adds the URL unless told not to; strip anything after "for url".

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use banana_studio::fake::FakeGemini;
+use banana_studio::keys::Secret;
+use banana_studio::providers::gemini::GeminiProvider;
+use banana_studio::providers::{CallContext, GenerateRequest, Progress, RetryPolicy};
+use banana_studio::recipe::{Catalog, ProviderId, Recipe};
+
+/// The key the test fakes accept.
+pub const KEY: &str = "test-key-0123456789";
+
+/// A retry policy with short waits, so fault tests run fast.
+pub fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(80),
+        max_server_wait: Duration::from_secs(5),
+        attempt_timeout: Duration::from_secs(30),
+    }
+}
+
+/// A fake and a provider pointed at it.
+pub fn gemini(policy: RetryPolicy) -> (FakeGemini, GeminiProvider) {
+    let fake = FakeGemini::start(&tokio::runtime::Handle::current(), KEY).unwrap();
+    let provider = GeminiProvider::new(fake.base_url(), Secret::new(KEY), policy);
+    (fake, provider)
+}
+
+/// A request for a recipe on a Gemini model.
+pub fn request(prompt: &str, model: &str, edit: impl FnOnce(&mut Recipe)) -> GenerateRequest {
+    let catalog = Catalog::bundled();
+    let mut recipe = Recipe::new(prompt, ProviderId::Gemini, &catalog);
+    recipe.model = model.to_owned();
+    let info = catalog.model(ProviderId::Gemini, model).unwrap().clone();
+    recipe.size = info.default_size;
+    edit(&mut recipe);
+    GenerateRequest {
+        recipe,
+        model: info,
+        inputs: Vec::new(),
+        history: Vec::new(),
+    }
+}
+
+/// A call context that records progress.
+pub fn recording_ctx() -> (CallContext, Arc<Mutex<Vec<Progress>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let mut ctx = CallContext::detached();
+    ctx.progress = Arc::new(move |p| sink.lock().unwrap().push(p));
+    (ctx, seen)
+}
