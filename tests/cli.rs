@@ -1,0 +1,243 @@
+//! The CLI contract: exit codes 0, 2, 3, 4, 5, 6 against the fake, and `--json` lines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use banana_studio::fake::{FakeGemini, Fault};
+use serde_json::Value;
+
+const KEY: &str = "cli-test-key-42";
+
+fn cli(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banana-studio"));
+    cmd.arg("--data-dir").arg(data_dir);
+    for var in [
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "BANANA_STUDIO_GEMINI_BASE_URL",
+        "BANANA_STUDIO_DATA_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A CLI pointed at a fake in this process, with `key`.
+fn cli_against(fake: &FakeGemini, data_dir: &Path, key: &str) -> Command {
+    let mut cmd = cli(data_dir);
+    cmd.env("GEMINI_API_KEY", key)
+        .env("BANANA_STUDIO_GEMINI_BASE_URL", fake.base_url());
+    cmd
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn last_failed(output: &Output) -> Value {
+    let lines = json_lines(output);
+    let last = lines.last().cloned().unwrap();
+    assert_eq!(last["event"], "failed", "{lines:?}");
+    last
+}
+
+#[test]
+fn generate_in_the_sandbox_prints_json_lines_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let output = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a paper boat",
+            "--count",
+            "2",
+            "--aspect",
+            "16:9",
+            "--json",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = json_lines(&output);
+    let states: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["event"] == "state")
+        .map(|l| l["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["created", "running", "storing"]);
+    let done = lines.last().unwrap();
+    assert_eq!(done["event"], "done");
+    assert!(done["job"].as_i64().unwrap() > 0);
+    assert_eq!(done["cost_usd"], 0.0);
+    let images = done["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    for image in images {
+        assert_eq!(
+            (image["width"].as_u64(), image["height"].as_u64()),
+            (Some(1376), Some(768))
+        );
+        assert_eq!(image["mime"], "image/png");
+        let path = Path::new(image["path"].as_str().unwrap());
+        assert!(path.starts_with(&out_dir) && path.exists(), "{path:?}");
+        assert!(image["id"].as_i64().is_some());
+    }
+
+    let history = cli(dir.path())
+        .args(["history", "--json", "--limit", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(history.status.code(), Some(0));
+    let rows = json_lines(&history);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["prompt"], "a paper boat");
+    assert_eq!(rows[0]["state"], "succeeded");
+    let searched = cli(dir.path())
+        .args(["history", "--json", "--search", "submarine"])
+        .output()
+        .unwrap();
+    assert!(json_lines(&searched).is_empty());
+}
+
+#[test]
+fn invalid_input_exits_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a fox",
+            "--model",
+            "gemini-2.5-flash-image",
+            "--size",
+            "2K",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let failed = last_failed(&output);
+    assert_eq!(failed["kind"], "invalid_input");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("size: Nano Banana does not take a size")
+    );
+    let bad_flag = cli(dir.path())
+        .args(["generate", "x", "--aspect", "wide"])
+        .output()
+        .unwrap();
+    assert_eq!(bad_flag.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_flag.stderr).contains("W:H such as 16:9"));
+}
+
+#[test]
+fn a_refusal_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "[fake:blocked-prompt] something",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let failed = last_failed(&output);
+    assert_eq!(failed["kind"], "refused");
+    assert!(failed["job"].as_i64().is_some());
+}
+
+#[test]
+fn a_rejected_key_exits_4_without_printing_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli_against(&fake, dir.path(), "AIzaWRONGKEY")
+        .args(["generate", "x", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(last_failed(&output)["kind"], "auth");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("AIzaWRONGKEY"));
+}
+
+#[test]
+fn a_quota_still_hit_after_retries_exits_5() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
+    fake.script(vec![
+        Fault::RateLimited {
+            retry_after_secs: 0.05
+        };
+        4
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli_against(&fake, dir.path(), KEY)
+        .args(["generate", "x", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    let lines = json_lines(&output);
+    assert_eq!(
+        lines.iter().filter(|l| l["event"] == "progress").count(),
+        3,
+        "three retries were reported"
+    );
+    assert_eq!(last_failed(&output)["kind"], "rate_limited");
+    assert_eq!(fake.request_count(), 4);
+}
+
+#[test]
+fn a_provider_failure_after_retries_exits_6() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
+    fake.script(vec![Fault::ServerError(500); 4]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli_against(&fake, dir.path(), KEY)
+        .args(["generate", "x", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(6));
+    assert_eq!(last_failed(&output)["kind"], "server");
+}
+
+#[test]
+fn models_lists_the_catalog_merged_with_the_live_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "models", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let rows = json_lines(&output);
+    let pro = rows
+        .iter()
+        .find(|r| r["id"] == "gemini-3-pro-image")
+        .unwrap();
+    assert_eq!(pro["live"], true);
+    let retired = rows
+        .iter()
+        .find(|r| r["id"] == "gemini-3-pro-image-preview")
+        .unwrap();
+    assert_eq!(retired["live"], false);
+    assert_eq!(retired["status"], "retired");
+}

@@ -1,0 +1,220 @@
+//! Engine tests on temp dirs against the sandbox fake: concurrency, cancel, interruption.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use banana_studio::engine::{Engine, EngineConfig, Event};
+use banana_studio::fake::Fault;
+use banana_studio::keys::NoKeys;
+use banana_studio::library::{JobState, Library};
+use banana_studio::providers::ErrorKind;
+use banana_studio::recipe::{Catalog, ProviderId, Recipe};
+
+fn sandbox_engine(dir: &std::path::Path) -> Engine {
+    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
+    config.force_sandbox = true;
+    Engine::start(config).unwrap()
+}
+
+fn recipe(prompt: &str) -> Recipe {
+    Recipe::new(prompt, ProviderId::Gemini, &Catalog::bundled())
+}
+
+/// Waits for events until `done` says stop; fails after `timeout`.
+fn events_until(
+    engine: &Engine,
+    timeout: Duration,
+    mut done: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Some(event) = engine.next_event(Duration::from_millis(50)) {
+            let stop = done(&event);
+            seen.push(event);
+            if stop {
+                return seen;
+            }
+        }
+    }
+    panic!("timed out; events so far: {seen:#?}");
+}
+
+#[test]
+fn a_job_runs_end_to_end_and_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    assert!(engine.status(ProviderId::Gemini).sandbox);
+    engine.submit(recipe("a glass banana")).unwrap();
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    let states: Vec<JobState> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::JobState { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, vec![JobState::Running, JobState::Storing]);
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(generation.job.state, JobState::Succeeded);
+    assert!(generation.job.sandbox);
+    let image = &generation.images[0];
+    assert!(image.path.exists() && image.thumb_path.exists());
+    assert_eq!((image.width, image.height), (1024, 1024));
+}
+
+#[test]
+fn concurrency_limit_holds_under_twenty_queued_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    let fake = engine.fake_gemini().unwrap();
+    fake.script(vec![Fault::Slow(Duration::from_millis(250)); 20]);
+    for i in 0..20 {
+        engine.submit(recipe(&format!("job {i}"))).unwrap();
+    }
+    let mut running = 0i32;
+    let mut max_running = 0;
+    let mut finished = 0;
+    events_until(&engine, Duration::from_secs(120), |e| {
+        match e {
+            Event::JobState {
+                state: JobState::Running,
+                ..
+            } => running += 1,
+            Event::JobSucceeded { .. } | Event::JobFailed { .. } => {
+                running -= 1;
+                finished += 1;
+            }
+            _ => {}
+        }
+        max_running = max_running.max(running);
+        finished == 20
+    });
+    assert_eq!(
+        max_running, 4,
+        "the engine runs at most 4 jobs of a provider at once"
+    );
+    assert!(
+        fake.max_in_flight() <= 4,
+        "the server saw {} at once",
+        fake.max_in_flight()
+    );
+    assert_eq!(fake.request_count(), 20);
+}
+
+#[test]
+fn cancel_stops_a_slow_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    engine
+        .fake_gemini()
+        .unwrap()
+        .script([Fault::Slow(Duration::from_secs(60))]);
+    engine.submit(recipe("slow one")).unwrap();
+    let started = Instant::now();
+    let mut job = None;
+    let events = events_until(&engine, Duration::from_secs(30), |e| match e {
+        Event::JobState {
+            job: id,
+            state: JobState::Running,
+        } => {
+            job = Some(*id);
+            engine.cancel(*id);
+            false
+        }
+        Event::JobFailed { .. } => true,
+        _ => false,
+    });
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let Some(Event::JobFailed { kind, .. }) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(*kind, ErrorKind::Cancelled);
+    let record = engine.library().job(job.unwrap()).unwrap().unwrap();
+    assert_eq!(record.state, JobState::Cancelled);
+}
+
+#[test]
+fn a_job_left_running_becomes_interrupted_and_can_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let library = Library::open(dir.path()).unwrap();
+        let id = library
+            .create_job(&recipe("killed mid-way"), true, None)
+            .unwrap();
+        library.set_state(id, JobState::Running).unwrap();
+        id
+    };
+    let engine = sandbox_engine(dir.path());
+    let events = events_until(&engine, Duration::from_secs(5), |e| {
+        matches!(e, Event::Interrupted { .. })
+    });
+    let Some(Event::Interrupted { jobs }) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(jobs, &vec![id]);
+    let record = engine.library().job(id).unwrap().unwrap();
+    assert_eq!(record.state, JobState::Interrupted);
+    assert!(record.error_message.unwrap().contains("Retry"));
+
+    engine.retry(id);
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    let retry_of = events.iter().find_map(|e| match e {
+        Event::JobCreated { retry_of, .. } => *retry_of,
+        _ => None,
+    });
+    assert_eq!(retry_of, Some(id));
+}
+
+#[test]
+fn a_refusal_fails_the_job_with_its_words_and_keeps_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    engine
+        .submit(recipe("[fake:blocked-image] a crowd"))
+        .unwrap();
+    let events = events_until(&engine, Duration::from_secs(30), |e| {
+        matches!(e, Event::JobFailed { .. })
+    });
+    let Some(Event::JobFailed { job, kind, message }) = events.last() else {
+        unreachable!()
+    };
+    assert_eq!(*kind, ErrorKind::Refused);
+    assert!(message.contains("safety filter"), "{message}");
+    let record = engine.library().job(*job).unwrap().unwrap();
+    assert_eq!(record.state, JobState::Failed);
+    assert_eq!(record.error_kind.as_deref(), Some("refused"));
+    assert_eq!(
+        record.recipe.prompt, "[fake:blocked-image] a crowd",
+        "the prompt is never lost"
+    );
+}
+
+#[test]
+fn format_is_honoured_by_converting_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    let mut r = recipe("webp please");
+    r.format = banana_studio::recipe::OutputFormat::Webp;
+    engine.submit(r).unwrap();
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        unreachable!()
+    };
+    let image = &generation.images[0];
+    assert_eq!(image.mime, "image/webp");
+    let bytes = std::fs::read(&image.path).unwrap();
+    assert_eq!(
+        banana_studio::imaging::sniff_mime(&bytes),
+        Some("image/webp")
+    );
+}

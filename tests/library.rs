@@ -1,0 +1,117 @@
+//! Library tests on temp dirs: migrations from empty, round trip of a generation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use banana_studio::library::{HistoryQuery, JobState, Library, NewImage};
+use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe};
+
+#[test]
+fn migrations_run_from_an_empty_database_and_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    assert_eq!(library.schema_version().unwrap(), 1);
+    drop(library);
+    let again = Library::open(dir.path()).unwrap();
+    assert_eq!(again.schema_version().unwrap(), 1);
+    assert!(
+        again
+            .generations(&HistoryQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_generation_round_trips_with_its_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    let mut recipe = Recipe::new(
+        "a café in Zürich, 東京 style",
+        ProviderId::Gemini,
+        &Catalog::bundled(),
+    );
+    recipe.aspect = AspectRatio::Ratio(16, 9);
+    recipe.size = Some(ImageSize::K2);
+    recipe.seed = Some(42);
+    let id = library.create_job(&recipe, false, None).unwrap();
+    assert_eq!(library.job(id).unwrap().unwrap().state, JobState::Created);
+
+    let png = b"\x89PNG\r\n\x1a\nnot really".to_vec();
+    let (sha, path) = library.put_image_file(&png, "image/png").unwrap();
+    library.put_thumbnail(&sha, b"thumb").unwrap();
+    let images = vec![NewImage {
+        sha256: sha.clone(),
+        mime: "image/png".into(),
+        width: 2752,
+        height: 1536,
+        size_bytes: png.len() as u64,
+    }];
+    let ids = library
+        .complete_job(
+            id,
+            &images,
+            Some("Here you go"),
+            Some("[{\"role\":\"model\"}]"),
+            Some(0.134),
+        )
+        .unwrap();
+
+    let reopened = Library::open(dir.path()).unwrap();
+    let generation = reopened.generation(id).unwrap().unwrap();
+    assert_eq!(generation.job.recipe, recipe);
+    assert_eq!(generation.job.state, JobState::Succeeded);
+    assert_eq!(generation.job.text.as_deref(), Some("Here you go"));
+    assert_eq!(generation.job.cost_usd, Some(0.134));
+    assert_eq!(generation.images.len(), 1);
+    assert_eq!(generation.images[0].id, ids[0]);
+    assert_eq!(generation.images[0].path, path);
+    assert_eq!(std::fs::read(&generation.images[0].path).unwrap(), png);
+    assert!(generation.images[0].thumb_path.exists());
+
+    let found = reopened
+        .generations(&HistoryQuery {
+            limit: 10,
+            search: Some("zürich".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(found.len(), 1, "search ignores ASCII case");
+    let none = reopened
+        .generations(&HistoryQuery {
+            limit: 10,
+            search: Some("100%_".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(none.is_empty(), "wildcards in the search are literal");
+}
+
+#[test]
+fn failures_and_interruptions_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    let recipe = Recipe::new("x", ProviderId::Gemini, &Catalog::bundled());
+    let failed = library.create_job(&recipe, true, None).unwrap();
+    library.fail_job(failed, "refused", "blocked").unwrap();
+    let cancelled = library.create_job(&recipe, true, None).unwrap();
+    library
+        .fail_job(cancelled, "cancelled", "cancelled")
+        .unwrap();
+    let running = library.create_job(&recipe, true, None).unwrap();
+    library.set_state(running, JobState::Storing).unwrap();
+    assert_eq!(library.interrupt_unfinished().unwrap(), vec![running]);
+    assert_eq!(
+        library.job(failed).unwrap().unwrap().state,
+        JobState::Failed
+    );
+    assert_eq!(
+        library.job(cancelled).unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+    assert_eq!(
+        library.job(running).unwrap().unwrap().state,
+        JobState::Interrupted
+    );
+}
