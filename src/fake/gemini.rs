@@ -314,7 +314,7 @@ async fn generate(
             Value::Null,
         );
     }
-    shared.requests.fetch_add(1, Ordering::SeqCst);
+    let request_number = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let _in_flight = InFlight::enter(&shared);
     if body.len() > MAX_REQUEST_BYTES {
         return invalid("Request payload size exceeds the limit: 104857600 bytes.");
@@ -332,8 +332,10 @@ async fn generate(
         tokio::time::sleep(delay).await;
     }
     let shared2 = shared.clone();
-    let answer =
-        tokio::task::spawn_blocking(move || answer(&shared2, &model, &request, fault)).await;
+    let answer = tokio::task::spawn_blocking(move || {
+        answer(&shared2, &model, &request, fault, request_number)
+    })
+    .await;
     answer.unwrap_or_else(|_| {
         error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -378,7 +380,13 @@ fn last_user_prompt(request: &Value) -> String {
         .join(" ")
 }
 
-fn answer(shared: &Shared, model: &ModelInfo, request: &Value, fault: Option<Fault>) -> Response {
+fn answer(
+    shared: &Shared,
+    model: &ModelInfo,
+    request: &Value,
+    fault: Option<Fault>,
+    request_number: u64,
+) -> Response {
     if let Some(response) = fault.as_ref().and_then(fault_response) {
         return response;
     }
@@ -395,7 +403,7 @@ fn answer(shared: &Shared, model: &ModelInfo, request: &Value, fault: Option<Fau
         .and_then(|c| c.get("seed"))
         .and_then(Value::as_u64)
         // Without a seed the real service draws something new each time.
-        .unwrap_or_else(|| 1_000_000 + shared.requests.load(Ordering::SeqCst));
+        .unwrap_or(1_000_000 + request_number);
     let aspect = match aspect {
         Some(a) => a,
         None => nearest_ratio(model, inputs.first()),
@@ -452,7 +460,7 @@ fn answer(shared: &Shared, model: &ModelInfo, request: &Value, fault: Option<Fau
             "totalTokenCount": 1322,
             "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
         "modelVersion": model.id,
-        "responseId": format!("fake-{}", shared.requests.load(Ordering::SeqCst)),
+        "responseId": format!("fake-{request_number}"),
     });
     (
         StatusCode::OK,

@@ -79,9 +79,9 @@ impl BananaApp {
         &self.jobs
     }
 
-    /// The saved UI state (the draft recipe), for tests.
-    pub fn ui_state_mut(&mut self) -> &mut UiState {
-        &mut self.state
+    /// The prompt being composed, for tests.
+    pub fn ui_state_draft_prompt(&self) -> &str {
+        &self.state.draft.prompt
     }
 
     fn on_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -217,9 +217,18 @@ impl eframe::App for BananaApp {
         self.sandbox_banner(ui);
         let engine = &self.engine;
         let status_of = |p: ProviderId| engine.status(p);
+        egui::Panel::bottom("jobs-strip")
+            .resizable(true)
+            .default_size(170.0)
+            .min_size(140.0)
+            .max_size(360.0)
+            .show(ui, |ui| {
+                commands.extend(self.jobs.ui(ui));
+            });
         egui::Panel::left("prompt-panel")
             .resizable(true)
             .default_size(340.0)
+            .min_size(300.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("prompt-scroll")
@@ -232,15 +241,10 @@ impl eframe::App for BananaApp {
                         ));
                     });
             });
-        egui::Panel::bottom("jobs-strip")
-            .resizable(true)
-            .default_size(170.0)
-            .show(ui, |ui| {
-                commands.extend(self.jobs.ui(ui));
-            });
         egui::Panel::right("gallery")
             .resizable(true)
             .default_size(380.0)
+            .min_size(320.0)
             .show(ui, |ui| {
                 let thumb = self.state.thumb_size;
                 commands.extend(self.gallery.ui(ui, thumb));

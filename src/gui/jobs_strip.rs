@@ -207,6 +207,22 @@ fn job_card(
             ui.weak("sandbox");
         }
     });
+    // Buttons come right after the title so they stay visible however long the error is.
+    ui.horizontal(|ui| {
+        if !job.state.is_terminal() && ui.small_button("Cancel").clicked() {
+            commands.push(Command::Cancel(job.id));
+        }
+        if matches!(
+            job.state,
+            JobState::Failed | JobState::Cancelled | JobState::Interrupted
+        ) && ui.small_button("Retry").clicked()
+        {
+            commands.push(Command::Retry(job.id));
+        }
+        if job.state.is_terminal() && ui.small_button("Dismiss").clicked() {
+            *dismiss = Some(job.id);
+        }
+    });
     ui.label(RichText::new(&job.prompt).small());
     ui.weak(RichText::new(&job.model).small());
     if let Some(progress) = &job.progress {
@@ -217,20 +233,4 @@ fn job_card(
     {
         ui.colored_label(ui.visuals().error_fg_color, message);
     }
-    ui.horizontal(|ui| {
-        if !job.state.is_terminal() && ui.button("Cancel").clicked() {
-            commands.push(Command::Cancel(job.id));
-        }
-        if matches!(
-            job.state,
-            JobState::Failed | JobState::Cancelled | JobState::Interrupted
-        ) {
-            if ui.button("Retry").clicked() {
-                commands.push(Command::Retry(job.id));
-            }
-            if ui.button("Dismiss").clicked() {
-                *dismiss = Some(job.id);
-            }
-        }
-    });
 }

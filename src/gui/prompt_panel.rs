@@ -17,7 +17,7 @@ pub const GENERATE_SHORTCUT: KeyboardShortcut =
 pub fn no_size_reason(catalog: &Catalog, model: &ModelInfo) -> String {
     let with_sizes: Vec<String> = catalog
         .models_of(model.provider)
-        .filter(|m| !m.sizes.is_empty() && m.status != ModelStatus::Retired)
+        .filter(|m| m.sizes.contains(&ImageSize::K2) && m.status != ModelStatus::Retired)
         .map(|m| m.brand.clone())
         .collect();
     if with_sizes.is_empty() {

@@ -1,0 +1,156 @@
+//! GUI tests with egui_kittest: the app in sandbox mode, driven by label and role.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use banana_studio::engine::{Engine, EngineConfig};
+use banana_studio::gui::BananaApp;
+use banana_studio::keys::NoKeys;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+
+fn app(dir: &std::path::Path) -> Harness<'static, BananaApp> {
+    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
+    config.force_sandbox = true;
+    let engine = Engine::start(config).unwrap();
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| BananaApp::new(cc, engine))
+}
+
+/// Steps the app until `done` holds; fails after `timeout` with what is on screen.
+fn step_until(
+    harness: &mut Harness<'static, BananaApp>,
+    timeout: Duration,
+    what: &str,
+    done: impl Fn(&Harness<'static, BananaApp>) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        harness.step();
+        if done(harness) {
+            // A panel that grew with new content settles on the next frame.
+            harness.run_steps(2);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "timed out waiting for {what}; screen: {:#?}",
+        harness.root()
+    );
+}
+
+fn type_prompt(harness: &mut Harness<'static, BananaApp>, text: &str) {
+    harness
+        .get_by_label("Describe the image, or what to change")
+        .click();
+    harness.step();
+    harness
+        .get_by_label("Describe the image, or what to change")
+        .type_text(text);
+    harness.step();
+}
+
+#[test]
+fn typing_a_prompt_and_clicking_generate_shows_a_thumbnail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    assert!(
+        harness.query_by_label_contains("SANDBOX MODE").is_some(),
+        "the sandbox is announced"
+    );
+    type_prompt(&mut harness, "a teapot shaped like a banana");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "a thumbnail", |h| {
+        h.query_by_label_contains("Image 1 of job 1: a teapot shaped like a banana")
+            .is_some()
+    });
+    assert_eq!(harness.state().gallery().generations().len(), 1);
+    assert!(harness.query_by_label_contains("Done").is_some());
+}
+
+#[test]
+fn ctrl_enter_generates_from_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "keyboard only");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    step_until(&mut harness, Duration::from_secs(60), "the job", |h| {
+        !h.state().jobs().jobs().is_empty()
+    });
+    assert_eq!(harness.state().jobs().jobs()[0].prompt, "keyboard only");
+}
+
+#[test]
+fn a_disabled_size_explains_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    harness.get_by_label("Model").click();
+    harness.run_steps(3);
+    harness
+        .get_by_label_contains("Nano Banana (gemini-2.5-flash-image)")
+        .click();
+    harness.step();
+    harness.step();
+    let size = harness.get_by_label("Size");
+    assert!(size.accesskit_node().is_disabled(), "Flash takes no size");
+    size.hover();
+    step_until(&mut harness, Duration::from_secs(5), "the tooltip", |h| {
+        h.query_by_label_contains("Nano Banana does not take a size; pick Nano Banana Pro")
+            .is_some()
+    });
+}
+
+#[test]
+fn a_failed_job_shows_its_message_and_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "[fake:blocked-image] a crowd");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the failure", |h| {
+        h.query_by_label_contains("No image: the image was blocked by the safety filter")
+            .is_some()
+    });
+    harness.get_by_label("Retry").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the retried job",
+        |h| h.state().jobs().jobs().len() == 2,
+    );
+    assert_eq!(
+        harness.state().ui_state_draft_prompt(),
+        "[fake:blocked-image] a crowd",
+        "the prompt stays in the panel"
+    );
+}
+
+#[test]
+fn history_is_reloaded_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut harness = app(dir.path());
+        harness.step();
+        type_prompt(&mut harness, "remember me");
+        harness.get_by_label("Generate").click();
+        step_until(&mut harness, Duration::from_secs(60), "the result", |h| {
+            h.state().gallery().generations().len() == 1
+        });
+    }
+    let mut harness = app(dir.path());
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the old thumbnail",
+        |h| {
+            h.query_by_label_contains("Image 1 of job 1: remember me")
+                .is_some()
+        },
+    );
+}
