@@ -190,6 +190,10 @@ fn invalid(message: &str) -> Response {
     )
 }
 
+fn reject(message: &str) -> Box<Response> {
+    Box::new(invalid(message))
+}
+
 fn check_key(
     shared: &Shared,
     headers: &HeaderMap,
@@ -392,11 +396,11 @@ fn answer(
     }
     let (aspect, size) = match check_config(model, request) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let inputs = match check_contents(shared, model, request) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let prompt = last_user_prompt(request);
     let seed = field(request, "generationConfig", "generation_config")
@@ -572,7 +576,8 @@ fn fault_response(fault: &Fault) -> Option<Response> {
     }
 }
 
-type Checked<T> = Result<T, Response>;
+/// A check's result: the value, or the error answer to send (boxed: responses are large).
+type Checked<T> = Result<T, Box<Response>>;
 
 fn check_config(
     model: &ModelInfo,
@@ -584,7 +589,7 @@ fn check_config(
         .and_then(Value::as_u64)
         .unwrap_or(1);
     if candidates > 1 {
-        return Err(invalid(&format!(
+        return Err(reject(&format!(
             "Multiple candidates is not enabled for models/{}",
             model.id
         )));
@@ -597,7 +602,7 @@ fn check_config(
             match text.parse::<AspectRatio>() {
                 Ok(a @ AspectRatio::Ratio(..)) if model.ratios.contains(&a) => Some(a),
                 _ => {
-                    return Err(invalid(&format!(
+                    return Err(reject(&format!(
                         "* GenerateContentRequest.generation_config.image_config.aspect_ratio: \
                          unsupported aspect ratio \"{text}\""
                     )));
@@ -608,7 +613,7 @@ fn check_config(
     let size = match image_config.and_then(|c| field(c, "imageSize", "image_size")) {
         None => None,
         Some(_) if model.sizes.is_empty() => {
-            return Err(invalid(&format!(
+            return Err(reject(&format!(
                 "* GenerateContentRequest.generation_config.image_config.image_size: \
                  image_size is not supported for models/{}",
                 model.id
@@ -621,7 +626,7 @@ fn check_config(
                 Some(s) => Some(*s),
                 None => {
                     let allowed: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
-                    return Err(invalid(&format!(
+                    return Err(reject(&format!(
                         "* GenerateContentRequest.generation_config.image_config.image_size: \
                          unsupported image size \"{text}\"; supported values are {}",
                         allowed.join(", ")
@@ -643,7 +648,7 @@ fn check_contents(
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty())
     else {
-        return Err(invalid(
+        return Err(reject(
             "* GenerateContentRequest.contents: contents is not specified",
         ));
     };
@@ -660,7 +665,7 @@ fn check_contents(
             .cloned()
             .unwrap_or_default();
         if parts.is_empty() {
-            return Err(invalid(&format!(
+            return Err(reject(&format!(
                 "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
             )));
         }
@@ -684,13 +689,13 @@ fn check_contents(
                                 .map(|s| s.contains(sig))
                                 .unwrap_or(false);
                             if !known {
-                                return Err(invalid("Corrupted thought signature."));
+                                return Err(reject("Corrupted thought signature."));
                             }
                             shared.returned_signatures.fetch_add(1, Ordering::SeqCst);
                         }
                         None if is_image || j == 0 => {
                             let kind = if is_image { "Image" } else { "Text" };
-                            return Err(invalid(&format!(
+                            return Err(reject(&format!(
                                 "{kind} part is missing a thought_signature in content position {}, part position {}",
                                 i + 1,
                                 j + 1
@@ -713,16 +718,16 @@ fn check_contents(
                         mime,
                         "image/png" | "image/jpeg" | "image/webp" | "image/heic" | "image/heif"
                     ) {
-                        return Err(invalid(&format!("Unsupported MIME type: {mime}")));
+                        return Err(reject(&format!("Unsupported MIME type: {mime}")));
                     }
                     let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
                     let Ok(bytes) = b64.decode(data) else {
-                        return Err(invalid("Base64 decoding failed for inline_data.data."));
+                        return Err(reject("Base64 decoding failed for inline_data.data."));
                     };
                     match imaging::decode(&bytes) {
                         Ok(img) => inputs.push(img),
                         Err(_) => {
-                            return Err(invalid(
+                            return Err(reject(
                                 "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
                             ));
                         }
@@ -731,7 +736,7 @@ fn check_contents(
                 last_inputs = inputs;
             }
             other => {
-                return Err(invalid(&format!(
+                return Err(reject(&format!(
                     "Please use a valid role: user, model. Got \"{other}\"."
                 )));
             }
@@ -743,7 +748,7 @@ fn check_contents(
         .and_then(Value::as_str)
         .unwrap_or("user");
     if last_role != "user" {
-        return Err(invalid(
+        return Err(reject(
             "Please ensure that multiturn requests end with a user role or a function response.",
         ));
     }
