@@ -1,77 +1,35 @@
 //! A fake Gemini API: `generateContent` and `models.list`, as strict as the real one.
 
+mod checks;
+mod faults;
+
+pub use faults::Fault;
+
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use futures::StreamExt;
 use image::DynamicImage;
 use serde_json::{Value, json};
 
+use self::checks::{check_config, check_contents, nearest_ratio};
+use self::faults::fault_response;
 use super::FakeServer;
 use super::render;
 use crate::imaging;
-use crate::recipe::{
-    AspectRatio, Catalog, ImageSize, ModelInfo, ModelStatus, OutputFormat, ProviderId,
-};
+use crate::recipe::{Catalog, ModelInfo, ModelStatus, OutputFormat, ProviderId};
 
 /// The real inline request limit.
 const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 
-/// A fault the fake can be told to produce, like the real service does at times.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Fault {
-    /// 200 with a candidate whose image was blocked (IMAGE_SAFETY, no parts).
-    BlockedImage,
-    /// 200 with no candidates and `promptFeedback.blockReason`.
-    BlockedPrompt,
-    /// 200 with text and no image.
-    TextOnly,
-    /// 429 RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo.
-    RateLimited {
-        /// The RetryInfo delay.
-        retry_after_secs: f32,
-    },
-    /// A 5xx with the real error envelope (500 INTERNAL or 503 UNAVAILABLE).
-    ServerError(u16),
-    /// Waits this long, then answers normally.
-    Slow(Duration),
-    /// 200 whose body is cut-off JSON.
-    MalformedJson,
-    /// A body the connection drops half-way.
-    TruncatedBody,
-}
-
-impl Fault {
-    /// The fault a `[fake:...]` tag in a sandbox prompt asks for.
-    pub fn from_prompt(prompt: &str) -> Option<Fault> {
-        let tag = prompt.split("[fake:").nth(1)?.split(']').next()?;
-        Some(match tag.trim() {
-            "blocked-image" => Fault::BlockedImage,
-            "blocked-prompt" => Fault::BlockedPrompt,
-            "text-only" => Fault::TextOnly,
-            "429" => Fault::RateLimited {
-                retry_after_secs: 1.0,
-            },
-            "500" => Fault::ServerError(500),
-            "503" => Fault::ServerError(503),
-            "slow" => Fault::Slow(Duration::from_secs(8)),
-            "malformed" => Fault::MalformedJson,
-            "truncated" => Fault::TruncatedBody,
-            _ => return None,
-        })
-    }
-}
-
-struct Shared {
+pub(super) struct Shared {
     key: String,
     catalog: Catalog,
     script: Mutex<VecDeque<Fault>>,
@@ -168,7 +126,7 @@ impl FakeGemini {
     }
 }
 
-fn error(status: StatusCode, grpc: &str, message: &str, details: Value) -> Response {
+pub(super) fn error(status: StatusCode, grpc: &str, message: &str, details: Value) -> Response {
     let mut err = json!({"error": {"code": status.as_u16(), "message": message, "status": grpc}});
     if details.is_array() {
         err["error"]["details"] = details;
@@ -181,17 +139,13 @@ fn error(status: StatusCode, grpc: &str, message: &str, details: Value) -> Respo
         .into_response()
 }
 
-fn invalid(message: &str) -> Response {
+pub(super) fn invalid(message: &str) -> Response {
     error(
         StatusCode::BAD_REQUEST,
         "INVALID_ARGUMENT",
         message,
         Value::Null,
     )
-}
-
-fn reject(message: &str) -> Box<Response> {
-    Box::new(invalid(message))
 }
 
 fn check_key(
@@ -270,7 +224,7 @@ async fn list_models(
         .into_response()
 }
 
-fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
+pub(super) fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
     v.get(camel)
         .or_else(|| v.get(snake))
         .filter(|x| !x.is_null())
@@ -490,284 +444,4 @@ fn issue_signature(shared: &Shared) -> String {
         issued.insert(sig.clone());
     }
     sig
-}
-
-fn fault_response(fault: &Fault) -> Option<Response> {
-    let ok = |body: Value| {
-        Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response(),
-        )
-    };
-    match fault {
-        Fault::BlockedImage => ok(
-            json!({"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0,
-            "finishMessage": "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy."}],
-            "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}}),
-        ),
-        Fault::BlockedPrompt => ok(
-            json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
-            "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}}),
-        ),
-        Fault::TextOnly => ok(
-            json!({"candidates": [{"content": {"role": "model", "parts": [
-            {"text": "I'd love to help! Could you tell me more about the style you have in mind?"}]},
-            "finishReason": "STOP", "index": 0}]}),
-        ),
-        Fault::RateLimited { retry_after_secs } => Some(error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RESOURCE_EXHAUSTED",
-            "You exceeded your current quota, please check your plan and billing details.",
-            json!([
-                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-                    {"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{retry_after_secs}s")}
-            ]),
-        )),
-        Fault::ServerError(503) => Some(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            "The model is overloaded. Please try again later.",
-            Value::Null,
-        )),
-        Fault::ServerError(status) => Some(error(
-            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            "INTERNAL",
-            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
-            Value::Null,
-        )),
-        Fault::Slow(_) => None,
-        Fault::MalformedJson => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Here",
-            )
-                .into_response(),
-        ),
-        Fault::TruncatedBody => {
-            let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
-                b"{\"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"data\": \"iVBOR",
-            ));
-            // The headers and a first chunk go out; then the connection drops.
-            let broken = async {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                Err::<Bytes, _>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "connection reset",
-                ))
-            };
-            let stream = futures::stream::iter(vec![first]).chain(futures::stream::once(broken));
-            let body = Body::from_stream(stream);
-            Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    body,
-                )
-                    .into_response(),
-            )
-        }
-    }
-}
-
-/// A check's result: the value, or the error answer to send (boxed: responses are large).
-type Checked<T> = Result<T, Box<Response>>;
-
-fn check_config(
-    model: &ModelInfo,
-    request: &Value,
-) -> Checked<(Option<AspectRatio>, Option<ImageSize>)> {
-    let config = field(request, "generationConfig", "generation_config");
-    let candidates = config
-        .and_then(|c| field(c, "candidateCount", "candidate_count"))
-        .and_then(Value::as_u64)
-        .unwrap_or(1);
-    if candidates > 1 {
-        return Err(reject(&format!(
-            "Multiple candidates is not enabled for models/{}",
-            model.id
-        )));
-    }
-    let image_config = config.and_then(|c| field(c, "imageConfig", "image_config"));
-    let aspect = match image_config.and_then(|c| field(c, "aspectRatio", "aspect_ratio")) {
-        None => None,
-        Some(v) => {
-            let text = v.as_str().unwrap_or_default();
-            match text.parse::<AspectRatio>() {
-                Ok(a @ AspectRatio::Ratio(..)) if model.ratios.contains(&a) => Some(a),
-                _ => {
-                    return Err(reject(&format!(
-                        "* GenerateContentRequest.generation_config.image_config.aspect_ratio: \
-                         unsupported aspect ratio \"{text}\""
-                    )));
-                }
-            }
-        }
-    };
-    let size = match image_config.and_then(|c| field(c, "imageSize", "image_size")) {
-        None => None,
-        Some(_) if model.sizes.is_empty() => {
-            return Err(reject(&format!(
-                "* GenerateContentRequest.generation_config.image_config.image_size: \
-                 image_size is not supported for models/{}",
-                model.id
-            )));
-        }
-        Some(v) => {
-            let text = v.as_str().unwrap_or_default();
-            // Case matters: "2k" is rejected, only "2K" is taken.
-            match model.sizes.iter().find(|s| s.as_str() == text) {
-                Some(s) => Some(*s),
-                None => {
-                    let allowed: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
-                    return Err(reject(&format!(
-                        "* GenerateContentRequest.generation_config.image_config.image_size: \
-                         unsupported image size \"{text}\"; supported values are {}",
-                        allowed.join(", ")
-                    )));
-                }
-            }
-        }
-    };
-    Ok((aspect, size.or(model.default_size)))
-}
-
-fn check_contents(
-    shared: &Shared,
-    model: &ModelInfo,
-    request: &Value,
-) -> Checked<Vec<DynamicImage>> {
-    let Some(contents) = request
-        .get("contents")
-        .and_then(Value::as_array)
-        .filter(|c| !c.is_empty())
-    else {
-        return Err(reject(
-            "* GenerateContentRequest.contents: contents is not specified",
-        ));
-    };
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut last_inputs = Vec::new();
-    for (i, content) in contents.iter().enumerate() {
-        let role = content
-            .get("role")
-            .and_then(Value::as_str)
-            .unwrap_or("user");
-        let parts = content
-            .get("parts")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if parts.is_empty() {
-            return Err(reject(&format!(
-                "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
-            )));
-        }
-        match role {
-            "model" => {
-                if !model.thinking {
-                    continue;
-                }
-                for (j, part) in parts.iter().enumerate() {
-                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
-                        continue;
-                    }
-                    let signature = field(part, "thoughtSignature", "thought_signature")
-                        .and_then(Value::as_str);
-                    let is_image = field(part, "inlineData", "inline_data").is_some();
-                    match signature {
-                        Some(sig) => {
-                            let known = shared
-                                .issued_signatures
-                                .lock()
-                                .map(|s| s.contains(sig))
-                                .unwrap_or(false);
-                            if !known {
-                                return Err(reject("Corrupted thought signature."));
-                            }
-                            shared.returned_signatures.fetch_add(1, Ordering::SeqCst);
-                        }
-                        None if is_image || j == 0 => {
-                            let kind = if is_image { "Image" } else { "Text" };
-                            return Err(reject(&format!(
-                                "{kind} part is missing a thought_signature in content position {}, part position {}",
-                                i + 1,
-                                j + 1
-                            )));
-                        }
-                        None => {}
-                    }
-                }
-            }
-            "user" => {
-                let mut inputs = Vec::new();
-                for part in &parts {
-                    let Some(inline) = field(part, "inlineData", "inline_data") else {
-                        continue;
-                    };
-                    let mime = field(inline, "mimeType", "mime_type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    if !matches!(
-                        mime,
-                        "image/png" | "image/jpeg" | "image/webp" | "image/heic" | "image/heif"
-                    ) {
-                        return Err(reject(&format!("Unsupported MIME type: {mime}")));
-                    }
-                    let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
-                    let Ok(bytes) = b64.decode(data) else {
-                        return Err(reject("Base64 decoding failed for inline_data.data."));
-                    };
-                    match imaging::decode(&bytes) {
-                        Ok(img) => inputs.push(img),
-                        Err(_) => {
-                            return Err(reject(
-                                "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
-                            ));
-                        }
-                    }
-                }
-                last_inputs = inputs;
-            }
-            other => {
-                return Err(reject(&format!(
-                    "Please use a valid role: user, model. Got \"{other}\"."
-                )));
-            }
-        }
-    }
-    let last_role = contents
-        .last()
-        .and_then(|c| c.get("role"))
-        .and_then(Value::as_str)
-        .unwrap_or("user");
-    if last_role != "user" {
-        return Err(reject(
-            "Please ensure that multiturn requests end with a user role or a function response.",
-        ));
-    }
-    Ok(last_inputs)
-}
-
-fn nearest_ratio(model: &ModelInfo, input: Option<&DynamicImage>) -> AspectRatio {
-    let square = AspectRatio::Ratio(1, 1);
-    let Some(input) = input else { return square };
-    let want = input.width() as f32 / input.height().max(1) as f32;
-    model
-        .ratios
-        .iter()
-        .copied()
-        .filter(|r| model.pixels.iter().any(|(a, _)| a == r))
-        .min_by(|a, b| {
-            let da = (a.value().unwrap_or(1.0).ln() - want.ln()).abs();
-            let db = (b.value().unwrap_or(1.0).ln() - want.ln()).abs();
-            da.total_cmp(&db)
-        })
-        .unwrap_or(square)
 }
