@@ -154,3 +154,55 @@ fn history_is_reloaded_on_restart() {
         },
     );
 }
+
+#[test]
+fn save_as_without_a_file_dialog_offers_a_path_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("exported").join("chosen.jpg");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "save me");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the result in the viewer",
+        |h| h.query_by_label("Save as…").is_some(),
+    );
+    harness.get_by_label("Save as…").click();
+    // Test machines have no desktop portal and no zenity: the app must say so.
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the path field",
+        |h| {
+            h.query_by_label_contains("No file dialog can open")
+                .is_some()
+        },
+    );
+    let field = harness.get_by_label_contains("Type the file path");
+    field.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness
+        .get_by_label_contains("Type the file path")
+        .type_text(target.to_str().unwrap());
+    harness.step();
+    harness.get_by_label("Save").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the saved file",
+        |_| target.exists(),
+    );
+    let bytes = std::fs::read(&target).unwrap();
+    assert_eq!(
+        banana_studio::imaging::sniff_mime(&bytes),
+        Some("image/jpeg"),
+        "the extension picks the format"
+    );
+    step_until(&mut harness, Duration::from_secs(5), "the toast", |h| {
+        h.query_by_label_contains("Saved ").is_some()
+    });
+}

@@ -91,6 +91,17 @@ impl BananaApp {
         match event {
             Event::Interrupted { jobs } => self.interrupted = jobs,
             Event::History { generations, .. } => {
+                // Open on the newest result, so the viewer is never empty without reason.
+                if self.gallery.selected.is_none()
+                    && let Some(newest) = self
+                        .gallery
+                        .generations()
+                        .first()
+                        .and_then(|g| g.images.first())
+                {
+                    let id = newest.id;
+                    self.run(Command::Select(id));
+                }
                 for g in generations
                     .iter()
                     .filter(|g| self.interrupted.contains(&g.job.id))
