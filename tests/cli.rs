@@ -241,3 +241,46 @@ fn models_lists_the_catalog_merged_with_the_live_list() {
     assert_eq!(retired["live"], false);
     assert_eq!(retired["status"], "retired");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_job_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cli(dir.path())
+        .args(["--sandbox", "generate", "[fake:slow] a long one", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let running = line.contains("\"running\"");
+        seen.push(line);
+        if running {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    seen.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:?}");
+    let last: Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "cancelled");
+    let history = cli(dir.path())
+        .args(["history", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_lines(&history)[0]["state"],
+        "cancelled",
+        "the job is recorded as cancelled"
+    );
+}

@@ -78,6 +78,7 @@ pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
         Ok(e) => e,
         Err(code) => return code,
     };
+    engine.cancel_all_on_ctrl_c();
     let catalog = engine.catalog();
     let mut recipe = Recipe::new(g.prompt.clone(), g.provider, &catalog);
     if let Some(model) = &g.model {

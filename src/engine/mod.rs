@@ -306,6 +306,22 @@ impl Engine {
         }
     }
 
+    /// Cancels every queued and running job when the process gets Ctrl+C (SIGINT),
+    /// so they end as Cancelled instead of being cut off mid-way.
+    pub fn cancel_all_on_ctrl_c(&self) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::warn!("interrupted: cancelling running jobs");
+                if let Ok(running) = inner.running.lock() {
+                    for token in running.values() {
+                        token.cancel();
+                    }
+                }
+            }
+        });
+    }
+
     /// Runs a failed, cancelled or interrupted job's recipe again as a new job.
     pub fn retry(&self, job: JobId) {
         let inner = self.inner.clone();
