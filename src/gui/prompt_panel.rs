@@ -7,46 +7,12 @@ use super::state::UiState;
 use crate::engine::ProviderStatus;
 use crate::recipe::{
     AspectRatio, Catalog, ImageSize, ModelInfo, ModelStatus, OutputFormat, ProviderId,
+    no_size_reason, ratio_reason,
 };
 
 /// Ctrl+Enter (Cmd+Enter on macOS) generates.
 pub const GENERATE_SHORTCUT: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
-
-/// Why a model cannot take a size, naming the models that can.
-pub fn no_size_reason(catalog: &Catalog, model: &ModelInfo) -> String {
-    let with_sizes: Vec<String> = catalog
-        .models_of(model.provider)
-        .filter(|m| m.sizes.contains(&ImageSize::K2) && m.status != ModelStatus::Retired)
-        .map(|m| m.brand.clone())
-        .collect();
-    if with_sizes.is_empty() {
-        format!("{} does not take a size", model.brand)
-    } else {
-        format!(
-            "{} does not take a size; pick {} for 2K or 4K",
-            model.brand,
-            with_sizes.join(" or ")
-        )
-    }
-}
-
-fn ratio_reason(catalog: &Catalog, model: &ModelInfo, aspect: AspectRatio) -> String {
-    let others: Vec<String> = catalog
-        .models_of(model.provider)
-        .filter(|m| m.takes_ratio(aspect) && m.status != ModelStatus::Retired)
-        .map(|m| m.brand.clone())
-        .collect();
-    if others.is_empty() {
-        format!("{} does not take {aspect}", model.brand)
-    } else {
-        format!(
-            "{} does not take {aspect}; {} does",
-            model.brand,
-            others.join(" or ")
-        )
-    }
-}
 
 /// Draws the panel; returns a command when the user asks to generate.
 pub fn ui(
@@ -293,7 +259,7 @@ fn size_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &M
             .labelled_by(label.id)
     })
     .inner
-    .on_disabled_hover_text(no_size_reason(catalog, model));
+    .on_disabled_hover_text(no_size_reason(catalog, model, ImageSize::K2));
     ui.end_row();
 }
 

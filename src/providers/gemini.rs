@@ -22,6 +22,9 @@ pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// The largest JSON answer we read (a 4K image is ~8 MB of base64; several may come).
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
+/// The largest model list we read.
+const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+
 /// Talks to the Gemini API (or anything that speaks it, such as the sandbox fake).
 pub struct GeminiProvider {
     client: reqwest::Client,
@@ -65,17 +68,16 @@ impl GeminiProvider {
                 .header("content-type", "application/json")
                 .body(body_bytes.clone());
             async move {
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| http::transport_error(&e, timeout_secs))?;
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                let bytes = http::read_body(response, MAX_BODY_BYTES, timeout_secs).await?;
-                if status == 200 {
-                    parse_answer(&bytes)
+                let answer = http::send(request, MAX_BODY_BYTES, timeout_secs).await?;
+                if answer.status == 200 {
+                    parse_answer(&answer.body)
                 } else {
-                    Err(map_error(status, &headers, &bytes, model_id))
+                    Err(map_error(
+                        answer.status,
+                        &answer.headers,
+                        &answer.body,
+                        model_id,
+                    ))
                 }
             }
         })
@@ -132,19 +134,19 @@ impl Provider for GeminiProvider {
                         .get(&url)
                         .header("x-goog-api-key", self.key.expose());
                     async move {
-                        let response = request
-                            .send()
-                            .await
-                            .map_err(|e| http::transport_error(&e, timeout_secs))?;
-                        let status = response.status().as_u16();
-                        let headers = response.headers().clone();
-                        let bytes =
-                            http::read_body(response, 16 * 1024 * 1024, timeout_secs).await?;
-                        if status != 200 {
-                            return Err(map_error(status, &headers, &bytes, "models.list"));
+                        let answer = http::send(request, MAX_LIST_BYTES, timeout_secs).await?;
+                        if answer.status != 200 {
+                            return Err(map_error(
+                                answer.status,
+                                &answer.headers,
+                                &answer.body,
+                                "models.list",
+                            ));
                         }
-                        serde_json::from_slice(&bytes).map_err(|e| ProviderError::BadResponse {
-                            message: format!("the model list is not valid JSON ({e})"),
+                        serde_json::from_slice(&answer.body).map_err(|e| {
+                            ProviderError::BadResponse {
+                                message: format!("the model list is not valid JSON ({e})"),
+                            }
                         })
                     }
                 })

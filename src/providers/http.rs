@@ -173,6 +173,36 @@ pub async fn read_body(
     Ok(body)
 }
 
+/// A finished HTTP exchange: status, headers and a bounded body.
+pub struct Answer {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body, at most the limit asked for.
+    pub body: Vec<u8>,
+}
+
+/// Sends a request and reads at most `max_bytes` of its answer.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    max_bytes: usize,
+    timeout_secs: u64,
+) -> Result<Answer, ProviderError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, timeout_secs))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = read_body(response, max_bytes, timeout_secs).await?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// The `Retry-After` header in seconds (the HTTP-date form is ignored).
 pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;

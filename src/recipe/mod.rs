@@ -8,7 +8,7 @@ mod validate;
 
 pub use catalog::{Catalog, CatalogError, LiveModel, ModelInfo, ModelStatus};
 pub use types::{AspectRatio, ImageSize, InputImage, OutputFormat, ParseError, ProviderId};
-pub use validate::{CostEstimate, ValidationError};
+pub use validate::{CostEstimate, ValidationError, no_size_reason, ratio_reason};
 
 use serde::{Deserialize, Serialize};
 

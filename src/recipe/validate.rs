@@ -2,7 +2,7 @@
 
 use super::Recipe;
 use super::catalog::{Catalog, ModelInfo, ModelStatus};
-use super::types::ImageSize;
+use super::types::{AspectRatio, ImageSize};
 
 /// Why a recipe cannot be sent, naming the field to change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -43,14 +43,40 @@ impl CostEstimate {
     }
 }
 
-/// Names the models of the same provider that take a size, for advice.
-fn models_with(catalog: &Catalog, model: &ModelInfo, keep: impl Fn(&ModelInfo) -> bool) -> String {
+/// The brands of a provider's usable models that satisfy `keep`, joined with "or".
+fn brands_where(catalog: &Catalog, model: &ModelInfo, keep: impl Fn(&ModelInfo) -> bool) -> String {
     let names: Vec<String> = catalog
         .models_of(model.provider)
         .filter(|m| m.status != ModelStatus::Retired && keep(m))
         .map(|m| m.brand.clone())
         .collect();
     names.join(" or ")
+}
+
+/// Why `model` takes no size, naming the models of its provider that take `size`.
+pub fn no_size_reason(catalog: &Catalog, model: &ModelInfo, size: ImageSize) -> String {
+    let others = brands_where(catalog, model, |m| m.sizes.contains(&size));
+    if others.is_empty() {
+        format!("{} does not take a size; leave the size empty", model.brand)
+    } else {
+        format!(
+            "{} does not take a size; pick {others} for {size}",
+            model.brand
+        )
+    }
+}
+
+/// Why `model` does not take `aspect`, naming the models of its provider that do.
+pub fn ratio_reason(catalog: &Catalog, model: &ModelInfo, aspect: AspectRatio) -> String {
+    let others = brands_where(catalog, model, |m| m.takes_ratio(aspect));
+    if others.is_empty() {
+        format!(
+            "{} does not take {aspect}; pick one of the listed ratios",
+            model.brand
+        )
+    } else {
+        format!("{} does not take {aspect}; {others} does", model.brand)
+    }
 }
 
 fn list_sizes(sizes: &[ImageSize]) -> String {
@@ -118,28 +144,16 @@ impl Recipe {
             ));
         }
         if !model.takes_ratio(self.aspect) {
-            let others = models_with(catalog, model, |m| m.takes_ratio(self.aspect));
-            let advice = if others.is_empty() {
-                "pick one of the listed ratios".to_owned()
-            } else {
-                format!("{others} does")
-            };
             return Err(ValidationError::new(
                 "aspect",
-                format!("{} does not take {}; {advice}", model.brand, self.aspect),
+                ratio_reason(catalog, model, self.aspect),
             ));
         }
         if let Some(size) = self.size {
             if model.sizes.is_empty() {
-                let others = models_with(catalog, model, |m| m.sizes.contains(&size));
-                let advice = if others.is_empty() {
-                    "leave the size empty".to_owned()
-                } else {
-                    format!("pick {others} for {size}")
-                };
                 return Err(ValidationError::new(
                     "size",
-                    format!("{} does not take a size; {advice}", model.brand),
+                    no_size_reason(catalog, model, size),
                 ));
             }
             if !model.sizes.contains(&size) {
