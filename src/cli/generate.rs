@@ -7,7 +7,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 
 use super::{Args, JsonFlag, start_engine};
-use crate::engine::{Engine, Event};
+use crate::engine::{Engine, Event, InputSource};
 use crate::library::{Generation, JobId};
 use crate::providers::ErrorKind;
 use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
@@ -23,9 +23,9 @@ pub struct GenerateArgs {
     /// The provider's model id; the provider's default when absent.
     #[arg(long)]
     pub model: Option<String>,
-    /// Aspect ratio such as 16:9, or auto.
-    #[arg(long, default_value = "1:1")]
-    pub aspect: AspectRatio,
+    /// Aspect ratio such as 16:9, or auto (the default with --input: keep its shape; else 1:1).
+    #[arg(long)]
+    pub aspect: Option<AspectRatio>,
     /// png, jpeg or webp.
     #[arg(long, default_value = "png")]
     pub format: OutputFormat,
@@ -66,14 +66,6 @@ fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
 /// Runs `generate`; returns the exit code.
 pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
     let json = g.output.json;
-    if !g.inputs.is_empty() {
-        return fail(
-            json,
-            None,
-            ErrorKind::InvalidInput,
-            "--input: editing input images is not in this version yet; drop --input to generate from the prompt",
-        );
-    }
     let engine = match start_engine(args) {
         Ok(e) => e,
         Err(code) => return code,
@@ -84,7 +76,25 @@ pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
     if let Some(model) = &g.model {
         recipe.model = model.clone();
     }
-    recipe.aspect = g.aspect;
+    if !g.inputs.is_empty() {
+        let sources: Vec<InputSource> = g.inputs.iter().cloned().map(InputSource::File).collect();
+        match engine.add_inputs_blocking(&sources) {
+            Ok(added) => recipe.inputs = added.into_iter().map(|a| a.input).collect(),
+            Err(errors) => {
+                return fail(
+                    json,
+                    None,
+                    ErrorKind::InvalidInput,
+                    &format!("--input: {}", errors.join("; ")),
+                );
+            }
+        }
+    }
+    recipe.aspect = g.aspect.unwrap_or(if recipe.inputs.is_empty() {
+        AspectRatio::Ratio(1, 1)
+    } else {
+        AspectRatio::Auto
+    });
     recipe.format = g.format;
     recipe.count = g.count;
     recipe.size = g.size;

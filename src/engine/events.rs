@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::inputs::AddedInput;
 use crate::imaging::Rgba;
 use crate::library::{Generation, HistoryQuery, ImageId, JobId, JobState};
 use crate::providers::ErrorKind;
@@ -115,6 +116,20 @@ pub enum Event {
         provider: ProviderId,
         /// The merged catalog.
         catalog: Catalog,
+    },
+    /// Input images were prepared (some may have been refused, each with its reason).
+    InputsAdded {
+        /// Ready to use, in the order given.
+        added: Vec<AddedInput>,
+        /// One message per refused file, naming it.
+        errors: Vec<String>,
+    },
+    /// The preview of a stored input.
+    InputPreview {
+        /// The input's hash.
+        sha256: String,
+        /// Pixels, or the reason it could not be read.
+        pixels: Result<Arc<Rgba>, String>,
     },
     /// A provider's live model list could not be read.
     ModelsFailed {

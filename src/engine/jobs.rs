@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Event, Inner};
 use crate::imaging;
 use crate::library::{JobId, JobState, NewImage};
-use crate::providers::{CallContext, ErrorKind, GenerateOutput, GenerateRequest, Progress};
+use crate::providers::{
+    CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress,
+};
 use crate::recipe::{Catalog, OutputFormat, Recipe};
 
 /// Writes the job first, then queues and runs it.
@@ -108,10 +110,37 @@ async fn run(inner: &Arc<Inner>, job: JobId, recipe: Recipe, cancel: Cancellatio
         .await;
         return;
     };
+    let lib = inner.clone();
+    let wanted = recipe.inputs.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        wanted
+            .iter()
+            .map(|i| {
+                let bytes = lib.library.read_input(i)?;
+                Ok(InputBytes {
+                    mime: i.mime.clone(),
+                    bytes: Arc::new(bytes),
+                })
+            })
+            .collect::<Result<Vec<_>, crate::library::LibraryError>>()
+    })
+    .await;
+    let inputs = match loaded {
+        Ok(Ok(inputs)) => inputs,
+        Ok(Err(e)) => {
+            let message = format!("an input image is missing from the library: {e}");
+            fail(inner, job, ErrorKind::Storage, message).await;
+            return;
+        }
+        Err(e) => {
+            fail(inner, job, ErrorKind::Storage, e.to_string()).await;
+            return;
+        }
+    };
     let request = GenerateRequest {
         recipe: recipe.clone(),
         model: model.clone(),
-        inputs: Vec::new(),
+        inputs,
         history: Vec::new(),
     };
     let progress_inner = inner.clone();

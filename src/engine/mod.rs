@@ -2,6 +2,7 @@
 //! the job state machine, and events out to whoever listens.
 
 mod events;
+mod inputs;
 mod jobs;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use events::Event;
+pub use inputs::{AddedInput, InputSource};
 
 use crate::fake::FakeGemini;
 use crate::imaging::{self, Rgba};
@@ -434,6 +436,56 @@ impl Engine {
                     message: e.to_string(),
                 }),
             }
+        });
+    }
+
+    /// Prepares input images off the UI thread; `Event::InputsAdded` follows.
+    pub fn add_inputs(&self, sources: Vec<InputSource>) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            match tokio::task::spawn_blocking(move || inputs::add_all(&lib, &sources)).await {
+                Ok(event) => inner.emit(event),
+                Err(e) => inner.emit(Event::InputsAdded {
+                    added: Vec::new(),
+                    errors: vec![e.to_string()],
+                }),
+            }
+        });
+    }
+
+    /// Prepares input images and waits for them (for the CLI).
+    pub fn add_inputs_blocking(
+        &self,
+        sources: &[InputSource],
+    ) -> Result<Vec<AddedInput>, Vec<String>> {
+        let mut added = Vec::new();
+        let mut errors = Vec::new();
+        for source in sources {
+            match inputs::add_one(&self.inner, source) {
+                Ok(a) => added.push(a),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(added)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Loads the preview of a stored input; `Event::InputPreview` follows.
+    pub fn load_input_preview(&self, input: crate::recipe::InputImage) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let sha256 = input.sha256.clone();
+            let pixels = tokio::task::spawn_blocking(move || inputs::preview(&lib, &input))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map(Arc::new);
+            inner.emit(Event::InputPreview { sha256, pixels });
         });
     }
 

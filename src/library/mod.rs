@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::recipe::Recipe;
+use crate::recipe::{InputImage, Recipe};
 
 /// A job's row id.
 pub type JobId = i64;
@@ -307,6 +307,27 @@ impl Library {
                 source,
             }
         })
+    }
+
+    /// Stores a prepared input image by content; returns its hash.
+    pub fn put_input_file(&self, bytes: &[u8], mime: &str) -> Result<String, LibraryError> {
+        store::put(&self.root, "inputs", extension_for(mime), bytes)
+            .map(|(sha, _)| sha)
+            .map_err(|source| LibraryError::Io {
+                path: self.root.join("inputs"),
+                source,
+            })
+    }
+
+    /// Reads a stored input image.
+    pub fn read_input(&self, input: &InputImage) -> Result<Vec<u8>, LibraryError> {
+        let path = store::content_path(
+            &self.root,
+            "inputs",
+            &input.sha256,
+            extension_for(&input.mime),
+        );
+        std::fs::read(&path).map_err(|source| LibraryError::Io { path, source })
     }
 
     /// Stores the PNG thumbnail of an image.
