@@ -289,20 +289,41 @@ fn ctrl_c_cancels_the_job_and_exits_130() {
 fn an_input_makes_an_edit_that_keeps_the_input_shape() {
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("photo.png");
-    image::RgbImage::from_pixel(300, 200, image::Rgb([200, 120, 40])).save(&photo).unwrap();
+    image::RgbImage::from_pixel(300, 200, image::Rgb([200, 120, 40]))
+        .save(&photo)
+        .unwrap();
     let output = cli(dir.path())
-        .args(["--sandbox", "generate", "make it night", "--json", "--input"])
+        .args([
+            "--sandbox",
+            "generate",
+            "make it night",
+            "--json",
+            "--input",
+        ])
         .arg(&photo)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let done = json_lines(&output).pop().unwrap();
     let image = &done["images"][0];
-    assert_eq!((image["width"].as_u64(), image["height"].as_u64()), (Some(1264), Some(848)), "3:2 like the input");
+    assert_eq!(
+        (image["width"].as_u64(), image["height"].as_u64()),
+        (Some(1264), Some(848)),
+        "3:2 like the input"
+    );
 
     let text = dir.path().join("notes.png");
     std::fs::write(&text, "not an image").unwrap();
-    let output = cli(dir.path()).args(["--sandbox", "generate", "x", "--json", "--input"]).arg(&text).output().unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "generate", "x", "--json", "--input"])
+        .arg(&text)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         last_failed(&output)["message"],

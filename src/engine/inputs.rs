@@ -9,7 +9,7 @@ use crate::library::ImageId;
 use crate::recipe::{InputImage, OutputFormat};
 
 /// Where an input comes from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum InputSource {
     /// A file on disk (Open…, a drop, a pasted path, `--input`).
     File(PathBuf),

@@ -5,16 +5,18 @@ use std::sync::Arc;
 use egui::RichText;
 
 use super::gallery::Gallery;
+use super::input_tray::InputTray;
 use super::jobs_strip::JobsStrip;
 use super::save_dialog::{SaveDialog, default_folder};
 use super::state::{STORAGE_KEY, UiState};
 use super::toasts::{Level, Toasts};
 use super::viewer::Viewer;
 use super::{Command, prompt_panel};
-use crate::engine::{Engine, Event};
+use crate::engine::{Engine, Event, InputSource};
+use crate::imaging::Rgba;
 use crate::library::{HistoryQuery, JobId};
 use crate::providers::ErrorKind;
-use crate::recipe::{Catalog, ProviderId};
+use crate::recipe::{AspectRatio, Catalog, InputImage, ProviderId};
 
 /// How many generations the gallery loads at start.
 const HISTORY_PAGE: u32 = 200;
@@ -28,9 +30,14 @@ pub struct BananaApp {
     gallery: Gallery,
     viewer: Viewer,
     save: SaveDialog,
+    tray: InputTray,
     toasts: Toasts,
     interrupted: Vec<JobId>,
 }
+
+/// Ctrl+O (Cmd+O) opens input images.
+const OPEN_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
 
 impl BananaApp {
     /// Builds the app around a started engine, restoring the saved UI state.
@@ -59,6 +66,7 @@ impl BananaApp {
             gallery: Gallery::default(),
             viewer: Viewer::default(),
             save: SaveDialog::default(),
+            tray: InputTray::default(),
             toasts: Toasts::default(),
             interrupted: Vec::new(),
         }
@@ -72,6 +80,16 @@ impl BananaApp {
     /// The gallery, for tests.
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
+    }
+
+    /// The inputs of the draft recipe, for tests.
+    pub fn draft_inputs(&self) -> &[InputImage] {
+        &self.state.draft.inputs
+    }
+
+    /// The input tray's message (refused files, the model's limit), for tests.
+    pub fn input_message(&self) -> Option<&str> {
+        self.tray.message.as_deref()
     }
 
     /// The jobs strip, for tests.
@@ -88,6 +106,19 @@ impl BananaApp {
         self.jobs.on_event(&event);
         self.gallery.on_event(ctx, &event);
         self.viewer.on_event(ctx, &event);
+        let model = self
+            .catalog
+            .model(self.state.draft.provider, &self.state.draft.model);
+        let had_inputs = !self.state.draft.inputs.is_empty();
+        self.tray
+            .on_event(ctx, &event, &mut self.state.draft.inputs, model);
+        if !had_inputs
+            && !self.state.draft.inputs.is_empty()
+            && self.state.draft.aspect == AspectRatio::Ratio(1, 1)
+        {
+            // An edit keeps its photo's shape unless the user picked one.
+            self.state.draft.aspect = AspectRatio::Auto;
+        }
         match event {
             Event::Interrupted { jobs } => self.interrupted = jobs,
             Event::History { generations, .. } => {
@@ -187,6 +218,10 @@ impl BananaApp {
                 self.save.open(image, default_folder().join(name));
             }
             Command::LoadThumbnail(image) => self.engine.load_thumbnail(image),
+            Command::AddInputs(sources) => self.engine.add_inputs(sources),
+            Command::OpenInputs => self.tray.open_dialog(),
+            Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
+            Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),
         }
     }
 
@@ -221,6 +256,16 @@ impl eframe::App for BananaApp {
         if let Some((image, path)) = self.save.poll(ctx) {
             self.engine.export_image(image, path);
         }
+        if let Some(sources) = self.tray.poll(ctx) {
+            self.run(Command::AddInputs(sources));
+        }
+        let sources = incoming_inputs(ctx);
+        if !sources.is_empty() {
+            self.run(Command::AddInputs(sources));
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
+            self.run(Command::OpenInputs);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -249,6 +294,7 @@ impl eframe::App for BananaApp {
                             &mut self.state,
                             &self.catalog,
                             &status_of,
+                            &mut self.tray,
                         ));
                     });
             });
@@ -266,6 +312,7 @@ impl eframe::App for BananaApp {
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
             self.engine.export_image(image, path);
         }
+        drop_highlight(ui.ctx());
         self.toasts.ui(ui.ctx());
         for command in commands {
             self.run(command);
@@ -275,4 +322,69 @@ impl eframe::App for BananaApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, STORAGE_KEY, &self.state);
     }
+}
+
+/// Files dropped on the window, images pasted, and pasted paths of image files
+/// (when no text field has focus, so a pasted path in the prompt stays text).
+fn incoming_inputs(ctx: &egui::Context) -> Vec<InputSource> {
+    let dropped = ctx.input_mut(|i| std::mem::take(&mut i.raw.dropped_files));
+    let mut sources: Vec<InputSource> = dropped
+        .iter()
+        .map(|f| InputSource::File(f.path().to_path_buf()))
+        .collect();
+    let typing = ctx.memory(|m| m.focused().is_some());
+    ctx.input(|i| {
+        for event in &i.events {
+            match event {
+                egui::Event::PasteImage(image) => {
+                    let [w, h] = image.size;
+                    let pixels = image.as_raw().to_vec();
+                    sources.push(InputSource::Pixels {
+                        name: "pasted image".into(),
+                        pixels: Arc::new(Rgba {
+                            width: w as u32,
+                            height: h as u32,
+                            pixels,
+                        }),
+                    });
+                }
+                egui::Event::Paste(text) if !typing => {
+                    let path = std::path::PathBuf::from(text.trim().trim_matches('"'));
+                    if path.is_file() {
+                        sources.push(InputSource::File(path));
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    sources
+}
+
+/// A highlight over the window while files hover, saying what a drop does.
+fn drop_highlight(ctx: &egui::Context) {
+    let hovering = ctx.input(|i| i.raw.hovered_files.len());
+    if hovering == 0 {
+        return;
+    }
+    let screen = ctx.content_rect();
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop-highlight"),
+    ));
+    painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(170));
+    painter.rect_stroke(
+        screen.shrink(6.0),
+        8.0,
+        egui::Stroke::new(3.0, egui::Color32::from_rgb(250, 205, 40)),
+        egui::StrokeKind::Inside,
+    );
+    let plural = if hovering == 1 { "image" } else { "images" };
+    painter.text(
+        screen.center(),
+        egui::Align2::CENTER_CENTER,
+        format!("Drop to add {hovering} {plural} as input"),
+        egui::FontId::proportional(28.0),
+        egui::Color32::WHITE,
+    );
 }

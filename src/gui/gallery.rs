@@ -185,7 +185,7 @@ impl Gallery {
                                     }
                                 }
                                 Some(Thumb::Failed(message)) => {
-                                    ui.add_sized([thumb_size, thumb_size], egui::Label::new("⚠"))
+                                    ui.add_sized([thumb_size, thumb_size], egui::Label::new("!"))
                                         .on_hover_text(message);
                                 }
                                 other => {

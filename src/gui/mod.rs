@@ -2,6 +2,7 @@
 
 mod app;
 mod gallery;
+mod input_tray;
 mod jobs_strip;
 mod prompt_panel;
 mod save_dialog;
@@ -12,9 +13,9 @@ mod viewer;
 pub use app::BananaApp;
 pub use state::UiState;
 
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig, InputSource};
 use crate::library::{ImageId, JobId};
-use crate::recipe::Recipe;
+use crate::recipe::{InputImage, Recipe};
 
 /// The app id; matches the desktop file's name (Wayland needs them equal).
 pub const APP_ID: &str = "studio.banana.BananaStudio";
@@ -35,6 +36,14 @@ pub enum Command {
     SaveAs(ImageId),
     /// Load a thumbnail.
     LoadThumbnail(ImageId),
+    /// Prepare images as inputs.
+    AddInputs(Vec<InputSource>),
+    /// Show the Open… dialog for inputs.
+    OpenInputs,
+    /// Load the preview of a stored input.
+    LoadInputPreview(InputImage),
+    /// Use a stored result as an input.
+    UseAsInput(ImageId),
 }
 
 /// Opens the window; returns the process exit code.

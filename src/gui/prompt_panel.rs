@@ -3,6 +3,7 @@
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::Command;
+use super::input_tray::InputTray;
 use super::state::UiState;
 use crate::engine::ProviderStatus;
 use crate::recipe::{
@@ -20,7 +21,8 @@ pub fn ui(
     state: &mut UiState,
     catalog: &Catalog,
     status_of: &dyn Fn(ProviderId) -> ProviderStatus,
-) -> Option<Command> {
+    tray: &mut InputTray,
+) -> Vec<Command> {
     // Taken before the text field sees it, so Ctrl+Enter never adds a newline.
     let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
     ui.heading("Prompt");
@@ -36,6 +38,9 @@ pub fn ui(
             .weak()
             .small(),
     );
+    ui.add_space(6.0);
+    let model = catalog.model(state.draft.provider, &state.draft.model);
+    let mut commands = tray.ui(ui, &mut state.draft.inputs, model);
     ui.add_space(8.0);
 
     egui::Grid::new("recipe-options")
@@ -78,11 +83,10 @@ pub fn ui(
     let response = ui
         .add_enabled(validation.is_ok(), button)
         .on_hover_text("Ctrl+Enter");
-    let mut command = None;
     match &validation {
         Ok(()) => {
             if response.clicked() || shortcut {
-                command = Some(Command::Submit(recipe));
+                commands.push(Command::Submit(recipe));
             }
         }
         Err(e) => {
@@ -92,7 +96,7 @@ pub fn ui(
             }
         }
     }
-    command
+    commands
 }
 
 fn provider_row(

@@ -79,6 +79,13 @@ impl Viewer {
             if ui.button("Save as…").clicked() {
                 commands.push(Command::SaveAs(shown));
             }
+            if ui
+                .button("Use as input")
+                .on_hover_text("Edit this image next")
+                .clicked()
+            {
+                commands.push(Command::UseAsInput(shown));
+            }
             if let Some((g, image)) = record {
                 ui.weak(format!(
                     "{}×{} {} · job {}",

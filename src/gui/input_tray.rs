@@ -1,0 +1,224 @@
+//! The input tray: the images an edit starts from, with remove, reorder and the
+//! model's limit; fed by drops, pastes, Open… and "Use as input".
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Role, TextureHandle, WidgetInfo};
+
+use super::Command;
+use super::gallery::texture;
+use crate::engine::{Event, InputSource};
+use crate::recipe::{InputImage, ModelInfo};
+
+enum Preview {
+    Loading,
+    Ready(TextureHandle),
+    Failed(String),
+}
+
+/// The tray's live state (the inputs themselves live in the draft recipe).
+#[derive(Default)]
+pub struct InputTray {
+    previews: HashMap<String, Preview>,
+    /// The last problem, in words (refused files, the model's limit).
+    pub message: Option<String>,
+    open_dialog: Option<(Instant, Receiver<Option<Vec<PathBuf>>>)>,
+}
+
+/// Whether a dialog "answered" too fast to have been shown.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
+
+impl InputTray {
+    /// Follows prepared inputs and previews; adds what fits the model's limit.
+    pub fn on_event(
+        &mut self,
+        ctx: &egui::Context,
+        event: &Event,
+        inputs: &mut Vec<InputImage>,
+        model: Option<&ModelInfo>,
+    ) {
+        match event {
+            Event::InputsAdded { added, errors } => {
+                let mut problems = errors.clone();
+                let limit = model.map_or(usize::MAX, |m| m.max_inputs as usize);
+                let mut left_out = Vec::new();
+                for a in added {
+                    if inputs.iter().any(|i| i.sha256 == a.input.sha256) {
+                        continue;
+                    }
+                    if inputs.len() >= limit {
+                        left_out.push(a.name.clone());
+                        continue;
+                    }
+                    self.previews.insert(
+                        a.input.sha256.clone(),
+                        Preview::Ready(texture(
+                            ctx,
+                            format!("input-{}", a.input.sha256),
+                            &a.preview,
+                        )),
+                    );
+                    inputs.push(a.input.clone());
+                }
+                if let (false, Some(m)) = (left_out.is_empty(), model) {
+                    problems.push(format!(
+                        "{} takes at most {} input images; not added: {}",
+                        m.brand,
+                        m.max_inputs,
+                        left_out.join(", ")
+                    ));
+                }
+                self.message = (!problems.is_empty()).then(|| problems.join("\n"));
+            }
+            Event::InputPreview { sha256, pixels } => {
+                let preview = match pixels {
+                    Ok(p) => Preview::Ready(texture(ctx, format!("input-{sha256}"), p)),
+                    Err(e) => Preview::Failed(e.clone()),
+                };
+                self.previews.insert(sha256.clone(), preview);
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the system dialog for several images, on its own thread.
+    pub fn open_dialog(&mut self) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("banana-open-dialog".into())
+            .spawn(move || {
+                let files = rfd::FileDialog::new()
+                    .set_title("Open input images")
+                    .add_filter("Images", &["png", "jpg", "jpeg", "webp", "gif"])
+                    .pick_files();
+                let _ = tx.send(files);
+            });
+        match spawned {
+            Ok(_) => self.open_dialog = Some((Instant::now(), rx)),
+            Err(e) => {
+                self.message = Some(format!(
+                    "The file dialog could not start ({e}); drop or paste images instead."
+                ))
+            }
+        }
+    }
+
+    /// Checks the Open… dialog; returns the chosen files as sources.
+    pub fn poll(&mut self, ctx: &egui::Context) -> Option<Vec<InputSource>> {
+        let (opened, rx) = self.open_dialog.as_ref()?;
+        match rx.try_recv() {
+            Ok(Some(files)) => {
+                self.open_dialog = None;
+                Some(files.into_iter().map(InputSource::File).collect())
+            }
+            Ok(None) | Err(TryRecvError::Disconnected) => {
+                if opened.elapsed() < NO_DIALOG_WITHIN {
+                    self.message = Some(
+                        "No file dialog can open on this system (no desktop portal or zenity): \
+                         drop images on the window, or paste an image or a file path."
+                            .into(),
+                    );
+                }
+                self.open_dialog = None;
+                None
+            }
+            Err(TryRecvError::Empty) => {
+                ctx.request_repaint_after(Duration::from_millis(100));
+                None
+            }
+        }
+    }
+
+    /// Draws the tray; returns what the user asked.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        inputs: &mut Vec<InputImage>,
+        model: Option<&ModelInfo>,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.horizontal(|ui| {
+            let limit = model.map_or(String::new(), |m| format!(" of {}", m.max_inputs));
+            ui.label(format!("Inputs: {}{limit}", inputs.len()));
+            if ui.small_button("Open…").on_hover_text("Ctrl+O").clicked() {
+                commands.push(Command::OpenInputs);
+            }
+            if !inputs.is_empty() && ui.small_button("Clear").clicked() {
+                inputs.clear();
+                self.message = None;
+            }
+        });
+        if inputs.is_empty() {
+            ui.weak(RichText::new("Drop, paste or open images to edit them.").small());
+        }
+        let mut action: Option<(usize, i32)> = None;
+        ui.horizontal_wrapped(|ui| {
+            for (i, input) in inputs.iter().enumerate() {
+                let n = i + 1;
+                ui.vertical(|ui| {
+                    match self.previews.get(&input.sha256) {
+                        Some(Preview::Ready(tex)) => {
+                            ui.add(
+                                egui::Image::new(tex)
+                                    .max_size(egui::vec2(64.0, 64.0))
+                                    .alt_text(format!(
+                                        "Input {n}, {}x{}",
+                                        input.width, input.height
+                                    )),
+                            );
+                        }
+                        Some(Preview::Failed(e)) => {
+                            ui.colored_label(ui.visuals().error_fg_color, "missing")
+                                .on_hover_text(e);
+                        }
+                        other => {
+                            if other.is_none() {
+                                commands.push(Command::LoadInputPreview(input.clone()));
+                            }
+                            ui.add_sized([64.0, 64.0], egui::Label::new("…"));
+                        }
+                    }
+                    ui.horizontal(|ui| {
+                        for (text, label, step) in [
+                            ("<", "Move input {n} earlier", -1),
+                            (">", "Move input {n} later", 1),
+                            ("×", "Remove input {n}", 0),
+                        ] {
+                            let label = label.replace("{n}", &n.to_string());
+                            let r = ui.small_button(text).on_hover_text(&label);
+                            r.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
+                            if r.clicked() {
+                                action = Some((i, step));
+                            }
+                        }
+                    });
+                });
+            }
+        });
+        for c in &commands {
+            if let Command::LoadInputPreview(input) = c {
+                self.previews.insert(input.sha256.clone(), Preview::Loading);
+            }
+        }
+        match action {
+            Some((i, 0)) => {
+                inputs.remove(i);
+                self.message = None;
+            }
+            Some((i, step)) => {
+                let j = i as i64 + i64::from(step);
+                if j >= 0 && (j as usize) < inputs.len() {
+                    inputs.swap(i, j as usize);
+                }
+            }
+            None => {}
+        }
+        if let Some(message) = &self.message {
+            ui.colored_label(ui.visuals().warn_fg_color, message);
+        }
+        commands
+    }
+}
