@@ -8,10 +8,10 @@ use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe}
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 1);
+    assert_eq!(library.schema_version().unwrap(), 2);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 1);
+    assert_eq!(again.schema_version().unwrap(), 2);
     assert!(
         again
             .generations(&HistoryQuery {
@@ -47,6 +47,7 @@ fn a_generation_round_trips_with_its_images() {
         width: 2752,
         height: 1536,
         size_bytes: png.len() as u64,
+        turn_index: 0,
     }];
     let ids = library
         .complete_job(

@@ -4,16 +4,24 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, Inner};
+use super::{Event, Inner, lineage};
 use crate::imaging;
-use crate::library::{JobId, JobState, NewImage};
+use crate::library::{ImageId, JobId, JobState, NewImage};
 use crate::providers::{
     CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress,
 };
 use crate::recipe::{Catalog, OutputFormat, Recipe};
 
+/// Where a job comes from: a retry of another, a refinement of an image.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Lineage {
+    pub retry_of: Option<JobId>,
+    pub parent_image: Option<ImageId>,
+}
+
 /// Writes the job first, then queues and runs it.
-pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, retry_of: Option<JobId>) {
+pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: Lineage) {
+    let retry_of = lineage.retry_of;
     let Some(slot) = inner.slots.get(&recipe.provider) else {
         inner.emit(Event::SubmitFailed {
             message: format!("{} is not available", recipe.provider.label()),
@@ -23,9 +31,12 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, retry_of: 
     let sandbox = slot.sandbox;
     let lib = inner.clone();
     let stored = recipe.clone();
-    let created =
-        tokio::task::spawn_blocking(move || lib.library.create_job(&stored, sandbox, retry_of))
-            .await;
+    let parent = lineage.parent_image;
+    let created = tokio::task::spawn_blocking(move || {
+        lib.library
+            .create_child_job(&stored, sandbox, retry_of, parent)
+    })
+    .await;
     let job = match created {
         Ok(Ok(job)) => job,
         Ok(Err(e)) => {
@@ -52,7 +63,7 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, retry_of: 
         sandbox,
         retry_of,
     });
-    run(&inner, job, recipe, cancel).await;
+    run(&inner, job, recipe, lineage.parent_image, cancel).await;
     if let Ok(mut running) = inner.running.lock() {
         running.remove(&job);
     }
@@ -79,7 +90,13 @@ async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) 
     inner.emit(Event::JobFailed { job, kind, message });
 }
 
-async fn run(inner: &Arc<Inner>, job: JobId, recipe: Recipe, cancel: CancellationToken) {
+async fn run(
+    inner: &Arc<Inner>,
+    job: JobId,
+    recipe: Recipe,
+    parent: Option<ImageId>,
+    cancel: CancellationToken,
+) {
     let Some(slot) = inner.slots.get(&recipe.provider) else {
         return;
     };
@@ -111,24 +128,32 @@ async fn run(inner: &Arc<Inner>, job: JobId, recipe: Recipe, cancel: Cancellatio
         return;
     };
     let lib = inner.clone();
-    let wanted = recipe.inputs.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
-        wanted
+    let wanted = recipe.clone();
+    let loaded = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let inputs = wanted
+            .inputs
             .iter()
             .map(|i| {
-                let bytes = lib.library.read_input(i)?;
+                let bytes = lib
+                    .library
+                    .read_input(i)
+                    .map_err(|e| format!("an input image is missing from the library: {e}"))?;
                 Ok(InputBytes {
                     mime: i.mime.clone(),
                     bytes: Arc::new(bytes),
                 })
             })
-            .collect::<Result<Vec<_>, crate::library::LibraryError>>()
+            .collect::<Result<Vec<_>, String>>()?;
+        let history = match parent {
+            Some(parent) => lineage::conversation(&lib.library, parent, &wanted)?,
+            None => Vec::new(),
+        };
+        Ok((inputs, history))
     })
     .await;
-    let inputs = match loaded {
-        Ok(Ok(inputs)) => inputs,
-        Ok(Err(e)) => {
-            let message = format!("an input image is missing from the library: {e}");
+    let (inputs, history) = match loaded {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(message)) => {
             fail(inner, job, ErrorKind::Storage, message).await;
             return;
         }
@@ -141,7 +166,7 @@ async fn run(inner: &Arc<Inner>, job: JobId, recipe: Recipe, cancel: Cancellatio
         recipe: recipe.clone(),
         model: model.clone(),
         inputs,
-        history: Vec::new(),
+        history,
     };
     let progress_inner = inner.clone();
     let ctx = CallContext {
@@ -216,6 +241,7 @@ fn store(
             .put_thumbnail(&sha256, &thumb)
             .map_err(|e| e.to_string())?;
         images.push(NewImage {
+            turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
             sha256,
             mime: mime.to_owned(),
             width: decoded.width(),

@@ -4,6 +4,7 @@
 mod events;
 mod inputs;
 mod jobs;
+mod lineage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -295,7 +296,56 @@ impl Engine {
             });
         }
         let inner = self.inner.clone();
-        self.spawn(async move { jobs::create_and_run(inner, recipe, retry_of).await });
+        let lineage = jobs::Lineage {
+            retry_of,
+            parent_image: None,
+        };
+        self.spawn(async move { jobs::create_and_run(inner, recipe, lineage).await });
+        Ok(())
+    }
+
+    /// Continues from a stored image: the next step of the same conversation where the
+    /// provider and model keep one (Gemini), else the image becomes the first input.
+    /// The new job records `parent` as its parent image.
+    pub fn refine(&self, parent: ImageId, recipe: Recipe) -> Result<(), ValidationError> {
+        recipe.validate(&self.catalog())?;
+        if !self.inner.slots.contains_key(&recipe.provider) {
+            return Err(ValidationError {
+                field: "provider",
+                message: format!(
+                    "{} is not supported in this version yet; pick Gemini API",
+                    recipe.provider.label()
+                ),
+            });
+        }
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let prepared = tokio::task::spawn_blocking(move || -> Result<Recipe, String> {
+                let mut recipe = recipe;
+                let history = lineage::conversation(&lib.library, parent, &recipe)?;
+                if history.is_empty() {
+                    // No conversation to continue: the parent becomes the first input.
+                    let added = inputs::add_one(&lib, &InputSource::Stored(parent))?;
+                    recipe.inputs.insert(0, added.input);
+                }
+                Ok(recipe)
+            })
+            .await;
+            match prepared {
+                Ok(Ok(recipe)) => {
+                    let lineage = jobs::Lineage {
+                        retry_of: None,
+                        parent_image: Some(parent),
+                    };
+                    jobs::create_and_run(inner, recipe, lineage).await;
+                }
+                Ok(Err(message)) => inner.emit(Event::SubmitFailed { message }),
+                Err(e) => inner.emit(Event::SubmitFailed {
+                    message: e.to_string(),
+                }),
+            }
+        });
         Ok(())
     }
 
@@ -333,7 +383,13 @@ impl Engine {
             let record = tokio::task::spawn_blocking(move || lib_inner.library.job(job)).await;
             match record {
                 Ok(Ok(Some(record))) => match record.recipe.validate(&catalog) {
-                    Ok(()) => jobs::create_and_run(inner, record.recipe, Some(job)).await,
+                    Ok(()) => {
+                        let lineage = jobs::Lineage {
+                            retry_of: Some(job),
+                            parent_image: record.parent_image_id,
+                        };
+                        jobs::create_and_run(inner, record.recipe, lineage).await;
+                    }
                     Err(e) => inner.emit(Event::SubmitFailed {
                         message: e.to_string(),
                     }),

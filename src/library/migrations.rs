@@ -41,6 +41,12 @@ pub fn migrations() -> Migrations<'static> {
             );
             CREATE INDEX images_sha ON images(sha256);",
         ),
+        // 2: lineage (the image a job refines) and which model turn each image came in.
+        M::up(
+            "ALTER TABLE jobs ADD COLUMN parent_image_id INTEGER REFERENCES images(id) ON DELETE SET NULL;
+            ALTER TABLE images ADD COLUMN turn_index INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX jobs_parent ON jobs(parent_image_id);",
+        ),
     ])
 }
 

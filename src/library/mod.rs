@@ -119,6 +119,8 @@ pub struct JobRecord {
     pub retry_of: Option<JobId>,
     /// The model's turns as received (JSON array), for refinement.
     pub model_turns: Option<String>,
+    /// The image this job refines, if any.
+    pub parent_image_id: Option<ImageId>,
 }
 
 /// One stored image.
@@ -144,6 +146,8 @@ pub struct ImageRecord {
     pub path: PathBuf,
     /// The thumbnail file (PNG).
     pub thumb_path: PathBuf,
+    /// The model turn (of the job's turns) this image came in.
+    pub turn_index: u32,
 }
 
 /// A job with its images: one row of the gallery.
@@ -168,6 +172,8 @@ pub struct NewImage {
     pub height: u32,
     /// File size.
     pub size_bytes: u64,
+    /// The model turn it came in.
+    pub turn_index: u32,
 }
 
 /// What history to list.
@@ -215,7 +221,9 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id";
+
+const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index";
 
 impl Library {
     /// Opens (or creates) the library in `root`, bringing the schema up to date.
@@ -260,12 +268,23 @@ impl Library {
         sandbox: bool,
         retry_of: Option<JobId>,
     ) -> Result<JobId, LibraryError> {
+        self.create_child_job(recipe, sandbox, retry_of, None)
+    }
+
+    /// Writes a new job that refines `parent_image` (lineage), in state `Created`.
+    pub fn create_child_job(
+        &self,
+        recipe: &Recipe,
+        sandbox: bool,
+        retry_of: Option<JobId>,
+        parent_image: Option<ImageId>,
+    ) -> Result<JobId, LibraryError> {
         let json = serde_json::to_string(recipe)?;
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of)
-             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of],
+            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of, parent_image_id)
+             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -355,9 +374,9 @@ impl Library {
         let mut ids = Vec::with_capacity(images.len());
         for (index, image) in images.iter().enumerate() {
             tx.execute(
-                "INSERT INTO images (job_id, idx, sha256, mime, width, height, size_bytes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![id, index as i64, image.sha256, image.mime, image.width, image.height, image.size_bytes as i64, now],
+                "INSERT INTO images (job_id, idx, sha256, mime, width, height, size_bytes, created_at, turn_index)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![id, index as i64, image.sha256, image.mime, image.width, image.height, image.size_bytes as i64, now, image.turn_index],
             )?;
             ids.push(tx.last_insert_rowid());
         }
@@ -402,7 +421,7 @@ impl Library {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE id = ?1",
+                &format!("SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?1"),
                 [id],
                 |r| self.image_row(r),
             )
@@ -424,6 +443,7 @@ impl Library {
             width: r.get(5)?,
             height: r.get(6)?,
             size_bytes: r.get::<_, i64>(7)? as u64,
+            turn_index: r.get(8)?,
         })
     }
 
@@ -449,9 +469,9 @@ impl Library {
         let raws: Vec<RawJob> = stmt
             .query_map(params![query.limit, query.offset, search], raw_job)?
             .collect::<Result<_, _>>()?;
-        let mut image_stmt = conn.prepare(
-            "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE job_id = ?1 ORDER BY idx",
-        )?;
+        let mut image_stmt = conn.prepare(&format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 ORDER BY idx"
+        ))?;
         let mut out = Vec::with_capacity(raws.len());
         for raw in raws {
             let job = raw.into_record()?;
@@ -469,9 +489,9 @@ impl Library {
             return Ok(None);
         };
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, job_id, idx, sha256, mime, width, height, size_bytes FROM images WHERE job_id = ?1 ORDER BY idx",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 ORDER BY idx"
+        ))?;
         let images = stmt
             .query_map([id], |r| self.image_row(r))?
             .collect::<Result<_, _>>()?;
@@ -492,6 +512,7 @@ struct RawJob {
     finished_at_ms: Option<i64>,
     retry_of: Option<JobId>,
     model_turns: Option<String>,
+    parent_image_id: Option<ImageId>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -508,6 +529,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         finished_at_ms: r.get(9)?,
         retry_of: r.get(10)?,
         model_turns: r.get(11)?,
+        parent_image_id: r.get(12)?,
     })
 }
 
@@ -526,6 +548,7 @@ impl RawJob {
             finished_at_ms: self.finished_at_ms,
             retry_of: self.retry_of,
             model_turns: self.model_turns,
+            parent_image_id: self.parent_image_id,
         })
     }
 }

@@ -359,6 +359,9 @@ fn merge_answers(
     for answer in answers {
         match answer {
             Ok(a) => {
+                let turn = out.model_turns.len();
+                out.image_turns
+                    .extend(std::iter::repeat_n(turn, a.images.len()));
                 out.images.extend(a.images);
                 texts.extend(a.text);
                 out.model_turns.push(a.model_turn);

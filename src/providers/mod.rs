@@ -65,6 +65,8 @@ pub struct GenerateOutput {
     pub text: Option<String>,
     /// The model's turns exactly as received, one per request, for refinement.
     pub model_turns: Vec<serde_json::Value>,
+    /// For each image, the index of the model turn it came in.
+    pub image_turns: Vec<usize>,
     /// Requests of a batch that failed while others succeeded, in words.
     pub partial_failures: Vec<String>,
 }
