@@ -330,3 +330,57 @@ fn an_input_makes_an_edit_that_keeps_the_input_shape() {
         "--input: notes.png: is text, not an image; pick a PNG, JPEG, WebP or GIF file"
     );
 }
+
+#[test]
+fn refine_continues_from_a_stored_image_and_records_the_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = cli(dir.path())
+        .args(["--sandbox", "generate", "a red chair", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    let parent = json_lines(&first).pop().unwrap()["images"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let output = cli(dir.path())
+        .args([
+            "--sandbox",
+            "refine",
+            &parent.to_string(),
+            "make it blue",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_lines(&output).pop().unwrap()["event"], "done");
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(history[0]["prompt"], "make it blue");
+    assert_eq!(history[0]["parent_image_id"], parent);
+    assert_eq!(
+        history[0]["model"], "gemini-3-pro-image",
+        "the parent's model is kept"
+    );
+
+    let missing = cli(dir.path())
+        .args(["--sandbox", "refine", "999", "x", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        last_failed(&missing)["message"]
+            .as_str()
+            .unwrap()
+            .contains("image 999 is not in the history")
+    );
+}

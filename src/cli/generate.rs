@@ -17,18 +17,25 @@ use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 pub struct GenerateArgs {
     /// What to draw.
     pub prompt: String,
-    /// gemini, fal, eachlabs, oxen or vydra.
-    #[arg(long, default_value = "gemini")]
-    pub provider: ProviderId,
-    /// The provider's model id; the provider's default when absent.
+    #[command(flatten)]
+    pub opts: RecipeOpts,
+}
+
+/// The recipe and output options shared by `generate` and `refine`.
+#[derive(Debug, ClapArgs)]
+pub struct RecipeOpts {
+    /// gemini, fal, eachlabs, oxen or vydra (default: gemini, or the parent's for refine).
+    #[arg(long)]
+    pub provider: Option<ProviderId>,
+    /// The provider's model id; the provider's default (or the parent's) when absent.
     #[arg(long)]
     pub model: Option<String>,
     /// Aspect ratio such as 16:9, or auto (the default with --input: keep its shape; else 1:1).
     #[arg(long)]
     pub aspect: Option<AspectRatio>,
-    /// png, jpeg or webp.
-    #[arg(long, default_value = "png")]
-    pub format: OutputFormat,
+    /// png, jpeg or webp (default png).
+    #[arg(long)]
+    pub format: Option<OutputFormat>,
     /// How many images, 1 to 4.
     #[arg(long, default_value_t = 1)]
     pub count: u8,
@@ -52,7 +59,7 @@ fn print_json(value: serde_json::Value) {
     println!("{value}");
 }
 
-fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
+pub(super) fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
     if json {
         print_json(
             json!({"event": "failed", "job": job, "kind": kind.as_str(), "message": message}),
@@ -63,55 +70,91 @@ fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
     kind.exit_code()
 }
 
+/// Builds the recipe the options ask for, on top of `base` (the parent's, for refine).
+/// Returns the exit code on bad input.
+pub(super) fn build_recipe(
+    engine: &Engine,
+    prompt: &str,
+    opts: &RecipeOpts,
+    base: Option<&Recipe>,
+) -> Result<Recipe, i32> {
+    let json = opts.output.json;
+    let catalog = engine.catalog();
+    let provider = opts
+        .provider
+        .or(base.map(|b| b.provider))
+        .unwrap_or(ProviderId::Gemini);
+    let mut recipe = match base {
+        Some(b) if b.provider == provider => Recipe {
+            prompt: prompt.to_owned(),
+            inputs: Vec::new(),
+            seed: None,
+            ..b.clone()
+        },
+        _ => Recipe::new(prompt, provider, &catalog),
+    };
+    if let Some(model) = &opts.model {
+        recipe.model = model.clone();
+        recipe.size = catalog.model(provider, model).and_then(|m| m.default_size);
+    }
+    if !opts.inputs.is_empty() {
+        let sources: Vec<InputSource> =
+            opts.inputs.iter().cloned().map(InputSource::File).collect();
+        match engine.add_inputs_blocking(&sources) {
+            Ok(added) => recipe.inputs = added.into_iter().map(|a| a.input).collect(),
+            Err(errors) => {
+                let message = format!("--input: {}", errors.join("; "));
+                return Err(fail(json, None, ErrorKind::InvalidInput, &message));
+            }
+        }
+    }
+    recipe.aspect = match (opts.aspect, base) {
+        (Some(a), _) => a,
+        (None, Some(b)) => b.aspect,
+        (None, None) if recipe.inputs.is_empty() => AspectRatio::Ratio(1, 1),
+        (None, None) => AspectRatio::Auto,
+    };
+    if let Some(format) = opts.format {
+        recipe.format = format;
+    }
+    recipe.count = opts.count;
+    if opts.size.is_some() {
+        recipe.size = opts.size;
+    }
+    recipe.seed = opts.seed;
+    Ok(recipe)
+}
+
+/// Says so on stderr when the provider runs in the sandbox.
+pub(super) fn announce_sandbox(engine: &Engine, recipe: &Recipe, json: bool) {
+    if engine.status(recipe.provider).sandbox && !json {
+        eprintln!(
+            "sandbox: no key for {} (or --sandbox); images come from the offline fake",
+            recipe.provider.label()
+        );
+    }
+}
+
 /// Runs `generate`; returns the exit code.
 pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
-    let json = g.output.json;
+    let json = g.opts.output.json;
     let engine = match start_engine(args) {
         Ok(e) => e,
         Err(code) => return code,
     };
     engine.cancel_all_on_ctrl_c();
-    let catalog = engine.catalog();
-    let mut recipe = Recipe::new(g.prompt.clone(), g.provider, &catalog);
-    if let Some(model) = &g.model {
-        recipe.model = model.clone();
-    }
-    if !g.inputs.is_empty() {
-        let sources: Vec<InputSource> = g.inputs.iter().cloned().map(InputSource::File).collect();
-        match engine.add_inputs_blocking(&sources) {
-            Ok(added) => recipe.inputs = added.into_iter().map(|a| a.input).collect(),
-            Err(errors) => {
-                return fail(
-                    json,
-                    None,
-                    ErrorKind::InvalidInput,
-                    &format!("--input: {}", errors.join("; ")),
-                );
-            }
-        }
-    }
-    recipe.aspect = g.aspect.unwrap_or(if recipe.inputs.is_empty() {
-        AspectRatio::Ratio(1, 1)
-    } else {
-        AspectRatio::Auto
-    });
-    recipe.format = g.format;
-    recipe.count = g.count;
-    recipe.size = g.size;
-    recipe.seed = g.seed;
+    let recipe = match build_recipe(&engine, &g.prompt, &g.opts, None) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    announce_sandbox(&engine, &recipe, json);
     if let Err(e) = engine.submit(recipe) {
         return fail(json, None, ErrorKind::InvalidInput, &e.to_string());
     }
-    if engine.status(g.provider).sandbox && !json {
-        eprintln!(
-            "sandbox: no key for {} (or --sandbox); images come from the offline fake",
-            g.provider.label()
-        );
-    }
-    wait(&engine, g)
+    wait(&engine, &g.opts)
 }
 
-fn wait(engine: &Engine, g: &GenerateArgs) -> i32 {
+pub(super) fn wait(engine: &Engine, g: &RecipeOpts) -> i32 {
     let json = g.output.json;
     let mut job: Option<JobId> = None;
     loop {
@@ -179,7 +222,7 @@ fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
         .unwrap_or(first)
 }
 
-fn done(generation: &Generation, g: &GenerateArgs) -> i32 {
+fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
     let json = g.output.json;
     let mut images = Vec::new();
     for image in &generation.images {

@@ -57,7 +57,8 @@ pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
                     "provider": job.recipe.provider, "model": job.recipe.model, "prompt": job.recipe.prompt,
                     "aspect": job.recipe.aspect, "size": job.recipe.size, "count": job.recipe.count,
                     "sandbox": job.sandbox, "images": images, "text": job.text, "cost_usd": job.cost_usd,
-                    "error_kind": job.error_kind, "error_message": job.error_message})
+                    "error_kind": job.error_kind, "error_message": job.error_message,
+                    "parent_image_id": job.parent_image_id, "retry_of": job.retry_of})
             );
         } else {
             let ids: Vec<String> = g.images.iter().map(|i| i.id.to_string()).collect();

@@ -4,6 +4,7 @@
 mod generate;
 mod history;
 mod models;
+mod refine;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,8 @@ impl Args {
 pub enum Command {
     /// Make images from a prompt.
     Generate(generate::GenerateArgs),
+    /// Continue from a stored image: the next step of its conversation.
+    Refine(refine::RefineArgs),
     /// List earlier generations, newest first.
     History(history::HistoryArgs),
     /// List the models of a provider (catalog merged with the live list).
@@ -78,6 +81,7 @@ pub fn run(args: Args) -> i32 {
     };
     match command {
         Command::Generate(g) => generate::run(&args, g),
+        Command::Refine(r) => refine::run(&args, r),
         Command::History(h) => history::run(&args, h),
         Command::Models(m) => models::run(&args, m),
     }

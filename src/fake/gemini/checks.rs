@@ -122,12 +122,7 @@ pub(super) fn check_contents(
                     let is_image = field(part, "inlineData", "inline_data").is_some();
                     match signature {
                         Some(sig) => {
-                            let known = shared
-                                .issued_signatures
-                                .lock()
-                                .map(|s| s.contains(sig))
-                                .unwrap_or(false);
-                            if !known {
+                            if !super::signature_is_valid(sig) {
                                 return Err(reject("Corrupted thought signature."));
                             }
                             shared.returned_signatures.fetch_add(1, Ordering::SeqCst);

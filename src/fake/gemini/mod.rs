@@ -5,7 +5,7 @@ mod faults;
 
 pub use faults::Fault;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +33,7 @@ pub(super) struct Shared {
     key: String,
     catalog: Catalog,
     script: Mutex<VecDeque<Fault>>,
-    issued_signatures: Mutex<HashSet<String>>,
+    signatures_issued: AtomicU64,
     returned_signatures: AtomicU64,
     requests: AtomicU64,
     in_flight: AtomicU64,
@@ -71,7 +71,7 @@ impl FakeGemini {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
             script: Mutex::new(VecDeque::new()),
-            issued_signatures: Mutex::new(HashSet::new()),
+            signatures_issued: AtomicU64::new(0),
             returned_signatures: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -428,20 +428,55 @@ fn answer(
         .into_response()
 }
 
+/// The key the fake signs its thought signatures with. Like the real service's, they
+/// verify without any server memory, so they stay valid across runs of the app.
+const SIGNING_KEY: u64 = 0x5eed_ba7a_7a5e_ed00;
+
+fn signature_digest(payload: &str) -> u64 {
+    render::stable_hash(payload, SIGNING_KEY)
+}
+
+/// A new signature: a unique payload and its keyed digest, base64-encoded.
 fn issue_signature(shared: &Shared) -> String {
-    let n = shared.requests.load(Ordering::SeqCst);
-    let count = shared
-        .issued_signatures
-        .lock()
-        .map(|s| s.len())
-        .unwrap_or(0);
-    let raw = format!(
-        "fake-signature/{n}/{count}/{}",
-        render::stable_hash("sig", n ^ count as u64)
+    let n = shared.signatures_issued.fetch_add(1, Ordering::SeqCst);
+    let payload = format!(
+        "fake-thought/{}/{n}/{}",
+        std::process::id(),
+        crate::library::now_ms()
     );
-    let sig = base64::engine::general_purpose::STANDARD.encode(raw);
-    if let Ok(mut issued) = shared.issued_signatures.lock() {
-        issued.insert(sig.clone());
+    let raw = format!("{payload}#{:016x}", signature_digest(&payload));
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Whether a signature is one the fake issued, unchanged byte for byte.
+pub(super) fn signature_is_valid(signature: &str) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else {
+        return false;
+    };
+    let Ok(raw) = String::from_utf8(raw) else {
+        return false;
+    };
+    let Some((payload, digest)) = raw.rsplit_once('#') else {
+        return false;
+    };
+    format!("{:016x}", signature_digest(payload)) == digest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_when_unchanged() {
+        let shared_sig = {
+            let payload = "fake-thought/1/0/0";
+            let raw = format!("{payload}#{:016x}", signature_digest(payload));
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        };
+        assert!(signature_is_valid(&shared_sig));
+        let mut tampered = shared_sig.into_bytes();
+        tampered[3] ^= 1;
+        assert!(!signature_is_valid(&String::from_utf8_lossy(&tampered)));
+        assert!(!signature_is_valid("not base64!"));
     }
-    sig
 }
