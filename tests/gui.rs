@@ -335,3 +335,37 @@ fn use_as_input_takes_the_viewed_result() {
         h.state().draft_inputs().len() == 1
     });
 }
+
+#[test]
+fn refine_from_a_result_makes_a_child_with_its_parent_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "a red chair");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the first result",
+        |h| h.query_by_label("Refine").is_some(),
+    );
+    let parent = harness.state().gallery().generations()[0].images[0].id;
+    harness.get_by_label("Refine").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Refining image 1 of job 1")
+            .is_some()
+    );
+    type_prompt(&mut harness, "make it blue");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the refined result",
+        |h| h.state().gallery().generations().len() == 2,
+    );
+    let child = &harness.state().gallery().generations()[0];
+    assert_eq!(child.job.parent_image_id, Some(parent));
+    assert_eq!(child.job.recipe.prompt, "make it blue");
+}

@@ -163,6 +163,12 @@ impl BananaApp {
                     );
                 }
                 if let Some(first) = generation.images.first() {
+                    // Refining again and again follows the newest step.
+                    if self.state.refine_from.is_some()
+                        && generation.job.parent_image_id == self.state.refine_from
+                    {
+                        self.state.refine_from = Some(first.id);
+                    }
                     self.run(Command::Select(first.id));
                 }
             }
@@ -222,6 +228,25 @@ impl BananaApp {
             Command::OpenInputs => self.tray.open_dialog(),
             Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
             Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),
+            Command::StartRefine(image) => {
+                if let Some((g, _)) = self.gallery.image(image) {
+                    // A conversation continues on the model that began it.
+                    let parent = &g.job.recipe;
+                    let draft = &mut self.state.draft;
+                    draft.provider = parent.provider;
+                    draft.model = parent.model.clone();
+                    draft.size = parent.size;
+                    draft.aspect = parent.aspect;
+                    draft.inputs.clear();
+                    draft.prompt.clear();
+                }
+                self.state.refine_from = Some(image);
+            }
+            Command::Refine(parent, recipe) => {
+                if let Err(e) = self.engine.refine(parent, recipe) {
+                    self.toasts.add(Level::Error, e.to_string());
+                }
+            }
         }
     }
 
@@ -273,6 +298,18 @@ impl eframe::App for BananaApp {
         self.sandbox_banner(ui);
         let engine = &self.engine;
         let status_of = |p: ProviderId| engine.status(p);
+        let refine_label = self
+            .state
+            .refine_from
+            .map(|id| match self.gallery.image(id) {
+                Some((g, i)) => format!(
+                    "image {} of job {}: {}",
+                    i.index + 1,
+                    g.job.id,
+                    g.job.recipe.prompt_preview()
+                ),
+                None => format!("image {id}"),
+            });
         egui::Panel::bottom("jobs-strip")
             .resizable(true)
             .default_size(170.0)
@@ -295,6 +332,7 @@ impl eframe::App for BananaApp {
                             &self.catalog,
                             &status_of,
                             &mut self.tray,
+                            refine_label.as_deref(),
                         ));
                     });
             });

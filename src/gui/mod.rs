@@ -44,6 +44,10 @@ pub enum Command {
     LoadInputPreview(InputImage),
     /// Use a stored result as an input.
     UseAsInput(ImageId),
+    /// Make the next generation refine this image.
+    StartRefine(ImageId),
+    /// Continue from an image with a recipe.
+    Refine(ImageId, Recipe),
 }
 
 /// Opens the window; returns the process exit code.

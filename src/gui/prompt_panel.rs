@@ -22,10 +22,24 @@ pub fn ui(
     catalog: &Catalog,
     status_of: &dyn Fn(ProviderId) -> ProviderStatus,
     tray: &mut InputTray,
+    refine_label: Option<&str>,
 ) -> Vec<Command> {
     // Taken before the text field sees it, so Ctrl+Enter never adds a newline.
     let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
-    ui.heading("Prompt");
+    ui.heading(if refine_label.is_some() {
+        "Refine"
+    } else {
+        "Prompt"
+    });
+    if let Some(what) = refine_label {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(RichText::new(format!("Refining {what}")).strong());
+            ui.weak("The next generation continues its conversation.");
+            if ui.small_button("Stop refining").clicked() {
+                state.refine_from = None;
+            }
+        });
+    }
     let label = ui.label("Describe the image, or what to change");
     let text_edit = egui::TextEdit::multiline(&mut state.draft.prompt)
         .hint_text("A banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo")
@@ -86,7 +100,10 @@ pub fn ui(
     match &validation {
         Ok(()) => {
             if response.clicked() || shortcut {
-                commands.push(Command::Submit(recipe));
+                commands.push(match state.refine_from {
+                    Some(parent) => Command::Refine(parent, recipe),
+                    None => Command::Submit(recipe),
+                });
             }
         }
         Err(e) => {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::library::ImageId;
 use crate::recipe::{Catalog, ProviderId, Recipe};
 
 /// The eframe storage key.
@@ -17,6 +18,8 @@ pub struct UiState {
     pub seed_fixed: bool,
     /// Thumbnail edge in the gallery, in points.
     pub thumb_size: f32,
+    /// The image the next generation refines, if any.
+    pub refine_from: Option<ImageId>,
 }
 
 impl Default for UiState {
@@ -25,6 +28,7 @@ impl Default for UiState {
             draft: Recipe::new("", ProviderId::Gemini, &Catalog::bundled()),
             seed_fixed: false,
             thumb_size: 128.0,
+            refine_from: None,
         }
     }
 }

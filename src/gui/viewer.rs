@@ -80,6 +80,13 @@ impl Viewer {
                 commands.push(Command::SaveAs(shown));
             }
             if ui
+                .button("Refine")
+                .on_hover_text("Change this image step by step, keeping the conversation")
+                .clicked()
+            {
+                commands.push(Command::StartRefine(shown));
+            }
+            if ui
                 .button("Use as input")
                 .on_hover_text("Edit this image next")
                 .clicked()
