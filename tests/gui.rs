@@ -369,3 +369,70 @@ fn refine_from_a_result_makes_a_child_with_its_parent_recorded() {
     assert_eq!(child.job.parent_image_id, Some(parent));
     assert_eq!(child.job.recipe.prompt, "make it blue");
 }
+
+#[test]
+fn compare_shows_the_change_against_the_parent_and_arrows_move_between_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "a red chair");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the first result",
+        |h| h.query_by_label("Refine").is_some(),
+    );
+    harness.get_by_label("Refine").click();
+    harness.run_steps(2);
+    type_prompt(&mut harness, "make it blue");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the refined result",
+        |h| h.state().gallery().generations().len() == 2,
+    );
+    let child = harness.state().gallery().generations()[0].images[0].id;
+    let parent = harness.state().gallery().generations()[1].images[0].id;
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the child in the viewer",
+        |h| h.state().gallery().selected == Some(child),
+    );
+
+    harness.get_by_label("Before/after").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the comparison",
+        |h| {
+            h.query_by_label_contains(&format!("vs parent image {parent}:"))
+                .is_some()
+        },
+    );
+    harness.get_by_label("Difference").click();
+    harness.run_steps(2);
+    harness.get_by_label("Before/after").click();
+    harness.run_steps(2);
+    // Dates, elapsed seconds and toasts change from run to run: keep them out.
+    harness.mask(egui::Rect::from_min_max(
+        egui::pos2(1040.0, 30.0),
+        egui::pos2(1400.0, 900.0),
+    ));
+    harness.mask(egui::Rect::from_min_max(
+        egui::pos2(0.0, 720.0),
+        egui::pos2(1400.0, 900.0),
+    ));
+    // Text anti-aliasing may move a few pixels between runs; a broken view moves thousands.
+    let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(200);
+    harness.snapshot_options("compare_slider", &options);
+
+    // Arrow keys move to the next image once no text field has the keyboard.
+    harness.get_by_label("Before/after").click();
+    harness.step();
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(2);
+    assert_eq!(harness.state().gallery().selected, Some(parent));
+}

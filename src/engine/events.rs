@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::inputs::AddedInput;
-use crate::imaging::Rgba;
+use crate::imaging::{Comparison, Rgba};
 use crate::library::{Generation, HistoryQuery, ImageId, JobId, JobState};
 use crate::providers::ErrorKind;
 use crate::recipe::{Catalog, ProviderId, Recipe};
@@ -95,6 +95,15 @@ pub enum Event {
         image: ImageId,
         /// In words.
         message: String,
+    },
+    /// An image compared with what it came from.
+    Comparison {
+        /// The later image.
+        image: ImageId,
+        /// What it is compared with, in words ("parent image 4", "input 1").
+        against: String,
+        /// Before, heatmap and the share of changed pixels; or why there is none.
+        result: Result<Arc<Comparison>, String>,
     },
     /// An image was saved outside the library.
     Exported {

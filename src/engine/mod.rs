@@ -476,6 +476,27 @@ impl Engine {
         self.load_pixels(image, false);
     }
 
+    /// Compares an image with its parent (or, for an edit, its first input) off the UI
+    /// thread; `Event::Comparison` follows.
+    pub fn load_comparison(&self, image: ImageId) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            let result =
+                tokio::task::spawn_blocking(move || compare_with_origin(&lib.library, image)).await;
+            let (against, result) = match result {
+                Ok(Ok((against, c))) => (against, Ok(Arc::new(c))),
+                Ok(Err(message)) => (String::new(), Err(message)),
+                Err(e) => (String::new(), Err(e.to_string())),
+            };
+            inner.emit(Event::Comparison {
+                image,
+                against,
+                result,
+            });
+        });
+    }
+
     /// Saves an image to `path`, converting when the extension names another format.
     pub fn export_image(&self, image: ImageId, path: PathBuf) {
         let inner = self.inner.clone();
@@ -576,6 +597,40 @@ impl Engine {
     pub fn library(&self) -> &Library {
         &self.inner.library
     }
+}
+
+/// What an image came from, decoded, and the comparison with it.
+fn compare_with_origin(
+    library: &Library,
+    image: ImageId,
+) -> Result<(String, imaging::Comparison), String> {
+    let record = library
+        .image(image)
+        .map_err(|e| e.to_string())?
+        .ok_or("the image is not in the history")?;
+    let job = library
+        .job(record.job_id)
+        .map_err(|e| e.to_string())?
+        .ok_or("its job is not in the history")?;
+    let (against, before_bytes) = if let Some(parent) = job.parent_image_id {
+        let parent_record = library
+            .image(parent)
+            .map_err(|e| e.to_string())?
+            .ok_or("its parent image was deleted")?;
+        let bytes = std::fs::read(&parent_record.path)
+            .map_err(|e| format!("the parent image cannot be read: {e}"))?;
+        (format!("parent image {parent}"), bytes)
+    } else if let Some(input) = job.recipe.inputs.first() {
+        let bytes = library.read_input(input).map_err(|e| e.to_string())?;
+        ("input 1".to_owned(), bytes)
+    } else {
+        return Err("made from the prompt alone: there is no earlier image to compare with".into());
+    };
+    let after =
+        std::fs::read(&record.path).map_err(|e| format!("the image cannot be read: {e}"))?;
+    let after = imaging::decode(&after).map_err(|e| e.to_string())?;
+    let before = imaging::decode(&before_bytes).map_err(|e| e.to_string())?;
+    Ok((against, imaging::compare(&before, &after)))
 }
 
 fn export(library: &Library, image: ImageId, path: &Path) -> Result<PathBuf, String> {

@@ -242,6 +242,7 @@ impl BananaApp {
                 }
                 self.state.refine_from = Some(image);
             }
+            Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Refine(parent, recipe) => {
                 if let Err(e) = self.engine.refine(parent, recipe) {
                     self.toasts.add(Level::Error, e.to_string());
@@ -290,6 +291,25 @@ impl eframe::App for BananaApp {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.run(Command::OpenInputs);
+        }
+        // Arrow keys move between images unless a text field has the keyboard.
+        if ctx.memory(|m| m.focused().is_none())
+            && let Some(current) = self.gallery.selected
+        {
+            let step = ctx.input_mut(|i| {
+                if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowRight) {
+                    1
+                } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowLeft) {
+                    -1
+                } else {
+                    0
+                }
+            });
+            if step != 0
+                && let Some(next) = self.gallery.neighbour(current, step)
+            {
+                self.run(Command::Select(next));
+            }
         }
     }
 

@@ -84,6 +84,20 @@ impl Gallery {
             .find_map(|g| g.images.iter().find(|i| i.id == id).map(|i| (g, i)))
     }
 
+    /// The image `step` places after `current` in gallery order (siblings first).
+    pub fn neighbour(&self, current: ImageId, step: i64) -> Option<ImageId> {
+        let ids: Vec<ImageId> = self
+            .generations
+            .iter()
+            .flat_map(|g| g.images.iter().map(|i| i.id))
+            .collect();
+        let at = ids.iter().position(|id| *id == current)? as i64;
+        let next = at + step;
+        (0..ids.len() as i64)
+            .contains(&next)
+            .then(|| ids[next as usize])
+    }
+
     /// Follows history, results and decoded thumbnails.
     pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
         match event {

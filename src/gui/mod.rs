@@ -1,6 +1,7 @@
 //! The egui app: `app.rs` is the eframe::App; one file per panel.
 
 mod app;
+mod compare;
 mod gallery;
 mod input_tray;
 mod jobs_strip;
@@ -48,6 +49,8 @@ pub enum Command {
     StartRefine(ImageId),
     /// Continue from an image with a recipe.
     Refine(ImageId, Recipe),
+    /// Compare an image with what it came from.
+    LoadComparison(ImageId),
 }
 
 /// Opens the window; returns the process exit code.

@@ -3,6 +3,7 @@
 use egui::{Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2};
 
 use super::Command;
+use super::compare::CompareState;
 use super::gallery::{Gallery, texture};
 use crate::engine::Event;
 use crate::library::ImageId;
@@ -16,6 +17,8 @@ pub struct Viewer {
     /// None fits the image to the view; Some is a scale (1.0 = 100%).
     zoom: Option<f32>,
     pan: Vec2,
+    /// Before/after, side by side, difference.
+    pub compare: CompareState,
 }
 
 impl Viewer {
@@ -31,8 +34,9 @@ impl Viewer {
         !matches!(&self.texture, Some((id, _)) if *id == image)
     }
 
-    /// Follows decoded images.
+    /// Follows decoded images and comparisons.
     pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
+        self.compare.on_event(ctx, event);
         match event {
             Event::Image { image, pixels } if Some(*image) == self.shown => {
                 self.texture = Some((*image, texture(ctx, format!("full-{image}"), pixels)));
@@ -54,7 +58,8 @@ impl Viewer {
             return commands;
         };
         let record = gallery.image(shown);
-        ui.horizontal(|ui| {
+        // Wraps rather than widening the panel, which would push the image off centre.
+        ui.horizontal_wrapped(|ui| {
             if ui.selectable_label(self.zoom.is_none(), "Fit").clicked() {
                 self.zoom = None;
                 self.pan = Vec2::ZERO;
@@ -103,6 +108,9 @@ impl Viewer {
                 }
             }
         });
+        if self.compare.mode_ui(ui, shown) {
+            commands.push(Command::LoadComparison(shown));
+        }
         let text_height = if record.and_then(|(g, _)| g.job.text.as_ref()).is_some() {
             64.0
         } else {
@@ -125,7 +133,7 @@ impl Viewer {
                         self.zoom = Some(scale);
                     }
                 }
-                if response.dragged() {
+                if response.dragged() && !self.compare.drags_split() {
                     self.pan += response.drag_delta();
                     self.zoom.get_or_insert(scale);
                 }
@@ -136,12 +144,14 @@ impl Viewer {
                 let drawn = Rect::from_center_size(rect.center() + self.pan, image_size * scale);
                 let painter = ui.painter_at(rect);
                 painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
-                painter.image(
-                    tex.id(),
-                    drawn,
-                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-                    egui::Color32::WHITE,
-                );
+                if !self.compare.paint(ui, rect, &response, drawn, tex, shown) {
+                    painter.image(
+                        tex.id(),
+                        drawn,
+                        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                        egui::Color32::WHITE,
+                    );
+                }
             }
             (_, Some(error)) => {
                 ui.painter_at(rect).text(

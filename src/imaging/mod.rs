@@ -1,11 +1,13 @@
 //! Pixels: safe decoding with limits, resizing, encoding, thumbnails.
 
+mod compare;
 mod input;
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, imageops::FilterType};
 
+pub use compare::{CHANGED_THRESHOLD, Comparison, compare};
 pub use input::{
     DEFAULT_MAX_SIDE_PX, InputError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, PreparedInput,
     prepare_input, too_large_message,

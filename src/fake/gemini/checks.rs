@@ -93,6 +93,7 @@ pub(super) fn check_contents(
     };
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut last_inputs = Vec::new();
+    let mut last_model_image: Option<DynamicImage> = None;
     for (i, content) in contents.iter().enumerate() {
         let role = content
             .get("role")
@@ -110,6 +111,8 @@ pub(super) fn check_contents(
         }
         match role {
             "model" => {
+                // The model's last image is what the next user turn talks about.
+                last_model_image = last_image_of(&parts);
                 if !model.thinking {
                     continue;
                 }
@@ -186,7 +189,26 @@ pub(super) fn check_contents(
             "Please ensure that multiturn requests end with a user role or a function response.",
         ));
     }
+    // A follow-up without new inputs edits the model's previous image, as the real one does.
+    if last_inputs.is_empty()
+        && let Some(previous) = last_model_image
+    {
+        last_inputs.push(previous);
+    }
     Ok(last_inputs)
+}
+
+/// The last non-thought image of a model turn, decoded.
+fn last_image_of(parts: &[Value]) -> Option<DynamicImage> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    parts
+        .iter()
+        .rev()
+        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+        .find_map(|p| field(p, "inlineData", "inline_data"))
+        .and_then(|inline| inline.get("data").and_then(Value::as_str))
+        .and_then(|data| b64.decode(data).ok())
+        .and_then(|bytes| imaging::decode(&bytes).ok())
 }
 
 pub(super) fn nearest_ratio(model: &ModelInfo, input: Option<&DynamicImage>) -> AspectRatio {
