@@ -218,3 +218,47 @@ fn format_is_honoured_by_converting_the_answer() {
         Some("image/webp")
     );
 }
+
+#[test]
+fn regenerate_draws_a_new_seed_and_variations_ask_for_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    let mut r = recipe("a bowl of lemons");
+    r.seed = Some(5);
+    engine.submit(r).unwrap();
+    let done = |e: &Event| matches!(e, Event::JobSucceeded { .. });
+    let events = events_until(&engine, Duration::from_secs(60), done);
+    let Some(Event::JobSucceeded {
+        generation: first, ..
+    }) = events.last()
+    else {
+        unreachable!()
+    };
+
+    engine.regenerate(first.job.id, None);
+    let events = events_until(&engine, Duration::from_secs(60), done);
+    let Some(Event::JobSucceeded {
+        generation: again, ..
+    }) = events.last()
+    else {
+        unreachable!()
+    };
+    assert_ne!(again.job.recipe.seed, Some(5), "a new seed");
+    assert!(again.job.recipe.seed.is_some());
+    assert_eq!(again.job.recipe.prompt, "a bowl of lemons");
+    assert_ne!(
+        std::fs::read(&again.images[0].path).unwrap(),
+        std::fs::read(&first.images[0].path).unwrap()
+    );
+
+    engine.regenerate(first.job.id, Some(4));
+    let events = events_until(&engine, Duration::from_secs(60), done);
+    let Some(Event::JobSucceeded {
+        generation: variations,
+        ..
+    }) = events.last()
+    else {
+        unreachable!()
+    };
+    assert_eq!(variations.images.len(), 4);
+}

@@ -79,6 +79,15 @@ pub enum EngineError {
     Sandbox(std::io::Error),
 }
 
+/// How a stored job is run again.
+#[derive(Clone, Copy, Debug)]
+enum Rerun {
+    /// The same recipe, after a failure.
+    Retry,
+    /// The same recipe with a new seed, optionally more images.
+    Regenerate { count: Option<u8> },
+}
+
 /// How a provider is reached in this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderStatus {
@@ -376,30 +385,66 @@ impl Engine {
 
     /// Runs a failed, cancelled or interrupted job's recipe again as a new job.
     pub fn retry(&self, job: JobId) {
+        self.rerun(job, Rerun::Retry);
+    }
+
+    /// Repeats a job's recipe with a new seed where the model takes one; `count`
+    /// asks for that many images instead (variations).
+    pub fn regenerate(&self, job: JobId, count: Option<u8>) {
+        self.rerun(job, Rerun::Regenerate { count });
+    }
+
+    fn rerun(&self, job: JobId, how: Rerun) {
         let inner = self.inner.clone();
         let catalog = self.catalog();
         self.spawn(async move {
-            let lib_inner = inner.clone();
-            let record = tokio::task::spawn_blocking(move || lib_inner.library.job(job)).await;
-            match record {
-                Ok(Ok(Some(record))) => match record.recipe.validate(&catalog) {
-                    Ok(()) => {
-                        let lineage = jobs::Lineage {
-                            retry_of: Some(job),
-                            parent_image: record.parent_image_id,
-                        };
-                        jobs::create_and_run(inner, record.recipe, lineage).await;
-                    }
-                    Err(e) => inner.emit(Event::SubmitFailed {
+            let lib = inner.clone();
+            let record = tokio::task::spawn_blocking(move || lib.library.job(job)).await;
+            let record = match record {
+                Ok(Ok(Some(record))) => record,
+                Ok(Ok(None)) => {
+                    inner.emit(Event::SubmitFailed {
+                        message: format!("job {job} is not in the history"),
+                    });
+                    return;
+                }
+                Ok(Err(e)) => {
+                    inner.emit(Event::SubmitFailed {
                         message: e.to_string(),
-                    }),
-                },
-                Ok(Ok(None)) => inner.emit(Event::SubmitFailed {
-                    message: format!("job {job} is not in the history"),
-                }),
-                Ok(Err(e)) => inner.emit(Event::SubmitFailed {
-                    message: e.to_string(),
-                }),
+                    });
+                    return;
+                }
+                Err(e) => {
+                    inner.emit(Event::SubmitFailed {
+                        message: e.to_string(),
+                    });
+                    return;
+                }
+            };
+            let mut recipe = record.recipe;
+            let retry_of = match how {
+                Rerun::Retry => Some(job),
+                Rerun::Regenerate { count } => {
+                    if catalog
+                        .model(recipe.provider, &recipe.model)
+                        .is_some_and(|m| m.seed)
+                    {
+                        recipe.seed = Some(u64::from(rand::random::<u32>() & 0x7fff_ffff));
+                    }
+                    if let Some(count) = count {
+                        recipe.count = count;
+                    }
+                    None
+                }
+            };
+            match recipe.validate(&catalog) {
+                Ok(()) => {
+                    let lineage = jobs::Lineage {
+                        retry_of,
+                        parent_image: record.parent_image_id,
+                    };
+                    jobs::create_and_run(inner, recipe, lineage).await;
+                }
                 Err(e) => inner.emit(Event::SubmitFailed {
                     message: e.to_string(),
                 }),

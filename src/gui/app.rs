@@ -243,6 +243,7 @@ impl BananaApp {
                 self.state.refine_from = Some(image);
             }
             Command::LoadComparison(image) => self.engine.load_comparison(image),
+            Command::Regenerate(job, count) => self.engine.regenerate(job, count),
             Command::Refine(parent, recipe) => {
                 if let Err(e) = self.engine.refine(parent, recipe) {
                     self.toasts.add(Level::Error, e.to_string());

@@ -49,6 +49,8 @@ pub enum Command {
     StartRefine(ImageId),
     /// Continue from an image with a recipe.
     Refine(ImageId, Recipe),
+    /// Repeat a job's recipe with a new seed (Some(n): n variations).
+    Regenerate(JobId, Option<u8>),
     /// Compare an image with what it came from.
     LoadComparison(ImageId),
 }

@@ -84,6 +84,22 @@ impl Viewer {
             if ui.button("Save as…").clicked() {
                 commands.push(Command::SaveAs(shown));
             }
+            if let Some((g, _)) = record {
+                if ui
+                    .button("Regenerate")
+                    .on_hover_text("The same recipe with a new seed")
+                    .clicked()
+                {
+                    commands.push(Command::Regenerate(g.job.id, None));
+                }
+                if ui
+                    .button("Variations")
+                    .on_hover_text("Four more of the same")
+                    .clicked()
+                {
+                    commands.push(Command::Regenerate(g.job.id, Some(4)));
+                }
+            }
             if ui
                 .button("Refine")
                 .on_hover_text("Change this image step by step, keeping the conversation")
