@@ -42,6 +42,17 @@ fn step_until(
     );
 }
 
+/// Types a prompt, clicks Generate and waits until the result is in the viewer.
+fn generate_in_app(harness: &mut Harness<'static, BananaApp>, prompt: &str) {
+    let before = harness.state().gallery().generations().len();
+    type_prompt(harness, prompt);
+    harness.get_by_label("Generate").click();
+    step_until(harness, Duration::from_secs(60), "the result", |h| {
+        h.state().gallery().generations().len() == before + 1
+            && h.query_by_label("Refine").is_some()
+    });
+}
+
 fn type_prompt(harness: &mut Harness<'static, BananaApp>, text: &str) {
     harness
         .get_by_label("Describe the image, or what to change")
@@ -162,14 +173,7 @@ fn save_as_without_a_file_dialog_offers_a_path_field() {
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "save me");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the result in the viewer",
-        |h| h.query_by_label("Save as…").is_some(),
-    );
+    generate_in_app(&mut harness, "save me");
     harness.get_by_label("Save as…").click();
     // Test machines have no desktop portal and no zenity: the app must say so.
     step_until(
@@ -322,14 +326,7 @@ fn use_as_input_takes_the_viewed_result() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "a base picture");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the result in the viewer",
-        |h| h.query_by_label("Use as input").is_some(),
-    );
+    generate_in_app(&mut harness, "a base picture");
     harness.get_by_label("Use as input").click();
     step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
         h.state().draft_inputs().len() == 1
@@ -341,14 +338,7 @@ fn refine_from_a_result_makes_a_child_with_its_parent_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "a red chair");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the first result",
-        |h| h.query_by_label("Refine").is_some(),
-    );
+    generate_in_app(&mut harness, "a red chair");
     let parent = harness.state().gallery().generations()[0].images[0].id;
     harness.get_by_label("Refine").click();
     harness.run_steps(2);
@@ -357,14 +347,7 @@ fn refine_from_a_result_makes_a_child_with_its_parent_recorded() {
             .query_by_label_contains("Refining image 1 of job 1")
             .is_some()
     );
-    type_prompt(&mut harness, "make it blue");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the refined result",
-        |h| h.state().gallery().generations().len() == 2,
-    );
+    generate_in_app(&mut harness, "make it blue");
     let child = &harness.state().gallery().generations()[0];
     assert_eq!(child.job.parent_image_id, Some(parent));
     assert_eq!(child.job.recipe.prompt, "make it blue");
@@ -375,24 +358,10 @@ fn compare_shows_the_change_against_the_parent_and_arrows_move_between_images() 
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "a red chair");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the first result",
-        |h| h.query_by_label("Refine").is_some(),
-    );
+    generate_in_app(&mut harness, "a red chair");
     harness.get_by_label("Refine").click();
     harness.run_steps(2);
-    type_prompt(&mut harness, "make it blue");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(60),
-        "the refined result",
-        |h| h.state().gallery().generations().len() == 2,
-    );
+    generate_in_app(&mut harness, "make it blue");
     let child = harness.state().gallery().generations()[0].images[0].id;
     let parent = harness.state().gallery().generations()[1].images[0].id;
     step_until(

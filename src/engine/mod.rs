@@ -290,10 +290,15 @@ impl Engine {
     /// Checks and queues a recipe. The job is written to the library before anything
     /// is sent; `Event::JobCreated` follows.
     pub fn submit(&self, recipe: Recipe) -> Result<(), ValidationError> {
-        self.submit_inner(recipe, None)
+        self.check_submittable(&recipe)?;
+        let inner = self.inner.clone();
+        let lineage = jobs::Lineage::default();
+        self.spawn(async move { jobs::create_and_run(inner, recipe, lineage).await });
+        Ok(())
     }
 
-    fn submit_inner(&self, recipe: Recipe, retry_of: Option<JobId>) -> Result<(), ValidationError> {
+    /// Validation against the catalog, and a provider this build can reach.
+    fn check_submittable(&self, recipe: &Recipe) -> Result<(), ValidationError> {
         recipe.validate(&self.catalog())?;
         if !self.inner.slots.contains_key(&recipe.provider) {
             return Err(ValidationError {
@@ -304,12 +309,6 @@ impl Engine {
                 ),
             });
         }
-        let inner = self.inner.clone();
-        let lineage = jobs::Lineage {
-            retry_of,
-            parent_image: None,
-        };
-        self.spawn(async move { jobs::create_and_run(inner, recipe, lineage).await });
         Ok(())
     }
 
@@ -317,16 +316,7 @@ impl Engine {
     /// provider and model keep one (Gemini), else the image becomes the first input.
     /// The new job records `parent` as its parent image.
     pub fn refine(&self, parent: ImageId, recipe: Recipe) -> Result<(), ValidationError> {
-        recipe.validate(&self.catalog())?;
-        if !self.inner.slots.contains_key(&recipe.provider) {
-            return Err(ValidationError {
-                field: "provider",
-                message: format!(
-                    "{} is not supported in this version yet; pick Gemini API",
-                    recipe.provider.label()
-                ),
-            });
-        }
+        self.check_submittable(&recipe)?;
         let inner = self.inner.clone();
         self.spawn(async move {
             let lib = inner.clone();

@@ -27,7 +27,7 @@ pub fn ui(
     // Taken before the text field sees it, so Ctrl+Enter never adds a newline.
     let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
     ui.heading(if refine_label.is_some() {
-        "Refine"
+        "Refining"
     } else {
         "Prompt"
     });
