@@ -384,3 +384,72 @@ fn refine_continues_from_a_stored_image_and_records_the_parent() {
             .contains("image 999 is not in the history")
     );
 }
+
+#[test]
+fn export_writes_named_files_with_the_recipe_and_reports_unknown_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a paper crane",
+            "--count",
+            "2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let done = json_lines(&first).pop().unwrap();
+    let ids: Vec<String> = done["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].to_string())
+        .collect();
+    let out = dir.path().join("export");
+    let output = cli(dir.path())
+        .arg("export")
+        .args(&ids)
+        .arg("--to")
+        .arg(&out)
+        .args(["--template", "{job}-{prompt}-{n}", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = json_lines(&output);
+    assert_eq!(rows.len(), 2);
+    let path = Path::new(rows[0]["path"].as_str().unwrap());
+    assert_eq!(path.file_name().unwrap(), "1-a-paper-crane-1.png");
+    let bytes = std::fs::read(path).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("banana-studio"));
+
+    let clean = cli(dir.path())
+        .arg("export")
+        .arg(&ids[0])
+        .arg("--to")
+        .arg(&out)
+        .arg("--clean")
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    let clean_path = String::from_utf8_lossy(&clean.stdout).trim().to_owned();
+    assert!(
+        clean_path.ends_with("-2.png") || clean_path.ends_with("_1.png"),
+        "{clean_path}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(&clean_path).unwrap()).contains("banana-studio")
+    );
+
+    let missing = cli(dir.path())
+        .args(["export", "999", "--to"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -1,6 +1,7 @@
 //! The headless command line, over the same engine and library as the app.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod export;
 mod generate;
 mod history;
 mod models;
@@ -62,6 +63,8 @@ pub enum Command {
     Refine(refine::RefineArgs),
     /// List earlier generations, newest first.
     History(history::HistoryArgs),
+    /// Write stored images to a folder, with their recipe embedded.
+    Export(export::ExportArgs),
     /// List the models of a provider (catalog merged with the live list).
     Models(models::ModelsArgs),
 }
@@ -84,6 +87,7 @@ pub fn run(args: Args) -> i32 {
         Command::Refine(r) => refine::run(&args, r),
         Command::History(h) => history::run(&args, h),
         Command::Models(m) => models::run(&args, m),
+        Command::Export(e) => export::run(&args, e),
     }
 }
 

@@ -685,6 +685,13 @@ fn export(library: &Library, image: ImageId, path: &Path) -> Result<PathBuf, Str
         Some(_) => (path.to_path_buf(), bytes),
         None => (path.with_extension(own.extension()), bytes),
     };
+    // The recipe travels with the file, as in every export.
+    let job = library
+        .job(record.job_id)
+        .map_err(|e| e.to_string())?
+        .ok_or("its job is not in the history")?;
+    let embedded = crate::library::export::embedded_for(&job, &record);
+    let bytes = imaging::metadata::rewrite(&bytes, Some(&embedded)).map_err(|e| e.to_string())?;
     crate::library::store::write_atomic(&path, &bytes)
         .map_err(|e| format!("could not write {}: {e}", path.display()))?;
     Ok(path)

@@ -35,35 +35,8 @@ pub fn texture(ctx: &egui::Context, name: String, pixels: &Rgba) -> TextureHandl
 }
 
 fn format_time(ms: i64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
-}
-
-/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            era * 400 + yoe + 1
-        } else {
-            era * 400 + yoe
-        },
-        m,
-        d,
-    )
+    let (y, m, d, h, mi, _) = crate::library::export::utc_parts(ms);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
 impl Gallery {

@@ -2,6 +2,7 @@
 
 mod compare;
 mod input;
+pub mod metadata;
 
 use std::io::Cursor;
 

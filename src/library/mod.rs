@@ -1,5 +1,6 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
+pub mod export;
 mod migrations;
 pub mod store;
 

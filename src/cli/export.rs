@@ -1,0 +1,77 @@
+//! `banana-studio export IMAGE_ID... --to DIR`: files named by a template, the recipe
+//! embedded unless `--clean`.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+use serde_json::json;
+
+use super::{Args, JsonFlag};
+use crate::library::export::{DEFAULT_TEMPLATE, ExportOptions, export_image};
+use crate::library::{ImageId, Library};
+
+/// Options of `export`.
+#[derive(Debug, ClapArgs)]
+pub struct ExportArgs {
+    /// The images to export (ids from `history` or `generate --json`).
+    #[arg(required = true)]
+    pub images: Vec<ImageId>,
+    /// The folder to write to.
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    /// File name template: {date} {time} {prompt} {n} {job} {id} {model} {provider} {seed} {ext}.
+    #[arg(long, default_value = DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Write the files without any metadata.
+    #[arg(long)]
+    pub clean: bool,
+    #[command(flatten)]
+    pub output: JsonFlag,
+}
+
+/// Runs `export`; returns the exit code (2 when an image is unknown, 6 on a write error).
+pub fn run(args: &Args, e: &ExportArgs) -> i32 {
+    let library = match Library::open(&args.data_dir()) {
+        Ok(l) => l,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 6;
+        }
+    };
+    let options = ExportOptions {
+        template: e.template.clone(),
+        embed_metadata: !e.clean,
+    };
+    let mut exit = 0;
+    for image in &e.images {
+        match export_image(&library, *image, &e.to, &options) {
+            Ok(path) => {
+                if e.output.json {
+                    println!(
+                        "{}",
+                        json!({"event": "exported", "image": image, "path": path})
+                    );
+                } else {
+                    println!("{}", path.display());
+                }
+            }
+            Err(message) => {
+                let code = if message.contains("not in the history") {
+                    2
+                } else {
+                    6
+                };
+                exit = exit.max(code);
+                if e.output.json {
+                    println!(
+                        "{}",
+                        json!({"event": "failed", "image": image, "message": message})
+                    );
+                } else {
+                    eprintln!("error: {message}");
+                }
+            }
+        }
+    }
+    exit
+}

@@ -1,0 +1,192 @@
+//! Export: the recipe embedded and read back by independent readers (the png crate,
+//! kamadak-exif), Unicode included; clean export; names that never overwrite.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use banana_studio::engine::{Engine, EngineConfig, Event};
+use banana_studio::keys::NoKeys;
+use banana_studio::library::export::{ExportOptions, export_image};
+use banana_studio::library::{Generation, Library};
+use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId, Recipe};
+
+const PROMPT: &str = "Ein Café in Zürich — 東京の夜 🌃, \"quoted\" & <tagged>";
+
+fn generate(dir: &Path, format: OutputFormat) -> Generation {
+    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
+    config.force_sandbox = true;
+    let engine = Engine::start(config).unwrap();
+    let mut recipe = Recipe::new(PROMPT, ProviderId::Gemini, &Catalog::bundled());
+    recipe.aspect = AspectRatio::Ratio(16, 9);
+    recipe.size = Some(ImageSize::K1);
+    recipe.seed = Some(42);
+    recipe.format = format;
+    engine.submit(recipe).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(Event::JobSucceeded { generation, .. }) =
+            engine.next_event(Duration::from_millis(50))
+        {
+            return *generation;
+        }
+    }
+    panic!("no result");
+}
+
+const PARAMS_LINE: &str =
+    "Model: gemini-3-pro-image, Provider: gemini, Aspect: 16:9, Size: 1K, Seed: 42";
+
+fn check_recipe_json(text: &str, generation: &Generation) {
+    let recipe: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(recipe["prompt"], PROMPT);
+    assert_eq!(recipe["provider"], "gemini");
+    assert_eq!(recipe["model"], "gemini-3-pro-image");
+    assert_eq!(recipe["parameters"]["seed"], 42);
+    assert_eq!(recipe["parameters"]["aspect"], "16:9");
+    assert_eq!(recipe["job"], generation.job.id);
+    assert_eq!(recipe["app_version"], env!("CARGO_PKG_VERSION"));
+    assert!(recipe["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(recipe["input_sha256"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn png_export_carries_parameters_and_recipe_in_itxt() {
+    let dir = tempfile::tempdir().unwrap();
+    let generation = generate(dir.path(), OutputFormat::Png);
+    let library = Library::open(dir.path()).unwrap();
+    let out = dir.path().join("out");
+    let path = export_image(
+        &library,
+        generation.images[0].id,
+        &out,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.ends_with("_Ein-Café-in-Zürich-—-東京の夜-🌃,-_quoted_-&-_tagged__1.png"),
+        "{name}"
+    );
+
+    let decoder = png::Decoder::new(Cursor::new(std::fs::read(&path).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    let texts: Vec<(String, String)> = reader
+        .info()
+        .utf8_text
+        .iter()
+        .map(|c| (c.keyword.clone(), c.get_text().unwrap()))
+        .collect();
+    let parameters = &texts.iter().find(|(k, _)| k == "parameters").unwrap().1;
+    assert_eq!(parameters, &format!("{PROMPT}\n{PARAMS_LINE}"));
+    let recipe = &texts.iter().find(|(k, _)| k == "banana-studio").unwrap().1;
+    check_recipe_json(recipe, &generation);
+
+    // A second export of the same image never overwrites the first.
+    let again = export_image(
+        &library,
+        generation.images[0].id,
+        &out,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+    assert_ne!(again, path);
+    assert!(again.to_str().unwrap().ends_with("_1-2.png"));
+}
+
+fn user_comment(exif: &exif::Exif) -> String {
+    let field = exif
+        .get_field(exif::Tag::UserComment, exif::In::PRIMARY)
+        .unwrap();
+    let exif::Value::Undefined(bytes, _) = &field.value else {
+        panic!("UserComment is not UNDEFINED")
+    };
+    assert_eq!(&bytes[..8], b"UNICODE\0");
+    let units: Vec<u16> = bytes[8..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).unwrap()
+}
+
+fn description(exif: &exif::Exif) -> String {
+    let field = exif
+        .get_field(exif::Tag::ImageDescription, exif::In::PRIMARY)
+        .unwrap();
+    let exif::Value::Ascii(parts) = &field.value else {
+        panic!("not ASCII")
+    };
+    String::from_utf8(parts[0].clone()).unwrap()
+}
+
+fn xmp_recipe(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find("<banana:recipe>").unwrap() + "<banana:recipe>".len();
+    let end = text.find("</banana:recipe>").unwrap();
+    text[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn jpeg_and_webp_exports_carry_exif_and_xmp() {
+    for format in [OutputFormat::Jpeg, OutputFormat::Webp] {
+        let dir = tempfile::tempdir().unwrap();
+        let generation = generate(dir.path(), format);
+        let library = Library::open(dir.path()).unwrap();
+        let path = export_image(
+            &library,
+            generation.images[0].id,
+            &dir.path().join("out"),
+            &ExportOptions::default(),
+        )
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let exif = exif::Reader::new()
+            .read_from_container(&mut Cursor::new(&bytes))
+            .unwrap();
+        let expected = format!("{PROMPT}\n{PARAMS_LINE}");
+        assert_eq!(user_comment(&exif), expected, "{format}");
+        assert_eq!(description(&exif), expected, "{format}");
+        check_recipe_json(&xmp_recipe(&bytes), &generation);
+        let decoded = banana_studio::imaging::decode(&bytes).unwrap();
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (1376, 768),
+            "{format} still decodes"
+        );
+    }
+}
+
+#[test]
+fn clean_export_strips_everything() {
+    for format in [OutputFormat::Png, OutputFormat::Jpeg, OutputFormat::Webp] {
+        let dir = tempfile::tempdir().unwrap();
+        let generation = generate(dir.path(), format);
+        let library = Library::open(dir.path()).unwrap();
+        let options = ExportOptions {
+            embed_metadata: false,
+            ..ExportOptions::default()
+        };
+        let path = export_image(
+            &library,
+            generation.images[0].id,
+            &dir.path().join("out"),
+            &options,
+        )
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in ["Café", "banana-studio", "Exif", "xpacket", "iTXt", "tEXt"] {
+            assert!(
+                !text.contains(needle),
+                "{format}: {needle} left in a clean export"
+            );
+        }
+        assert!(banana_studio::imaging::decode(&bytes).is_ok(), "{format}");
+    }
+}
