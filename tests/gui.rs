@@ -58,6 +58,9 @@ fn type_prompt(harness: &mut Harness<'static, BananaApp>, text: &str) {
         .get_by_label("Describe the image, or what to change")
         .click();
     harness.step();
+    // Replace what is there, as a person selecting all and typing would.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
     harness
         .get_by_label("Describe the image, or what to change")
         .type_text(text);
@@ -404,4 +407,106 @@ fn compare_shows_the_change_against_the_parent_and_arrows_move_between_images() 
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(2);
     assert_eq!(harness.state().gallery().selected, Some(parent));
+}
+
+#[test]
+fn search_narrows_the_gallery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a red fox in the snow");
+    generate_in_app(&mut harness, "a blue whale at dawn");
+    harness.get_by_label("Search prompts").click();
+    harness.step();
+    harness.get_by_label("Search prompts").type_text("whale");
+    step_until(&mut harness, Duration::from_secs(10), "one result", |h| {
+        h.state().gallery().generations().len() == 1
+    });
+    assert_eq!(
+        harness.state().gallery().generations()[0].job.recipe.prompt,
+        "a blue whale at dawn"
+    );
+}
+
+/// Clicks the viewer so no text field holds the keyboard, as after picking an image.
+fn leave_text_fields(harness: &mut Harness<'static, BananaApp>) {
+    let zoom = harness.get_by_label("Fit").rect().center();
+    harness.event(egui::Event::PointerMoved(zoom + egui::vec2(0.0, 200.0)));
+    harness.event(egui::Event::PointerButton {
+        pos: zoom + egui::vec2(0.0, 200.0),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.event(egui::Event::PointerButton {
+        pos: zoom + egui::vec2(0.0, 200.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.run_steps(2);
+}
+
+#[test]
+fn keyboard_rating_persists_across_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut harness = app(dir.path());
+        harness.step();
+        generate_in_app(&mut harness, "rate me");
+        leave_text_fields(&mut harness);
+        harness.key_press(egui::Key::Num4);
+        harness.key_press(egui::Key::P);
+        harness.key_press(egui::Key::F);
+        step_until(&mut harness, Duration::from_secs(10), "the marks", |h| {
+            h.query_by_label_contains("rate me (rated 4, picked, favourite)")
+                .is_some()
+        });
+        // Let the engine store them before the app goes away.
+        std::thread::sleep(Duration::from_millis(300));
+        harness.run_steps(3);
+    }
+    let mut harness = app(dir.path());
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the stored marks",
+        |h| {
+            h.query_by_label_contains("rate me (rated 4, picked, favourite)")
+                .is_some()
+        },
+    );
+}
+
+#[test]
+fn delete_then_undo_restores_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "keep me");
+    let path = harness.state().gallery().generations()[0].images[0]
+        .path
+        .clone();
+    leave_text_fields(&mut harness);
+    harness.key_press(egui::Key::Delete);
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the empty gallery",
+        |h| h.state().gallery().generations().is_empty() && h.query_by_label("Undo").is_some(),
+    );
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the file in the trash",
+        |_| !path.exists(),
+    );
+    harness.get_by_label("Undo").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the image back",
+        |h| h.state().gallery().generations().len() == 1,
+    );
+    assert!(path.exists(), "the file is back in the library");
 }

@@ -1,17 +1,17 @@
 //! Library tests on temp dirs: migrations from empty, round trip of a generation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use banana_studio::library::{HistoryQuery, JobState, Library, NewImage};
+use banana_studio::library::{HistoryQuery, JobState, Library, Mark, NewImage};
 use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe};
 
 #[test]
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 2);
+    assert_eq!(library.schema_version().unwrap(), 3);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 2);
+    assert_eq!(again.schema_version().unwrap(), 3);
     assert!(
         again
             .generations(&HistoryQuery {
@@ -115,4 +115,84 @@ fn failures_and_interruptions_are_recorded() {
         library.job(running).unwrap().unwrap().state,
         JobState::Interrupted
     );
+}
+
+fn job_with_image(library: &Library, prompt: &str, content: &[u8]) -> (i64, i64) {
+    let recipe = Recipe::new(prompt, ProviderId::Gemini, &Catalog::bundled());
+    let job = library.create_job(&recipe, true, None).unwrap();
+    let (sha, _) = library.put_image_file(content, "image/png").unwrap();
+    library.put_thumbnail(&sha, b"thumb").unwrap();
+    let image = NewImage {
+        sha256: sha,
+        mime: "image/png".into(),
+        width: 1,
+        height: 1,
+        size_bytes: content.len() as u64,
+        turn_index: 0,
+    };
+    let ids = library
+        .complete_job(job, &[image], None, None, None)
+        .unwrap();
+    (job, ids[0])
+}
+
+fn prompts(library: &Library, search: &str) -> Vec<String> {
+    let query = HistoryQuery {
+        limit: 50,
+        search: Some(search.into()),
+        ..Default::default()
+    };
+    library
+        .generations(&query)
+        .unwrap()
+        .into_iter()
+        .map(|g| g.job.recipe.prompt)
+        .collect()
+}
+
+#[test]
+fn full_text_search_finds_words_and_prefixes_and_takes_odd_input_literally() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    job_with_image(&library, "a red fox in the snow", b"1");
+    job_with_image(&library, "a blue whale at dawn", b"2");
+    job_with_image(&library, "Fox-hunt poster, 100% \"vintage\"", b"3");
+    assert_eq!(prompts(&library, "whale"), vec!["a blue whale at dawn"]);
+    assert_eq!(prompts(&library, "FOX").len(), 2, "case-insensitive");
+    assert_eq!(
+        prompts(&library, "fo snow"),
+        vec!["a red fox in the snow"],
+        "prefixes, all words"
+    );
+    assert_eq!(
+        prompts(&library, "\"vintage"),
+        vec!["Fox-hunt poster, 100% \"vintage\""]
+    );
+    assert!(
+        prompts(&library, "AND OR NOT (").is_empty(),
+        "syntax is literal, never an error"
+    );
+    assert_eq!(prompts(&library, "   ").len(), 3, "blank search lists all");
+}
+
+#[test]
+fn trash_moves_files_undo_brings_them_back_and_empty_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    let (job, image) = job_with_image(&library, "x", b"content");
+    let path = library.image(image).unwrap().unwrap().path;
+    library.mark(image, Mark::Rating(4)).unwrap();
+    library.trash(&[image]).unwrap();
+    assert!(!path.exists());
+    assert!(library.generation(job).unwrap().unwrap().images.is_empty());
+    let trashed = library.image(image).unwrap().unwrap();
+    assert!(trashed.path.exists() && trashed.path.to_str().unwrap().contains("trash"));
+    library.restore(&[image]).unwrap();
+    assert!(path.exists());
+    let back = library.image(image).unwrap().unwrap();
+    assert_eq!((back.rating, back.deleted_at_ms), (4, None));
+    library.trash(&[image]).unwrap();
+    assert_eq!(library.empty_trash().unwrap(), 1);
+    assert!(library.image(image).unwrap().is_none());
+    assert!(!trashed.path.exists());
 }

@@ -105,6 +105,16 @@ pub enum Event {
         /// Before, heatmap and the share of changed pixels; or why there is none.
         result: Result<Arc<Comparison>, String>,
     },
+    /// The library changed in a way the gallery must show (marks, trash); reload history.
+    LibraryChanged {
+        /// What happened, in words, when worth telling.
+        message: Option<String>,
+    },
+    /// A library change failed.
+    LibraryFailed {
+        /// In words.
+        message: String,
+    },
     /// An image was saved outside the library.
     Exported {
         /// Which image.

@@ -21,7 +21,7 @@ pub use inputs::{AddedInput, InputSource};
 use crate::fake::FakeGemini;
 use crate::imaging::{self, Rgba};
 use crate::keys::{KeyOrigin, KeySource, Secret};
-use crate::library::{HistoryQuery, ImageId, JobId, Library, LibraryError};
+use crate::library::{HistoryQuery, ImageId, JobId, Library, LibraryError, Mark};
 use crate::providers::gemini::{self, GeminiProvider};
 use crate::providers::{CallContext, Provider, RetryPolicy};
 use crate::recipe::{Catalog, OutputFormat, ProviderId, Recipe, ValidationError};
@@ -529,6 +529,48 @@ impl Engine {
                 against,
                 result,
             });
+        });
+    }
+
+    fn library_task<F>(&self, work: F)
+    where
+        F: FnOnce(&Library) -> Result<Option<String>, LibraryError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let lib = inner.clone();
+            match tokio::task::spawn_blocking(move || work(&lib.library)).await {
+                Ok(Ok(message)) => inner.emit(Event::LibraryChanged { message }),
+                Ok(Err(e)) => inner.emit(Event::LibraryFailed {
+                    message: e.to_string(),
+                }),
+                Err(e) => inner.emit(Event::LibraryFailed {
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    /// Rates, picks, rejects or favourites an image.
+    pub fn mark(&self, image: ImageId, mark: Mark) {
+        self.library_task(move |lib| lib.mark(image, mark).map(|()| None));
+    }
+
+    /// Moves images to the library's trash (undo with [`Self::restore`]).
+    pub fn trash(&self, images: Vec<ImageId>) {
+        self.library_task(move |lib| lib.trash(&images).map(|()| None));
+    }
+
+    /// Brings trashed images back.
+    pub fn restore(&self, images: Vec<ImageId>) {
+        self.library_task(move |lib| lib.restore(&images).map(|()| None));
+    }
+
+    /// Deletes the trash for good.
+    pub fn empty_trash(&self) {
+        self.library_task(|lib| {
+            lib.empty_trash()
+                .map(|n| Some(format!("Emptied the trash: {n} images deleted for good")))
         });
     }
 

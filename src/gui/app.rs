@@ -14,7 +14,7 @@ use super::viewer::Viewer;
 use super::{Command, prompt_panel};
 use crate::engine::{Engine, Event, InputSource};
 use crate::imaging::Rgba;
-use crate::library::{HistoryQuery, JobId};
+use crate::library::{HistoryQuery, JobId, Mark};
 use crate::providers::ErrorKind;
 use crate::recipe::{AspectRatio, Catalog, InputImage, ProviderId};
 
@@ -188,6 +188,19 @@ impl BananaApp {
                     .add(Level::Error, format!("Could not save: {message}"));
             }
             Event::Models { catalog, .. } => self.catalog = catalog,
+            Event::LibraryChanged { message } => {
+                if let Some(message) = message {
+                    self.toasts.add(Level::Info, message);
+                }
+                self.reload_history();
+            }
+            Event::LibraryFailed { message } => {
+                self.toasts.add(
+                    Level::Error,
+                    format!("The library could not be changed: {message}"),
+                );
+                self.reload_history();
+            }
             Event::ModelsFailed { provider, message } => {
                 self.toasts.add(
                     Level::Error,
@@ -195,6 +208,76 @@ impl BananaApp {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// Reads the first page of history again, with the gallery's search.
+    fn reload_history(&self) {
+        let search = self.gallery.search.trim();
+        self.engine.load_history(HistoryQuery {
+            limit: HISTORY_PAGE,
+            search: (!search.is_empty()).then(|| search.to_owned()),
+            ..HistoryQuery::default()
+        });
+    }
+
+    /// Culling keys on the selected image: 1-5 rate (0 clears), P pick, X reject,
+    /// U unflag, F favourite, Delete to trash, Ctrl+Z undo the delete.
+    fn culling_keys(&mut self, ctx: &egui::Context) {
+        use egui::{Key, Modifiers};
+        if ctx.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Z)) {
+            self.run(Command::UndoDelete);
+        }
+        let Some(image) = self.gallery.selected else {
+            return;
+        };
+        let ratings = [
+            (Key::Num0, 0),
+            (Key::Num1, 1),
+            (Key::Num2, 2),
+            (Key::Num3, 3),
+            (Key::Num4, 4),
+            (Key::Num5, 5),
+        ];
+        let mut marks = Vec::new();
+        ctx.input_mut(|i| {
+            for (key, stars) in ratings {
+                if i.consume_key(Modifiers::NONE, key) {
+                    marks.push(Mark::Rating(stars));
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::P) {
+                marks.push(Mark::Flag(1));
+            }
+            if i.consume_key(Modifiers::NONE, Key::X) {
+                marks.push(Mark::Flag(-1));
+            }
+            if i.consume_key(Modifiers::NONE, Key::U) {
+                marks.push(Mark::Flag(0));
+            }
+        });
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F)) {
+            let favourite = self.gallery.image(image).is_some_and(|(_, i)| i.favourite);
+            marks.push(Mark::Favourite(!favourite));
+        }
+        for mark in marks {
+            self.gallery.apply_mark(image, mark);
+            self.engine.mark(image, mark);
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete)) {
+            let next = self
+                .gallery
+                .neighbour(image, 1)
+                .or_else(|| self.gallery.neighbour(image, -1));
+            self.gallery.remove(&[image]);
+            self.gallery.last_deleted = vec![image];
+            self.engine.trash(vec![image]);
+            if let Some(next) = next {
+                self.run(Command::Select(next));
+            }
         }
     }
 
@@ -244,6 +327,17 @@ impl BananaApp {
             }
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
+            Command::Search(_) => self.reload_history(),
+            Command::UndoDelete => {
+                let images = std::mem::take(&mut self.gallery.last_deleted);
+                if !images.is_empty() {
+                    self.engine.restore(images);
+                }
+            }
+            Command::EmptyTrash => {
+                self.gallery.last_deleted.clear();
+                self.engine.empty_trash();
+            }
             Command::Refine(parent, recipe) => {
                 if let Err(e) = self.engine.refine(parent, recipe) {
                     self.toasts.add(Level::Error, e.to_string());
@@ -293,6 +387,7 @@ impl eframe::App for BananaApp {
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.run(Command::OpenInputs);
         }
+        self.culling_keys(ctx);
         // Arrow keys move between images unless a text field has the keyboard.
         if ctx.memory(|m| m.focused().is_none())
             && let Some(current) = self.gallery.selected

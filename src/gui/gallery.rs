@@ -22,6 +22,10 @@ pub struct Gallery {
     thumbs: HashMap<ImageId, Thumb>,
     /// The image shown in the viewer.
     pub selected: Option<ImageId>,
+    /// The prompt search typed in the gallery.
+    pub search: String,
+    /// The images of the last delete, for Undo (this session only).
+    pub last_deleted: Vec<ImageId>,
     history_loaded: bool,
 }
 
@@ -39,7 +43,73 @@ fn format_time(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
+/// " (rated 4, picked, favourite)" for an image's marks, or "".
+fn marks_text(image: &ImageRecord) -> String {
+    let mut marks = Vec::new();
+    if image.rating > 0 {
+        marks.push(format!("rated {}", image.rating));
+    }
+    match image.flag {
+        1 => marks.push("picked".to_owned()),
+        -1 => marks.push("rejected".to_owned()),
+        _ => {}
+    }
+    if image.favourite {
+        marks.push("favourite".to_owned());
+    }
+    if marks.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", marks.join(", "))
+    }
+}
+
+/// A short badge for a thumbnail: "4/5 PICK FAV".
+fn marks_badge(image: &ImageRecord) -> String {
+    let mut parts = Vec::new();
+    if image.rating > 0 {
+        parts.push(format!("{}/5", image.rating));
+    }
+    match image.flag {
+        1 => parts.push("PICK".to_owned()),
+        -1 => parts.push("REJECT".to_owned()),
+        _ => {}
+    }
+    if image.favourite {
+        parts.push("FAV".to_owned());
+    }
+    parts.join(" ")
+}
+
 impl Gallery {
+    /// Applies a mark to the shown record at once (the engine stores it).
+    pub fn apply_mark(&mut self, id: ImageId, mark: crate::library::Mark) {
+        use crate::library::Mark;
+        for image in self
+            .generations
+            .iter_mut()
+            .flat_map(|g| g.images.iter_mut())
+            .filter(|i| i.id == id)
+        {
+            match mark {
+                Mark::Rating(r) => image.rating = r,
+                Mark::Flag(f) => image.flag = f,
+                Mark::Favourite(f) => image.favourite = f,
+            }
+        }
+    }
+
+    /// Removes images from view at once (the engine moves them to the trash).
+    pub fn remove(&mut self, ids: &[ImageId]) {
+        for g in &mut self.generations {
+            g.images.retain(|i| !ids.contains(&i.id));
+        }
+        self.generations.retain(|g| !g.images.is_empty());
+        if self.selected.is_some_and(|s| ids.contains(&s)) {
+            self.selected = None;
+        }
+    }
+
     /// Every generation shown, newest first.
     pub fn generations(&self) -> &[Generation] {
         &self.generations
@@ -74,7 +144,12 @@ impl Gallery {
     /// Follows history, results and decoded thumbnails.
     pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
         match event {
-            Event::History { generations, .. } => {
+            Event::History { generations, query } => {
+                // A first page replaces the list: it is the whole truth after marks,
+                // deletions or a new search.
+                if query.offset == 0 {
+                    self.generations.clear();
+                }
                 for g in generations {
                     if !g.images.is_empty()
                         && !self.generations.iter().any(|x| x.job.id == g.job.id)
@@ -118,7 +193,35 @@ impl Gallery {
     /// Draws the gallery; returns what the user asked.
     pub fn ui(&mut self, ui: &mut egui::Ui, thumb_size: f32) -> Vec<Command> {
         let mut commands = Vec::new();
-        ui.heading("Gallery");
+        ui.horizontal(|ui| {
+            ui.heading("Gallery");
+            if ui
+                .small_button("Empty trash")
+                .on_hover_text("Delete trashed images for good")
+                .clicked()
+            {
+                commands.push(Command::EmptyTrash);
+            }
+        });
+        let label = ui.label("Search prompts");
+        let search = ui
+            .add(egui::TextEdit::singleline(&mut self.search).hint_text("words in the prompt"))
+            .labelled_by(label.id);
+        if search.changed() {
+            commands.push(Command::Search(self.search.clone()));
+        }
+        if !self.last_deleted.is_empty() {
+            ui.horizontal(|ui| {
+                let n = self.last_deleted.len();
+                ui.label(format!(
+                    "Moved {n} image{} to the trash.",
+                    if n == 1 { "" } else { "s" }
+                ));
+                if ui.small_button("Undo").on_hover_text("Ctrl+Z").clicked() {
+                    commands.push(Command::UndoDelete);
+                }
+            });
+        }
         if self.generations.is_empty() {
             ui.weak(if self.history_loaded {
                 "No images yet."
@@ -156,10 +259,11 @@ impl Gallery {
                         for image in &generation.images {
                             let selected = self.selected == Some(image.id);
                             let alt = format!(
-                                "Image {} of job {}: {}",
+                                "Image {} of job {}: {}{}",
                                 image.index + 1,
                                 job.id,
-                                job.recipe.prompt_preview()
+                                job.recipe.prompt_preview(),
+                                marks_text(image)
                             );
                             match self.thumbs.get(&image.id) {
                                 Some(Thumb::Ready(tex)) => {
@@ -167,6 +271,29 @@ impl Gallery {
                                         .max_size(egui::vec2(thumb_size, thumb_size))
                                         .alt_text(alt);
                                     let r = ui.add(egui::Button::image(img).selected(selected));
+                                    let badge = marks_badge(image);
+                                    if !badge.is_empty() {
+                                        let at = r.rect.left_bottom() + egui::vec2(6.0, -6.0);
+                                        let galley = ui.painter().layout_no_wrap(
+                                            badge,
+                                            egui::FontId::proportional(11.0),
+                                            egui::Color32::WHITE,
+                                        );
+                                        let back = egui::Rect::from_min_size(
+                                            at - egui::vec2(2.0, galley.size().y + 1.0),
+                                            galley.size() + egui::vec2(4.0, 2.0),
+                                        );
+                                        ui.painter().rect_filled(
+                                            back,
+                                            2.0,
+                                            egui::Color32::from_black_alpha(180),
+                                        );
+                                        ui.painter().galley(
+                                            at - egui::vec2(0.0, galley.size().y),
+                                            galley,
+                                            egui::Color32::WHITE,
+                                        );
+                                    }
                                     if r.clicked() {
                                         commands.push(Command::Select(image.id));
                                     }

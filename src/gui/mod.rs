@@ -51,6 +51,12 @@ pub enum Command {
     Refine(ImageId, Recipe),
     /// Repeat a job's recipe with a new seed (Some(n): n variations).
     Regenerate(JobId, Option<u8>),
+    /// Search the history for prompt words.
+    Search(String),
+    /// Bring back the last deleted images.
+    UndoDelete,
+    /// Delete the trash for good.
+    EmptyTrash,
     /// Compare an image with what it came from.
     LoadComparison(ImageId),
 }

@@ -47,6 +47,22 @@ pub fn migrations() -> Migrations<'static> {
             ALTER TABLE images ADD COLUMN turn_index INTEGER NOT NULL DEFAULT 0;
             CREATE INDEX jobs_parent ON jobs(parent_image_id);",
         ),
+        // 3: culling (rating, pick/reject, favourite), the trash, and prompt search.
+        M::up(
+            "ALTER TABLE images ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE images ADD COLUMN flag INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE images ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE images ADD COLUMN deleted_at INTEGER;
+            CREATE INDEX images_deleted ON images(deleted_at);
+            CREATE VIRTUAL TABLE jobs_fts USING fts5(prompt, content='jobs', content_rowid='id');
+            INSERT INTO jobs_fts(rowid, prompt) SELECT id, prompt FROM jobs;
+            CREATE TRIGGER jobs_fts_insert AFTER INSERT ON jobs BEGIN
+                INSERT INTO jobs_fts(rowid, prompt) VALUES (new.id, new.prompt);
+            END;
+            CREATE TRIGGER jobs_fts_delete AFTER DELETE ON jobs BEGIN
+                INSERT INTO jobs_fts(jobs_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
+            END;",
+        ),
     ])
 }
 

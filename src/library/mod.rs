@@ -1,5 +1,7 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
+mod culling;
+pub use culling::Mark;
 pub mod export;
 mod migrations;
 pub mod store;
@@ -149,6 +151,14 @@ pub struct ImageRecord {
     pub thumb_path: PathBuf,
     /// The model turn (of the job's turns) this image came in.
     pub turn_index: u32,
+    /// Stars, 0 (none) to 5.
+    pub rating: u8,
+    /// 1 picked, -1 rejected, 0 neither.
+    pub flag: i8,
+    /// Marked as a favourite.
+    pub favourite: bool,
+    /// In the trash since (ms), if deleted.
+    pub deleted_at_ms: Option<i64>,
 }
 
 /// A job with its images: one row of the gallery.
@@ -190,6 +200,16 @@ pub struct HistoryQuery {
     pub succeeded_only: bool,
 }
 
+/// A full-text query from what the user typed: every word must appear, as a prefix,
+/// with FTS5 syntax characters taken literally. None when nothing searchable is left.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -224,7 +244,9 @@ pub struct Library {
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
                            text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id";
 
-const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index";
+const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
+     rating, flag, favourite, deleted_at, \
+     EXISTS (SELECT 1 FROM images AS live WHERE live.sha256 = images.sha256 AND live.deleted_at IS NULL)";
 
 impl Library {
     /// Opens (or creates) the library in `root`, bringing the schema up to date.
@@ -433,18 +455,36 @@ impl Library {
     fn image_row(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         let sha256: String = r.get(3)?;
         let mime: String = r.get(4)?;
+        let deleted_at_ms: Option<i64> = r.get(12)?;
+        // A trashed image's file sits in the trash unless a live copy shares it.
+        let shared_live: bool = r.get(13)?;
+        let deleted = deleted_at_ms.is_some() && !shared_live;
         Ok(ImageRecord {
             id: r.get(0)?,
             job_id: r.get(1)?,
             index: r.get(2)?,
-            path: store::content_path(&self.root, "images", &sha256, extension_for(&mime)),
-            thumb_path: store::content_path(&self.root, "thumbs", &sha256, "png"),
+            path: store::content_path(
+                &self.root,
+                if deleted { "trash" } else { "images" },
+                &sha256,
+                extension_for(&mime),
+            ),
+            thumb_path: store::content_path(
+                &self.root,
+                if deleted { "trash-thumbs" } else { "thumbs" },
+                &sha256,
+                "png",
+            ),
             sha256,
             mime,
             width: r.get(5)?,
             height: r.get(6)?,
             size_bytes: r.get::<_, i64>(7)? as u64,
             turn_index: r.get(8)?,
+            rating: r.get(9)?,
+            flag: r.get(10)?,
+            favourite: r.get(11)?,
+            deleted_at_ms,
         })
     }
 
@@ -455,23 +495,19 @@ impl Library {
         if query.succeeded_only {
             sql.push_str(" AND state = 'succeeded'");
         }
-        if query.search.is_some() {
-            sql.push_str(" AND prompt LIKE '%' || ?3 || '%' ESCAPE '\\'");
+        let search = query.search.as_deref().and_then(fts_query);
+        if search.is_some() {
+            sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?3)");
         } else {
             sql.push_str(" AND ?3 IS NULL");
         }
         sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2");
-        let search = query.search.as_ref().map(|s| {
-            s.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        });
         let mut stmt = conn.prepare(&sql)?;
         let raws: Vec<RawJob> = stmt
             .query_map(params![query.limit, query.offset, search], raw_job)?
             .collect::<Result<_, _>>()?;
         let mut image_stmt = conn.prepare(&format!(
-            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 ORDER BY idx"
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 AND deleted_at IS NULL ORDER BY idx"
         ))?;
         let mut out = Vec::with_capacity(raws.len());
         for raw in raws {
@@ -491,7 +527,7 @@ impl Library {
         };
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 ORDER BY idx"
+            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 AND deleted_at IS NULL ORDER BY idx"
         ))?;
         let images = stmt
             .query_map([id], |r| self.image_row(r))?
