@@ -93,8 +93,15 @@ pub fn run(args: Args) -> i32 {
 
 /// Starts the engine or explains why not (exit code 6).
 fn start_engine(args: &Args) -> Result<Engine, i32> {
-    Engine::start(args.engine_config()).map_err(|e| {
+    let engine = Engine::start(args.engine_config()).map_err(|e| {
         eprintln!("error: {e}");
         6
-    })
+    })?;
+    // Say at once if the history had to be recovered at start-up.
+    while let Some(event) = engine.next_event(std::time::Duration::ZERO) {
+        if let crate::engine::Event::LibraryFailed { message } = event {
+            eprintln!("warning: {message}");
+        }
+    }
+    Ok(engine)
 }

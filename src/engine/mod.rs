@@ -145,7 +145,7 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(EngineError::Runtime)?;
-        let library = Library::open(&config.data_dir)?;
+        let (library, notice) = Library::open_checked(&config.data_dir)?;
         let interrupted = library.interrupt_unfinished()?;
         let (tx, rx) = std::sync::mpsc::channel();
 
@@ -208,6 +208,16 @@ impl Engine {
             events: tx,
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
+        });
+        if let Some(message) = notice {
+            inner.emit(Event::LibraryFailed { message });
+        }
+        // Leftovers of writes a crash cut short are collected in the background.
+        let collector = inner.clone();
+        runtime.spawn_blocking(move || match collector.library.collect_orphans() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("collected {n} orphan files"),
+            Err(e) => tracing::warn!("could not collect orphan files: {e}"),
         });
         if !interrupted.is_empty() {
             tracing::warn!(

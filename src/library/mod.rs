@@ -1,6 +1,7 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
 mod culling;
+mod health;
 pub use culling::Mark;
 pub mod export;
 mod migrations;
@@ -251,20 +252,49 @@ const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_
 impl Library {
     /// Opens (or creates) the library in `root`, bringing the schema up to date.
     pub fn open(root: &Path) -> Result<Self, LibraryError> {
+        let (library, _) = Self::open_checked(root)?;
+        Ok(library)
+    }
+
+    /// Opens the library, checking the database first. A damaged database is moved aside
+    /// as a backup and a new one started; the second value then says so in words.
+    pub fn open_checked(root: &Path) -> Result<(Self, Option<String>), LibraryError> {
         std::fs::create_dir_all(root).map_err(|source| LibraryError::Io {
             path: root.to_path_buf(),
             source,
         })?;
-        let mut conn = Connection::open(root.join("library.sqlite3"))?;
+        let db = root.join(health::DB_FILE);
+        let mut notice = None;
+        let damaged = match Connection::open(&db) {
+            Ok(conn) => match health::integrity_problem(&conn) {
+                Ok(problem) => problem,
+                Err(e) => Some(e.to_string()),
+            },
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = damaged {
+            let backup = health::set_aside(root)?;
+            tracing::error!(
+                "the history database is damaged ({problem}); kept at {}",
+                backup.display()
+            );
+            notice = Some(format!(
+                "The history database was damaged ({problem}). A copy was kept at {} and a new \
+                 history started; your image files are untouched.",
+                backup.display()
+            ));
+        }
+        let mut conn = Connection::open(&db)?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::migrations().to_latest(&mut conn)?;
-        Ok(Self {
+        let library = Self {
             root: root.to_path_buf(),
             conn: Mutex::new(conn),
-        })
+        };
+        Ok((library, notice))
     }
 
     /// The data folder.
