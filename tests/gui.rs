@@ -510,3 +510,25 @@ fn delete_then_undo_restores_the_image() {
     );
     assert!(path.exists(), "the file is back in the library");
 }
+
+#[test]
+fn copy_puts_the_shown_image_on_the_clipboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "copy me");
+    // Wait for the full image, then copy it.
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run_steps(3);
+    harness.get_by_label("Copy").click();
+    harness.step();
+    let copied =
+        harness.output().platform_output.commands.iter().any(
+            |c| matches!(c, egui::OutputCommand::CopyImage(image) if image.size == [1024, 1024]),
+        );
+    assert!(copied, "the full 1024x1024 image goes to the clipboard");
+    step_until(&mut harness, Duration::from_secs(5), "the notice", |h| {
+        h.query_by_label("Copied the image to the clipboard")
+            .is_some()
+    });
+}

@@ -33,6 +33,7 @@ pub struct BananaApp {
     tray: InputTray,
     toasts: Toasts,
     interrupted: Vec<JobId>,
+    ctx: egui::Context,
 }
 
 /// Ctrl+O (Cmd+O) opens input images.
@@ -69,6 +70,7 @@ impl BananaApp {
             tray: InputTray::default(),
             toasts: Toasts::default(),
             interrupted: Vec::new(),
+            ctx: cc.egui_ctx.clone(),
         }
     }
 
@@ -328,6 +330,28 @@ impl BananaApp {
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
             Command::Search(_) => self.reload_history(),
+            Command::CopyImage => match self.viewer.shown_pixels() {
+                Some(p) => {
+                    let image = egui::ColorImage::from_rgba_unmultiplied(
+                        [p.width as usize, p.height as usize],
+                        &p.pixels,
+                    );
+                    self.ctx.copy_image(image);
+                    self.toasts
+                        .add(Level::Info, "Copied the image to the clipboard");
+                }
+                None => self.toasts.add(
+                    Level::Error,
+                    "The image is still loading; copy it in a moment",
+                ),
+            },
+            Command::Reveal(image) => {
+                if let Some((_, record)) = self.gallery.image(image)
+                    && let Err(message) = super::desktop::reveal(&record.path)
+                {
+                    self.toasts.add(Level::Error, message);
+                }
+            }
             Command::UndoDelete => {
                 let images = std::mem::take(&mut self.gallery.last_deleted);
                 if !images.is_empty() {

@@ -2,6 +2,7 @@
 
 mod app;
 mod compare;
+mod desktop;
 mod gallery;
 mod input_tray;
 mod jobs_strip;
@@ -51,6 +52,10 @@ pub enum Command {
     Refine(ImageId, Recipe),
     /// Repeat a job's recipe with a new seed (Some(n): n variations).
     Regenerate(JobId, Option<u8>),
+    /// Copy the shown image to the clipboard.
+    CopyImage,
+    /// Show an image's file in the file manager.
+    Reveal(ImageId),
     /// Search the history for prompt words.
     Search(String),
     /// Bring back the last deleted images.

@@ -13,6 +13,7 @@ use crate::library::ImageId;
 pub struct Viewer {
     shown: Option<ImageId>,
     texture: Option<(ImageId, TextureHandle)>,
+    pixels: Option<(ImageId, std::sync::Arc<crate::imaging::Rgba>)>,
     error: Option<String>,
     /// None fits the image to the view; Some is a scale (1.0 = 100%).
     zoom: Option<f32>,
@@ -34,11 +35,20 @@ impl Viewer {
         !matches!(&self.texture, Some((id, _)) if *id == image)
     }
 
+    /// The shown image's pixels, once decoded.
+    pub fn shown_pixels(&self) -> Option<&crate::imaging::Rgba> {
+        match &self.pixels {
+            Some((id, p)) if Some(*id) == self.shown => Some(p),
+            _ => None,
+        }
+    }
+
     /// Follows decoded images and comparisons.
     pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
         self.compare.on_event(ctx, event);
         match event {
             Event::Image { image, pixels } if Some(*image) == self.shown => {
+                self.pixels = Some((*image, pixels.clone()));
                 self.texture = Some((*image, texture(ctx, format!("full-{image}"), pixels)));
             }
             Event::ImageFailed { image, message } if Some(*image) == self.shown => {
@@ -83,6 +93,20 @@ impl Viewer {
             ui.separator();
             if ui.button("Save as…").clicked() {
                 commands.push(Command::SaveAs(shown));
+            }
+            if ui
+                .button("Copy")
+                .on_hover_text("Copy the image to the clipboard")
+                .clicked()
+            {
+                commands.push(Command::CopyImage);
+            }
+            if ui
+                .button("Reveal")
+                .on_hover_text("Show the file in the file manager")
+                .clicked()
+            {
+                commands.push(Command::Reveal(shown));
             }
             if let Some((g, _)) = record {
                 if ui
