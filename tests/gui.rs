@@ -532,3 +532,15 @@ fn copy_puts_the_shown_image_on_the_clipboard() {
             .is_some()
     });
 }
+
+#[test]
+fn use_these_settings_puts_the_recipe_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "alpha recipe");
+    type_prompt(&mut harness, "something else entirely");
+    harness.get_by_label("Use these settings").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state_draft_prompt(), "alpha recipe");
+}

@@ -330,6 +330,13 @@ impl BananaApp {
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
             Command::Search(_) => self.reload_history(),
+            Command::UseSettings(job) => {
+                if let Some(g) = self.gallery.generations().iter().find(|g| g.job.id == job) {
+                    self.state.draft = g.job.recipe.clone();
+                    self.state.seed_fixed = g.job.recipe.seed.is_some();
+                    self.state.refine_from = None;
+                }
+            }
             Command::CopyImage => match self.viewer.shown_pixels() {
                 Some(p) => {
                     let image = egui::ColorImage::from_rgba_unmultiplied(

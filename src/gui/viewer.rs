@@ -110,6 +110,13 @@ impl Viewer {
             }
             if let Some((g, _)) = record {
                 if ui
+                    .button("Use these settings")
+                    .on_hover_text("Put this recipe back in the prompt panel")
+                    .clicked()
+                {
+                    commands.push(Command::UseSettings(g.job.id));
+                }
+                if ui
                     .button("Regenerate")
                     .on_hover_text("The same recipe with a new seed")
                     .clicked()
