@@ -5,7 +5,10 @@ mod health;
 pub use culling::Mark;
 pub mod export;
 mod migrations;
+mod records;
 pub mod store;
+
+pub use records::{Generation, HistoryQuery, ImageRecord, JobRecord, JobState, NewImage};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -40,165 +43,6 @@ pub enum LibraryError {
     /// A stored recipe could not be read.
     #[error("a stored recipe is damaged: {0}")]
     Recipe(#[from] serde_json::Error),
-}
-
-/// Where a job is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobState {
-    /// Written, waiting for a slot.
-    Created,
-    /// Asking the provider.
-    Running,
-    /// Saving the results.
-    Storing,
-    /// Done with images.
-    Succeeded,
-    /// Ended with an error.
-    Failed,
-    /// Cancelled by the user.
-    Cancelled,
-    /// Found unfinished at start-up: the app closed while it ran.
-    Interrupted,
-}
-
-impl JobState {
-    /// The stable name used in storage and `--json`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Created => "created",
-            JobState::Running => "running",
-            JobState::Storing => "storing",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-            JobState::Interrupted => "interrupted",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "created" => JobState::Created,
-            "running" => JobState::Running,
-            "storing" => JobState::Storing,
-            "succeeded" => JobState::Succeeded,
-            "cancelled" => JobState::Cancelled,
-            "interrupted" => JobState::Interrupted,
-            _ => JobState::Failed,
-        }
-    }
-
-    /// Whether the job has ended.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::Succeeded | JobState::Failed | JobState::Cancelled | JobState::Interrupted
-        )
-    }
-}
-
-/// One job as stored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobRecord {
-    /// Row id.
-    pub id: JobId,
-    /// When it was created, ms since the Unix epoch.
-    pub created_at_ms: i64,
-    /// Current state.
-    pub state: JobState,
-    /// What was asked.
-    pub recipe: Recipe,
-    /// Whether it ran against the offline sandbox.
-    pub sandbox: bool,
-    /// The error kind when failed (`ErrorKind::as_str`).
-    pub error_kind: Option<String>,
-    /// The error in words when failed.
-    pub error_message: Option<String>,
-    /// The model's text.
-    pub text: Option<String>,
-    /// What it cost, in US dollars.
-    pub cost_usd: Option<f64>,
-    /// When it ended, ms since the Unix epoch.
-    pub finished_at_ms: Option<i64>,
-    /// The job this one retries.
-    pub retry_of: Option<JobId>,
-    /// The model's turns as received (JSON array), for refinement.
-    pub model_turns: Option<String>,
-    /// The image this job refines, if any.
-    pub parent_image_id: Option<ImageId>,
-}
-
-/// One stored image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageRecord {
-    /// Row id.
-    pub id: ImageId,
-    /// The job that made it.
-    pub job_id: JobId,
-    /// Position within the job, from 0.
-    pub index: u32,
-    /// SHA-256 of the file, hex.
-    pub sha256: String,
-    /// MIME type.
-    pub mime: String,
-    /// Pixel width.
-    pub width: u32,
-    /// Pixel height.
-    pub height: u32,
-    /// File size in bytes.
-    pub size_bytes: u64,
-    /// The image file.
-    pub path: PathBuf,
-    /// The thumbnail file (PNG).
-    pub thumb_path: PathBuf,
-    /// The model turn (of the job's turns) this image came in.
-    pub turn_index: u32,
-    /// Stars, 0 (none) to 5.
-    pub rating: u8,
-    /// 1 picked, -1 rejected, 0 neither.
-    pub flag: i8,
-    /// Marked as a favourite.
-    pub favourite: bool,
-    /// In the trash since (ms), if deleted.
-    pub deleted_at_ms: Option<i64>,
-}
-
-/// A job with its images: one row of the gallery.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Generation {
-    /// The job.
-    pub job: JobRecord,
-    /// Its images, in order.
-    pub images: Vec<ImageRecord>,
-}
-
-/// A new image, already written to the store.
-#[derive(Clone, Debug)]
-pub struct NewImage {
-    /// SHA-256, hex.
-    pub sha256: String,
-    /// MIME type.
-    pub mime: String,
-    /// Pixel width.
-    pub width: u32,
-    /// Pixel height.
-    pub height: u32,
-    /// File size.
-    pub size_bytes: u64,
-    /// The model turn it came in.
-    pub turn_index: u32,
-}
-
-/// What history to list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HistoryQuery {
-    /// Most rows.
-    pub limit: u32,
-    /// Rows to skip.
-    pub offset: u32,
-    /// Only prompts containing this text (case-insensitive).
-    pub search: Option<String>,
-    /// Only finished jobs with images.
-    pub succeeded_only: bool,
 }
 
 /// A full-text query from what the user typed: every word must appear, as a prefix,
