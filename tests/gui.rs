@@ -544,3 +544,31 @@ fn use_these_settings_puts_the_recipe_back() {
     harness.run_steps(2);
     assert_eq!(harness.state().ui_state_draft_prompt(), "alpha recipe");
 }
+
+#[test]
+fn dropping_an_exported_file_offers_its_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "recipe to restore");
+    let image = harness.state().gallery().generations()[0].images[0].id;
+    let library = banana_studio::library::Library::open(dir.path()).unwrap();
+    let exported = banana_studio::library::export::export_image(
+        &library,
+        image,
+        &dir.path().join("out"),
+        &banana_studio::library::export::ExportOptions::default(),
+    )
+    .unwrap();
+    type_prompt(&mut harness, "something else");
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(exported)));
+    step_until(&mut harness, Duration::from_secs(20), "the offer", |h| {
+        h.query_by_label("Restore its recipe").is_some()
+    });
+    harness.get_by_label("Restore its recipe").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state_draft_prompt(), "recipe to restore");
+}

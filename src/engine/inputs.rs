@@ -35,6 +35,8 @@ pub struct AddedInput {
     pub preview: Arc<Rgba>,
     /// Whether it was scaled down to the provider's limit.
     pub downscaled: bool,
+    /// The recipe the file carries, when it is a Banana Studio export.
+    pub recipe: Option<crate::recipe::Recipe>,
 }
 
 /// The longest side of an input preview.
@@ -87,6 +89,10 @@ pub(super) fn add_one(inner: &Inner, source: &InputSource) -> Result<AddedInput,
         .put_input_file(&prepared.bytes, prepared.mime)
         .map_err(|e| format!("{name}: {e}"))?;
     let preview = preview_of(&prepared.bytes).map_err(|e| format!("{name}: {e}"))?;
+    let recipe = match source {
+        InputSource::File(_) => crate::library::export::recipe_from_export(&inner.library, &bytes),
+        _ => None,
+    };
     Ok(AddedInput {
         input: InputImage {
             sha256,
@@ -97,6 +103,7 @@ pub(super) fn add_one(inner: &Inner, source: &InputSource) -> Result<AddedInput,
         name,
         preview: Arc::new(preview),
         downscaled: prepared.downscaled,
+        recipe,
     })
 }
 

@@ -330,6 +330,11 @@ impl BananaApp {
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
             Command::Search(_) => self.reload_history(),
+            Command::RestoreRecipe(recipe) => {
+                self.state.seed_fixed = recipe.seed.is_some();
+                self.state.draft = recipe;
+                self.state.refine_from = None;
+            }
             Command::UseSettings(job) => {
                 if let Some(g) = self.gallery.generations().iter().find(|g| g.job.id == job) {
                     self.state.draft = g.job.recipe.clone();

@@ -11,7 +11,7 @@ use egui::{RichText, Role, TextureHandle, WidgetInfo};
 use super::Command;
 use super::gallery::texture;
 use crate::engine::{Event, InputSource};
-use crate::recipe::{InputImage, ModelInfo};
+use crate::recipe::{InputImage, ModelInfo, Recipe};
 
 enum Preview {
     Loading,
@@ -26,6 +26,8 @@ pub struct InputTray {
     /// The last problem, in words (refused files, the model's limit).
     pub message: Option<String>,
     open_dialog: Option<(Instant, Receiver<Option<Vec<PathBuf>>>)>,
+    /// A dropped export whose recipe can be restored: its name and recipe.
+    restorable: Option<(String, Recipe)>,
 }
 
 /// Whether a dialog "answered" too fast to have been shown.
@@ -42,6 +44,9 @@ impl InputTray {
     ) {
         match event {
             Event::InputsAdded { added, errors } => {
+                self.restorable = added
+                    .iter()
+                    .find_map(|a| a.recipe.clone().map(|r| (a.name.clone(), r)));
                 let mut problems = errors.clone();
                 let limit = model.map_or(usize::MAX, |m| m.max_inputs as usize);
                 let mut left_out = Vec::new();
@@ -218,6 +223,22 @@ impl InputTray {
         }
         if let Some(message) = &self.message {
             ui.colored_label(ui.visuals().warn_fg_color, message);
+        }
+        if let Some((name, recipe)) = &self.restorable {
+            let mut close = false;
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("{name} carries the recipe it was made with."));
+                if ui.small_button("Restore its recipe").clicked() {
+                    commands.push(Command::RestoreRecipe(recipe.clone()));
+                    close = true;
+                }
+                if ui.small_button("Keep as input").clicked() {
+                    close = true;
+                }
+            });
+            if close {
+                self.restorable = None;
+            }
         }
         commands
     }

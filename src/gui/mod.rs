@@ -52,6 +52,8 @@ pub enum Command {
     Refine(ImageId, Recipe),
     /// Repeat a job's recipe with a new seed (Some(n): n variations).
     Regenerate(JobId, Option<u8>),
+    /// Put a recipe read from an exported file in the prompt panel.
+    RestoreRecipe(Recipe),
     /// Put a past job's recipe (inputs included) back in the prompt panel.
     UseSettings(JobId),
     /// Copy the shown image to the clipboard.

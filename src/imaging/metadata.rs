@@ -357,3 +357,21 @@ pub fn png_text(bytes: &[u8]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The recipe JSON an exported file carries (PNG iTXt, or the XMP of JPEG and WebP).
+pub fn embedded_recipe_json(bytes: &[u8]) -> Option<String> {
+    if let Some((_, text)) = png_text(bytes).into_iter().find(|(k, _)| k == RECIPE_KEY) {
+        return Some(text);
+    }
+    // XMP is plain text inside JPEG and WebP files.
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find("<banana:recipe>")? + "<banana:recipe>".len();
+    let end = start + text[start..].find("</banana:recipe>")?;
+    Some(
+        text[start..end]
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}

@@ -236,6 +236,39 @@ pub fn export_image(
     Ok(path)
 }
 
+/// The recipe an exported file carries, rebuilt for the prompt panel. Input images are
+/// kept only where the library still has them (by hash); returns None for files without
+/// a Banana Studio recipe.
+pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<crate::recipe::Recipe> {
+    use crate::recipe::{InputImage, Recipe};
+    let json: serde_json::Value =
+        serde_json::from_str(&metadata::embedded_recipe_json(bytes)?).ok()?;
+    if json["app"] != "banana-studio" {
+        return None;
+    }
+    let p = &json["parameters"];
+    let inputs: Vec<InputImage> = json["input_sha256"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|sha| library.stored_input(sha.as_str()?))
+        .collect();
+    Some(Recipe {
+        prompt: json["prompt"].as_str()?.to_owned(),
+        provider: serde_json::from_value(json["provider"].clone()).ok()?,
+        model: json["model"].as_str()?.to_owned(),
+        aspect: serde_json::from_value(p["aspect"].clone()).ok()?,
+        format: serde_json::from_value(p["format"].clone()).ok()?,
+        count: p["count"]
+            .as_u64()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1),
+        size: serde_json::from_value(p["size"].clone()).ok().flatten(),
+        seed: p["seed"].as_u64(),
+        inputs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -246,6 +246,25 @@ impl Library {
         std::fs::read(&path).map_err(|source| LibraryError::Io { path, source })
     }
 
+    /// An input stored earlier, by hash, with its size read from the file.
+    pub fn stored_input(&self, sha256: &str) -> Option<InputImage> {
+        let dir = self.root.join("inputs").join(sha256.get(..2)?);
+        let entry = std::fs::read_dir(dir).ok()?.flatten().find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{sha256}."))
+        })?;
+        let bytes = std::fs::read(entry.path()).ok()?;
+        let (width, height) = crate::imaging::dimensions(&bytes).ok()?;
+        let mime = crate::imaging::sniff_mime(&bytes)?.to_owned();
+        Some(InputImage {
+            sha256: sha256.to_owned(),
+            mime,
+            width,
+            height,
+        })
+    }
+
     /// Stores the PNG thumbnail of an image.
     pub fn put_thumbnail(&self, sha256: &str, png: &[u8]) -> Result<PathBuf, LibraryError> {
         let path = store::content_path(&self.root, "thumbs", sha256, "png");
