@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 use serde_json::json;
 
-use super::{Args, JsonFlag};
+use super::{Args, JsonFlag, open_library};
+use crate::library::ImageId;
 use crate::library::export::{DEFAULT_TEMPLATE, ExportOptions, export_image};
-use crate::library::{ImageId, Library};
 
 /// Options of `export`.
 #[derive(Debug, ClapArgs)]
@@ -31,12 +31,9 @@ pub struct ExportArgs {
 
 /// Runs `export`; returns the exit code (2 when an image is unknown, 6 on a write error).
 pub fn run(args: &Args, e: &ExportArgs) -> i32 {
-    let library = match Library::open(&args.data_dir()) {
+    let library = match open_library(args) {
         Ok(l) => l,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 6;
-        }
+        Err(code) => return code,
     };
     let options = ExportOptions {
         template: e.template.clone(),

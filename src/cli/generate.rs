@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::{Args, JsonFlag, start_engine};
 use crate::engine::{Engine, Event, InputSource};
-use crate::library::{Generation, JobId};
+use crate::library::export::free_path;
+use crate::library::{Generation, ImageRecord, JobId};
 use crate::providers::ErrorKind;
 use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 
@@ -210,16 +211,9 @@ pub(super) fn wait(engine: &Engine, g: &RecipeOpts) -> i32 {
     }
 }
 
-/// A path in `dir` named like `stem.ext` that does not exist yet.
-fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
-    let first = dir.join(format!("{stem}.{ext}"));
-    if !first.exists() {
-        return first;
-    }
-    (2..)
-        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
-        .find(|p| !p.exists())
-        .unwrap_or(first)
+/// An image as the `--json` contract shows it.
+pub(super) fn image_json(image: &ImageRecord, path: &Path) -> serde_json::Value {
+    json!({"id": image.id, "path": path, "width": image.width, "height": image.height, "mime": image.mime})
 }
 
 fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
@@ -233,11 +227,8 @@ fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
                 .extension()
                 .and_then(|e| e.to_str())
                 .unwrap_or("png");
-            let target = free_path(
-                dir,
-                &format!("banana-{}-{}", generation.job.id, image.index + 1),
-                ext,
-            );
+            let name = format!("banana-{}-{}.{ext}", generation.job.id, image.index + 1);
+            let target = free_path(dir, &name);
             let copied =
                 std::fs::create_dir_all(dir).and_then(|()| std::fs::copy(&image.path, &target));
             if let Err(e) = copied {
@@ -249,10 +240,7 @@ fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
         images.push((image, path));
     }
     if json {
-        let list: Vec<_> = images
-            .iter()
-            .map(|(i, path)| json!({"id": i.id, "path": path, "width": i.width, "height": i.height, "mime": i.mime}))
-            .collect();
+        let list: Vec<_> = images.iter().map(|(i, path)| image_json(i, path)).collect();
         print_json(
             json!({"event": "done", "job": generation.job.id, "images": list,
             "text": generation.job.text, "cost_usd": generation.job.cost_usd, "sandbox": generation.job.sandbox}),

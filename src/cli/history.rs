@@ -3,8 +3,9 @@
 use clap::Args as ClapArgs;
 use serde_json::json;
 
-use super::{Args, JsonFlag};
-use crate::library::{HistoryQuery, Library};
+use super::generate::image_json;
+use super::{Args, JsonFlag, open_library};
+use crate::library::HistoryQuery;
 
 /// Options of `history`.
 #[derive(Debug, ClapArgs)]
@@ -21,14 +22,9 @@ pub struct HistoryArgs {
 
 /// Runs `history`; returns the exit code.
 pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
-    // Read-only: opens the library without starting the engine, so a running app's
-    // jobs are not marked interrupted.
-    let library = match Library::open(&args.data_dir()) {
+    let library = match open_library(args) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 6;
-        }
+        Err(code) => return code,
     };
     let query = HistoryQuery {
         limit: h.limit,
@@ -46,11 +42,7 @@ pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
     for g in &generations {
         let job = &g.job;
         if h.output.json {
-            let images: Vec<_> = g
-                .images
-                .iter()
-                .map(|i| json!({"id": i.id, "path": i.path, "width": i.width, "height": i.height, "mime": i.mime}))
-                .collect();
+            let images: Vec<_> = g.images.iter().map(|i| image_json(i, &i.path)).collect();
             println!(
                 "{}",
                 json!({"job": job.id, "created_at_ms": job.created_at_ms, "state": job.state.as_str(),

@@ -91,6 +91,23 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
+/// Opens the library for a read-only command (without the engine, so a running app's
+/// jobs are not marked interrupted), saying so when a damaged history was replaced.
+fn open_library(args: &Args) -> Result<crate::library::Library, i32> {
+    match crate::library::Library::open_checked(&args.data_dir()) {
+        Ok((library, notice)) => {
+            if let Some(notice) = notice {
+                eprintln!("warning: {notice}");
+            }
+            Ok(library)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(6)
+        }
+    }
+}
+
 /// Starts the engine or explains why not (exit code 6).
 fn start_engine(args: &Args) -> Result<Engine, i32> {
     let engine = Engine::start(args.engine_config()).map_err(|e| {

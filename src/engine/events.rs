@@ -109,6 +109,8 @@ pub enum Event {
     LibraryChanged {
         /// What happened, in words, when worth telling.
         message: Option<String>,
+        /// Whether what the gallery lists changed, so history must be read again.
+        reload: bool,
     },
     /// A library change failed.
     LibraryFailed {

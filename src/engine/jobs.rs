@@ -29,27 +29,20 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
         return;
     };
     let sandbox = slot.sandbox;
-    let lib = inner.clone();
     let stored = recipe.clone();
     let parent = lineage.parent_image;
-    let created = tokio::task::spawn_blocking(move || {
-        lib.library
-            .create_child_job(&stored, sandbox, retry_of, parent)
-    })
-    .await;
+    let created = inner
+        .blocking(move |lib| {
+            lib.library
+                .create_child_job(&stored, sandbox, retry_of, parent)
+                .map_err(|e| e.to_string())
+        })
+        .await;
     let job = match created {
-        Ok(Ok(job)) => job,
-        Ok(Err(e)) => {
-            tracing::error!("could not record a job: {e}");
-            inner.emit(Event::SubmitFailed {
-                message: e.to_string(),
-            });
-            return;
-        }
-        Err(e) => {
-            inner.emit(Event::SubmitFailed {
-                message: e.to_string(),
-            });
+        Ok(job) => job,
+        Err(message) => {
+            tracing::error!("could not record a job: {message}");
+            inner.emit(Event::SubmitFailed { message });
             return;
         }
     };
@@ -70,9 +63,10 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
 }
 
 async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
-    let lib = inner.clone();
-    let result = tokio::task::spawn_blocking(move || lib.library.set_state(job, state)).await;
-    if let Ok(Err(e)) = result {
+    let result = inner
+        .blocking(move |lib| lib.library.set_state(job, state).map_err(|e| e.to_string()))
+        .await;
+    if let Err(e) = result {
         tracing::error!(job, "could not record state {}: {e}", state.as_str());
     }
     inner.emit(Event::JobState { job, state });
@@ -80,11 +74,15 @@ async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
 
 async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) {
     tracing::warn!(job, kind = kind.as_str(), "job ended: {message}");
-    let lib = inner.clone();
     let text = message.clone();
-    let result =
-        tokio::task::spawn_blocking(move || lib.library.fail_job(job, kind.as_str(), &text)).await;
-    if let Ok(Err(e)) = result {
+    let result = inner
+        .blocking(move |lib| {
+            lib.library
+                .fail_job(job, kind.as_str(), &text)
+                .map_err(|e| e.to_string())
+        })
+        .await;
+    if let Err(e) = result {
         tracing::error!(job, "could not record the failure: {e}");
     }
     inner.emit(Event::JobFailed { job, kind, message });
@@ -127,38 +125,34 @@ async fn run(
         .await;
         return;
     };
-    let lib = inner.clone();
     let wanted = recipe.clone();
-    let loaded = tokio::task::spawn_blocking(move || -> Result<_, String> {
-        let inputs = wanted
-            .inputs
-            .iter()
-            .map(|i| {
-                let bytes = lib
-                    .library
-                    .read_input(i)
-                    .map_err(|e| format!("an input image is missing from the library: {e}"))?;
-                Ok(InputBytes {
-                    mime: i.mime.clone(),
-                    bytes: Arc::new(bytes),
+    let loaded = inner
+        .blocking(move |lib| {
+            let inputs = wanted
+                .inputs
+                .iter()
+                .map(|i| {
+                    let bytes = lib
+                        .library
+                        .read_input(i)
+                        .map_err(|e| format!("an input image is missing from the library: {e}"))?;
+                    Ok(InputBytes {
+                        mime: i.mime.clone(),
+                        bytes: Arc::new(bytes),
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        let history = match parent {
-            Some(parent) => lineage::conversation(&lib.library, parent, &wanted)?,
-            None => Vec::new(),
-        };
-        Ok((inputs, history))
-    })
-    .await;
+                .collect::<Result<Vec<_>, String>>()?;
+            let history = match parent {
+                Some(parent) => lineage::conversation(&lib.library, parent, &wanted)?,
+                None => Vec::new(),
+            };
+            Ok((inputs, history))
+        })
+        .await;
     let (inputs, history) = match loaded {
-        Ok(Ok(loaded)) => loaded,
-        Ok(Err(message)) => {
+        Ok(loaded) => loaded,
+        Err(message) => {
             fail(inner, job, ErrorKind::Storage, message).await;
-            return;
-        }
-        Err(e) => {
-            fail(inner, job, ErrorKind::Storage, e.to_string()).await;
             return;
         }
     };
@@ -197,17 +191,16 @@ async fn run(
     } else {
         model.price_per_image(recipe.effective_size(&catalog))
     };
-    let lib = inner.clone();
     let warnings = output.partial_failures.clone();
-    let stored =
-        tokio::task::spawn_blocking(move || store(&lib, job, &recipe, output, per_image)).await;
+    let stored = inner
+        .blocking(move |lib| store(lib, job, &recipe, output, per_image))
+        .await;
     match stored {
-        Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
+        Ok(generation) => inner.emit(Event::JobSucceeded {
             generation: Box::new(generation),
             warnings,
         }),
-        Ok(Err(message)) => fail(inner, job, ErrorKind::Storage, message).await,
-        Err(e) => fail(inner, job, ErrorKind::Storage, e.to_string()).await,
+        Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
     }
 }
 

@@ -8,7 +8,7 @@ mod library_tasks;
 mod lineage;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -115,6 +115,19 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// Runs library or file work on a blocking thread. Its error, or a panic there,
+    /// comes back as one message in words.
+    pub(crate) async fn blocking<T, F>(self: &Arc<Self>, work: F) -> Result<T, String>
+    where
+        F: FnOnce(&Inner) -> Result<T, String> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| format!("background work failed: {e}"))?
+    }
+
     pub(crate) fn emit(&self, event: Event) {
         // The receiver lives as long as the engine; a closed channel means shutdown.
         let _ = self.events.send(event);
@@ -282,19 +295,9 @@ impl Engine {
             })
     }
 
-    /// Whether any available provider runs against the sandbox.
-    pub fn any_sandbox(&self) -> bool {
-        self.statuses.values().any(|s| s.available && s.sandbox)
-    }
-
     /// The sandbox's fake Gemini server, when running (tests script faults on it).
     pub fn fake_gemini(&self) -> Option<&FakeGemini> {
         self.fake.as_ref()
-    }
-
-    /// The library folder.
-    pub fn data_dir(&self) -> &Path {
-        self.inner.library.root()
     }
 
     /// Checks and queues a recipe. The job is written to the library before anything
@@ -329,30 +332,27 @@ impl Engine {
         self.check_submittable(&recipe)?;
         let inner = self.inner.clone();
         self.spawn(async move {
-            let lib = inner.clone();
-            let prepared = tokio::task::spawn_blocking(move || -> Result<Recipe, String> {
-                let mut recipe = recipe;
-                let history = lineage::conversation(&lib.library, parent, &recipe)?;
-                if history.is_empty() {
-                    // No conversation to continue: the parent becomes the first input.
-                    let added = inputs::add_one(&lib, &InputSource::Stored(parent))?;
-                    recipe.inputs.insert(0, added.input);
-                }
-                Ok(recipe)
-            })
-            .await;
+            let prepared = inner
+                .blocking(move |lib| {
+                    let mut recipe = recipe;
+                    let history = lineage::conversation(&lib.library, parent, &recipe)?;
+                    if history.is_empty() {
+                        // No conversation to continue: the parent becomes the first input.
+                        let added = inputs::add_one(lib, &InputSource::Stored(parent))?;
+                        recipe.inputs.insert(0, added.input);
+                    }
+                    Ok(recipe)
+                })
+                .await;
             match prepared {
-                Ok(Ok(recipe)) => {
+                Ok(recipe) => {
                     let lineage = jobs::Lineage {
                         retry_of: None,
                         parent_image: Some(parent),
                     };
                     jobs::create_and_run(inner, recipe, lineage).await;
                 }
-                Ok(Err(message)) => inner.emit(Event::SubmitFailed { message }),
-                Err(e) => inner.emit(Event::SubmitFailed {
-                    message: e.to_string(),
-                }),
+                Err(message) => inner.emit(Event::SubmitFailed { message }),
             }
         });
         Ok(())
@@ -398,26 +398,18 @@ impl Engine {
         let inner = self.inner.clone();
         let catalog = self.catalog();
         self.spawn(async move {
-            let lib = inner.clone();
-            let record = tokio::task::spawn_blocking(move || lib.library.job(job)).await;
+            let record = inner
+                .blocking(move |lib| {
+                    lib.library
+                        .job(job)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("job {job} is not in the history"))
+                })
+                .await;
             let record = match record {
-                Ok(Ok(Some(record))) => record,
-                Ok(Ok(None)) => {
-                    inner.emit(Event::SubmitFailed {
-                        message: format!("job {job} is not in the history"),
-                    });
-                    return;
-                }
-                Ok(Err(e)) => {
-                    inner.emit(Event::SubmitFailed {
-                        message: e.to_string(),
-                    });
-                    return;
-                }
-                Err(e) => {
-                    inner.emit(Event::SubmitFailed {
-                        message: e.to_string(),
-                    });
+                Ok(record) => record,
+                Err(message) => {
+                    inner.emit(Event::SubmitFailed { message });
                     return;
                 }
             };
@@ -456,14 +448,14 @@ impl Engine {
     pub fn add_inputs(&self, sources: Vec<InputSource>) {
         let inner = self.inner.clone();
         self.spawn(async move {
-            let lib = inner.clone();
-            match tokio::task::spawn_blocking(move || inputs::add_all(&lib, &sources)).await {
-                Ok(event) => inner.emit(event),
-                Err(e) => inner.emit(Event::InputsAdded {
+            let event = inner
+                .blocking(move |lib| Ok(inputs::add_all(lib, &sources)))
+                .await
+                .unwrap_or_else(|message| Event::InputsAdded {
                     added: Vec::new(),
-                    errors: vec![e.to_string()],
-                }),
-            }
+                    errors: vec![message],
+                });
+            inner.emit(event);
         });
     }
 
@@ -491,12 +483,10 @@ impl Engine {
     pub fn load_input_preview(&self, input: crate::recipe::InputImage) {
         let inner = self.inner.clone();
         self.spawn(async move {
-            let lib = inner.clone();
             let sha256 = input.sha256.clone();
-            let pixels = tokio::task::spawn_blocking(move || inputs::preview(&lib, &input))
+            let pixels = inner
+                .blocking(move |lib| inputs::preview(lib, &input))
                 .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r)
                 .map(Arc::new);
             inner.emit(Event::InputPreview { sha256, pixels });
         });

@@ -74,11 +74,6 @@ impl BananaApp {
         }
     }
 
-    /// The engine, for tests that script the sandbox.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     /// The gallery, for tests.
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
@@ -87,11 +82,6 @@ impl BananaApp {
     /// The inputs of the draft recipe, for tests.
     pub fn draft_inputs(&self) -> &[InputImage] {
         &self.state.draft.inputs
-    }
-
-    /// The input tray's message (refused files, the model's limit), for tests.
-    pub fn input_message(&self) -> Option<&str> {
-        self.tray.message.as_deref()
     }
 
     /// The jobs strip, for tests.
@@ -190,11 +180,13 @@ impl BananaApp {
                     .add(Level::Error, format!("Could not save: {message}"));
             }
             Event::Models { catalog, .. } => self.catalog = catalog,
-            Event::LibraryChanged { message } => {
+            Event::LibraryChanged { message, reload } => {
                 if let Some(message) = message {
                     self.toasts.add(Level::Info, message);
                 }
-                self.reload_history();
+                if reload {
+                    self.reload_history();
+                }
             }
             Event::LibraryFailed { message } => {
                 self.toasts.add(

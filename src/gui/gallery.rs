@@ -43,42 +43,40 @@ fn format_time(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
-/// " (rated 4, picked, favourite)" for an image's marks, or "".
-fn marks_text(image: &ImageRecord) -> String {
+/// An image's marks, each as words and as a short badge.
+fn marks(image: &ImageRecord) -> Vec<(String, String)> {
     let mut marks = Vec::new();
     if image.rating > 0 {
-        marks.push(format!("rated {}", image.rating));
+        marks.push((
+            format!("rated {}", image.rating),
+            format!("{}/5", image.rating),
+        ));
     }
     match image.flag {
-        1 => marks.push("picked".to_owned()),
-        -1 => marks.push("rejected".to_owned()),
+        1 => marks.push(("picked".to_owned(), "PICK".to_owned())),
+        -1 => marks.push(("rejected".to_owned(), "REJECT".to_owned())),
         _ => {}
     }
     if image.favourite {
-        marks.push("favourite".to_owned());
+        marks.push(("favourite".to_owned(), "FAV".to_owned()));
     }
-    if marks.is_empty() {
+    marks
+}
+
+/// " (rated 4, picked, favourite)" for an image's marks, or "".
+fn marks_text(image: &ImageRecord) -> String {
+    let words: Vec<String> = marks(image).into_iter().map(|(w, _)| w).collect();
+    if words.is_empty() {
         String::new()
     } else {
-        format!(" ({})", marks.join(", "))
+        format!(" ({})", words.join(", "))
     }
 }
 
 /// A short badge for a thumbnail: "4/5 PICK FAV".
 fn marks_badge(image: &ImageRecord) -> String {
-    let mut parts = Vec::new();
-    if image.rating > 0 {
-        parts.push(format!("{}/5", image.rating));
-    }
-    match image.flag {
-        1 => parts.push("PICK".to_owned()),
-        -1 => parts.push("REJECT".to_owned()),
-        _ => {}
-    }
-    if image.favourite {
-        parts.push("FAV".to_owned());
-    }
-    parts.join(" ")
+    let badges: Vec<String> = marks(image).into_iter().map(|(_, b)| b).collect();
+    badges.join(" ")
 }
 
 impl Gallery {

@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError};
-use std::time::{Duration, Instant};
 
 use egui::{RichText, Role, TextureHandle, WidgetInfo};
 
 use super::Command;
+use super::file_dialog::{Answer, DialogThread};
 use super::gallery::texture;
 use crate::engine::{Event, InputSource};
 use crate::recipe::{InputImage, ModelInfo, Recipe};
@@ -25,13 +24,10 @@ pub struct InputTray {
     previews: HashMap<String, Preview>,
     /// The last problem, in words (refused files, the model's limit).
     pub message: Option<String>,
-    open_dialog: Option<(Instant, Receiver<Option<Vec<PathBuf>>>)>,
+    open_dialog: Option<DialogThread<Vec<PathBuf>>>,
     /// A dropped export whose recipe can be restored: its name and recipe.
     restorable: Option<(String, Recipe)>,
 }
-
-/// Whether a dialog "answered" too fast to have been shown.
-const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
 
 impl InputTray {
     /// Follows prepared inputs and previews; adds what fits the model's limit.
@@ -91,49 +87,40 @@ impl InputTray {
 
     /// Opens the system dialog for several images, on its own thread.
     pub fn open_dialog(&mut self) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("banana-open-dialog".into())
-            .spawn(move || {
-                let files = rfd::FileDialog::new()
-                    .set_title("Open input images")
-                    .add_filter("Images", &["png", "jpg", "jpeg", "webp", "gif"])
-                    .pick_files();
-                let _ = tx.send(files);
-            });
+        let spawned = DialogThread::spawn("banana-open-dialog", || {
+            rfd::FileDialog::new()
+                .set_title("Open input images")
+                .add_filter("Images", &["png", "jpg", "jpeg", "webp", "gif"])
+                .pick_files()
+        });
         match spawned {
-            Ok(_) => self.open_dialog = Some((Instant::now(), rx)),
+            Ok(dialog) => self.open_dialog = Some(dialog),
             Err(e) => {
                 self.message = Some(format!(
                     "The file dialog could not start ({e}); drop or paste images instead."
-                ))
+                ));
             }
         }
     }
 
     /// Checks the Open… dialog; returns the chosen files as sources.
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<Vec<InputSource>> {
-        let (opened, rx) = self.open_dialog.as_ref()?;
-        match rx.try_recv() {
-            Ok(Some(files)) => {
-                self.open_dialog = None;
-                Some(files.into_iter().map(InputSource::File).collect())
-            }
-            Ok(None) | Err(TryRecvError::Disconnected) => {
-                if opened.elapsed() < NO_DIALOG_WITHIN {
-                    self.message = Some(
-                        "No file dialog can open on this system (no desktop portal or zenity): \
-                         drop images on the window, or paste an image or a file path."
-                            .into(),
-                    );
-                }
-                self.open_dialog = None;
+        let answer = self.open_dialog.as_ref()?.poll(ctx);
+        if matches!(answer, Answer::Waiting) {
+            return None;
+        }
+        self.open_dialog = None;
+        match answer {
+            Answer::Chosen(files) => Some(files.into_iter().map(InputSource::File).collect()),
+            Answer::Unavailable => {
+                self.message = Some(
+                    "No file dialog can open on this system (no desktop portal or zenity): \
+                     drop images on the window, or paste an image or a file path."
+                        .into(),
+                );
                 None
             }
-            Err(TryRecvError::Empty) => {
-                ctx.request_repaint_after(Duration::from_millis(100));
-                None
-            }
+            Answer::Waiting | Answer::Cancelled => None,
         }
     }
 

@@ -3,6 +3,7 @@
 mod app;
 mod compare;
 mod desktop;
+mod file_dialog;
 mod gallery;
 mod input_tray;
 mod jobs_strip;

@@ -2,19 +2,14 @@
 //! dialog can open (no desktop portal and no zenity).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError};
-use std::time::{Duration, Instant};
 
+use super::file_dialog::{Answer, DialogThread};
 use crate::library::ImageId;
-
-/// A dialog that "answers" faster than this never showed: rfd found no backend.
-const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
 
 struct Pending {
     image: ImageId,
     suggested: PathBuf,
-    opened_at: Instant,
-    answer: Receiver<Option<PathBuf>>,
+    dialog: DialogThread<PathBuf>,
 }
 
 struct PathField {
@@ -44,32 +39,27 @@ pub fn default_folder() -> PathBuf {
 impl SaveDialog {
     /// Opens the system dialog for an image, suggesting `suggested`.
     pub fn open(&mut self, image: ImageId, suggested: PathBuf) {
-        let (tx, rx) = std::sync::mpsc::channel();
         let dir = suggested.parent().map(PathBuf::from).unwrap_or_default();
         let name = suggested
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let spawned = std::thread::Builder::new()
-            .name("banana-save-dialog".into())
-            .spawn(move || {
-                let chosen = rfd::FileDialog::new()
-                    .set_title("Save image as")
-                    .set_directory(dir)
-                    .set_file_name(name)
-                    .add_filter("PNG", &["png"])
-                    .add_filter("JPEG", &["jpg", "jpeg"])
-                    .add_filter("WebP", &["webp"])
-                    .save_file();
-                let _ = tx.send(chosen);
-            });
+        let spawned = DialogThread::spawn("banana-save-dialog", move || {
+            rfd::FileDialog::new()
+                .set_title("Save image as")
+                .set_directory(dir)
+                .set_file_name(name)
+                .add_filter("PNG", &["png"])
+                .add_filter("JPEG", &["jpg", "jpeg"])
+                .add_filter("WebP", &["webp"])
+                .save_file()
+        });
         match spawned {
-            Ok(_) => {
+            Ok(dialog) => {
                 self.pending = Some(Pending {
                     image,
                     suggested,
-                    opened_at: Instant::now(),
-                    answer: rx,
+                    dialog,
                 })
             }
             Err(e) => self.open_field(
@@ -91,30 +81,22 @@ impl SaveDialog {
     /// Checks the dialog; returns the chosen path when there is one.
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<(ImageId, PathBuf)> {
         let pending = self.pending.as_ref()?;
-        match pending.answer.try_recv() {
-            Ok(Some(path)) => {
-                let image = pending.image;
-                self.pending = None;
-                Some((image, path))
-            }
-            Ok(None) | Err(TryRecvError::Disconnected) => {
-                let quick = pending.opened_at.elapsed() < NO_DIALOG_WITHIN;
-                let (image, suggested) = (pending.image, pending.suggested.clone());
-                self.pending = None;
-                if quick {
-                    self.open_field(
-                        image,
-                        suggested,
-                        "No file dialog can open on this system (no desktop portal or zenity)."
-                            .into(),
-                    );
-                }
+        let answer = pending.dialog.poll(ctx);
+        if matches!(answer, Answer::Waiting) {
+            return None;
+        }
+        let pending = self.pending.take()?;
+        match answer {
+            Answer::Chosen(path) => Some((pending.image, path)),
+            Answer::Unavailable => {
+                self.open_field(
+                    pending.image,
+                    pending.suggested,
+                    "No file dialog can open on this system (no desktop portal or zenity).".into(),
+                );
                 None
             }
-            Err(TryRecvError::Empty) => {
-                ctx.request_repaint_after(Duration::from_millis(100));
-                None
-            }
+            Answer::Waiting | Answer::Cancelled => None,
         }
     }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{ImageId, ImageRecord, JobRecord, Library};
 use crate::imaging::metadata::{self, Embedded};
+use crate::recipe::OutputFormat;
 
 /// The default file name template.
 pub const DEFAULT_TEMPLATE: &str = "{date}_{prompt}_{n}.{ext}";
@@ -209,13 +210,8 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
     }
 }
 
-/// Writes one stored image into `dir` under the template's name; returns the path.
-pub fn export_image(
-    library: &Library,
-    image: ImageId,
-    dir: &Path,
-    options: &ExportOptions,
-) -> Result<PathBuf, String> {
+/// A stored image with its job and its file's bytes.
+fn load(library: &Library, image: ImageId) -> Result<(JobRecord, ImageRecord, Vec<u8>), String> {
     let record = library
         .image(image)
         .map_err(|e| e.to_string())?
@@ -226,13 +222,54 @@ pub fn export_image(
         .ok_or_else(|| format!("job {} is not in the history", record.job_id))?;
     let bytes =
         std::fs::read(&record.path).map_err(|e| format!("image {image} cannot be read: {e}"))?;
-    let embedded = options.embed_metadata.then(|| embedded_for(&job, &record));
-    let out =
-        metadata::rewrite(&bytes, embedded.as_ref()).map_err(|e| format!("image {image}: {e}"))?;
+    Ok((job, record, bytes))
+}
+
+/// Embeds the recipe (or strips all metadata) and writes the file without overwriting
+/// anything half-way.
+fn write(
+    job: &JobRecord,
+    record: &ImageRecord,
+    bytes: &[u8],
+    embed: bool,
+    path: &Path,
+) -> Result<(), String> {
+    let embedded = embed.then(|| embedded_for(job, record));
+    let out = metadata::rewrite(bytes, embedded.as_ref())
+        .map_err(|e| format!("image {}: {e}", record.id))?;
+    super::store::write_atomic(path, &out)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes one stored image into `dir` under the template's name; returns the path.
+pub fn export_image(
+    library: &Library,
+    image: ImageId,
+    dir: &Path,
+    options: &ExportOptions,
+) -> Result<PathBuf, String> {
+    let (job, record, bytes) = load(library, image)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = free_path(dir, &file_name(&options.template, &job, &record));
-    super::store::write_atomic(&path, &out)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write(&job, &record, &bytes, options.embed_metadata, &path)?;
+    Ok(path)
+}
+
+/// Save as…: writes one image to the path the user chose, with its recipe embedded.
+/// An extension naming another format converts; a missing one gets the image's own.
+pub fn save_image_as(library: &Library, image: ImageId, path: &Path) -> Result<PathBuf, String> {
+    let (job, record, bytes) = load(library, image)?;
+    let own = OutputFormat::from_mime(&record.mime).unwrap_or(OutputFormat::Png);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let (path, bytes) = match OutputFormat::from_extension(ext) {
+        Some(format) if format != own => (
+            path.to_path_buf(),
+            crate::imaging::convert(&bytes, format).map_err(|e| e.to_string())?,
+        ),
+        Some(_) => (path.to_path_buf(), bytes),
+        None => (path.with_extension(own.extension()), bytes),
+    };
+    write(&job, &record, &bytes, true, &path)?;
     Ok(path)
 }
 

@@ -251,8 +251,14 @@ impl RawModel {
 impl Catalog {
     /// The catalog shipped in `assets/models.toml`.
     pub fn bundled() -> Self {
-        // The bundled file is checked by a unit test, so this cannot fail in a release.
-        Self::from_toml(BUNDLED).unwrap_or_else(|_| Catalog { models: Vec::new() })
+        // Parsed once per process. The bundled file is checked by a unit test, so this
+        // cannot fail in a release.
+        static BUNDLED_CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        BUNDLED_CATALOG
+            .get_or_init(|| {
+                Self::from_toml(BUNDLED).unwrap_or_else(|_| Catalog { models: Vec::new() })
+            })
+            .clone()
     }
 
     /// Parses a catalog file.
