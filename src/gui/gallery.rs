@@ -39,7 +39,7 @@ pub fn texture(ctx: &egui::Context, name: String, pixels: &Rgba) -> TextureHandl
 }
 
 fn format_time(ms: i64) -> String {
-    let (y, m, d, h, mi, _) = crate::library::export::utc_parts(ms);
+    let (y, m, d, h, mi, _) = crate::library::dates::utc_parts(ms);
     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 

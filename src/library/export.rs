@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::dates::{rfc3339, utc_parts};
 use super::{ImageId, ImageRecord, JobRecord, Library};
 use crate::imaging::metadata::{self, Embedded};
 use crate::recipe::OutputFormat;
@@ -31,41 +32,6 @@ impl Default for ExportOptions {
             embed_metadata: true,
         }
     }
-}
-
-/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            era * 400 + yoe + 1
-        } else {
-            era * 400 + yoe
-        },
-        m,
-        d,
-    )
-}
-
-/// A UTC time in ms as (year, month, day, hour, minute, second).
-pub fn utc_parts(ms: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-    let (y, m, d) = civil_from_days(days);
-    (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
-}
-
-/// RFC 3339 in UTC.
-pub fn rfc3339(ms: i64) -> String {
-    let (y, mo, d, h, mi, s) = utc_parts(ms);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 const WINDOWS_RESERVED: [&str; 22] = [

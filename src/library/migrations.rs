@@ -63,6 +63,21 @@ pub fn migrations() -> Migrations<'static> {
                 INSERT INTO jobs_fts(jobs_fts, rowid, prompt) VALUES ('delete', old.id, old.prompt);
             END;",
         ),
+        // 4: sessions (named projects) and the indexes the filters and paging lean on.
+        M::up(
+            "CREATE TABLE sessions (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            INSERT INTO sessions (id, name, created_at)
+                SELECT 1, 'First session', COALESCE(MIN(created_at), CAST(strftime('%s', 'now') AS INTEGER) * 1000) FROM jobs;
+            ALTER TABLE jobs ADD COLUMN session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL;
+            UPDATE jobs SET session_id = 1;
+            CREATE INDEX jobs_session ON jobs(session_id, created_at DESC);
+            CREATE INDEX jobs_provider_model ON jobs(provider, model);
+            CREATE INDEX images_job_live ON images(job_id, deleted_at);",
+        ),
     ])
 }
 

@@ -1,16 +1,24 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
 mod culling;
+pub mod dates;
 mod health;
 pub use culling::Mark;
 pub mod export;
+mod lineage;
 mod migrations;
+mod query;
 mod records;
+mod sessions;
 pub mod store;
 
-pub use records::{Generation, HistoryQuery, ImageRecord, JobRecord, JobState, NewImage};
+pub use records::{
+    FlagFilter, Generation, HistoryQuery, ImageRecord, JobRecord, JobState, LineageNode,
+    LineageTree, NewImage, Session, SessionId,
+};
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -84,10 +92,17 @@ pub fn extension_for(mime: &str) -> &'static str {
 pub struct Library {
     root: PathBuf,
     conn: Mutex<Connection>,
+    /// The session new jobs go into.
+    session: AtomicI64,
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id";
+
+/// The job columns for listings: the model turns (megabytes for a 4K conversation) are
+/// left out; `Library::job` reads them when a refinement needs them.
+const JOB_LIST_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
+                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id";
 
 const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
      rating, flag, favourite, deleted_at, \
@@ -137,7 +152,10 @@ impl Library {
         let library = Self {
             root: root.to_path_buf(),
             conn: Mutex::new(conn),
+            session: AtomicI64::new(0),
         };
+        let current = library.most_recent_session()?;
+        library.session.store(current, Ordering::Relaxed);
         Ok((library, notice))
     }
 
@@ -179,9 +197,9 @@ impl Library {
         let json = serde_json::to_string(recipe)?;
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of, parent_image_id)
-             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image],
+            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of, parent_image_id, session_id)
+             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image, self.current_session()],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -345,7 +363,7 @@ impl Library {
         Ok(row)
     }
 
-    fn image_row(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
+    pub(super) fn image_row(&self, r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         let sha256: String = r.get(3)?;
         let mime: String = r.get(4)?;
         let deleted_at_ms: Option<i64> = r.get(12)?;
@@ -380,53 +398,6 @@ impl Library {
             deleted_at_ms,
         })
     }
-
-    /// Generations, newest first, each with its images.
-    pub fn generations(&self, query: &HistoryQuery) -> Result<Vec<Generation>, LibraryError> {
-        let conn = self.conn();
-        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
-        if query.succeeded_only {
-            sql.push_str(" AND state = 'succeeded'");
-        }
-        let search = query.search.as_deref().and_then(fts_query);
-        if search.is_some() {
-            sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?3)");
-        } else {
-            sql.push_str(" AND ?3 IS NULL");
-        }
-        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2");
-        let mut stmt = conn.prepare(&sql)?;
-        let raws: Vec<RawJob> = stmt
-            .query_map(params![query.limit, query.offset, search], raw_job)?
-            .collect::<Result<_, _>>()?;
-        let mut image_stmt = conn.prepare(&format!(
-            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 AND deleted_at IS NULL ORDER BY idx"
-        ))?;
-        let mut out = Vec::with_capacity(raws.len());
-        for raw in raws {
-            let job = raw.into_record()?;
-            let images = image_stmt
-                .query_map([job.id], |r| self.image_row(r))?
-                .collect::<Result<_, _>>()?;
-            out.push(Generation { job, images });
-        }
-        Ok(out)
-    }
-
-    /// One generation by job id.
-    pub fn generation(&self, id: JobId) -> Result<Option<Generation>, LibraryError> {
-        let Some(job) = self.job(id)? else {
-            return Ok(None);
-        };
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {IMAGE_COLUMNS} FROM images WHERE job_id = ?1 AND deleted_at IS NULL ORDER BY idx"
-        ))?;
-        let images = stmt
-            .query_map([id], |r| self.image_row(r))?
-            .collect::<Result<_, _>>()?;
-        Ok(Some(Generation { job, images }))
-    }
 }
 
 struct RawJob {
@@ -443,6 +414,7 @@ struct RawJob {
     retry_of: Option<JobId>,
     model_turns: Option<String>,
     parent_image_id: Option<ImageId>,
+    session_id: Option<SessionId>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -460,6 +432,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         retry_of: r.get(10)?,
         model_turns: r.get(11)?,
         parent_image_id: r.get(12)?,
+        session_id: r.get(13)?,
     })
 }
 
@@ -479,6 +452,7 @@ impl RawJob {
             retry_of: self.retry_of,
             model_turns: self.model_turns,
             parent_image_id: self.parent_image_id,
+            session_id: self.session_id,
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{ImageId, JobId};
-use crate::recipe::Recipe;
+use crate::recipe::{ProviderId, Recipe};
 
 /// Where a job is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,6 +88,8 @@ pub struct JobRecord {
     pub model_turns: Option<String>,
     /// The image this job refines, if any.
     pub parent_image_id: Option<ImageId>,
+    /// The session it was made in.
+    pub session_id: Option<SessionId>,
 }
 
 /// One stored image.
@@ -151,15 +153,132 @@ pub struct NewImage {
     pub turn_index: u32,
 }
 
-/// What history to list.
+/// What history to list: a page of generations, newest first, narrowed by filters.
+/// Image filters (favourite, rating, flag) list a generation only with its matching images.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     /// Most rows.
     pub limit: u32,
     /// Rows to skip.
     pub offset: u32,
-    /// Only prompts containing this text (case-insensitive).
+    /// Only prompts containing these words (case-insensitive, prefixes).
     pub search: Option<String>,
     /// Only finished jobs with images.
     pub succeeded_only: bool,
+    /// Only this session's jobs (None: every session).
+    pub session: Option<SessionId>,
+    /// Only this provider's jobs.
+    pub provider: Option<ProviderId>,
+    /// Only this model's jobs.
+    pub model: Option<String>,
+    /// Only jobs created at or after this time (ms since the Unix epoch).
+    pub since_ms: Option<i64>,
+    /// Only jobs created before this time (ms since the Unix epoch).
+    pub until_ms: Option<i64>,
+    /// Only favourite images.
+    pub favourites_only: bool,
+    /// Only images rated at least this many stars (0: any).
+    pub min_rating: u8,
+    /// Which pick/reject flags to list.
+    pub flag: FlagFilter,
+}
+
+impl HistoryQuery {
+    /// Whether any filter looks at the images rather than the job.
+    pub fn filters_images(&self) -> bool {
+        self.favourites_only || self.min_rating > 0 || self.flag != FlagFilter::Any
+    }
+}
+
+/// Which pick/reject flags a history query lists.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum FlagFilter {
+    /// Every image.
+    #[default]
+    Any,
+    /// Picked images only.
+    Picked,
+    /// Everything but rejects.
+    NotRejected,
+    /// Rejected images only.
+    Rejected,
+}
+
+impl FlagFilter {
+    /// Every choice, in menu order.
+    pub const ALL: [FlagFilter; 4] = [
+        FlagFilter::Any,
+        FlagFilter::Picked,
+        FlagFilter::NotRejected,
+        FlagFilter::Rejected,
+    ];
+
+    /// Words for a menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagFilter::Any => "Picks and rejects",
+            FlagFilter::Picked => "Picks only",
+            FlagFilter::NotRejected => "Hide rejects",
+            FlagFilter::Rejected => "Rejects only",
+        }
+    }
+
+    /// (flag value to require, flag value to exclude) for SQL.
+    pub(super) fn sql(self) -> (Option<i8>, Option<i8>) {
+        match self {
+            FlagFilter::Any => (None, None),
+            FlagFilter::Picked => (Some(1), None),
+            FlagFilter::NotRejected => (None, Some(-1)),
+            FlagFilter::Rejected => (Some(-1), None),
+        }
+    }
+}
+
+/// A session's row id.
+pub type SessionId = i64;
+
+/// A named project: the jobs made while it was current.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Row id.
+    pub id: SessionId,
+    /// The name the user gave it.
+    pub name: String,
+    /// When it was created, ms since the Unix epoch.
+    pub created_at_ms: i64,
+    /// Its jobs.
+    pub jobs: u32,
+    /// Its live images.
+    pub images: u32,
+    /// Its newest job's time, or its creation time.
+    pub last_used_ms: i64,
+}
+
+/// One image in a lineage tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineageNode {
+    /// The image.
+    pub image: ImageRecord,
+    /// The prompt of the job that made it.
+    pub prompt: String,
+    /// The model that made it.
+    pub model: String,
+    /// Steps below the root generation (0: the root generation's images).
+    pub depth: u32,
+    /// The image its job refined.
+    pub parent: Option<ImageId>,
+}
+
+/// The family of an image: from the generation its line began with, every refinement
+/// below, in tree order (each image followed by its children).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineageTree {
+    /// The image the tree was asked for.
+    pub focus: ImageId,
+    /// The nodes in tree order.
+    pub nodes: Vec<LineageNode>,
+    /// Nodes left out past the size cap.
+    pub truncated: usize,
 }
