@@ -157,7 +157,7 @@ fn a_job_left_running_becomes_interrupted_and_can_be_retried() {
     let Some(Event::Interrupted { jobs }) = events.last() else {
         unreachable!()
     };
-    assert_eq!(jobs, &vec![id]);
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![id]);
     let record = engine.library().job(id).unwrap().unwrap();
     assert_eq!(record.state, JobState::Interrupted);
     assert!(record.error_message.unwrap().contains("Retry"));

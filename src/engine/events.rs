@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::inputs::AddedInput;
 use crate::imaging::{Comparison, Rgba};
-use crate::library::{Generation, HistoryQuery, ImageId, JobId, JobState};
+use crate::library::{
+    Generation, HistoryQuery, ImageId, JobId, JobRecord, JobState, LineageTree, Session, SessionId,
+};
 use crate::providers::ErrorKind;
 use crate::recipe::{Catalog, ProviderId, Recipe};
 
@@ -60,8 +62,8 @@ pub enum Event {
     },
     /// Jobs found unfinished at start-up, now Interrupted.
     Interrupted {
-        /// Their ids.
-        jobs: Vec<JobId>,
+        /// Their records.
+        jobs: Vec<JobRecord>,
     },
     /// A page of history.
     History {
@@ -130,6 +132,27 @@ pub enum Event {
         image: ImageId,
         /// In words.
         message: String,
+    },
+    /// Several images saved to a folder ("Save selected to folder…").
+    ExportedMany {
+        /// The folder.
+        dir: PathBuf,
+        /// The files written, in the order asked.
+        saved: Vec<PathBuf>,
+        /// Images that could not be saved, with the reason.
+        failed: Vec<(ImageId, String)>,
+    },
+    /// The sessions, after a change or when asked.
+    Sessions {
+        /// Most recently used first.
+        sessions: Vec<Session>,
+        /// The one new jobs go into.
+        current: SessionId,
+    },
+    /// The lineage tree of an image.
+    Lineage {
+        /// The family, in tree order.
+        tree: Arc<LineageTree>,
     },
     /// The catalog, merged with a provider's live list.
     Models {

@@ -2,6 +2,7 @@
 //! the job state machine, and events out to whoever listens.
 
 mod events;
+mod history_tasks;
 mod inputs;
 mod jobs;
 mod library_tasks;
@@ -160,6 +161,10 @@ impl Engine {
             .map_err(EngineError::Runtime)?;
         let (library, notice) = Library::open_checked(&config.data_dir)?;
         let interrupted = library.interrupt_unfinished()?;
+        let interrupted: Vec<_> = interrupted
+            .into_iter()
+            .filter_map(|id| library.job(id).ok().flatten())
+            .collect();
         let (tx, rx) = std::sync::mpsc::channel();
 
         let mut slots = HashMap::new();

@@ -2,24 +2,26 @@
 
 use std::sync::Arc;
 
-use egui::RichText;
+mod events;
+mod keys;
 
-use super::gallery::Gallery;
+use egui::{RichText, TextureHandle};
+
+use super::export_dialog::ExportDialog;
+use super::gallery::{self, Gallery};
+use super::history_panel::{HistoryPanel, Tab};
 use super::input_tray::InputTray;
 use super::jobs_strip::JobsStrip;
+use super::lineage_view::LineageView;
 use super::save_dialog::{SaveDialog, default_folder};
 use super::state::{STORAGE_KEY, UiState};
+use super::thumbs::ThumbCache;
 use super::toasts::{Level, Toasts};
 use super::viewer::Viewer;
 use super::{Command, prompt_panel};
-use crate::engine::{Engine, Event, InputSource};
+use crate::engine::{Engine, InputSource};
 use crate::imaging::Rgba;
-use crate::library::{HistoryQuery, JobId, Mark};
-use crate::providers::ErrorKind;
-use crate::recipe::{AspectRatio, Catalog, InputImage, ProviderId};
-
-/// How many generations the gallery loads at start.
-const HISTORY_PAGE: u32 = 200;
+use crate::recipe::{Catalog, InputImage, ProviderId};
 
 /// The Banana Studio window.
 pub struct BananaApp {
@@ -28,11 +30,14 @@ pub struct BananaApp {
     catalog: Catalog,
     jobs: JobsStrip,
     gallery: Gallery,
+    history: HistoryPanel,
+    lineage: LineageView,
+    thumbs: ThumbCache<TextureHandle>,
     viewer: Viewer,
     save: SaveDialog,
+    export: ExportDialog,
     tray: InputTray,
     toasts: Toasts,
-    interrupted: Vec<JobId>,
     ctx: egui::Context,
 }
 
@@ -49,10 +54,8 @@ impl BananaApp {
             .unwrap_or_default();
         let ctx = cc.egui_ctx.clone();
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
-        engine.load_history(HistoryQuery {
-            limit: HISTORY_PAGE,
-            ..HistoryQuery::default()
-        });
+        // The sessions come first: the gallery lists the current one.
+        engine.load_sessions();
         for provider in ProviderId::ALL {
             if engine.status(provider).available {
                 engine.refresh_models(provider);
@@ -65,11 +68,14 @@ impl BananaApp {
             catalog,
             jobs: JobsStrip::default(),
             gallery: Gallery::default(),
+            history: HistoryPanel::default(),
+            lineage: LineageView::default(),
+            thumbs: ThumbCache::default(),
             viewer: Viewer::default(),
             save: SaveDialog::default(),
+            export: ExportDialog::default(),
             tray: InputTray::default(),
             toasts: Toasts::default(),
-            interrupted: Vec::new(),
             ctx: cc.egui_ctx.clone(),
         }
     }
@@ -77,6 +83,18 @@ impl BananaApp {
     /// The gallery, for tests.
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
+    }
+
+    /// Thumbnail textures held now, for tests and the benchmark.
+    pub fn thumbnail_textures(&self) -> usize {
+        self.thumbs.texture_count()
+    }
+
+    /// Reads the first page of history again, as the history panel asks.
+    fn reload_history(&mut self) {
+        let query = self.history.query(crate::library::now_ms(), gallery::PAGE);
+        self.gallery.expect(&query);
+        self.engine.load_history(query);
     }
 
     /// The inputs of the draft recipe, for tests.
@@ -94,187 +112,6 @@ impl BananaApp {
         &self.state.draft.prompt
     }
 
-    fn on_event(&mut self, ctx: &egui::Context, event: Event) {
-        self.jobs.on_event(&event);
-        self.gallery.on_event(ctx, &event);
-        self.viewer.on_event(ctx, &event);
-        let model = self
-            .catalog
-            .model(self.state.draft.provider, &self.state.draft.model);
-        let had_inputs = !self.state.draft.inputs.is_empty();
-        self.tray
-            .on_event(ctx, &event, &mut self.state.draft.inputs, model);
-        if !had_inputs
-            && !self.state.draft.inputs.is_empty()
-            && self.state.draft.aspect == AspectRatio::Ratio(1, 1)
-        {
-            // An edit keeps its photo's shape unless the user picked one.
-            self.state.draft.aspect = AspectRatio::Auto;
-        }
-        match event {
-            Event::Interrupted { jobs } => self.interrupted = jobs,
-            Event::History { generations, .. } => {
-                // Open on the newest result, so the viewer is never empty without reason.
-                if self.gallery.selected.is_none()
-                    && let Some(newest) = self
-                        .gallery
-                        .generations()
-                        .first()
-                        .and_then(|g| g.images.first())
-                {
-                    let id = newest.id;
-                    self.run(Command::Select(id));
-                }
-                for g in generations
-                    .iter()
-                    .filter(|g| self.interrupted.contains(&g.job.id))
-                {
-                    let message = g.job.error_message.clone().unwrap_or_default();
-                    self.jobs.add_interrupted(
-                        g.job.id,
-                        g.job.recipe.prompt_preview(),
-                        g.job.recipe.model.clone(),
-                        message,
-                    );
-                }
-            }
-            Event::JobSucceeded {
-                generation,
-                warnings,
-            } => {
-                let n = generation.images.len();
-                let plural = if n == 1 { "image" } else { "images" };
-                self.toasts.add(
-                    Level::Info,
-                    format!("Job #{} done: {n} {plural}", generation.job.id),
-                );
-                for w in warnings {
-                    self.toasts.add(
-                        Level::Error,
-                        format!("Job #{}: part of the batch failed: {w}", generation.job.id),
-                    );
-                }
-                if let Some(first) = generation.images.first() {
-                    // Refining again and again follows the newest step.
-                    if self.state.refine_from.is_some()
-                        && generation.job.parent_image_id == self.state.refine_from
-                    {
-                        self.state.refine_from = Some(first.id);
-                    }
-                    self.run(Command::Select(first.id));
-                }
-            }
-            Event::JobFailed { job, kind, message } if kind != ErrorKind::Cancelled => {
-                self.toasts
-                    .add(Level::Error, format!("Job #{job} failed: {message}"));
-            }
-            Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
-                self.toasts.add(Level::Error, message);
-            }
-            Event::Exported { path, .. } => {
-                self.toasts
-                    .add(Level::Info, format!("Saved {}", path.display()));
-            }
-            Event::ExportFailed { message, .. } => {
-                self.toasts
-                    .add(Level::Error, format!("Could not save: {message}"));
-            }
-            Event::Models { catalog, .. } => self.catalog = catalog,
-            Event::LibraryChanged { message, reload } => {
-                if let Some(message) = message {
-                    self.toasts.add(Level::Info, message);
-                }
-                if reload {
-                    self.reload_history();
-                }
-            }
-            Event::LibraryFailed { message } => {
-                self.toasts.add(
-                    Level::Error,
-                    format!("The library could not be changed: {message}"),
-                );
-                self.reload_history();
-            }
-            Event::ModelsFailed { provider, message } => {
-                self.toasts.add(
-                    Level::Error,
-                    format!("Could not list {} models: {message}", provider.label()),
-                );
-            }
-            _ => {}
-        }
-    }
-
-    /// Reads the first page of history again, with the gallery's search.
-    fn reload_history(&self) {
-        let search = self.gallery.search.trim();
-        self.engine.load_history(HistoryQuery {
-            limit: HISTORY_PAGE,
-            search: (!search.is_empty()).then(|| search.to_owned()),
-            ..HistoryQuery::default()
-        });
-    }
-
-    /// Culling keys on the selected image: 1-5 rate (0 clears), P pick, X reject,
-    /// U unflag, F favourite, Delete to trash, Ctrl+Z undo the delete.
-    fn culling_keys(&mut self, ctx: &egui::Context) {
-        use egui::{Key, Modifiers};
-        if ctx.memory(|m| m.focused().is_some()) {
-            return;
-        }
-        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Z)) {
-            self.run(Command::UndoDelete);
-        }
-        let Some(image) = self.gallery.selected else {
-            return;
-        };
-        let ratings = [
-            (Key::Num0, 0),
-            (Key::Num1, 1),
-            (Key::Num2, 2),
-            (Key::Num3, 3),
-            (Key::Num4, 4),
-            (Key::Num5, 5),
-        ];
-        let mut marks = Vec::new();
-        ctx.input_mut(|i| {
-            for (key, stars) in ratings {
-                if i.consume_key(Modifiers::NONE, key) {
-                    marks.push(Mark::Rating(stars));
-                }
-            }
-            if i.consume_key(Modifiers::NONE, Key::P) {
-                marks.push(Mark::Flag(1));
-            }
-            if i.consume_key(Modifiers::NONE, Key::X) {
-                marks.push(Mark::Flag(-1));
-            }
-            if i.consume_key(Modifiers::NONE, Key::U) {
-                marks.push(Mark::Flag(0));
-            }
-        });
-        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F)) {
-            let favourite = self.gallery.image(image).is_some_and(|(_, i)| i.favourite);
-            marks.push(Mark::Favourite(!favourite));
-        }
-        for mark in marks {
-            self.gallery.apply_mark(image, mark);
-            self.engine.mark(image, mark);
-        }
-        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete)) {
-            let next = self
-                .gallery
-                .neighbour(image, 1)
-                .or_else(|| self.gallery.neighbour(image, -1));
-            self.gallery.remove(&[image]);
-            self.gallery.last_deleted = vec![image];
-            self.engine.trash(vec![image]);
-            if let Some(next) = next {
-                self.run(Command::Select(next));
-            }
-        }
-    }
-
     fn run(&mut self, command: Command) {
         match command {
             Command::Submit(recipe) => {
@@ -285,7 +122,9 @@ impl BananaApp {
             Command::Cancel(job) => self.engine.cancel(job),
             Command::Retry(job) => self.engine.retry(job),
             Command::Select(image) => {
-                self.gallery.selected = Some(image);
+                if self.gallery.selected != Some(image) {
+                    self.gallery.select(image);
+                }
                 if self.viewer.show(image) {
                     self.engine.load_image(image);
                 }
@@ -300,7 +139,31 @@ impl BananaApp {
                 };
                 self.save.open(image, default_folder().join(name));
             }
-            Command::LoadThumbnail(image) => self.engine.load_thumbnail(image),
+            Command::LoadPage(query) => self.engine.load_history(query),
+            Command::ReloadHistory => self.reload_history(),
+            Command::SetSession(id) => {
+                self.engine.set_session(id);
+                // Listing it even when it already was current (after "All sessions").
+                self.history.current = Some(id);
+                self.reload_history();
+            }
+            Command::NewSession(name) => self.engine.new_session(name),
+            Command::RenameSession(id, name) => self.engine.rename_session(id, name),
+            Command::LoadLineage(image) => self.engine.load_lineage(image),
+            Command::SaveSelected => {
+                let images = self.gallery.targets();
+                if !images.is_empty() {
+                    let folder = self
+                        .state
+                        .export_folder
+                        .clone()
+                        .unwrap_or_else(default_folder);
+                    let template = self.state.export_template.clone();
+                    self.export
+                        .open(images, folder, &template, self.state.embed_metadata);
+                }
+            }
+            Command::TrashSelected => self.trash_selected(),
             Command::AddInputs(sources) => self.engine.add_inputs(sources),
             Command::OpenInputs => self.tray.open_dialog(),
             Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
@@ -321,7 +184,6 @@ impl BananaApp {
             }
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
-            Command::Search(_) => self.reload_history(),
             Command::RestoreRecipe(recipe) => {
                 self.state.seed_fixed = recipe.seed.is_some();
                 self.state.draft = recipe;
@@ -415,25 +277,9 @@ impl eframe::App for BananaApp {
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.run(Command::OpenInputs);
         }
-        self.culling_keys(ctx);
-        // Arrow keys move between images unless a text field has the keyboard.
-        if ctx.memory(|m| m.focused().is_none())
-            && let Some(current) = self.gallery.selected
-        {
-            let step = ctx.input_mut(|i| {
-                if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowRight) {
-                    1
-                } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowLeft) {
-                    -1
-                } else {
-                    0
-                }
-            });
-            if step != 0
-                && let Some(next) = self.gallery.neighbour(current, step)
-            {
-                self.run(Command::Select(next));
-            }
+        if !self.export.is_open() {
+            self.culling_keys(ctx);
+            self.arrow_keys(ctx);
         }
     }
 
@@ -480,13 +326,24 @@ impl eframe::App for BananaApp {
                         ));
                     });
             });
+        self.thumbs.begin_frame();
         egui::Panel::right("gallery")
             .resizable(true)
-            .default_size(380.0)
-            .min_size(320.0)
+            .default_size(400.0)
+            .min_size(340.0)
             .show(ui, |ui| {
-                let thumb = self.state.thumb_size;
-                commands.extend(self.gallery.ui(ui, thumb));
+                commands.extend(self.history.ui(ui, &self.catalog));
+                match self.history.tab {
+                    Tab::Timeline => {
+                        let thumb = self.state.thumb_size;
+                        let empty = self.history.empty_message();
+                        commands.extend(self.gallery.ui(ui, thumb, &mut self.thumbs, empty));
+                    }
+                    Tab::Lineage => {
+                        let selected = self.gallery.selected;
+                        commands.extend(self.lineage.ui(ui, selected, &mut self.thumbs));
+                    }
+                }
             });
         egui::CentralPanel::default().show(ui, |ui| {
             commands.extend(self.viewer.ui(ui, &self.gallery));
@@ -494,11 +351,22 @@ impl eframe::App for BananaApp {
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
             self.engine.export_image(image, path);
         }
+        if let Some(request) = self.export.ui(ui.ctx(), &self.gallery) {
+            self.state.export_folder = Some(request.dir.clone());
+            self.state.export_template = request.options.template.clone();
+            self.state.embed_metadata = request.options.embed_metadata;
+            self.engine
+                .export_images(request.images, request.dir, request.options);
+        }
         drop_highlight(ui.ctx());
         self.toasts.ui(ui.ctx());
         for command in commands {
             self.run(command);
         }
+        for image in self.thumbs.take_requests() {
+            self.engine.load_thumbnail(image);
+        }
+        self.thumbs.evict();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -1,32 +1,49 @@
-//! The gallery: thumbnails newest first, grouped by generation, with prompt and model.
+//! The gallery: the timeline of generations, newest first, drawn a screenful at a time
+//! (virtualised), paged in from the library as the user scrolls, with multi-select
+//! (Ctrl+click, Shift+click, Ctrl+A) for culling and "Save selected to folder…".
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashSet};
 
-use egui::{RichText, TextureHandle};
+use egui::{RichText, TextureHandle, UiBuilder, vec2};
 
 use super::Command;
+use super::gallery_layout::{Layout, Metrics};
+use super::thumbs::{Thumb, ThumbCache};
 use crate::engine::Event;
 use crate::imaging::Rgba;
-use crate::library::{Generation, ImageId, ImageRecord};
+use crate::library::{Generation, HistoryQuery, ImageId, ImageRecord, JobId};
 
-enum Thumb {
-    Loading,
-    Ready(TextureHandle),
-    Failed(String),
-}
+/// Generations read per page.
+pub const PAGE: u32 = 100;
+
+/// Ask for the next page when the view is this many generations from the end.
+const PREFETCH: usize = 30;
 
 /// The gallery's state.
 #[derive(Default)]
 pub struct Gallery {
     generations: Vec<Generation>,
-    thumbs: HashMap<ImageId, Thumb>,
+    job_ids: HashSet<JobId>,
     /// The image shown in the viewer.
     pub selected: Option<ImageId>,
-    /// The prompt search typed in the gallery.
-    pub search: String,
+    /// The images selected for batch actions (the shown one included).
+    pub picked: BTreeSet<ImageId>,
+    anchor: Option<ImageId>,
     /// The images of the last delete, for Undo (this session only).
     pub last_deleted: Vec<ImageId>,
     history_loaded: bool,
+    /// The query the shown pages answer; pages of another are stale and dropped.
+    query: Option<HistoryQuery>,
+    next_offset: u32,
+    exhausted: bool,
+    loading_more: bool,
+    scroll_to_selected: bool,
+    /// Bumped whenever the list changes, so the layout is rebuilt.
+    revision: u64,
+    layout_key: Option<(u64, u32, u32)>,
+    layout: Layout,
+    /// Generations drawn last frame, for tests and the benchmark.
+    drawn: std::ops::Range<usize>,
 }
 
 /// A texture from decoded pixels.
@@ -64,7 +81,7 @@ fn marks(image: &ImageRecord) -> Vec<(String, String)> {
 }
 
 /// " (rated 4, picked, favourite)" for an image's marks, or "".
-fn marks_text(image: &ImageRecord) -> String {
+pub fn marks_text(image: &ImageRecord) -> String {
     let words: Vec<String> = marks(image).into_iter().map(|(w, _)| w).collect();
     if words.is_empty() {
         String::new()
@@ -77,6 +94,40 @@ fn marks_text(image: &ImageRecord) -> String {
 fn marks_badge(image: &ImageRecord) -> String {
     let badges: Vec<String> = marks(image).into_iter().map(|(_, b)| b).collect();
     badges.join(" ")
+}
+
+/// One line of details under a generation's prompt.
+fn details(g: &Generation) -> String {
+    let job = &g.job;
+    let mut meta = format!(
+        "{} · {} · {} · {}",
+        job.recipe.provider.label(),
+        job.recipe.model,
+        job.recipe.aspect,
+        format_time(job.created_at_ms)
+    );
+    if let Some(size) = job.recipe.size {
+        meta.push_str(&format!(" · {size}"));
+    }
+    if job.sandbox {
+        meta.push_str(" · SANDBOX (not model output)");
+    } else if let Some(cost) = job.cost_usd {
+        meta.push_str(&format!(" · ${cost:.3}"));
+    }
+    meta
+}
+
+/// Whether two queries ask for the same thing, pages aside.
+fn same_filters(a: &HistoryQuery, b: &HistoryQuery) -> bool {
+    HistoryQuery {
+        limit: 0,
+        offset: 0,
+        ..a.clone()
+    } == HistoryQuery {
+        limit: 0,
+        offset: 0,
+        ..b.clone()
+    }
 }
 
 impl Gallery {
@@ -103,12 +154,15 @@ impl Gallery {
             g.images.retain(|i| !ids.contains(&i.id));
         }
         self.generations.retain(|g| !g.images.is_empty());
+        self.job_ids = self.generations.iter().map(|g| g.job.id).collect();
+        self.revision += 1;
         if self.selected.is_some_and(|s| ids.contains(&s)) {
             self.selected = None;
         }
+        self.picked.retain(|p| !ids.contains(p));
     }
 
-    /// Every generation shown, newest first.
+    /// Every generation loaded, newest first.
     pub fn generations(&self) -> &[Generation] {
         &self.generations
     }
@@ -118,6 +172,11 @@ impl Gallery {
         self.history_loaded
     }
 
+    /// The generations drawn in the last frame (the rest are not laid out at all).
+    pub fn drawn(&self) -> std::ops::Range<usize> {
+        self.drawn.clone()
+    }
+
     /// Finds an image record.
     pub fn image(&self, id: ImageId) -> Option<(&Generation, &ImageRecord)> {
         self.generations
@@ -125,13 +184,24 @@ impl Gallery {
             .find_map(|g| g.images.iter().find(|i| i.id == id).map(|i| (g, i)))
     }
 
-    /// The image `step` places after `current` in gallery order (siblings first).
-    pub fn neighbour(&self, current: ImageId, step: i64) -> Option<ImageId> {
-        let ids: Vec<ImageId> = self
-            .generations
+    fn ids(&self) -> impl Iterator<Item = ImageId> + '_ {
+        self.generations
             .iter()
             .flat_map(|g| g.images.iter().map(|i| i.id))
-            .collect();
+    }
+
+    /// The images batch actions apply to: the selection when the shown image is in it
+    /// (or nothing is shown), else the shown image.
+    pub fn targets(&self) -> Vec<ImageId> {
+        match self.selected {
+            Some(s) if !self.picked.contains(&s) => vec![s],
+            _ => self.picked.iter().copied().collect(),
+        }
+    }
+
+    /// The image `step` places after `current` in gallery order (siblings first).
+    pub fn neighbour(&self, current: ImageId, step: i64) -> Option<ImageId> {
+        let ids: Vec<ImageId> = self.ids().collect();
         let at = ids.iter().position(|id| *id == current)? as i64;
         let next = at + step;
         (0..ids.len() as i64)
@@ -139,75 +209,175 @@ impl Gallery {
             .then(|| ids[next as usize])
     }
 
-    /// Follows history, results and decoded thumbnails.
-    pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
+    /// Shows an image: it becomes the selection and is scrolled into view.
+    pub fn select(&mut self, id: ImageId) {
+        self.selected = Some(id);
+        if !self.picked.contains(&id) || self.picked.len() == 1 {
+            self.picked = BTreeSet::from([id]);
+            self.anchor = Some(id);
+        }
+        self.scroll_to_selected = true;
+    }
+
+    /// A click with modifiers: Ctrl toggles, Shift extends from the last click.
+    fn click(&mut self, id: ImageId, modifiers: egui::Modifiers) {
+        if modifiers.shift
+            && let Some(anchor) = self.anchor
+        {
+            let ids: Vec<ImageId> = self.ids().collect();
+            if let (Some(a), Some(b)) = (
+                ids.iter().position(|x| *x == anchor),
+                ids.iter().position(|x| *x == id),
+            ) {
+                let (lo, hi) = (a.min(b), a.max(b));
+                if !modifiers.command {
+                    self.picked.clear();
+                }
+                self.picked.extend(&ids[lo..=hi]);
+            }
+        } else if modifiers.command {
+            if !self.picked.remove(&id) {
+                self.picked.insert(id);
+            }
+            self.anchor = Some(id);
+        } else {
+            self.picked = BTreeSet::from([id]);
+            self.anchor = Some(id);
+        }
+        self.selected = Some(id);
+    }
+
+    /// Selects every loaded image.
+    pub fn pick_all(&mut self) {
+        self.picked = self.ids().collect();
+    }
+
+    /// Starts a new listing: later pages of an older query are dropped.
+    pub fn expect(&mut self, query: &HistoryQuery) {
+        self.query = Some(query.clone());
+        self.loading_more = false;
+    }
+
+    /// The next page to read, when the view nears the end of what is loaded.
+    fn next_page(&mut self) -> Option<HistoryQuery> {
+        if self.exhausted || self.loading_more || self.drawn.end + PREFETCH < self.generations.len()
+        {
+            return None;
+        }
+        let mut query = self.query.clone()?;
+        query.offset = self.next_offset;
+        query.limit = PAGE;
+        self.loading_more = true;
+        Some(query)
+    }
+
+    /// Follows history and results.
+    pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::History { generations, query } => {
+                if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
+                    return;
+                }
                 // A first page replaces the list: it is the whole truth after marks,
-                // deletions or a new search.
+                // deletions or a new filter.
                 if query.offset == 0 {
                     self.generations.clear();
+                    self.job_ids.clear();
+                    self.query = Some(query.clone());
                 }
+                self.next_offset = query.offset + generations.len() as u32;
+                self.exhausted = (generations.len() as u32) < query.limit;
+                self.loading_more = false;
                 for g in generations {
-                    if !g.images.is_empty()
-                        && !self.generations.iter().any(|x| x.job.id == g.job.id)
-                    {
+                    if !g.images.is_empty() && self.job_ids.insert(g.job.id) {
                         self.generations.push(g.clone());
                     }
                 }
-                self.generations.sort_by(|a, b| {
-                    b.job
-                        .created_at_ms
-                        .cmp(&a.job.created_at_ms)
-                        .then(b.job.id.cmp(&a.job.id))
-                });
+                if query.offset > 0 {
+                    self.generations.sort_by(|a, b| {
+                        b.job
+                            .created_at_ms
+                            .cmp(&a.job.created_at_ms)
+                            .then(b.job.id.cmp(&a.job.id))
+                    });
+                }
                 self.history_loaded = true;
+                self.revision += 1;
             }
             Event::JobSucceeded { generation, .. } => {
-                if !self
-                    .generations
-                    .iter()
-                    .any(|x| x.job.id == generation.job.id)
-                {
+                let in_view = self.query.as_ref().is_none_or(|q| {
+                    !q.filters_images()
+                        && q.search.is_none()
+                        && q.provider
+                            .is_none_or(|p| p == generation.job.recipe.provider)
+                        && q.model
+                            .as_ref()
+                            .is_none_or(|m| *m == generation.job.recipe.model)
+                        && q.session
+                            .is_none_or(|s| generation.job.session_id == Some(s))
+                });
+                if in_view && self.job_ids.insert(generation.job.id) {
                     self.generations.insert(0, (**generation).clone());
+                    self.next_offset += 1;
+                    self.revision += 1;
                 }
                 if let Some(first) = generation.images.first() {
-                    self.selected = Some(first.id);
-                }
-            }
-            Event::Thumbnail { image, pixels } => {
-                let tex = texture(ctx, format!("thumb-{image}"), pixels);
-                self.thumbs.insert(*image, Thumb::Ready(tex));
-            }
-            Event::ImageFailed { image, message } => {
-                if matches!(self.thumbs.get(image), Some(Thumb::Loading)) {
-                    self.thumbs.insert(*image, Thumb::Failed(message.clone()));
+                    self.select(first.id);
                 }
             }
             _ => {}
         }
     }
 
-    /// Draws the gallery; returns what the user asked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, thumb_size: f32) -> Vec<Command> {
-        let mut commands = Vec::new();
-        ui.horizontal(|ui| {
-            ui.heading("Gallery");
+    fn metrics(ui: &egui::Ui, thumb_size: f32) -> Metrics {
+        let body = ui.text_style_height(&egui::TextStyle::Body);
+        let small = ui.text_style_height(&egui::TextStyle::Small);
+        Metrics {
+            width: ui.available_width() - 4.0,
+            cell: thumb_size,
+            gap: ui.spacing().item_spacing.x.max(4.0),
+            header: body + small + 3.0 * ui.spacing().item_spacing.y + 6.0,
+            after: 10.0,
+        }
+    }
+
+    /// The selection bar: how many are selected and what can be done with them.
+    fn selection_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let n = self.targets().len();
+        if n == 0 {
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{n} selected"));
             if ui
-                .small_button("Empty trash")
-                .on_hover_text("Delete trashed images for good")
+                .small_button("Save selected to folder…")
+                .on_hover_text("Export with the recipe embedded, named by a template")
                 .clicked()
             {
-                commands.push(Command::EmptyTrash);
+                commands.push(Command::SaveSelected);
+            }
+            if ui
+                .small_button("Move to trash")
+                .on_hover_text("Delete")
+                .clicked()
+            {
+                commands.push(Command::TrashSelected);
+            }
+            if n > 1 && ui.small_button("Clear selection").clicked() {
+                self.picked = self.selected.into_iter().collect();
             }
         });
-        let label = ui.label("Search prompts");
-        let search = ui
-            .add(egui::TextEdit::singleline(&mut self.search).hint_text("words in the prompt"))
-            .labelled_by(label.id);
-        if search.changed() {
-            commands.push(Command::Search(self.search.clone()));
-        }
+    }
+
+    /// Draws the gallery; returns what the user asked.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        thumb_size: f32,
+        thumbs: &mut ThumbCache<TextureHandle>,
+        empty: &str,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
         if !self.last_deleted.is_empty() {
             ui.horizontal(|ui| {
                 let n = self.last_deleted.len();
@@ -220,104 +390,148 @@ impl Gallery {
                 }
             });
         }
+        self.selection_bar(ui, &mut commands);
         if self.generations.is_empty() {
             ui.weak(if self.history_loaded {
-                "No images yet."
+                empty
             } else {
                 "Loading history…"
             });
             return commands;
         }
+        let metrics = Self::metrics(ui, thumb_size);
+        let key = (self.revision, metrics.width.to_bits(), thumb_size.to_bits());
+        // Rebuilt when the list, the width or the thumbnail size changes.
+        if self.layout_key != Some(key) {
+            self.layout = Layout::new(&metrics, self.generations.iter().map(|g| g.images.len()));
+            self.layout_key = Some(key);
+        }
+        let scroll_target = self
+            .scroll_to_selected
+            .then_some(self.selected)
+            .flatten()
+            .and_then(|id| {
+                let block = self
+                    .generations
+                    .iter()
+                    .position(|g| g.images.iter().any(|i| i.id == id))?;
+                let index = self.generations[block]
+                    .images
+                    .iter()
+                    .position(|i| i.id == id)?;
+                let (dx, dy) = metrics.cell_offset(index);
+                Some((self.layout.top(block) + dy, dx))
+            });
+        self.scroll_to_selected = false;
+        let mut clicks = Vec::new();
         egui::ScrollArea::vertical()
             .id_salt("gallery-scroll")
             .auto_shrink([false, false])
-            .show(ui, |ui| {
-                for generation in &self.generations {
-                    let job = &generation.job;
-                    ui.add_space(6.0);
-                    ui.horizontal_wrapped(|ui| {
-                        ui.label(RichText::new(job.recipe.prompt_preview()).strong());
-                    });
-                    let mut meta = format!(
-                        "{} · {} · {}",
-                        job.recipe.model,
-                        job.recipe.aspect,
-                        format_time(job.created_at_ms)
+            .show_viewport(ui, |ui, viewport| {
+                ui.set_height(self.layout.height());
+                let origin = ui.min_rect().min;
+                if let Some((y, x)) = scroll_target {
+                    let rect = egui::Rect::from_min_size(
+                        origin + vec2(x, y),
+                        vec2(metrics.cell, metrics.cell),
                     );
-                    if let Some(size) = job.recipe.size {
-                        meta.push_str(&format!(" · {size}"));
-                    }
-                    if job.sandbox {
-                        meta.push_str(" · SANDBOX (not model output)");
-                    } else if let Some(cost) = job.cost_usd {
-                        meta.push_str(&format!(" · ${cost:.3}"));
-                    }
-                    ui.weak(RichText::new(meta).small());
-                    ui.horizontal_wrapped(|ui| {
-                        for image in &generation.images {
-                            let selected = self.selected == Some(image.id);
-                            let alt = format!(
-                                "Image {} of job {}: {}{}",
-                                image.index + 1,
-                                job.id,
-                                job.recipe.prompt_preview(),
-                                marks_text(image)
-                            );
-                            match self.thumbs.get(&image.id) {
-                                Some(Thumb::Ready(tex)) => {
-                                    let img = egui::Image::new(tex)
-                                        .max_size(egui::vec2(thumb_size, thumb_size))
-                                        .alt_text(alt);
-                                    let r = ui.add(egui::Button::image(img).selected(selected));
-                                    let badge = marks_badge(image);
-                                    if !badge.is_empty() {
-                                        let at = r.rect.left_bottom() + egui::vec2(6.0, -6.0);
-                                        let galley = ui.painter().layout_no_wrap(
-                                            badge,
-                                            egui::FontId::proportional(11.0),
-                                            egui::Color32::WHITE,
-                                        );
-                                        let back = egui::Rect::from_min_size(
-                                            at - egui::vec2(2.0, galley.size().y + 1.0),
-                                            galley.size() + egui::vec2(4.0, 2.0),
-                                        );
-                                        ui.painter().rect_filled(
-                                            back,
-                                            2.0,
-                                            egui::Color32::from_black_alpha(180),
-                                        );
-                                        ui.painter().galley(
-                                            at - egui::vec2(0.0, galley.size().y),
-                                            galley,
-                                            egui::Color32::WHITE,
-                                        );
-                                    }
-                                    if r.clicked() {
-                                        commands.push(Command::Select(image.id));
-                                    }
-                                }
-                                Some(Thumb::Failed(message)) => {
-                                    ui.add_sized([thumb_size, thumb_size], egui::Label::new("!"))
-                                        .on_hover_text(message);
-                                }
-                                other => {
-                                    if other.is_none() {
-                                        commands.push(Command::LoadThumbnail(image.id));
-                                    }
-                                    ui.add_sized([thumb_size, thumb_size], egui::Label::new("…"));
-                                }
-                            }
-                        }
-                    });
-                    ui.separator();
+                    ui.scroll_to_rect(rect, None);
+                }
+                let visible = self.layout.visible(viewport.min.y, viewport.max.y);
+                self.drawn = visible.clone();
+                for index in visible {
+                    let top = origin + vec2(0.0, self.layout.top(index));
+                    self.draw_generation(ui, index, top, &metrics, thumbs, &mut clicks);
                 }
             });
-        for c in &commands {
-            if let Command::LoadThumbnail(id) = c {
-                self.thumbs.insert(*id, Thumb::Loading);
-            }
+        let modifiers = ui.input(|i| i.modifiers);
+        for id in clicks {
+            self.click(id, modifiers);
+            commands.push(Command::Select(id));
+        }
+        if let Some(query) = self.next_page() {
+            commands.push(Command::LoadPage(query));
         }
         commands
+    }
+
+    fn draw_generation(
+        &self,
+        ui: &mut egui::Ui,
+        index: usize,
+        top: egui::Pos2,
+        m: &Metrics,
+        thumbs: &mut ThumbCache<TextureHandle>,
+        clicks: &mut Vec<ImageId>,
+    ) {
+        let generation = &self.generations[index];
+        let job = &generation.job;
+        let header = egui::Rect::from_min_size(top, vec2(m.width, m.header));
+        ui.scope_builder(UiBuilder::new().max_rect(header), |ui| {
+            ui.add_space(4.0);
+            ui.add(
+                egui::Label::new(RichText::new(job.recipe.prompt_preview()).strong()).truncate(),
+            );
+            ui.add(egui::Label::new(RichText::new(details(generation)).small().weak()).truncate());
+        });
+        for (i, image) in generation.images.iter().enumerate() {
+            let (dx, dy) = m.cell_offset(i);
+            let cell = egui::Rect::from_min_size(top + vec2(dx, dy), vec2(m.cell, m.cell));
+            let selected = self.selected == Some(image.id) || self.picked.contains(&image.id);
+            let alt = format!(
+                "Image {} of job {}: {}{}",
+                image.index + 1,
+                job.id,
+                job.recipe.prompt_preview(),
+                marks_text(image)
+            );
+            let response = match thumbs.get(image.id) {
+                Thumb::Ready(tex) => {
+                    let img = egui::Image::new(tex)
+                        .max_size(vec2(m.cell - 8.0, m.cell - 8.0))
+                        .alt_text(alt);
+                    ui.put(cell, egui::Button::image(img).selected(selected))
+                }
+                Thumb::Failed(message) => {
+                    let r = ui.put(cell, egui::Button::new("!").selected(selected));
+                    r.on_hover_text(format!("{alt}: the thumbnail could not be read: {message}"))
+                }
+                Thumb::Loading => {
+                    let r = ui.put(cell, egui::Button::new("…").selected(selected));
+                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &alt));
+                    r
+                }
+            };
+            let badge = marks_badge(image);
+            if !badge.is_empty() {
+                let at = response.rect.left_bottom() + vec2(6.0, -6.0);
+                let galley = ui.painter().layout_no_wrap(
+                    badge,
+                    egui::FontId::proportional(11.0),
+                    egui::Color32::WHITE,
+                );
+                let back = egui::Rect::from_min_size(
+                    at - vec2(2.0, galley.size().y + 1.0),
+                    galley.size() + vec2(4.0, 2.0),
+                );
+                ui.painter()
+                    .rect_filled(back, 2.0, egui::Color32::from_black_alpha(180));
+                ui.painter().galley(
+                    at - vec2(0.0, galley.size().y),
+                    galley,
+                    egui::Color32::WHITE,
+                );
+            }
+            if response.clicked() {
+                clicks.push(image.id);
+            }
+        }
+        let bottom = top.y + m.block_height(generation.images.len()) - m.after / 2.0;
+        ui.painter().hline(
+            top.x..=top.x + m.width,
+            bottom,
+            ui.visuals().widgets.noninteractive.bg_stroke,
+        );
     }
 }
 

@@ -3,13 +3,18 @@
 mod app;
 mod compare;
 mod desktop;
+mod export_dialog;
 mod file_dialog;
 mod gallery;
+mod gallery_layout;
+mod history_panel;
 mod input_tray;
 mod jobs_strip;
+mod lineage_view;
 mod prompt_panel;
 mod save_dialog;
 mod state;
+mod thumbs;
 mod toasts;
 mod viewer;
 
@@ -17,7 +22,7 @@ pub use app::BananaApp;
 pub use state::UiState;
 
 use crate::engine::{Engine, EngineConfig, InputSource};
-use crate::library::{ImageId, JobId};
+use crate::library::{HistoryQuery, ImageId, JobId, SessionId};
 use crate::recipe::{InputImage, Recipe};
 
 /// The app id; matches the desktop file's name (Wayland needs them equal).
@@ -37,8 +42,22 @@ pub enum Command {
     Select(ImageId),
     /// Ask where to save an image.
     SaveAs(ImageId),
-    /// Load a thumbnail.
-    LoadThumbnail(ImageId),
+    /// Read another page of history.
+    LoadPage(HistoryQuery),
+    /// Read history again with the history panel's search and filters.
+    ReloadHistory,
+    /// Make a session current and list it.
+    SetSession(SessionId),
+    /// Start a named session.
+    NewSession(String),
+    /// Rename a session.
+    RenameSession(SessionId, String),
+    /// Read the lineage tree of an image.
+    LoadLineage(ImageId),
+    /// Ask where to save the selected images.
+    SaveSelected,
+    /// Move the selected images to the trash.
+    TrashSelected,
     /// Prepare images as inputs.
     AddInputs(Vec<InputSource>),
     /// Show the Open… dialog for inputs.
@@ -61,8 +80,6 @@ pub enum Command {
     CopyImage,
     /// Show an image's file in the file manager.
     Reveal(ImageId),
-    /// Search the history for prompt words.
-    Search(String),
     /// Bring back the last deleted images.
     UndoDelete,
     /// Delete the trash for good.

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::path::PathBuf;
+
 use crate::library::ImageId;
+use crate::library::export::DEFAULT_TEMPLATE;
 use crate::recipe::{Catalog, ProviderId, Recipe};
 
 /// The eframe storage key.
@@ -20,6 +23,12 @@ pub struct UiState {
     pub thumb_size: f32,
     /// The image the next generation refines, if any.
     pub refine_from: Option<ImageId>,
+    /// The folder "Save selected to folder…" used last.
+    pub export_folder: Option<PathBuf>,
+    /// The file-name template used last.
+    pub export_template: String,
+    /// Whether exports carry the recipe.
+    pub embed_metadata: bool,
 }
 
 impl Default for UiState {
@@ -29,6 +38,9 @@ impl Default for UiState {
             seed_fixed: false,
             thumb_size: 128.0,
             refine_from: None,
+            export_folder: None,
+            export_template: DEFAULT_TEMPLATE.to_owned(),
+            embed_metadata: true,
         }
     }
 }

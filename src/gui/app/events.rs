@@ -1,0 +1,153 @@
+//! The app's answer to engine events: panels follow them; toasts say what happened.
+
+use super::super::gallery::texture;
+use super::super::toasts::Level;
+use super::BananaApp;
+use crate::engine::Event;
+use crate::gui::Command;
+use crate::providers::ErrorKind;
+use crate::recipe::AspectRatio;
+
+impl BananaApp {
+    pub(super) fn on_event(&mut self, ctx: &egui::Context, event: Event) {
+        self.jobs.on_event(&event);
+        self.gallery.on_event(&event);
+        self.lineage.on_event(&event);
+        self.viewer.on_event(ctx, &event);
+        let model = self
+            .catalog
+            .model(self.state.draft.provider, &self.state.draft.model);
+        let had_inputs = !self.state.draft.inputs.is_empty();
+        self.tray
+            .on_event(ctx, &event, &mut self.state.draft.inputs, model);
+        if !had_inputs
+            && !self.state.draft.inputs.is_empty()
+            && self.state.draft.aspect == AspectRatio::Ratio(1, 1)
+        {
+            // An edit keeps its photo's shape unless the user picked one.
+            self.state.draft.aspect = AspectRatio::Auto;
+        }
+        match event {
+            Event::Interrupted { jobs } => {
+                for job in jobs {
+                    let message = job.error_message.clone().unwrap_or_default();
+                    self.jobs.add_interrupted(
+                        job.id,
+                        job.recipe.prompt_preview(),
+                        job.recipe.model.clone(),
+                        message,
+                    );
+                }
+            }
+            Event::Thumbnail { image, pixels } => {
+                let tex = texture(ctx, format!("thumb-{image}"), &pixels);
+                self.thumbs.loaded(image, tex);
+            }
+            Event::ImageFailed { image, message } => self.thumbs.failed(image, message),
+            Event::Sessions { sessions, current } => {
+                let changed = self.history.current != Some(current);
+                self.history.sessions = sessions;
+                self.history.current = Some(current);
+                if changed {
+                    self.reload_history();
+                }
+            }
+            Event::ExportedMany { dir, saved, failed } => {
+                if !saved.is_empty() {
+                    let n = saved.len();
+                    self.toasts.add(
+                        Level::Info,
+                        format!(
+                            "Saved {n} image{} to {}",
+                            if n == 1 { "" } else { "s" },
+                            dir.display()
+                        ),
+                    );
+                }
+                for (image, message) in failed {
+                    self.toasts.add(
+                        Level::Error,
+                        format!("Could not save image {image}: {message}"),
+                    );
+                }
+            }
+            Event::History { .. } => {
+                // Open on the newest result, so the viewer is never empty without reason.
+                if self.gallery.selected.is_none()
+                    && let Some(newest) = self
+                        .gallery
+                        .generations()
+                        .first()
+                        .and_then(|g| g.images.first())
+                {
+                    let id = newest.id;
+                    self.run(Command::Select(id));
+                }
+            }
+            Event::JobSucceeded {
+                generation,
+                warnings,
+            } => {
+                let n = generation.images.len();
+                let plural = if n == 1 { "image" } else { "images" };
+                self.toasts.add(
+                    Level::Info,
+                    format!("Job #{} done: {n} {plural}", generation.job.id),
+                );
+                for w in warnings {
+                    self.toasts.add(
+                        Level::Error,
+                        format!("Job #{}: part of the batch failed: {w}", generation.job.id),
+                    );
+                }
+                if let Some(first) = generation.images.first() {
+                    // Refining again and again follows the newest step.
+                    if self.state.refine_from.is_some()
+                        && generation.job.parent_image_id == self.state.refine_from
+                    {
+                        self.state.refine_from = Some(first.id);
+                    }
+                    self.run(Command::Select(first.id));
+                }
+            }
+            Event::JobFailed { job, kind, message } if kind != ErrorKind::Cancelled => {
+                self.toasts
+                    .add(Level::Error, format!("Job #{job} failed: {message}"));
+            }
+            Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
+                self.toasts.add(Level::Error, message);
+            }
+            Event::Exported { path, .. } => {
+                self.toasts
+                    .add(Level::Info, format!("Saved {}", path.display()));
+            }
+            Event::ExportFailed { message, .. } => {
+                self.toasts
+                    .add(Level::Error, format!("Could not save: {message}"));
+            }
+            Event::Models { catalog, .. } => self.catalog = catalog,
+            Event::LibraryChanged { message, reload } => {
+                if let Some(message) = message {
+                    self.toasts.add(Level::Info, message);
+                }
+                if reload {
+                    self.reload_history();
+                }
+            }
+            Event::LibraryFailed { message } => {
+                self.toasts.add(
+                    Level::Error,
+                    format!("The library could not be changed: {message}"),
+                );
+                self.reload_history();
+            }
+            Event::ModelsFailed { provider, message } => {
+                self.toasts.add(
+                    Level::Error,
+                    format!("Could not list {} models: {message}", provider.label()),
+                );
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Keyboard culling and navigation in the gallery and viewer.
+
+use super::BananaApp;
+use crate::gui::Command;
+use crate::library::Mark;
+
+impl BananaApp {
+    /// Culling keys on the selected images: 1-5 rate (0 clears), P pick, X reject,
+    /// U unflag, F favourite, Delete to trash, Ctrl+Z undo the delete, Ctrl+A select all.
+    pub(super) fn culling_keys(&mut self, ctx: &egui::Context) {
+        use egui::{Key, Modifiers};
+        if ctx.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Z)) {
+            self.run(Command::UndoDelete);
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::A)) {
+            self.gallery.pick_all();
+        }
+        let targets = self.gallery.targets();
+        if targets.is_empty() {
+            return;
+        }
+        let ratings = [
+            (Key::Num0, 0),
+            (Key::Num1, 1),
+            (Key::Num2, 2),
+            (Key::Num3, 3),
+            (Key::Num4, 4),
+            (Key::Num5, 5),
+        ];
+        let mut marks = Vec::new();
+        ctx.input_mut(|i| {
+            for (key, stars) in ratings {
+                if i.consume_key(Modifiers::NONE, key) {
+                    marks.push(Mark::Rating(stars));
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::P) {
+                marks.push(Mark::Flag(1));
+            }
+            if i.consume_key(Modifiers::NONE, Key::X) {
+                marks.push(Mark::Flag(-1));
+            }
+            if i.consume_key(Modifiers::NONE, Key::U) {
+                marks.push(Mark::Flag(0));
+            }
+        });
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F)) {
+            // One press makes them all favourites, unless all already are.
+            let all = targets
+                .iter()
+                .all(|id| self.gallery.image(*id).is_some_and(|(_, i)| i.favourite));
+            marks.push(Mark::Favourite(!all));
+        }
+        for mark in marks {
+            for image in &targets {
+                self.gallery.apply_mark(*image, mark);
+                self.engine.mark(*image, mark);
+            }
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete)) {
+            self.run(Command::TrashSelected);
+        }
+    }
+
+    /// Arrow keys move between images unless a text field has the keyboard.
+    pub(super) fn arrow_keys(&mut self, ctx: &egui::Context) {
+        if ctx.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        let Some(current) = self.gallery.selected else {
+            return;
+        };
+        let step = ctx.input_mut(|i| {
+            if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowRight) {
+                1
+            } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowLeft) {
+                -1
+            } else {
+                0
+            }
+        });
+        if step != 0
+            && let Some(next) = self.gallery.neighbour(current, step)
+        {
+            self.run(Command::Select(next));
+        }
+    }
+
+    /// Moves the selected images to the trash and shows the next one.
+    pub(super) fn trash_selected(&mut self) {
+        let targets = self.gallery.targets();
+        let Some(&last) = targets.last() else {
+            return;
+        };
+        let first = targets[0];
+        let next = self
+            .gallery
+            .neighbour(last, 1)
+            .filter(|n| !targets.contains(n))
+            .or_else(|| self.gallery.neighbour(first, -1));
+        self.gallery.remove(&targets);
+        for image in &targets {
+            self.thumbs.forget(*image);
+        }
+        self.gallery.last_deleted = targets.clone();
+        self.engine.trash(targets);
+        if let Some(next) = next {
+            self.run(Command::Select(next));
+        }
+    }
+}

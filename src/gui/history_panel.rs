@@ -1,0 +1,422 @@
+//! The history panel's controls: the session (named project) and New session, prompt
+//! search, filters (favourite, rating, pick/reject, provider, model, date), and the
+//! Timeline / Lineage switch. It builds the library query; the gallery draws the result.
+
+use super::Command;
+use crate::library::{FlagFilter, HistoryQuery, Session, SessionId};
+use crate::recipe::{Catalog, ProviderId};
+
+/// Which view the panel shows under its controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// Every generation, newest first.
+    #[default]
+    Timeline,
+    /// The family of the selected image.
+    Lineage,
+}
+
+/// How far back the history goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DateRange {
+    /// No limit.
+    #[default]
+    Any,
+    /// The last 24 hours.
+    Day,
+    /// The last 7 days.
+    Week,
+    /// The last 30 days.
+    Month,
+    /// The last 365 days.
+    Year,
+}
+
+impl DateRange {
+    const ALL: [DateRange; 5] = [
+        DateRange::Any,
+        DateRange::Day,
+        DateRange::Week,
+        DateRange::Month,
+        DateRange::Year,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            DateRange::Any => "Any time",
+            DateRange::Day => "Last 24 hours",
+            DateRange::Week => "Last 7 days",
+            DateRange::Month => "Last 30 days",
+            DateRange::Year => "Last 12 months",
+        }
+    }
+
+    fn days(self) -> Option<i64> {
+        match self {
+            DateRange::Any => None,
+            DateRange::Day => Some(1),
+            DateRange::Week => Some(7),
+            DateRange::Month => Some(30),
+            DateRange::Year => Some(365),
+        }
+    }
+}
+
+/// The filters of the history panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Favourites only.
+    pub favourites_only: bool,
+    /// At least this many stars.
+    pub min_rating: u8,
+    /// Picks and rejects.
+    pub flag: FlagFilter,
+    /// One provider.
+    pub provider: Option<ProviderId>,
+    /// One model.
+    pub model: Option<String>,
+    /// How far back.
+    pub date: DateRange,
+}
+
+impl Filters {
+    /// How many filters are set.
+    pub fn active(&self) -> usize {
+        [
+            self.favourites_only,
+            self.min_rating > 0,
+            self.flag != FlagFilter::Any,
+            self.provider.is_some(),
+            self.model.is_some(),
+            self.date != DateRange::Any,
+        ]
+        .into_iter()
+        .filter(|on| *on)
+        .count()
+    }
+}
+
+/// The panel's state.
+#[derive(Default)]
+pub struct HistoryPanel {
+    /// Prompt words to search for.
+    pub search: String,
+    /// The filters.
+    pub filters: Filters,
+    /// Every session, most recently used first.
+    pub sessions: Vec<Session>,
+    /// The session new jobs go into.
+    pub current: Option<SessionId>,
+    /// List every session rather than the current one.
+    pub all_sessions: bool,
+    /// Timeline or lineage.
+    pub tab: Tab,
+    new_session: Option<String>,
+    renaming: Option<String>,
+}
+
+impl HistoryPanel {
+    /// The library query for the first page of what the panel asks for.
+    pub fn query(&self, now_ms: i64, limit: u32) -> HistoryQuery {
+        let f = &self.filters;
+        let search = self.search.trim();
+        HistoryQuery {
+            limit,
+            offset: 0,
+            search: (!search.is_empty()).then(|| search.to_owned()),
+            succeeded_only: true,
+            session: if self.all_sessions {
+                None
+            } else {
+                self.current
+            },
+            provider: f.provider,
+            model: f.model.clone(),
+            since_ms: f.date.days().map(|d| now_ms - d * 86_400_000),
+            until_ms: None,
+            favourites_only: f.favourites_only,
+            min_rating: f.min_rating,
+            flag: f.flag,
+        }
+    }
+
+    /// What the gallery says when nothing is listed.
+    pub fn empty_message(&self) -> &'static str {
+        if self.filters.active() > 0 || !self.search.trim().is_empty() {
+            "Nothing matches the search and filters."
+        } else if self.all_sessions {
+            "No images yet."
+        } else {
+            "No images in this session yet."
+        }
+    }
+
+    fn current_session(&self) -> Option<&Session> {
+        self.sessions.iter().find(|s| Some(s.id) == self.current)
+    }
+
+    /// Draws the controls; returns what the user asked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<Command> {
+        let mut commands = Vec::new();
+        self.sessions_row(ui, &mut commands);
+        let label = ui.label("Search prompts");
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .hint_text("words in the prompt")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if search.changed() {
+            commands.push(Command::ReloadHistory);
+        }
+        let before = self.filters.clone();
+        let n = self.filters.active();
+        let title = if n == 0 {
+            "Filters".to_owned()
+        } else {
+            format!("Filters ({n} on)")
+        };
+        egui::CollapsingHeader::new(title)
+            .id_salt("history-filters")
+            .show(ui, |ui| self.filters_ui(ui, catalog));
+        if self.filters != before {
+            commands.push(Command::ReloadHistory);
+        }
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline");
+            ui.selectable_value(&mut self.tab, Tab::Lineage, "Lineage")
+                .on_hover_text("Parent, siblings and children of the selected image");
+            ui.separator();
+            if ui
+                .small_button("Empty trash")
+                .on_hover_text("Delete trashed images for good")
+                .clicked()
+            {
+                commands.push(Command::EmptyTrash);
+            }
+        });
+        ui.separator();
+        commands
+    }
+
+    fn sessions_row(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let shown = if self.all_sessions {
+            "All sessions".to_owned()
+        } else {
+            self.current_session()
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| "…".to_owned())
+        };
+        ui.horizontal(|ui| {
+            ui.heading("History");
+            let label = ui.label("Session");
+            egui::ComboBox::from_id_salt("session-picker")
+                .selected_text(shown)
+                .width(150.0)
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(self.all_sessions, "All sessions")
+                        .clicked()
+                    {
+                        self.all_sessions = true;
+                        commands.push(Command::ReloadHistory);
+                    }
+                    for s in &self.sessions {
+                        let text = format!(
+                            "{} ({} image{})",
+                            s.name,
+                            s.images,
+                            if s.images == 1 { "" } else { "s" }
+                        );
+                        let on = !self.all_sessions && Some(s.id) == self.current;
+                        if ui.selectable_label(on, text).clicked() {
+                            self.all_sessions = false;
+                            commands.push(Command::SetSession(s.id));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .small_button("New session")
+                .on_hover_text("Start a named project; new generations go into it")
+                .clicked()
+            {
+                self.new_session = Some(String::new());
+                self.renaming = None;
+            }
+            if self.current.is_some() && ui.small_button("Rename session").clicked() {
+                self.renaming = self.current_session().map(|s| s.name.clone());
+                self.new_session = None;
+            }
+        });
+        if let Some(name) = self.new_session.as_mut() {
+            match name_field(ui, name, "Name of the new session", "Create") {
+                Some(true) => {
+                    commands.push(Command::NewSession(name.clone()));
+                    self.all_sessions = false;
+                    self.new_session = None;
+                }
+                Some(false) => self.new_session = None,
+                None => {}
+            }
+        }
+        if let (Some(name), Some(id)) = (self.renaming.as_mut(), self.current) {
+            match name_field(ui, name, "New name of the session", "Rename") {
+                Some(true) => {
+                    commands.push(Command::RenameSession(id, name.clone()));
+                    self.renaming = None;
+                }
+                Some(false) => self.renaming = None,
+                None => {}
+            }
+        }
+    }
+
+    fn filters_ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog) {
+        let f = &mut self.filters;
+        ui.checkbox(&mut f.favourites_only, "Favourites only");
+        egui::Grid::new("history-filter-grid")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let label = ui.label("Rating");
+                egui::ComboBox::from_id_salt("filter-rating")
+                    .selected_text(stars(f.min_rating))
+                    .show_ui(ui, |ui| {
+                        for n in 0..=5 {
+                            ui.selectable_value(&mut f.min_rating, n, stars(n));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Flags");
+                egui::ComboBox::from_id_salt("filter-flag")
+                    .selected_text(f.flag.label())
+                    .show_ui(ui, |ui| {
+                        for flag in FlagFilter::ALL {
+                            ui.selectable_value(&mut f.flag, flag, flag.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Provider");
+                egui::ComboBox::from_id_salt("filter-provider")
+                    .selected_text(f.provider.map_or("Any provider", |p| p.label()))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut f.provider, None, "Any provider");
+                        for p in ProviderId::ALL {
+                            ui.selectable_value(&mut f.provider, Some(p), p.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Model");
+                let mut models: Vec<(String, String)> = catalog
+                    .models()
+                    .iter()
+                    .filter(|m| f.provider.is_none_or(|p| p == m.provider))
+                    .map(|m| (m.id.clone(), format!("{} ({})", m.brand, m.id)))
+                    .collect();
+                models.sort();
+                models.dedup_by(|a, b| a.0 == b.0);
+                egui::ComboBox::from_id_salt("filter-model")
+                    .selected_text(f.model.as_deref().unwrap_or("Any model"))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut f.model, None, "Any model");
+                        for (id, label) in models {
+                            ui.selectable_value(&mut f.model, Some(id), label);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Date");
+                egui::ComboBox::from_id_salt("filter-date")
+                    .selected_text(f.date.label())
+                    .show_ui(ui, |ui| {
+                        for d in DateRange::ALL {
+                            ui.selectable_value(&mut f.date, d, d.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+            });
+        if f.active() > 0 && ui.small_button("Clear filters").clicked() {
+            *f = Filters::default();
+        }
+    }
+}
+
+fn stars(n: u8) -> String {
+    match n {
+        0 => "Any rating".to_owned(),
+        5 => "5 stars".to_owned(),
+        n => format!("{n}+ stars"),
+    }
+}
+
+/// A one-line name field with a confirm button; Some(true) on confirm, Some(false) on
+/// cancel (button or Esc).
+fn name_field(ui: &mut egui::Ui, name: &mut String, label: &str, confirm: &str) -> Option<bool> {
+    let mut answer = None;
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        let r = ui
+            .add(egui::TextEdit::singleline(name).desired_width(150.0))
+            .labelled_by(l.id);
+        if !r.has_focus() && !r.lost_focus() && name.is_empty() {
+            r.request_focus();
+        }
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.small_button(confirm).clicked() || enter {
+            answer = Some(true);
+        }
+        if ui.small_button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            answer = Some(false);
+        }
+    });
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_follows_the_controls() {
+        let mut panel = HistoryPanel {
+            current: Some(3),
+            ..HistoryPanel::default()
+        };
+        let q = panel.query(1_000_000_000, 100);
+        assert_eq!((q.session, q.limit, q.succeeded_only), (Some(3), 100, true));
+        assert_eq!(q.search, None);
+        panel.all_sessions = true;
+        panel.search = "  fox ".into();
+        panel.filters = Filters {
+            favourites_only: true,
+            min_rating: 3,
+            flag: FlagFilter::NotRejected,
+            provider: Some(ProviderId::Fal),
+            model: Some("nano-banana".into()),
+            date: DateRange::Week,
+        };
+        let q = panel.query(1_000_000_000, 100);
+        assert_eq!(q.session, None);
+        assert_eq!(q.search.as_deref(), Some("fox"));
+        assert_eq!(q.since_ms, Some(1_000_000_000 - 7 * 86_400_000));
+        assert!(q.favourites_only && q.min_rating == 3);
+        assert_eq!(panel.filters.active(), 6);
+        assert_eq!(
+            panel.empty_message(),
+            "Nothing matches the search and filters."
+        );
+    }
+}
