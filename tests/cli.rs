@@ -453,3 +453,42 @@ fn export_writes_named_files_with_the_recipe_and_reports_unknown_ids() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn history_filters_narrow_the_list_and_bad_values_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = banana_studio::library::Library::open(dir.path()).unwrap();
+    library
+        .fill_sample(banana_studio::library::SampleSpec {
+            jobs: 30,
+            images_per_job: 2,
+            edge: 8,
+        })
+        .unwrap();
+    drop(library);
+    let run = |args: &[&str]| cli(dir.path()).arg("history").args(args).output().unwrap();
+    let all = run(&["--json", "--limit", "100"]);
+    assert_eq!(json_lines(&all).len(), 30);
+    let fal = json_lines(&run(&["--json", "--limit", "100", "--provider", "fal"]));
+    assert_eq!(fal.len(), 15);
+    assert!(fal.iter().all(|j| j["provider"] == "fal"));
+    let favourites = json_lines(&run(&["--json", "--limit", "100", "--favourites"]));
+    // Every 7th of the 60 images is a favourite: 0, 7, ..., 56 -> 9 images in 9 jobs.
+    assert_eq!(favourites.len(), 9);
+    assert!(
+        favourites
+            .iter()
+            .all(|j| j["images"].as_array().unwrap().len() == 1)
+    );
+    let session = json_lines(&run(&["--json", "--session", "first SESSION"]));
+    assert_eq!(session.len(), 20, "default limit, the one session");
+    let future = run(&["--json", "--since", "2999-01-01"]);
+    assert!(future.status.success() && json_lines(&future).is_empty());
+
+    let bad_date = run(&["--since", "yesterday"]);
+    assert_eq!(bad_date.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_date.stderr).contains("write the date as YYYY-MM-DD"));
+    let no_session = run(&["--session", "Nope"]);
+    assert_eq!(no_session.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_session.stderr).contains("no session with that name"));
+}

@@ -1,71 +1,15 @@
 //! GUI tests with egui_kittest: the app in sandbox mode, driven by label and role.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod gui_support;
 
-use banana_studio::engine::{Engine, EngineConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
 use banana_studio::gui::BananaApp;
-use banana_studio::keys::NoKeys;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-
-fn app(dir: &std::path::Path) -> Harness<'static, BananaApp> {
-    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
-    config.force_sandbox = true;
-    let engine = Engine::start(config).unwrap();
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(move |cc| BananaApp::new(cc, engine))
-}
-
-/// Steps the app until `done` holds; fails after `timeout` with what is on screen.
-fn step_until(
-    harness: &mut Harness<'static, BananaApp>,
-    timeout: Duration,
-    what: &str,
-    done: impl Fn(&Harness<'static, BananaApp>) -> bool,
-) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        harness.step();
-        if done(harness) {
-            // A panel that grew with new content settles on the next frame.
-            harness.run_steps(2);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!(
-        "timed out waiting for {what}; screen: {:#?}",
-        harness.root()
-    );
-}
-
-/// Types a prompt, clicks Generate and waits until the result is in the viewer.
-fn generate_in_app(harness: &mut Harness<'static, BananaApp>, prompt: &str) {
-    let before = harness.state().gallery().generations().len();
-    type_prompt(harness, prompt);
-    harness.get_by_label("Generate").click();
-    step_until(harness, Duration::from_secs(60), "the result", |h| {
-        h.state().gallery().generations().len() == before + 1
-            && h.query_by_label("Refine").is_some()
-    });
-}
-
-fn type_prompt(harness: &mut Harness<'static, BananaApp>, text: &str) {
-    harness
-        .get_by_label("Describe the image, or what to change")
-        .click();
-    harness.step();
-    // Replace what is there, as a person selecting all and typing would.
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.step();
-    harness
-        .get_by_label("Describe the image, or what to change")
-        .type_text(text);
-    harness.step();
-}
+use gui_support::{app, generate_in_app, leave_text_fields, step_until, type_prompt};
 
 #[test]
 fn typing_a_prompt_and_clicking_generate_shows_a_thumbnail() {
@@ -426,25 +370,6 @@ fn search_narrows_the_gallery() {
         harness.state().gallery().generations()[0].job.recipe.prompt,
         "a blue whale at dawn"
     );
-}
-
-/// Clicks the viewer so no text field holds the keyboard, as after picking an image.
-fn leave_text_fields(harness: &mut Harness<'static, BananaApp>) {
-    let zoom = harness.get_by_label("Fit").rect().center();
-    harness.event(egui::Event::PointerMoved(zoom + egui::vec2(0.0, 200.0)));
-    harness.event(egui::Event::PointerButton {
-        pos: zoom + egui::vec2(0.0, 200.0),
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
-    harness.event(egui::Event::PointerButton {
-        pos: zoom + egui::vec2(0.0, 200.0),
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    harness.run_steps(2);
 }
 
 #[test]

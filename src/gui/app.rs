@@ -90,6 +90,11 @@ impl BananaApp {
         self.thumbs.texture_count()
     }
 
+    /// Thumbnail textures made since start, freed ones included.
+    pub fn thumbnails_loaded(&self) -> usize {
+        self.thumbs.loaded_total()
+    }
+
     /// Reads the first page of history again, as the history panel asks.
     fn reload_history(&mut self) {
         let query = self.history.query(crate::library::now_ms(), gallery::PAGE);

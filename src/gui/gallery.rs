@@ -444,7 +444,21 @@ impl Gallery {
                     self.draw_generation(ui, index, top, &metrics, thumbs, &mut clicks);
                 }
             });
-        let modifiers = ui.input(|i| i.modifiers);
+        // The modifiers held at the click itself (the release event carries them).
+        let modifiers = ui.input(|i| {
+            i.events
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    egui::Event::PointerButton {
+                        pressed: false,
+                        modifiers,
+                        ..
+                    } => Some(*modifiers),
+                    _ => None,
+                })
+                .unwrap_or(i.modifiers)
+        });
         for id in clicks {
             self.click(id, modifiers);
             commands.push(Command::Select(id));

@@ -44,6 +44,7 @@ pub struct ThumbCache<T> {
     in_flight: usize,
     requests: Vec<ImageId>,
     ready: usize,
+    loaded_total: usize,
 }
 
 impl<T> Default for ThumbCache<T> {
@@ -62,6 +63,7 @@ impl<T> ThumbCache<T> {
             in_flight: 0,
             requests: Vec::new(),
             ready: 0,
+            loaded_total: 0,
         }
     }
 
@@ -114,6 +116,7 @@ impl<T> ThumbCache<T> {
 
     /// A decoded thumbnail arrived.
     pub fn loaded(&mut self, image: ImageId, texture: T) {
+        self.loaded_total += 1;
         self.settle(image, Slot::Ready(texture));
     }
 
@@ -158,7 +161,8 @@ impl<T> ThumbCache<T> {
     }
 
     /// Ends a frame: past the budget, frees the textures drawn longest ago (never one
-    /// drawn this frame).
+    /// drawn this frame) down to three quarters of it, so the sort runs now and then
+    /// rather than every frame of a long scroll.
     pub fn evict(&mut self) {
         if self.ready <= self.budget {
             return;
@@ -170,7 +174,7 @@ impl<T> ThumbCache<T> {
             .map(|(id, e)| (e.last_drawn, *id))
             .collect();
         ready.sort_unstable();
-        let excess = self.ready - self.budget;
+        let excess = self.ready - self.budget * 3 / 4;
         for (_, id) in ready.into_iter().take(excess) {
             self.forget(id);
         }
@@ -179,6 +183,11 @@ impl<T> ThumbCache<T> {
     /// Textures held now.
     pub fn texture_count(&self) -> usize {
         self.ready
+    }
+
+    /// Textures made since the start (freed ones included).
+    pub fn loaded_total(&self) -> usize {
+        self.loaded_total
     }
 
     /// Requests sent and not answered yet.
@@ -256,7 +265,11 @@ mod tests {
             "a screenful larger than the budget stays"
         );
         frame(&mut cache, 0..5);
-        assert_eq!(cache.texture_count(), 10);
+        assert_eq!(
+            cache.texture_count(),
+            7,
+            "down to three quarters of the budget"
+        );
         assert!((0..5).all(|id| cache.peek(id).is_some()));
     }
 }

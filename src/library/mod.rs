@@ -9,6 +9,7 @@ mod lineage;
 mod migrations;
 mod query;
 mod records;
+mod sample;
 mod sessions;
 pub mod store;
 
@@ -16,6 +17,7 @@ pub use records::{
     FlagFilter, Generation, HistoryQuery, ImageRecord, JobRecord, JobState, LineageNode,
     LineageTree, NewImage, Session, SessionId,
 };
+pub use sample::SampleSpec;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Library, LibraryError, Session, SessionId, now_ms};
 
@@ -56,8 +56,19 @@ impl Library {
 
     /// The session used most recently (made one if there are none).
     pub(super) fn most_recent_session(&self) -> Result<SessionId, LibraryError> {
-        match self.sessions()?.first() {
-            Some(s) => Ok(s.id),
+        // The same order as `sessions`, without counting every image.
+        let newest = self
+            .conn()
+            .query_row(
+                "SELECT s.id FROM sessions s ORDER BY
+                    MAX(s.created_at, COALESCE((SELECT MAX(j.created_at) FROM jobs j WHERE j.session_id = s.id), 0)) DESC,
+                    s.id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match newest {
+            Some(id) => Ok(id),
             None => self.insert_session("First session"),
         }
     }
