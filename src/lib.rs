@@ -10,5 +10,7 @@ pub mod gui;
 pub mod imaging;
 pub mod keys;
 pub mod library;
+pub mod logs;
 pub mod providers;
 pub mod recipe;
+pub mod settings;

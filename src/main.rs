@@ -11,10 +11,8 @@ fn main() {
     };
     let env_filter = tracing_subscriber::EnvFilter::try_from_env("BANANA_STUDIO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(env_filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // The log file rotates daily and keeps a week; it is written off the calling thread.
+    let _log_guard = banana_studio::logs::init(&args.data_dir(), env_filter);
     let code = if args.command.is_some() {
         banana_studio::cli::run(args)
     } else {

@@ -11,7 +11,10 @@ const KEY: &str = "cli-test-key-42";
 
 fn cli(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_banana-studio"));
-    cmd.arg("--data-dir").arg(data_dir);
+    // Never the machine's keychain in tests.
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .env("BANANA_STUDIO_KEYSTORE", "memory");
     for var in [
         "GEMINI_API_KEY",
         "GOOGLE_API_KEY",
@@ -491,4 +494,60 @@ fn history_filters_narrow_the_list_and_bad_values_exit_2() {
     let no_session = run(&["--session", "Nope"]);
     assert_eq!(no_session.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_session.stderr).contains("no session with that name"));
+}
+
+#[test]
+fn keys_set_reads_stdin_status_never_prints_the_key() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cli(dir.path())
+        .args(["keys", "set", "fal"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"fal-secret-998877\n")
+        .unwrap();
+    let set = child.wait_with_output().unwrap();
+    assert!(set.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&set.stdout),
+        String::from_utf8_lossy(&set.stderr)
+    );
+    // No keychain in tests: the CLI says the key lives for this run only.
+    assert!(said.contains("this run only"), "{said}");
+    assert!(!said.contains("fal-secret-998877"));
+
+    let empty = cli(dir.path())
+        .args(["keys", "set", "gemini"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(2));
+
+    let status = cli(dir.path())
+        .env("FAL_KEY", "fal-secret-998877")
+        .args(["keys", "status", "--json"])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let lines = json_lines(&status);
+    assert_eq!(lines.len(), 5);
+    let fal = lines.iter().find(|l| l["provider"] == "fal").unwrap();
+    assert_eq!(
+        (fal["source"].as_str(), fal["detail"].as_str()),
+        (Some("env"), Some("env var FAL_KEY"))
+    );
+    assert!(!String::from_utf8_lossy(&status.stdout).contains("fal-secret-998877"));
+    let removed = cli(dir.path())
+        .args(["keys", "remove", "fal"])
+        .output()
+        .unwrap();
+    assert!(removed.status.success());
 }

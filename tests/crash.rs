@@ -40,6 +40,7 @@ fn twenty_kills_while_storing_lose_at_most_the_job_in_flight() {
         state ^= state << 17;
         let wait = Duration::from_millis(100 + state % 800);
         let mut child = Command::new(env!("CARGO_BIN_EXE_banana-studio"))
+            .env("BANANA_STUDIO_KEYSTORE", "memory")
             .arg("--data-dir")
             .arg(dir.path())
             .args([

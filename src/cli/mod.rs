@@ -4,6 +4,7 @@
 mod export;
 mod generate;
 mod history;
+mod keys;
 mod models;
 mod refine;
 
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use crate::engine::{Engine, EngineConfig};
-use crate::keys::EnvKeys;
+use crate::keys::{KeySource, Keyring};
 use crate::library::default_data_dir;
 
 /// Command-line arguments (the contract in ARCHITECTURE.md).
@@ -46,9 +47,24 @@ impl Args {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
     }
 
-    /// The engine configuration these arguments ask for, with keys from the environment.
+    /// Where keys come from: environment variables, then the OS keychain. With
+    /// `BANANA_STUDIO_KEYSTORE=memory` no keychain is touched (tests, CI, shared machines):
+    /// keys then live for this run only.
+    pub fn key_source(&self) -> Arc<dyn KeySource> {
+        if std::env::var("BANANA_STUDIO_KEYSTORE").is_ok_and(|v| v == "memory") {
+            let env: crate::keys::EnvLookup = Arc::new(|name| std::env::var(name).ok());
+            return Arc::new(Keyring::new(
+                None,
+                Some("BANANA_STUDIO_KEYSTORE=memory asks for no keychain".to_owned()),
+                env,
+            ));
+        }
+        Arc::new(Keyring::platform())
+    }
+
+    /// The engine configuration these arguments ask for, with keys from `key_source`.
     pub fn engine_config(&self) -> EngineConfig {
-        let mut config = EngineConfig::new(self.data_dir(), Arc::new(EnvKeys));
+        let mut config = EngineConfig::new(self.data_dir(), self.key_source());
         config.force_sandbox = self.sandbox;
         config
     }
@@ -67,6 +83,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// List the models of a provider (catalog merged with the live list).
     Models(models::ModelsArgs),
+    /// Keep API keys in the OS keychain: set, remove, status.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Output options shared by commands.
@@ -88,6 +107,7 @@ pub fn run(args: Args) -> i32 {
         Command::History(h) => history::run(&args, h),
         Command::Models(m) => models::run(&args, m),
         Command::Export(e) => export::run(&args, e),
+        Command::Keys(k) => keys::run(&args, k),
     }
 }
 

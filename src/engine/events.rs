@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::inputs::AddedInput;
 use crate::imaging::{Comparison, Rgba};
+use crate::keys::KeyOrigin;
 use crate::library::{
     Generation, HistoryQuery, ImageId, JobId, JobRecord, JobState, LineageTree, Session, SessionId,
 };
@@ -154,6 +155,31 @@ pub enum Event {
         /// The family, in tree order.
         tree: Arc<LineageTree>,
     },
+    /// A key was saved (the result says where), or could not be.
+    KeySaved {
+        /// Which provider.
+        provider: ProviderId,
+        /// Where it went, or why not.
+        result: Result<KeyOrigin, String>,
+    },
+    /// A stored key was removed, or could not be.
+    KeyRemoved {
+        /// Which provider.
+        provider: ProviderId,
+        /// Ok, or why not.
+        result: Result<(), String>,
+    },
+    /// A key test's answer, in words.
+    KeyTested {
+        /// Which provider.
+        provider: ProviderId,
+        /// Whether the key works.
+        ok: bool,
+        /// "Key works: 6 image models available", "Key rejected: ...".
+        message: String,
+    },
+    /// Providers were reconnected (a key or connection changed); statuses are new.
+    ProvidersChanged,
     /// The catalog, merged with a provider's live list.
     Models {
         /// Which provider was asked.

@@ -22,7 +22,7 @@ pub(super) struct Lineage {
 /// Writes the job first, then queues and runs it.
 pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: Lineage) {
     let retry_of = lineage.retry_of;
-    let Some(slot) = inner.slots.get(&recipe.provider) else {
+    let Some(slot) = inner.slot(recipe.provider) else {
         inner.emit(Event::SubmitFailed {
             message: format!("{} is not available", recipe.provider.label()),
         });
@@ -95,7 +95,7 @@ async fn run(
     parent: Option<ImageId>,
     cancel: CancellationToken,
 ) {
-    let Some(slot) = inner.slots.get(&recipe.provider) else {
+    let Some(slot) = inner.slot(recipe.provider) else {
         return;
     };
     // Wait for a slot of this provider; a cancel while queued ends the job here.

@@ -1,6 +1,7 @@
 //! When: a tokio runtime on named threads, a job queue with per-provider concurrency,
 //! the job state machine, and events out to whoever listens.
 
+mod connect;
 mod events;
 mod history_tasks;
 mod inputs;
@@ -17,13 +18,14 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+pub use connect::Connection;
 pub use events::Event;
 pub use inputs::{AddedInput, InputSource};
 
 use crate::fake::FakeGemini;
-use crate::keys::{KeyOrigin, KeySource, Secret};
+use crate::keys::{KeyOrigin, KeySource};
 use crate::library::{ImageId, JobId, Library, LibraryError};
-use crate::providers::gemini::{self, GeminiProvider};
+use crate::providers::gemini;
 use crate::providers::{CallContext, Provider, RetryPolicy};
 use crate::recipe::{Catalog, ProviderId, Recipe, ValidationError};
 
@@ -109,7 +111,8 @@ pub(crate) struct Slot {
 pub(crate) struct Inner {
     library: Library,
     catalog: RwLock<Catalog>,
-    slots: HashMap<ProviderId, Slot>,
+    slots: RwLock<HashMap<ProviderId, Arc<Slot>>>,
+    statuses: RwLock<HashMap<ProviderId, ProviderStatus>>,
     events: Sender<Event>,
     repaint: RwLock<Option<Arc<dyn Fn() + Send + Sync>>>,
     running: Mutex<HashMap<JobId, CancellationToken>>,
@@ -145,8 +148,10 @@ pub struct Engine {
     inner: Arc<Inner>,
     runtime: Option<tokio::runtime::Runtime>,
     events: Receiver<Event>,
-    statuses: HashMap<ProviderId, ProviderStatus>,
     fake: Option<FakeGemini>,
+    keys: Arc<dyn KeySource>,
+    force_sandbox: bool,
+    retry: RetryPolicy,
 }
 
 impl Engine {
@@ -167,62 +172,38 @@ impl Engine {
             .collect();
         let (tx, rx) = std::sync::mpsc::channel();
 
+        // The sandbox server always runs: a provider without a key uses it, and one whose
+        // key is removed in Settings falls back to it at once.
+        let fake =
+            FakeGemini::start(runtime.handle(), SANDBOX_KEY).map_err(EngineError::Sandbox)?;
+        let connection = Connection {
+            base_url: config.gemini_base_url.clone(),
+            concurrency: config.concurrency,
+        };
         let mut slots = HashMap::new();
         let mut statuses = HashMap::new();
-        let mut fake = None;
         for provider in ProviderId::ALL {
             let (key, origin) = config.keys.key(provider);
-            let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
-            if provider != ProviderId::Gemini {
-                statuses.insert(
-                    provider,
-                    ProviderStatus {
-                        available: false,
-                        sandbox: false,
-                        key_origin: origin,
-                    },
-                );
-                continue;
+            let (slot, status) = connect::connect(
+                provider,
+                key,
+                origin,
+                &connection,
+                config.force_sandbox,
+                &fake.base_url(),
+                &config.retry,
+            );
+            if let Some(slot) = slot {
+                slots.insert(provider, slot);
             }
-            let sandbox = config.force_sandbox || key.is_none();
-            let (base, key) = if sandbox {
-                let server = FakeGemini::start(runtime.handle(), SANDBOX_KEY)
-                    .map_err(EngineError::Sandbox)?;
-                let base = server.base_url();
-                fake = Some(server);
-                (base, Secret::new(SANDBOX_KEY))
-            } else {
-                let base = config
-                    .gemini_base_url
-                    .clone()
-                    .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
-                (base, key.unwrap_or_else(|| Secret::new("")))
-            };
-            tracing::info!(provider = %provider, sandbox, "provider ready");
-            let provider_impl: Arc<dyn Provider> =
-                Arc::new(GeminiProvider::new(base, key, config.retry.clone()));
-            slots.insert(
-                provider,
-                Slot {
-                    provider: provider_impl,
-                    sandbox,
-                    semaphore,
-                },
-            );
-            statuses.insert(
-                provider,
-                ProviderStatus {
-                    available: true,
-                    sandbox,
-                    key_origin: origin,
-                },
-            );
+            statuses.insert(provider, status);
         }
 
         let inner = Arc::new(Inner {
             library,
             catalog: RwLock::new(Catalog::bundled()),
-            slots,
+            slots: RwLock::new(slots),
+            statuses: RwLock::new(statuses),
             events: tx,
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
@@ -248,8 +229,10 @@ impl Engine {
             inner,
             runtime: Some(runtime),
             events: rx,
-            statuses,
-            fake,
+            fake: Some(fake),
+            keys: config.keys.clone(),
+            force_sandbox: config.force_sandbox,
+            retry: config.retry.clone(),
         })
     }
 
@@ -290,9 +273,11 @@ impl Engine {
 
     /// How a provider is reached.
     pub fn status(&self, provider: ProviderId) -> ProviderStatus {
-        self.statuses
-            .get(&provider)
-            .cloned()
+        self.inner
+            .statuses
+            .read()
+            .ok()
+            .and_then(|s| s.get(&provider).cloned())
             .unwrap_or(ProviderStatus {
                 available: false,
                 sandbox: false,
@@ -303,6 +288,16 @@ impl Engine {
     /// The sandbox's fake Gemini server, when running (tests script faults on it).
     pub fn fake_gemini(&self) -> Option<&FakeGemini> {
         self.fake.as_ref()
+    }
+
+    /// The sandbox server's base URL.
+    fn sandbox_base(&self) -> String {
+        self.fake.as_ref().map(|f| f.base_url()).unwrap_or_default()
+    }
+
+    /// Where keys come from, and a notice when no secure store answers.
+    pub fn keys(&self) -> &Arc<dyn KeySource> {
+        &self.keys
     }
 
     /// Checks and queues a recipe. The job is written to the library before anything
@@ -318,7 +313,7 @@ impl Engine {
     /// Validation against the catalog, and a provider this build can reach.
     fn check_submittable(&self, recipe: &Recipe) -> Result<(), ValidationError> {
         recipe.validate(&self.catalog())?;
-        if !self.inner.slots.contains_key(&recipe.provider) {
+        if self.inner.slot(recipe.provider).is_none() {
             return Err(ValidationError {
                 field: "provider",
                 message: format!(
@@ -499,7 +494,7 @@ impl Engine {
 
     /// Asks a provider for its live model list and merges it; `Event::Models` follows.
     pub fn refresh_models(&self, provider: ProviderId) {
-        let Some(slot) = self.inner.slots.get(&provider) else {
+        let Some(slot) = self.inner.slot(provider) else {
             return;
         };
         let client = slot.provider.clone();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 mod events;
 mod keys;
+mod settings;
 
 use egui::{RichText, TextureHandle};
 
@@ -14,6 +15,7 @@ use super::input_tray::InputTray;
 use super::jobs_strip::JobsStrip;
 use super::lineage_view::LineageView;
 use super::save_dialog::{SaveDialog, default_folder};
+use super::settings_dialog::SettingsDialog;
 use super::state::{STORAGE_KEY, UiState};
 use super::thumbs::ThumbCache;
 use super::toasts::{Level, Toasts};
@@ -38,8 +40,15 @@ pub struct BananaApp {
     export: ExportDialog,
     tray: InputTray,
     toasts: Toasts,
+    settings: crate::settings::Settings,
+    settings_dialog: SettingsDialog,
+    welcome: bool,
     ctx: egui::Context,
 }
+
+/// Ctrl+, (Cmd+,) opens Settings.
+const SETTINGS_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Comma);
 
 /// Ctrl+O (Cmd+O) opens input images.
 const OPEN_SHORTCUT: egui::KeyboardShortcut =
@@ -48,10 +57,16 @@ const OPEN_SHORTCUT: egui::KeyboardShortcut =
 impl BananaApp {
     /// Builds the app around a started engine, restoring the saved UI state.
     pub fn new(cc: &eframe::CreationContext<'_>, engine: Engine) -> Self {
+        let (settings, settings_problem) = crate::settings::Settings::load(engine.library().root());
         let state: UiState = cc
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
-            .unwrap_or_default();
+            .unwrap_or_else(|| UiState::starting_with(&settings, &engine.catalog()));
+        cc.egui_ctx
+            .set_theme(settings::theme_preference(settings.theme));
+        let welcome = !settings.welcomed
+            && engine.status(settings.default_provider).key_origin
+                == crate::keys::KeyOrigin::NotSet;
         let ctx = cc.egui_ctx.clone();
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
         // The sessions come first: the gallery lists the current one.
@@ -62,6 +77,13 @@ impl BananaApp {
             }
         }
         let catalog = engine.catalog();
+        let mut toasts = Toasts::default();
+        if let Some(problem) = settings_problem {
+            toasts.add(Level::Error, format!("Settings: {problem}"));
+        }
+        if let Some(notice) = engine.keys().notice() {
+            tracing::warn!("{notice}");
+        }
         Self {
             engine,
             state,
@@ -75,9 +97,17 @@ impl BananaApp {
             save: SaveDialog::default(),
             export: ExportDialog::default(),
             tray: InputTray::default(),
-            toasts: Toasts::default(),
+            toasts,
+            settings,
+            settings_dialog: SettingsDialog::default(),
+            welcome,
             ctx: cc.egui_ctx.clone(),
         }
+    }
+
+    /// The engine, for tests.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The gallery, for tests.
@@ -142,7 +172,12 @@ impl BananaApp {
                     }
                     None => format!("banana-image-{image}.png"),
                 };
-                self.save.open(image, default_folder().join(name));
+                let folder = self
+                    .settings
+                    .save_folder
+                    .clone()
+                    .unwrap_or_else(default_folder);
+                self.save.open(image, folder.join(name));
             }
             Command::LoadPage(query) => self.engine.load_history(query),
             Command::ReloadHistory => self.reload_history(),
@@ -158,14 +193,10 @@ impl BananaApp {
             Command::SaveSelected => {
                 let images = self.gallery.targets();
                 if !images.is_empty() {
-                    let folder = self
-                        .state
-                        .export_folder
-                        .clone()
-                        .unwrap_or_else(default_folder);
-                    let template = self.state.export_template.clone();
+                    let s = &self.settings;
+                    let folder = s.save_folder.clone().unwrap_or_else(default_folder);
                     self.export
-                        .open(images, folder, &template, self.state.embed_metadata);
+                        .open(images, folder, &s.filename_template, s.embed_metadata);
                 }
             }
             Command::TrashSelected => self.trash_selected(),
@@ -253,7 +284,7 @@ impl BananaApp {
                     egui::Color32::BLACK,
                     RichText::new(format!(
                         "SANDBOX MODE: no {} key is set (or --sandbox), so images come from an offline fake, \
-                         not the model. Set GEMINI_API_KEY and restart to use the real service.",
+                         not the model. Paste a key in Settings… (Ctrl+,) or set GEMINI_API_KEY to use the real service.",
                         self.state.draft.provider.label()
                     ))
                     .strong(),
@@ -282,7 +313,10 @@ impl eframe::App for BananaApp {
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.run(Command::OpenInputs);
         }
-        if !self.export.is_open() {
+        if ctx.input_mut(|i| i.consume_shortcut(&SETTINGS_SHORTCUT)) {
+            self.settings_dialog.open(&self.settings);
+        }
+        if !self.export.is_open() && !self.settings_dialog.is_open() {
             self.culling_keys(ctx);
             self.arrow_keys(ctx);
         }
@@ -305,6 +339,17 @@ impl eframe::App for BananaApp {
                 ),
                 None => format!("image {id}"),
             });
+        egui::Panel::top("menu-bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Settings…")
+                    .on_hover_text("Keys, connections, defaults, theme (Ctrl+,)")
+                    .clicked()
+                {
+                    self.settings_dialog.open(&self.settings);
+                }
+            });
+        });
         egui::Panel::bottom("jobs-strip")
             .resizable(true)
             .default_size(170.0)
@@ -357,12 +402,16 @@ impl eframe::App for BananaApp {
             self.engine.export_image(image, path);
         }
         if let Some(request) = self.export.ui(ui.ctx(), &self.gallery) {
-            self.state.export_folder = Some(request.dir.clone());
-            self.state.export_template = request.options.template.clone();
-            self.state.embed_metadata = request.options.embed_metadata;
+            // The folder, template and metadata choice are remembered for next time.
+            let mut settings = self.settings.clone();
+            settings.save_folder = Some(request.dir.clone());
+            settings.filename_template = request.options.template.clone();
+            settings.embed_metadata = request.options.embed_metadata;
+            self.apply_settings(settings);
             self.engine
                 .export_images(request.images, request.dir, request.options);
         }
+        self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
         self.toasts.ui(ui.ctx());
         for command in commands {

@@ -13,6 +13,7 @@ mod jobs_strip;
 mod lineage_view;
 mod prompt_panel;
 mod save_dialog;
+mod settings_dialog;
 mod state;
 mod thumbs;
 mod toasts;
@@ -89,7 +90,12 @@ pub enum Command {
 }
 
 /// Opens the window; returns the process exit code.
-pub fn run(config: EngineConfig) -> i32 {
+pub fn run(mut config: EngineConfig) -> i32 {
+    // The connection chosen in Settings; a base URL from the environment wins for this run.
+    let (settings, _) = crate::settings::Settings::load(&config.data_dir);
+    let gemini = crate::recipe::ProviderId::Gemini;
+    config.gemini_base_url = config.gemini_base_url.or_else(|| settings.base_url(gemini));
+    config.concurrency = settings.concurrency(gemini);
     let engine = match Engine::start(config) {
         Ok(engine) => engine,
         Err(e) => {

@@ -2,10 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::path::PathBuf;
-
 use crate::library::ImageId;
-use crate::library::export::DEFAULT_TEMPLATE;
 use crate::recipe::{Catalog, ProviderId, Recipe};
 
 /// The eframe storage key.
@@ -23,12 +20,22 @@ pub struct UiState {
     pub thumb_size: f32,
     /// The image the next generation refines, if any.
     pub refine_from: Option<ImageId>,
-    /// The folder "Save selected to folder…" used last.
-    pub export_folder: Option<PathBuf>,
-    /// The file-name template used last.
-    pub export_template: String,
-    /// Whether exports carry the recipe.
-    pub embed_metadata: bool,
+}
+
+impl UiState {
+    /// The first state: a draft on the settings' default provider and model.
+    pub fn starting_with(settings: &crate::settings::Settings, catalog: &Catalog) -> Self {
+        let mut state = Self {
+            draft: Recipe::new("", settings.default_provider, catalog),
+            ..Self::default()
+        };
+        if let Some(model) = &settings.default_model
+            && catalog.model(settings.default_provider, model).is_some()
+        {
+            state.draft.model = model.clone();
+        }
+        state
+    }
 }
 
 impl Default for UiState {
@@ -38,9 +45,6 @@ impl Default for UiState {
             seed_fixed: false,
             thumb_size: 128.0,
             refine_from: None,
-            export_folder: None,
-            export_template: DEFAULT_TEMPLATE.to_owned(),
-            embed_metadata: true,
         }
     }
 }

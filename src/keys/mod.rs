@@ -1,7 +1,10 @@
-//! Secrets: API keys and where they come from.
-//!
-//! For now keys come from environment variables the user set; the OS keychain joins
-//! in its own issue behind the same [`KeySource`] seam.
+//! Secrets: API keys and where they come from: an environment variable the user set,
+//! then the OS keychain, then (where no secure store answers) memory for this run only.
+
+mod keyring;
+mod platform;
+
+pub use keyring::{EnvLookup, Keyring, SERVICE, SecureStore};
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,14 +44,32 @@ impl fmt::Display for Secret {
 pub enum KeyOrigin {
     /// An environment variable, by name.
     Env(&'static str),
+    /// The OS keychain, by the store's name in words.
+    Keychain(String),
+    /// Memory, for this run only (no secure store answered).
+    ThisRun,
     /// Not set anywhere.
     NotSet,
+}
+
+impl KeyOrigin {
+    /// A short stable name for `--json`: env, keychain, this-run, not-set.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyOrigin::Env(_) => "env",
+            KeyOrigin::Keychain(_) => "keychain",
+            KeyOrigin::ThisRun => "this-run",
+            KeyOrigin::NotSet => "not-set",
+        }
+    }
 }
 
 impl fmt::Display for KeyOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyOrigin::Env(name) => write!(f, "env var {name}"),
+            KeyOrigin::Keychain(store) => write!(f, "keychain: {store}"),
+            KeyOrigin::ThisRun => f.write_str("this run only"),
             KeyOrigin::NotSet => f.write_str("not set"),
         }
     }
@@ -65,10 +86,27 @@ pub fn env_vars(provider: ProviderId) -> &'static [&'static str] {
     }
 }
 
-/// Finds API keys. Injected, so tests never read a real keychain or environment.
+/// Finds and keeps API keys. Injected, so tests never read a real keychain or
+/// environment.
 pub trait KeySource: Send + Sync {
     /// The key for a provider and where it came from.
     fn key(&self, provider: ProviderId) -> (Option<Secret>, KeyOrigin);
+
+    /// Keeps a key: in the keychain, or for this run only where none answers. Returns
+    /// where it went.
+    fn save(&self, _provider: ProviderId, _key: &Secret) -> Result<KeyOrigin, String> {
+        Err("keys cannot be saved here".to_owned())
+    }
+
+    /// Forgets a stored key (an environment variable stays: the user set it).
+    fn remove(&self, _provider: ProviderId) -> Result<(), String> {
+        Err("keys cannot be removed here".to_owned())
+    }
+
+    /// A warning for the user about where keys can be kept, if any.
+    fn notice(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Keys from the process environment.

@@ -189,11 +189,19 @@ pub async fn send(
     max_bytes: usize,
     timeout_secs: u64,
 ) -> Result<Answer, ProviderError> {
+    // The log names the method and the URL without its secrets; headers are never logged.
+    let described = request
+        .try_clone()
+        .and_then(|r| r.build().ok())
+        .map(|r| format!("{} {}", r.method(), redact_url(r.url().as_str())));
     let response = request
         .send()
         .await
         .map_err(|e| transport_error(&e, timeout_secs))?;
     let status = response.status().as_u16();
+    if let Some(described) = described {
+        tracing::debug!(status, "{described}");
+    }
     let headers = response.headers().clone();
     let body = read_body(response, max_bytes, timeout_secs).await?;
     Ok(Answer {
@@ -201,6 +209,38 @@ pub async fn send(
         headers,
         body,
     })
+}
+
+/// A URL fit for a log: the values of query parameters that can carry credentials
+/// (`key`, `api_key`, `token`, `signature`...) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            let lower = name.to_ascii_lowercase();
+            let secret = [
+                "key",
+                "token",
+                "secret",
+                "signature",
+                "sig",
+                "auth",
+                "password",
+            ]
+            .iter()
+            .any(|s| lower == *s || lower.ends_with(&format!("_{s}")) || lower.ends_with(s));
+            if secret && pair.contains('=') {
+                format!("{name}=***")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    format!("{base}?{}", parts.join("&"))
 }
 
 /// The `Retry-After` header in seconds (the HTTP-date form is ignored).
@@ -337,5 +377,21 @@ mod tests {
         })
         .await;
         assert_eq!(result, Err(ProviderError::Cancelled));
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn urls_lose_their_secrets() {
+        assert_eq!(
+            super::redact_url("https://x.test/v1/models?key=AIzaSECRET&pageSize=50"),
+            "https://x.test/v1/models?key=***&pageSize=50"
+        );
+        assert_eq!(
+            super::redact_url("https://x.test/f?X-Amz-Signature=abc&api_key=zz&a=1"),
+            "https://x.test/f?X-Amz-Signature=***&api_key=***&a=1"
+        );
+        assert_eq!(super::redact_url("https://x.test/p"), "https://x.test/p");
     }
 }

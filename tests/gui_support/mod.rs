@@ -7,11 +7,28 @@ use std::time::{Duration, Instant};
 use banana_studio::engine::{Engine, EngineConfig};
 use banana_studio::gui::BananaApp;
 use banana_studio::keys::NoKeys;
+use banana_studio::settings::Settings;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+/// The app in sandbox mode on `dir`, past the first-start welcome.
 pub fn app(dir: &std::path::Path) -> Harness<'static, BananaApp> {
-    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
+    app_with_keys(dir, Arc::new(NoKeys), true)
+}
+
+/// The app with these keys; `welcomed: false` shows the first-start welcome.
+pub fn app_with_keys(
+    dir: &std::path::Path,
+    keys: Arc<dyn banana_studio::keys::KeySource>,
+    welcomed: bool,
+) -> Harness<'static, BananaApp> {
+    let (mut settings, _) = Settings::load(dir);
+    if welcomed && !settings.welcomed {
+        settings.welcomed = true;
+        std::fs::create_dir_all(dir).unwrap();
+        settings.save(dir).unwrap();
+    }
+    let mut config = EngineConfig::new(dir, keys);
     config.force_sandbox = true;
     let engine = Engine::start(config).unwrap();
     Harness::builder()

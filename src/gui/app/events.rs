@@ -10,6 +10,7 @@ use crate::recipe::AspectRatio;
 
 impl BananaApp {
     pub(super) fn on_event(&mut self, ctx: &egui::Context, event: Event) {
+        self.on_key_event(&event);
         self.jobs.on_event(&event);
         self.gallery.on_event(&event);
         self.lineage.on_event(&event);

@@ -1,0 +1,238 @@
+//! Connecting providers: a key (or the sandbox), a base URL and a concurrency limit make a
+//! slot jobs run through. Slots can be rebuilt while the app runs (a key saved in
+//! Settings takes effect at once); a job keeps the slot it started with.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::{Engine, Event, Inner, ProviderStatus, SANDBOX_KEY, Slot};
+use crate::keys::{KeyOrigin, Secret};
+use crate::providers::gemini::{self, GeminiProvider};
+use crate::providers::{CallContext, Provider, RetryPolicy};
+use crate::recipe::ProviderId;
+
+/// How one provider is to be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// A base URL instead of the service's own (proxies, gateways, tests).
+    pub base_url: Option<String>,
+    /// Jobs at once.
+    pub concurrency: usize,
+}
+
+/// Builds a provider's slot and status from its key; None when this build cannot reach it.
+pub(super) fn connect(
+    provider: ProviderId,
+    key: Option<Secret>,
+    origin: KeyOrigin,
+    connection: &Connection,
+    force_sandbox: bool,
+    sandbox_base: &str,
+    retry: &RetryPolicy,
+) -> (Option<Arc<Slot>>, ProviderStatus) {
+    if provider != ProviderId::Gemini {
+        let status = ProviderStatus {
+            available: false,
+            sandbox: false,
+            key_origin: origin,
+        };
+        return (None, status);
+    }
+    let sandbox = force_sandbox || key.is_none();
+    let (base, key) = if sandbox {
+        (sandbox_base.to_owned(), Secret::new(SANDBOX_KEY))
+    } else {
+        let base = connection
+            .base_url
+            .clone()
+            .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
+        (base, key.unwrap_or_else(|| Secret::new("")))
+    };
+    tracing::info!(provider = %provider, sandbox, "provider ready");
+    let client: Arc<dyn Provider> = Arc::new(GeminiProvider::new(base, key, retry.clone()));
+    let slot = Slot {
+        provider: client,
+        sandbox,
+        semaphore: Arc::new(Semaphore::new(connection.concurrency.max(1))),
+    };
+    let status = ProviderStatus {
+        available: true,
+        sandbox,
+        key_origin: origin,
+    };
+    (Some(Arc::new(slot)), status)
+}
+
+/// What a key test found, in words.
+fn tested(
+    provider: ProviderId,
+    result: Result<usize, crate::providers::ProviderError>,
+) -> (bool, String) {
+    use crate::providers::ErrorKind;
+    match result {
+        Ok(n) => (
+            true,
+            format!(
+                "Key works: {n} image model{} available",
+                if n == 1 { "" } else { "s" }
+            ),
+        ),
+        Err(e) if e.kind() == ErrorKind::Auth => (false, format!("Key rejected: {e}")),
+        Err(e) => (
+            false,
+            format!("Could not test the {} key: {e}", provider.label()),
+        ),
+    }
+}
+
+/// Runs keychain work on a named plain thread: never inside the async runtime, because
+/// the Secret Service store drives D-Bus with a runtime of its own.
+fn on_key_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<std::thread::JoinHandle<T>> {
+    std::thread::Builder::new()
+        .name("banana-keys".to_owned())
+        .spawn(work)
+        .map_err(|e| tracing::error!("could not start the key thread: {e}"))
+        .ok()
+}
+
+impl Engine {
+    /// Reconnects a provider with its current key and this connection; running jobs
+    /// finish on the old one. `Event::ProvidersChanged` follows.
+    pub fn reconnect(&self, provider: ProviderId, connection: Connection) {
+        let reconnect = self.reconnector();
+        // Keychains (Secret Service over D-Bus) are read on a plain thread, never inside
+        // the async runtime.
+        on_key_thread(move || reconnect(provider, connection));
+    }
+
+    /// Saves a key (keychain, or this run only) and reconnects the provider;
+    /// `Event::KeySaved` follows, then `Event::ProvidersChanged`.
+    pub fn save_key(&self, provider: ProviderId, key: Secret, connection: Connection) {
+        let inner = self.inner.clone();
+        let keys = self.keys.clone();
+        let this = self.reconnector();
+        on_key_thread(move || {
+            let result = keys.save(provider, &key);
+            inner.emit(Event::KeySaved { provider, result });
+            this(provider, connection);
+        });
+    }
+
+    /// Removes a stored key and reconnects the provider; `Event::KeyRemoved` follows.
+    pub fn remove_key(&self, provider: ProviderId, connection: Connection) {
+        let inner = self.inner.clone();
+        let keys = self.keys.clone();
+        let this = self.reconnector();
+        on_key_thread(move || {
+            let result = keys.remove(provider);
+            inner.emit(Event::KeyRemoved { provider, result });
+            this(provider, connection);
+        });
+    }
+
+    /// A function that reconnects a provider from any thread.
+    fn reconnector(&self) -> impl Fn(ProviderId, Connection) + Send + 'static {
+        let inner = self.inner.clone();
+        let keys = self.keys.clone();
+        let force = self.force_sandbox;
+        let sandbox_base = self.sandbox_base();
+        let retry = self.retry.clone();
+        move |provider, connection| {
+            let (key, origin) = keys.key(provider);
+            let (slot, status) = connect(
+                provider,
+                key,
+                origin,
+                &connection,
+                force,
+                &sandbox_base,
+                &retry,
+            );
+            inner.install(provider, slot, status);
+            inner.emit(Event::ProvidersChanged);
+        }
+    }
+
+    /// Tests a key with the provider's cheapest authenticated call (Gemini: list the
+    /// models) against `base_url` or the service; `Event::KeyTested` follows. Without a
+    /// key typed, the stored one is tested.
+    pub fn test_key(&self, provider: ProviderId, key: Option<Secret>, base_url: Option<String>) {
+        let inner = self.inner.clone();
+        let keys = self.keys.clone();
+        let retry = RetryPolicy {
+            max_attempts: 1,
+            ..self.retry.clone()
+        };
+        self.spawn(async move {
+            let key = match key {
+                Some(k) => Some(k),
+                None => tokio::task::spawn_blocking(move || {
+                    // A plain thread for the keychain, as above.
+                    on_key_thread(move || keys.key(provider).0)
+                        .and_then(|t| t.join().ok())
+                        .flatten()
+                })
+                .await
+                .ok()
+                .flatten(),
+            };
+            let (ok, message) = match key {
+                None => (
+                    false,
+                    format!("No {} key to test: paste one first", provider.label()),
+                ),
+                Some(_) if provider != ProviderId::Gemini => (
+                    false,
+                    format!("{} is not supported in this version yet", provider.label()),
+                ),
+                Some(key) => {
+                    let base = base_url.unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
+                    let client = GeminiProvider::new(base, key, retry);
+                    let result = client
+                        .list_models(&CallContext::detached())
+                        .await
+                        .map(|models| {
+                            models
+                                .iter()
+                                .filter(|m| m.generates && m.id.contains("image"))
+                                .count()
+                        });
+                    tested(provider, result)
+                }
+            };
+            inner.emit(Event::KeyTested {
+                provider,
+                ok,
+                message,
+            });
+        });
+    }
+}
+
+impl Inner {
+    /// Puts a provider's new slot and status in place.
+    pub(super) fn install(
+        &self,
+        provider: ProviderId,
+        slot: Option<Arc<Slot>>,
+        status: ProviderStatus,
+    ) {
+        if let Ok(mut slots) = self.slots.write() {
+            match slot {
+                Some(slot) => slots.insert(provider, slot),
+                None => slots.remove(&provider),
+            };
+        }
+        if let Ok(mut statuses) = self.statuses.write() {
+            statuses.insert(provider, status);
+        }
+    }
+
+    /// A provider's slot now.
+    pub(crate) fn slot(&self, provider: ProviderId) -> Option<Arc<Slot>> {
+        self.slots.read().ok()?.get(&provider).cloned()
+    }
+}

@@ -1,0 +1,130 @@
+//! The app's side of Settings and the first-start welcome: applying a settings copy
+//! (saved, theme set, providers reconnected) and the answers about keys.
+
+use super::super::settings_dialog::{SettingsAction, welcome};
+use super::super::toasts::Level;
+use super::BananaApp;
+use crate::engine::{Connection, Event};
+use crate::keys::KeyOrigin;
+use crate::recipe::ProviderId;
+use crate::settings::{Settings, Theme};
+
+/// egui's theme preference for a setting.
+pub fn theme_preference(theme: Theme) -> egui::ThemePreference {
+    match theme {
+        Theme::Dark => egui::ThemePreference::Dark,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::System => egui::ThemePreference::System,
+    }
+}
+
+impl BananaApp {
+    fn connection(settings: &Settings, provider: ProviderId) -> Connection {
+        Connection {
+            base_url: settings.base_url(provider),
+            concurrency: settings.concurrency(provider),
+        }
+    }
+
+    /// Keeps new settings: on disk, the theme, and providers whose connection changed.
+    pub(super) fn apply_settings(&mut self, settings: Settings) {
+        if settings == self.settings {
+            return;
+        }
+        for provider in ProviderId::ALL {
+            let before = Self::connection(&self.settings, provider);
+            let after = Self::connection(&settings, provider);
+            if before != after {
+                self.engine.reconnect(provider, after);
+            }
+        }
+        if settings.theme != self.settings.theme {
+            self.ctx.set_theme(theme_preference(settings.theme));
+        }
+        if let Err(e) = settings.save(self.engine.library().root()) {
+            self.toasts.add(Level::Error, e);
+        }
+        self.settings = settings;
+    }
+
+    /// Draws the welcome and the Settings dialog and carries out what they ask.
+    pub(super) fn settings_ui(&mut self, ctx: &egui::Context) {
+        if self.welcome
+            && let Some(open_settings) = welcome(ctx)
+        {
+            self.welcome = false;
+            let mut settings = self.settings.clone();
+            settings.welcomed = true;
+            self.apply_settings(settings);
+            if open_settings {
+                self.settings_dialog.open(&self.settings);
+            }
+        }
+        let engine = &self.engine;
+        let status = |p: ProviderId| engine.status(p);
+        let notice = engine.keys().notice();
+        let actions = self
+            .settings_dialog
+            .ui(ctx, &self.catalog, &status, notice.as_deref());
+        for action in actions {
+            match action {
+                SettingsAction::Apply(settings) => {
+                    self.apply_settings(settings);
+                    self.toasts.add(Level::Info, "Settings saved");
+                }
+                SettingsAction::SaveKey(provider, key) => {
+                    let connection = Self::connection(&self.settings, provider);
+                    self.engine.save_key(provider, key, connection);
+                }
+                SettingsAction::RemoveKey(provider) => {
+                    let connection = Self::connection(&self.settings, provider);
+                    self.engine.remove_key(provider, connection);
+                }
+                SettingsAction::TestKey(provider, key, base_url) => {
+                    let base = base_url.or_else(|| self.settings.base_url(provider));
+                    self.engine.test_key(provider, key, base);
+                }
+            }
+        }
+    }
+
+    /// Answers about keys go to their row in Settings and to a toast.
+    pub(super) fn on_key_event(&mut self, event: &Event) {
+        let saved = matches!(event, Event::KeySaved { result: Ok(_), .. });
+        let (provider, ok, message) = match event {
+            Event::KeySaved { provider, result } => match result {
+                Ok(KeyOrigin::ThisRun) => (
+                    *provider,
+                    true,
+                    "Key kept for this run only: no secure key store answers".to_owned(),
+                ),
+                Ok(origin) => (*provider, true, format!("Key saved ({origin})")),
+                Err(e) => (*provider, false, format!("Key not saved: {e}")),
+            },
+            Event::KeyRemoved { provider, result } => match result {
+                Ok(()) => (*provider, true, "Key removed".to_owned()),
+                Err(e) => (*provider, false, format!("Key not removed: {e}")),
+            },
+            Event::KeyTested {
+                provider,
+                ok,
+                message,
+            } => (*provider, *ok, message.clone()),
+            Event::ProvidersChanged => {
+                for provider in ProviderId::ALL {
+                    let status = self.engine.status(provider);
+                    if status.available && !status.sandbox {
+                        self.engine.refresh_models(provider);
+                    }
+                }
+                return;
+            }
+            _ => return,
+        };
+        let level = if ok { Level::Info } else { Level::Error };
+        self.toasts
+            .add(level, format!("{}: {message}", provider.label()));
+        self.settings_dialog
+            .key_answer(provider, ok, message, saved);
+    }
+}

@@ -1,0 +1,353 @@
+//! Settings (modal, Ctrl+,): per provider where the key comes from, a masked entry with
+//! Show, Save key, Remove key and Test; base URL and jobs at once; defaults for new
+//! drafts and exports; the theme. Keys are saved at once (to the keychain); everything
+//! else edits a copy that Apply keeps and Cancel drops.
+
+use std::collections::BTreeMap;
+
+use crate::engine::ProviderStatus;
+use crate::keys::{KeyOrigin, Secret};
+use crate::recipe::{Catalog, ProviderId};
+use crate::settings::{Settings, Theme};
+
+/// Where people get a key, per provider.
+pub fn key_page(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::Gemini => "https://aistudio.google.com/apikey",
+        ProviderId::Fal => "https://fal.ai/dashboard/keys",
+        ProviderId::Eachlabs => "https://console.eachlabs.ai",
+        ProviderId::Oxen => "https://www.oxen.ai/settings/profile",
+        ProviderId::Vydra => "https://vydra.ai",
+    }
+}
+
+#[derive(Default)]
+struct KeyRow {
+    typed: String,
+    show: bool,
+    /// The last answer (saved, removed, tested), and whether it was good news.
+    answer: Option<(bool, String)>,
+}
+
+/// What the dialog asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingsAction {
+    /// Keep these settings.
+    Apply(Settings),
+    /// Save a key for a provider.
+    SaveKey(ProviderId, Secret),
+    /// Remove a provider's stored key.
+    RemoveKey(ProviderId),
+    /// Test the typed key, or the stored one.
+    TestKey(ProviderId, Option<Secret>, Option<String>),
+}
+
+/// The dialog's state: the copy being edited and the key rows.
+#[derive(Default)]
+pub struct SettingsDialog {
+    draft: Option<Settings>,
+    keys: BTreeMap<ProviderId, KeyRow>,
+    error: Option<String>,
+}
+
+impl SettingsDialog {
+    /// Opens on a copy of the settings.
+    pub fn open(&mut self, settings: &Settings) {
+        self.draft = Some(settings.clone());
+        self.keys.clear();
+        self.error = None;
+    }
+
+    /// Whether it is showing.
+    pub fn is_open(&self) -> bool {
+        self.draft.is_some()
+    }
+
+    /// An answer about a key, shown in its row; `saved` clears the typed key.
+    pub fn key_answer(&mut self, provider: ProviderId, ok: bool, message: String, saved: bool) {
+        let row = self.keys.entry(provider).or_default();
+        if saved {
+            // A saved key leaves the field: it now lives in the keychain only.
+            row.typed.clear();
+        }
+        row.answer = Some((ok, message));
+    }
+
+    /// Draws the dialog; returns what to do.
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        catalog: &Catalog,
+        status: &dyn Fn(ProviderId) -> ProviderStatus,
+        notice: Option<&str>,
+    ) -> Vec<SettingsAction> {
+        let mut actions = Vec::new();
+        let Some(draft) = self.draft.as_mut() else {
+            return actions;
+        };
+        let mut close = false;
+        egui::Modal::new(egui::Id::unique("settings-dialog")).show(ctx, |ui| {
+            ui.set_width(640.0);
+            ui.heading("Settings");
+            if let Some(notice) = notice {
+                ui.colored_label(ui.visuals().warn_fg_color, notice);
+            }
+            egui::ScrollArea::vertical()
+                .max_height(ctx.content_rect().height() * 0.7)
+                .show(ui, |ui| {
+                    for provider in ProviderId::ALL {
+                        let row = self.keys.entry(provider).or_default();
+                        provider_section(ui, provider, draft, row, &status(provider), &mut actions);
+                    }
+                    ui.separator();
+                    general(ui, draft, catalog);
+                });
+            if let Some(error) = &self.error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            ui.separator();
+            ui.horizontal(|ui| {
+                if ui.button("Apply").clicked() {
+                    match draft.validate() {
+                        Ok(()) => {
+                            actions.push(SettingsAction::Apply(draft.clone()));
+                            close = true;
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    close = true;
+                }
+            });
+        });
+        if close {
+            self.draft = None;
+            self.keys.clear();
+        }
+        actions
+    }
+}
+
+fn source_words(origin: &KeyOrigin) -> String {
+    match origin {
+        KeyOrigin::Env(name) => format!("from the environment variable {name} (used first)"),
+        KeyOrigin::Keychain(store) => format!("in {store}"),
+        KeyOrigin::ThisRun => "kept for this run only (no secure store)".to_owned(),
+        KeyOrigin::NotSet => "not set: this provider runs in the sandbox".to_owned(),
+    }
+}
+
+fn provider_section(
+    ui: &mut egui::Ui,
+    provider: ProviderId,
+    draft: &mut Settings,
+    row: &mut KeyRow,
+    status: &ProviderStatus,
+    actions: &mut Vec<SettingsAction>,
+) {
+    let name = provider.label();
+    egui::CollapsingHeader::new(name)
+        .id_salt(("settings-provider", provider.as_str()))
+        .default_open(provider == ProviderId::Gemini)
+        .show(ui, |ui| {
+            if !status.available {
+                ui.weak(format!(
+                    "{name} is not supported in this version yet; its key can be kept already."
+                ));
+            }
+            ui.label(format!("Key: {}", source_words(&status.key_origin)));
+            ui.horizontal(|ui| {
+                let label = ui.label(format!("{name} key"));
+                ui.add(
+                    egui::TextEdit::singleline(&mut row.typed)
+                        .password(!row.show)
+                        .hint_text("paste the key")
+                        .desired_width(300.0),
+                )
+                .labelled_by(label.id);
+                ui.checkbox(&mut row.show, "Show");
+            });
+            ui.horizontal(|ui| {
+                let typed = Secret::new(&row.typed);
+                let has_typed = !typed.expose().is_empty();
+                if ui
+                    .add_enabled(has_typed, egui::Button::new("Save key"))
+                    .on_hover_text("Keep it in the OS keychain")
+                    .clicked()
+                {
+                    actions.push(SettingsAction::SaveKey(provider, typed.clone()));
+                }
+                let stored = matches!(
+                    status.key_origin,
+                    KeyOrigin::Keychain(_) | KeyOrigin::ThisRun
+                );
+                if ui
+                    .add_enabled(stored, egui::Button::new("Remove key"))
+                    .clicked()
+                {
+                    actions.push(SettingsAction::RemoveKey(provider));
+                }
+                if ui
+                    .button("Test")
+                    .on_hover_text("The cheapest call that needs the key")
+                    .clicked()
+                {
+                    let key = has_typed.then_some(typed);
+                    actions.push(SettingsAction::TestKey(
+                        provider,
+                        key,
+                        draft.base_url(provider),
+                    ));
+                    row.answer = Some((true, "Testing…".to_owned()));
+                }
+                ui.hyperlink_to("Get a key", key_page(provider));
+            });
+            if let Some((ok, message)) = &row.answer {
+                let color = if *ok {
+                    ui.visuals().text_color()
+                } else {
+                    ui.visuals().error_fg_color
+                };
+                ui.colored_label(color, message);
+            }
+            egui::Grid::new(("settings-connection", provider.as_str()))
+                .num_columns(2)
+                .show(ui, |ui| {
+                    let label = ui.label(format!("{name} base URL"));
+                    let url = draft.base_urls.entry(provider).or_default();
+                    ui.add(
+                        egui::TextEdit::singleline(url)
+                            .hint_text("the service's own")
+                            .desired_width(300.0),
+                    )
+                    .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label(format!("{name} jobs at once"));
+                    let mut n = draft.concurrency(provider);
+                    if ui
+                        .add(egui::DragValue::new(&mut n).range(1..=16))
+                        .labelled_by(label.id)
+                        .changed()
+                    {
+                        draft.concurrency.insert(provider, n);
+                    }
+                    ui.end_row();
+                });
+        });
+}
+
+fn general(ui: &mut egui::Ui, draft: &mut Settings, catalog: &Catalog) {
+    egui::Grid::new("settings-general")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let label = ui.label("Default provider");
+            egui::ComboBox::from_id_salt("settings-default-provider")
+                .selected_text(draft.default_provider.label())
+                .show_ui(ui, |ui| {
+                    for p in ProviderId::ALL {
+                        if ui
+                            .selectable_value(&mut draft.default_provider, p, p.label())
+                            .clicked()
+                        {
+                            draft.default_model = None;
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Default model");
+            let provider = draft.default_provider;
+            egui::ComboBox::from_id_salt("settings-default-model")
+                .selected_text(
+                    draft
+                        .default_model
+                        .as_deref()
+                        .unwrap_or("The provider's default"),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut draft.default_model, None, "The provider's default");
+                    for m in catalog.models_of(provider) {
+                        ui.selectable_value(
+                            &mut draft.default_model,
+                            Some(m.id.clone()),
+                            format!("{} ({})", m.brand, m.id),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Default save folder");
+            let mut folder = draft
+                .save_folder
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut folder)
+                        .hint_text("your Pictures folder")
+                        .desired_width(300.0),
+                )
+                .labelled_by(label.id)
+                .changed()
+            {
+                draft.save_folder = (!folder.trim().is_empty()).then(|| folder.trim().into());
+            }
+            ui.end_row();
+            let label = ui.label("File names");
+            ui.add(egui::TextEdit::singleline(&mut draft.filename_template).desired_width(300.0))
+                .labelled_by(label.id);
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(
+                &mut draft.embed_metadata,
+                "Embed the recipe in saved images",
+            );
+            ui.end_row();
+            let label = ui.label("Theme");
+            egui::ComboBox::from_id_salt("settings-theme")
+                .selected_text(draft.theme.label())
+                .show_ui(ui, |ui| {
+                    for t in Theme::ALL {
+                        ui.selectable_value(&mut draft.theme, t, t.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+        });
+}
+
+/// The first-start welcome: sandbox mode in a few words and where keys come from.
+/// Returns Some(true) for "Open Settings", Some(false) for "Start in the sandbox".
+pub fn welcome(ctx: &egui::Context) -> Option<bool> {
+    let mut answer = None;
+    egui::Modal::new(egui::Id::unique("welcome")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        ui.heading("Welcome to Banana Studio");
+        ui.label(
+            "No API key is set, so the app starts in sandbox mode: everything works (prompts, \
+             edits, refining, history, export), but images come from an offline fake marked \
+             with a hazard stripe, not from the model, and nothing is charged.",
+        );
+        ui.label(
+            "To make real images, paste a key in Settings (kept in your OS keychain) or set \
+             GEMINI_API_KEY before starting the app.",
+        );
+        ui.hyperlink_to("Get a Gemini API key", key_page(ProviderId::Gemini));
+        ui.horizontal(|ui| {
+            if ui.button("Open Settings").clicked() {
+                answer = Some(true);
+            }
+            if ui.button("Start in the sandbox").clicked()
+                || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            {
+                answer = Some(false);
+            }
+        });
+    });
+    answer
+}

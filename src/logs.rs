@@ -1,0 +1,54 @@
+//! Logging: to stderr, and to a daily-rotating file under the data folder's `logs/`
+//! (a week kept). Nothing logged carries a key: keys are `Secret`s that print `***`,
+//! request logs name the URL with credential parameters redacted and never headers.
+
+use std::path::Path;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Log files kept.
+pub const KEEP_FILES: usize = 7;
+
+/// The folder of the log files for a data folder.
+pub fn dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("logs")
+}
+
+/// Starts logging; keep the guard alive until exit so the file is flushed.
+pub fn init(
+    data_dir: &Path,
+    stderr_filter: EnvFilter,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(stderr_filter);
+    // The appender prunes old files at start and complains if the folder is missing.
+    let _ = std::fs::create_dir_all(dir(data_dir));
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("banana-studio")
+        .filename_suffix("log")
+        .max_log_files(KEEP_FILES)
+        .build(dir(data_dir));
+    match appender {
+        Ok(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let file = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(EnvFilter::new("info,banana_studio=debug"));
+            tracing_subscriber::registry()
+                .with(stderr)
+                .with(file)
+                .init();
+            Some(guard)
+        }
+        Err(e) => {
+            tracing_subscriber::registry().with(stderr).init();
+            tracing::warn!("no log file: {e}");
+            None
+        }
+    }
+}

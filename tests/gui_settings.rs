@@ -1,0 +1,161 @@
+//! GUI tests of Settings and the welcome, with keys in keyring-core's mock store (never a
+//! real keychain): a key saved from the dialog lands in the store, Test reports success
+//! against the fake and failure for a bad key, Cancel discards edits, Apply keeps them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod gui_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use banana_studio::keys::{EnvLookup, KeyOrigin, KeySource, Keyring, SecureStore};
+use banana_studio::recipe::ProviderId;
+use banana_studio::settings::Settings;
+use egui_kittest::kittest::Queryable;
+use gui_support::{app_with_keys, step_until};
+
+fn mock_keyring() -> Arc<Keyring> {
+    let secure = SecureStore {
+        store: keyring_core::mock::Store::new().unwrap(),
+        name: "the mock store".to_owned(),
+    };
+    let no_env: EnvLookup = Arc::new(|_| None);
+    Arc::new(Keyring::new(Some(secure), None, no_env))
+}
+
+fn type_into(
+    harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+    label: &str,
+    text: &str,
+) {
+    harness.get_by_label(label).click();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label(label).type_text(text);
+    harness.step();
+}
+
+/// Whether some node's label contains `text` (a row and its toast may both say it).
+fn shows(h: &egui_kittest::Harness<'static, banana_studio::gui::BananaApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn settings_save_a_key_test_it_and_cancel_discards_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = mock_keyring();
+    let mut harness = app_with_keys(dir.path(), keys.clone(), true);
+    harness.step();
+    // The sandbox's own fake accepts its key, so Test can be pointed at it.
+    let fake_url = {
+        let app = harness.state();
+        app.engine().fake_gemini().unwrap().base_url()
+    };
+    harness.get_by_label("Settings…").click();
+    step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
+        h.query_by_label("Gemini API key").is_some()
+    });
+    type_into(&mut harness, "Gemini API key", "sandbox-key");
+    harness.get_by_label("Save key").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the saved key",
+        |h| shows(h, "Key saved (keychain: the mock store)"),
+    );
+    assert_eq!(
+        keys.key(ProviderId::Gemini).1,
+        KeyOrigin::Keychain("the mock store".into())
+    );
+    assert_eq!(
+        keys.key(ProviderId::Gemini).0.unwrap().expose(),
+        "sandbox-key"
+    );
+
+    type_into(&mut harness, "Gemini API base URL", &fake_url);
+    harness.get_by_label("Test").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "a working key",
+        |h| shows(h, "Key works: ") && shows(h, "image models available"),
+    );
+    type_into(&mut harness, "Gemini API key", "not-the-key");
+    harness.get_by_label("Test").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "a rejected key",
+        |h| shows(h, "Key rejected"),
+    );
+
+    // Cancel drops the base URL edit and the template edit.
+    type_into(&mut harness, "File names", "{prompt}.{ext}");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Gemini API key").is_none(), "closed");
+    let (saved, _) = Settings::load(dir.path());
+    assert_eq!(
+        saved.filename_template,
+        Settings::default().filename_template
+    );
+    assert_eq!(saved.base_url(ProviderId::Gemini), None);
+
+    harness.get_by_label("Settings…").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(5),
+        "the dialog again",
+        |h| h.query_by_label("File names").is_some(),
+    );
+    let template = harness
+        .get_by_label("File names")
+        .value()
+        .unwrap_or_default();
+    assert_eq!(
+        template,
+        Settings::default().filename_template,
+        "the edit was dropped"
+    );
+    type_into(&mut harness, "File names", "{prompt}_{n}.{ext}");
+    harness.get_by_label("Apply").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(5),
+        "saved settings",
+        |_| Settings::load(dir.path()).0.filename_template == "{prompt}_{n}.{ext}",
+    );
+
+    // Remove takes it out of the store again.
+    harness.get_by_label("Settings…").click();
+    step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
+        h.query_by_label("Remove key").is_some()
+    });
+    harness.get_by_label("Remove key").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the removed key",
+        |_| keys.key(ProviderId::Gemini).1 == KeyOrigin::NotSet,
+    );
+}
+
+#[test]
+fn first_start_without_a_key_explains_the_sandbox_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app_with_keys(dir.path(), mock_keyring(), false);
+    step_until(&mut harness, Duration::from_secs(5), "the welcome", |h| {
+        h.query_by_label("Welcome to Banana Studio").is_some()
+    });
+    assert!(harness.query_by_label_contains("sandbox mode").is_some());
+    harness.get_by_label("Start in the sandbox").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Welcome to Banana Studio").is_none());
+    drop(harness);
+    let mut again = app_with_keys(dir.path(), mock_keyring(), false);
+    again.run_steps(5);
+    assert!(
+        again.query_by_label("Welcome to Banana Studio").is_none(),
+        "shown once"
+    );
+}
