@@ -108,6 +108,7 @@ impl SettingsDialog {
             ui.separator();
             ui.horizontal(|ui| {
                 if ui.button("Apply").clicked() {
+                    draft.base_urls.retain(|_, url| !url.trim().is_empty());
                     match draft.validate() {
                         Ok(()) => {
                             actions.push(SettingsAction::Apply(draft.clone()));
