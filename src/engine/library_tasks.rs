@@ -124,14 +124,14 @@ impl Engine {
         });
     }
 
-    /// Saves an image to `path` with its recipe, converting when the extension names
+    /// Saves an image to `path` with its recipe (unless `embed_metadata` is off), converting when the extension names
     /// another format; `Event::Exported` follows.
-    pub fn export_image(&self, image: ImageId, path: PathBuf) {
+    pub fn export_image(&self, image: ImageId, path: PathBuf, embed_metadata: bool) {
         let inner = self.inner.clone();
         self.spawn(async move {
             let result = inner
                 .blocking(move |lib| {
-                    crate::library::export::save_image_as(&lib.library, image, &path)
+                    crate::library::export::save_image_as(&lib.library, image, &path, embed_metadata)
                 })
                 .await;
             inner.emit(match result {

@@ -301,7 +301,8 @@ impl eframe::App for BananaApp {
             self.on_event(ctx, event);
         }
         if let Some((image, path)) = self.save.poll(ctx) {
-            self.engine.export_image(image, path);
+            self.engine
+                .export_image(image, path, self.settings.embed_metadata);
         }
         if let Some(sources) = self.tray.poll(ctx) {
             self.run(Command::AddInputs(sources));
@@ -399,7 +400,8 @@ impl eframe::App for BananaApp {
             commands.extend(self.viewer.ui(ui, &self.gallery));
         });
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
-            self.engine.export_image(image, path);
+            self.engine
+                .export_image(image, path, self.settings.embed_metadata);
         }
         if let Some(request) = self.export.ui(ui.ctx(), &self.gallery) {
             // The folder, template and metadata choice are remembered for next time.

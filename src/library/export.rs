@@ -223,7 +223,12 @@ pub fn export_image(
 
 /// Save as…: writes one image to the path the user chose, with its recipe embedded.
 /// An extension naming another format converts; a missing one gets the image's own.
-pub fn save_image_as(library: &Library, image: ImageId, path: &Path) -> Result<PathBuf, String> {
+pub fn save_image_as(
+    library: &Library,
+    image: ImageId,
+    path: &Path,
+    embed_metadata: bool,
+) -> Result<PathBuf, String> {
     let (job, record, bytes) = load(library, image)?;
     let own = OutputFormat::from_mime(&record.mime).unwrap_or(OutputFormat::Png);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -235,7 +240,7 @@ pub fn save_image_as(library: &Library, image: ImageId, path: &Path) -> Result<P
         Some(_) => (path.to_path_buf(), bytes),
         None => (path.with_extension(own.extension()), bytes),
     };
-    write(&job, &record, &bytes, true, &path)?;
+    write(&job, &record, &bytes, embed_metadata, &path)?;
     Ok(path)
 }
 
