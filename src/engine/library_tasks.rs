@@ -131,7 +131,12 @@ impl Engine {
         self.spawn(async move {
             let result = inner
                 .blocking(move |lib| {
-                    crate::library::export::save_image_as(&lib.library, image, &path, embed_metadata)
+                    crate::library::export::save_image_as(
+                        &lib.library,
+                        image,
+                        &path,
+                        embed_metadata,
+                    )
                 })
                 .await;
             inner.emit(match result {

@@ -147,6 +147,14 @@ pub enum ProviderError {
         /// The service's words.
         message: String,
     },
+    /// The service failed and says trying again will not help (fal's `X-Fal-Retryable: false`).
+    #[error("the service failed (HTTP {status}) and says retrying will not help: {message}")]
+    ServerFinal {
+        /// HTTP status.
+        status: u16,
+        /// The service's words.
+        message: String,
+    },
     /// No answer in time.
     #[error("no answer after {secs} s; the service may be busy, try again")]
     Timeout {
@@ -202,7 +210,7 @@ impl ProviderError {
             ProviderError::Refused { .. } => ErrorKind::Refused,
             ProviderError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
             ProviderError::Network { .. } => ErrorKind::Network,
-            ProviderError::Server { .. } => ErrorKind::Server,
+            ProviderError::Server { .. } | ProviderError::ServerFinal { .. } => ErrorKind::Server,
             ProviderError::Timeout { .. } => ErrorKind::Timeout,
             ProviderError::BadResponse { .. } => ErrorKind::BadResponse,
             ProviderError::Cancelled => ErrorKind::Cancelled,

@@ -1,6 +1,8 @@
 //! How to ask: the provider trait, the shared HTTP layer and one file per provider.
 
+pub mod download;
 pub mod error;
+pub mod fal;
 pub mod gemini;
 pub mod http;
 

@@ -1,0 +1,689 @@
+//! A fake fal.ai: the queue (submit, status with queue position and logs, response,
+//! cancel), storage uploads (initiate, PUT, file URL) and the CDN serving results, as
+//! strict as the real one. Status, response and cancel URLs drop the `/edit` subpath like
+//! the real ones, so a client that rebuilds them gets 404. Edits must use URLs this
+//! storage issued and received bytes for. Paths: `/queue/...`, `/rest/...`, `/files/...`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use super::{FakeServer, render};
+use crate::imaging;
+use crate::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId};
+
+/// A fault the fake fal can be told to produce.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FalFault {
+    /// 429 with `Retry-After`.
+    RateLimited {
+        /// Seconds in the header.
+        retry_after_secs: u64,
+    },
+    /// A 5xx with `X-Fal-Retryable` (true: worth retrying).
+    ServerError {
+        /// The status.
+        status: u16,
+        /// The header's value.
+        retryable: bool,
+    },
+    /// 504 `{"detail":"Request timed out","error_type":"request_timeout"}`.
+    RequestTimeout,
+    /// 422 with `detail` as a plain string.
+    DetailString,
+    /// The request stays in progress this many extra polls.
+    Slow(u32),
+    /// 200 with cut-off JSON.
+    MalformedJson,
+    /// A body the connection drops half-way.
+    TruncatedBody,
+}
+
+#[derive(Clone)]
+struct Job {
+    endpoint: String,
+    input: Value,
+    /// Polls left in the queue, then in progress, then done.
+    queue_left: u32,
+    running_left: u32,
+    cancelled: bool,
+}
+
+struct Shared {
+    key: String,
+    catalog: Catalog,
+    base: Mutex<String>,
+    script: Mutex<VecDeque<FalFault>>,
+    jobs: Mutex<HashMap<String, Job>>,
+    /// Upload token -> (content type, bytes once PUT).
+    uploads: Mutex<HashMap<String, (String, Option<Vec<u8>>)>>,
+    files: Mutex<HashMap<String, (String, Vec<u8>)>>,
+    counter: AtomicU64,
+    submits: AtomicU64,
+    status_polls: AtomicU64,
+    cancels: AtomicU64,
+    bodies: Mutex<Vec<Value>>,
+    queue_polls: u32,
+}
+
+/// A running fake fal.ai.
+pub struct FakeFal {
+    server: FakeServer,
+    shared: Arc<Shared>,
+}
+
+fn answer(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn detail(status: StatusCode, text: &str) -> Response {
+    answer(status, json!({"detail": text}))
+}
+
+/// The real 422 shape: a list of `{loc, msg, type}`.
+fn unprocessable(loc: &[&str], msg: &str, kind: &str) -> Response {
+    answer(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"detail": [{"loc": loc, "msg": msg, "type": kind}]}),
+    )
+}
+
+impl FakeFal {
+    /// Starts the fake; requests must carry `Authorization: Key {key}`. Each request
+    /// waits `queue_polls` status polls in the queue, then one in progress.
+    pub fn start(
+        runtime: &tokio::runtime::Handle,
+        key: &str,
+        queue_polls: u32,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            key: key.to_owned(),
+            catalog: Catalog::bundled(),
+            base: Mutex::new(String::new()),
+            script: Mutex::new(VecDeque::new()),
+            jobs: Mutex::new(HashMap::new()),
+            uploads: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(1),
+            submits: AtomicU64::new(0),
+            status_polls: AtomicU64::new(0),
+            cancels: AtomicU64::new(0),
+            bodies: Mutex::new(Vec::new()),
+            queue_polls,
+        });
+        let router = Router::new()
+            .route("/queue/{owner}/{app}", post(submit))
+            .route("/queue/{owner}/{app}/edit", post(submit_edit))
+            .route("/queue/{owner}/{app}/requests/{id}/status", get(status))
+            .route("/queue/{owner}/{app}/requests/{id}", get(response))
+            .route("/queue/{owner}/{app}/requests/{id}/cancel", put(cancel))
+            .route("/rest/storage/upload/initiate", post(initiate))
+            .route("/upload/{token}", put(upload))
+            .route("/files/{name}", get(file))
+            .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+            .with_state(shared.clone());
+        let server = FakeServer::start(runtime, router)?;
+        if let Ok(mut base) = shared.base.lock() {
+            *base = server.base_url();
+        }
+        Ok(Self { server, shared })
+    }
+
+    /// The queue base to give the provider.
+    pub fn queue_base(&self) -> String {
+        format!("{}/queue", self.server.base_url())
+    }
+
+    /// The REST base (storage) to give the provider.
+    pub fn rest_base(&self) -> String {
+        format!("{}/rest", self.server.base_url())
+    }
+
+    /// Queues faults for the next submits, one each.
+    pub fn script(&self, faults: impl IntoIterator<Item = FalFault>) {
+        if let Ok(mut script) = self.shared.script.lock() {
+            script.extend(faults);
+        }
+    }
+
+    /// Submits that arrived.
+    pub fn submits(&self) -> u64 {
+        self.shared.submits.load(Ordering::SeqCst)
+    }
+
+    /// Status polls that arrived.
+    pub fn status_polls(&self) -> u64 {
+        self.shared.status_polls.load(Ordering::SeqCst)
+    }
+
+    /// Cancel requests that arrived.
+    pub fn cancels(&self) -> u64 {
+        self.shared.cancels.load(Ordering::SeqCst)
+    }
+
+    /// The inputs submitted so far.
+    pub fn request_bodies(&self) -> Vec<Value> {
+        self.shared
+            .bodies
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn authorised(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match given.strip_prefix("Key ") {
+        Some(k) if k == shared.key => None,
+        Some(_) => Some(detail(StatusCode::UNAUTHORIZED, "Invalid API key")),
+        None => Some(detail(
+            StatusCode::UNAUTHORIZED,
+            "No API key provided: use the Authorization header with `Key YOUR_KEY`",
+        )),
+    }
+}
+
+fn next_id(shared: &Shared) -> String {
+    let n = shared.counter.fetch_add(1, Ordering::SeqCst);
+    format!("{n:08x}-7a1e-4c2b-9f00-{:012x}", n * 7919)
+}
+
+async fn submit(
+    state: State<Arc<Shared>>,
+    Path((owner, app)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    submit_to(state, format!("{owner}/{app}"), headers, body).await
+}
+
+async fn submit_edit(
+    state: State<Arc<Shared>>,
+    Path((owner, app)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    submit_to(state, format!("{owner}/{app}/edit"), headers, body).await
+}
+
+fn fault_answer(fault: &FalFault) -> Option<Response> {
+    match fault {
+        FalFault::RateLimited { retry_after_secs } => Some(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    (header::CONTENT_TYPE, "application/json".to_owned()),
+                    (header::RETRY_AFTER, retry_after_secs.to_string()),
+                ],
+                json!({"detail": "Rate limit exceeded"}).to_string(),
+            )
+                .into_response(),
+        ),
+        FalFault::ServerError { status, retryable } => Some(
+            (
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                [
+                    (header::CONTENT_TYPE.as_str(), "application/json".to_owned()),
+                    ("x-fal-retryable", retryable.to_string()),
+                    ("x-fal-error-type", "internal_server_error".to_owned()),
+                ],
+                json!({"detail": "Internal server error"}).to_string(),
+            )
+                .into_response(),
+        ),
+        FalFault::RequestTimeout => Some(answer(
+            StatusCode::GATEWAY_TIMEOUT,
+            json!({"detail": "Request timed out", "error_type": "request_timeout"}),
+        )),
+        FalFault::DetailString => Some(detail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable request: the prompt was flagged",
+        )),
+        FalFault::MalformedJson => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"status\":\"IN_QU",
+            )
+                .into_response(),
+        ),
+        FalFault::TruncatedBody => {
+            let stream = futures::stream::iter(vec![
+                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"request_id\":\"")),
+                Err(std::io::Error::other("connection reset")),
+            ]);
+            Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    axum::body::Body::from_stream(stream),
+                )
+                    .into_response(),
+            )
+        }
+        FalFault::Slow(_) => None,
+    }
+}
+
+/// Checks an input the way fal's validation does; the 422 names the field.
+fn check_input(shared: &Shared, endpoint: &str, input: &Value) -> Option<Response> {
+    let base = endpoint.trim_end_matches("/edit");
+    let Some(model) = shared
+        .catalog
+        .models_of(ProviderId::Fal)
+        .find(|m| m.id == base)
+    else {
+        return Some(detail(
+            StatusCode::NOT_FOUND,
+            &format!("Application '{endpoint}' not found"),
+        ));
+    };
+    let edit = endpoint.ends_with("/edit");
+    let prompt = input["prompt"].as_str().unwrap_or("");
+    let chars = prompt.chars().count();
+    if !(3..=50_000).contains(&chars) {
+        return Some(unprocessable(
+            &["body", "prompt"],
+            "String should have between 3 and 50000 characters",
+            "string_too_short",
+        ));
+    }
+    if let Some(n) = input.get("num_images")
+        && !n.as_u64().is_some_and(|n| (1..=4).contains(&n))
+    {
+        return Some(unprocessable(
+            &["body", "num_images"],
+            "Input should be between 1 and 4",
+            "less_than_equal",
+        ));
+    }
+    if let Some(ratio) = input.get("aspect_ratio") {
+        let text = ratio.as_str().unwrap_or("");
+        let ok = (edit && text == "auto")
+            || text
+                .parse::<AspectRatio>()
+                .ok()
+                .is_some_and(|r| model.takes_ratio(r) && r != AspectRatio::Auto);
+        if !ok {
+            return Some(unprocessable(
+                &["body", "aspect_ratio"],
+                "Input should be one of the listed ratios",
+                "literal_error",
+            ));
+        }
+    }
+    if let Some(format) = input.get("output_format")
+        && !matches!(format.as_str(), Some("jpeg" | "png" | "webp"))
+    {
+        return Some(unprocessable(
+            &["body", "output_format"],
+            "Input should be 'jpeg', 'png' or 'webp'",
+            "literal_error",
+        ));
+    }
+    if let Some(resolution) = input.get("resolution")
+        && !model.sizes.is_empty()
+        && !matches!(resolution.as_str(), Some("1K" | "2K" | "4K"))
+    {
+        return Some(unprocessable(
+            &["body", "resolution"],
+            "Input should be '1K', '2K' or '4K'",
+            "literal_error",
+        ));
+    }
+    if edit {
+        let Some(urls) = input["image_urls"].as_array().filter(|u| !u.is_empty()) else {
+            return Some(unprocessable(
+                &["body", "image_urls"],
+                "Field required",
+                "missing",
+            ));
+        };
+        if urls.len() > model.max_inputs as usize {
+            return Some(unprocessable(
+                &["body", "image_urls"],
+                &format!("List should have at most {} items", model.max_inputs),
+                "too_long",
+            ));
+        }
+        let files = shared.files.lock().map(|f| f.clone()).unwrap_or_default();
+        let base_url = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
+        for (i, url) in urls.iter().enumerate() {
+            let name = url
+                .as_str()
+                .and_then(|u| u.strip_prefix(&format!("{base_url}/files/")))
+                .unwrap_or("");
+            if !files.contains_key(name) {
+                return Some(answer(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"detail": [{"loc": ["body", "image_urls", i], "msg": "Failed to download the file. Please check if the URL is accessible.", "type": "file_download_error"}]}),
+                ));
+            }
+        }
+    }
+    None
+}
+
+async fn submit_to(
+    State(shared): State<Arc<Shared>>,
+    endpoint: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(denied) = authorised(&shared, &headers) {
+        return denied;
+    }
+    shared.submits.fetch_add(1, Ordering::SeqCst);
+    let Ok(input) = serde_json::from_slice::<Value>(&body) else {
+        return unprocessable(&["body"], "JSON decode error", "json_invalid");
+    };
+    if let Ok(mut bodies) = shared.bodies.lock() {
+        bodies.push(json!({"endpoint": endpoint, "input": input}));
+    }
+    let prompt = input["prompt"].as_str().unwrap_or("").to_owned();
+    let fault = shared
+        .script
+        .lock()
+        .ok()
+        .and_then(|mut s| s.pop_front())
+        .or_else(|| tag_fault(&prompt));
+    if let Some(fault) = &fault
+        && let Some(response) = fault_answer(fault)
+    {
+        return response;
+    }
+    if let Some(rejected) = check_input(&shared, &endpoint, &input) {
+        return rejected;
+    }
+    let id = next_id(&shared);
+    let extra = match fault {
+        Some(FalFault::Slow(n)) => n,
+        _ => 0,
+    };
+    let job = Job {
+        endpoint: endpoint.clone(),
+        input,
+        queue_left: shared.queue_polls,
+        running_left: 1 + extra,
+        cancelled: false,
+    };
+    if let Ok(mut jobs) = shared.jobs.lock() {
+        jobs.insert(id.clone(), job);
+    }
+    // The returned URLs drop the /edit subpath, as the real ones do.
+    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
+    let app = endpoint.trim_end_matches("/edit");
+    let request = format!("{base}/queue/{app}/requests/{id}");
+    answer(
+        StatusCode::OK,
+        json!({"status": "IN_QUEUE", "request_id": id, "response_url": request,
+               "status_url": format!("{request}/status"), "cancel_url": format!("{request}/cancel"),
+               "queue_position": shared.queue_polls}),
+    )
+}
+
+/// `[fake:...]` tags in a sandbox prompt.
+fn tag_fault(prompt: &str) -> Option<FalFault> {
+    let tag = prompt.split("[fake:").nth(1)?.split(']').next()?;
+    Some(match tag.trim() {
+        "429" => FalFault::RateLimited {
+            retry_after_secs: 1,
+        },
+        "500" => FalFault::ServerError {
+            status: 500,
+            retryable: true,
+        },
+        "503" => FalFault::ServerError {
+            status: 503,
+            retryable: true,
+        },
+        "timeout" => FalFault::RequestTimeout,
+        "slow" => FalFault::Slow(20),
+        "malformed" => FalFault::MalformedJson,
+        "truncated" => FalFault::TruncatedBody,
+        _ => return None,
+    })
+}
+
+fn find_job(shared: &Shared, app: &str, id: &str) -> Result<Job, Response> {
+    let jobs = shared
+        .jobs
+        .lock()
+        .map_err(|_| detail(StatusCode::INTERNAL_SERVER_ERROR, "lock"))?;
+    match jobs.get(id) {
+        // A rebuilt URL that keeps /edit names another app: not found, as on fal.
+        Some(job) if job.endpoint.trim_end_matches("/edit") == app => Ok(job.clone()),
+        _ => Err(detail(StatusCode::NOT_FOUND, "Request not found")),
+    }
+}
+
+async fn status(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, app, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(denied) = authorised(&shared, &headers) {
+        return denied;
+    }
+    shared.status_polls.fetch_add(1, Ordering::SeqCst);
+    let app = format!("{owner}/{app}");
+    if let Err(missing) = find_job(&shared, &app, &id) {
+        return missing;
+    }
+    let Ok(mut jobs) = shared.jobs.lock() else {
+        return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
+    };
+    let Some(job) = jobs.get_mut(&id) else {
+        return detail(StatusCode::NOT_FOUND, "Request not found");
+    };
+    if job.queue_left > 0 {
+        job.queue_left -= 1;
+        return answer(
+            StatusCode::OK,
+            json!({"status": "IN_QUEUE", "queue_position": job.queue_left}),
+        );
+    }
+    if job.running_left > 0 {
+        job.running_left -= 1;
+        return answer(
+            StatusCode::OK,
+            json!({"status": "IN_PROGRESS", "logs": [{"message": "Generating image", "level": "INFO", "timestamp": "2026-11-21T10:00:00Z"}]}),
+        );
+    }
+    answer(
+        StatusCode::OK,
+        json!({"status": "COMPLETED", "logs": [{"message": "Generating image", "level": "INFO", "timestamp": "2026-11-21T10:00:00Z"}], "metrics": {"inference_time": 1.2}}),
+    )
+}
+
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, app, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(denied) = authorised(&shared, &headers) {
+        return denied;
+    }
+    let job = match find_job(&shared, &format!("{owner}/{app}"), &id) {
+        Ok(job) => job,
+        Err(missing) => return missing,
+    };
+    if job.cancelled {
+        return detail(StatusCode::BAD_REQUEST, "Request was cancelled");
+    }
+    if job.queue_left > 0 || job.running_left > 0 {
+        return detail(StatusCode::BAD_REQUEST, "Request is still in progress");
+    }
+    match make_images(&shared, &job) {
+        Ok(output) => answer(StatusCode::OK, output),
+        Err(message) => detail(StatusCode::INTERNAL_SERVER_ERROR, &message),
+    }
+}
+
+/// Renders the job's images at the catalog's pixel size and serves them from /files.
+fn make_images(shared: &Shared, job: &Job) -> Result<Value, String> {
+    let input = &job.input;
+    let base_id = job.endpoint.trim_end_matches("/edit");
+    let model = shared
+        .catalog
+        .models_of(ProviderId::Fal)
+        .find(|m| m.id == base_id)
+        .ok_or("unknown model")?;
+    let ratio = input["aspect_ratio"]
+        .as_str()
+        .and_then(|t| t.parse::<AspectRatio>().ok())
+        .filter(|r| *r != AspectRatio::Auto)
+        .unwrap_or(AspectRatio::Ratio(1, 1));
+    let size = input["resolution"]
+        .as_str()
+        .and_then(|t| t.parse::<ImageSize>().ok());
+    let (w, h) = model.pixel_size(ratio, size).unwrap_or((1024, 1024));
+    let format = match input["output_format"].as_str() {
+        Some("jpeg") => OutputFormat::Jpeg,
+        Some("webp") => OutputFormat::Webp,
+        _ => OutputFormat::Png,
+    };
+    let prompt = input["prompt"].as_str().unwrap_or("");
+    let seed = input["seed"].as_u64().unwrap_or(0);
+    let n = input["num_images"].as_u64().unwrap_or(1);
+    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
+    let mut images = Vec::new();
+    for i in 0..n {
+        let picture = render::render(prompt, seed.wrapping_add(i), w, h);
+        let bytes = imaging::encode(&image::DynamicImage::ImageRgb8(picture), format)
+            .map_err(|e| e.to_string())?;
+        let name = format!("{}-{i}.{}", next_id(shared), format.extension());
+        if let Ok(mut files) = shared.files.lock() {
+            files.insert(name.clone(), (format.mime().to_owned(), bytes.clone()));
+        }
+        images.push(
+            json!({"url": format!("{base}/files/{name}"), "content_type": format.mime(),
+                           "file_name": name, "file_size": bytes.len(), "width": w, "height": h}),
+        );
+    }
+    Ok(json!({"images": images, "description": ""}))
+}
+
+async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    Path((owner, app, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(denied) = authorised(&shared, &headers) {
+        return denied;
+    }
+    shared.cancels.fetch_add(1, Ordering::SeqCst);
+    if find_job(&shared, &format!("{owner}/{app}"), &id).is_err() {
+        return answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"}));
+    }
+    let Ok(mut jobs) = shared.jobs.lock() else {
+        return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
+    };
+    match jobs.get_mut(&id) {
+        Some(job) if job.queue_left == 0 && job.running_left == 0 => answer(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "ALREADY_COMPLETED"}),
+        ),
+        Some(job) => {
+            job.cancelled = true;
+            answer(
+                StatusCode::ACCEPTED,
+                json!({"status": "CANCELLATION_REQUESTED"}),
+            )
+        }
+        None => answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"})),
+    }
+}
+
+async fn initiate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(denied) = authorised(&shared, &headers) {
+        return denied;
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return unprocessable(&["body"], "JSON decode error", "json_invalid");
+    };
+    let Some(content_type) = request["content_type"]
+        .as_str()
+        .filter(|c| c.starts_with("image/"))
+    else {
+        return unprocessable(&["body", "content_type"], "Field required", "missing");
+    };
+    let file_name = request["file_name"].as_str().unwrap_or("upload.bin");
+    let token = next_id(&shared);
+    if let Ok(mut uploads) = shared.uploads.lock() {
+        uploads.insert(token.clone(), (content_type.to_owned(), None));
+    }
+    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
+    let name = format!("{token}-{}", file_name.replace('/', "_"));
+    answer(
+        StatusCode::OK,
+        json!({"upload_url": format!("{base}/upload/{token}?name={name}"), "file_url": format!("{base}/files/{name}")}),
+    )
+}
+
+async fn upload(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(mut uploads) = shared.uploads.lock() else {
+        return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
+    };
+    let Some((content_type, stored)) = uploads.get_mut(&token) else {
+        return detail(StatusCode::FORBIDDEN, "Signature does not match");
+    };
+    let sent = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if sent != content_type.as_str() {
+        return detail(
+            StatusCode::FORBIDDEN,
+            "Signature does not match (content type)",
+        );
+    }
+    if body.is_empty() || imaging::sniff_mime(&body).is_none() {
+        return detail(StatusCode::BAD_REQUEST, "The upload is not an image");
+    }
+    *stored = Some(body.to_vec());
+    let name = query.get("name").cloned().unwrap_or_default();
+    if let Ok(mut files) = shared.files.lock() {
+        files.insert(name, (content_type.clone(), body.to_vec()));
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    let found = shared.files.lock().ok().and_then(|f| f.get(&name).cloned());
+    match found {
+        Some((mime, bytes)) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, mime)], bytes).into_response()
+        }
+        None => detail(StatusCode::NOT_FOUND, "File not found"),
+    }
+}
+
+/// How long the sandbox's fal requests wait in the queue (polls).
+pub const SANDBOX_QUEUE_POLLS: u32 = 2;
+
+/// A short pause used by the sandbox so queue progress is visible.
+pub const SANDBOX_POLL: Duration = Duration::from_millis(300);
