@@ -497,3 +497,37 @@ fn dropping_an_exported_file_offers_its_recipe() {
     harness.run_steps(2);
     assert_eq!(harness.state().ui_state_draft_prompt(), "recipe to restore");
 }
+
+#[test]
+fn switching_to_fal_generates_through_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    harness.get_by_label("Provider").click();
+    harness.run_steps(2);
+    harness.get_by_label("fal.ai (sandbox)").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("SANDBOX MODE: no fal.ai key is set")
+            .is_some()
+    );
+    type_prompt(&mut harness, "a fal banana");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the fal result",
+        |h| {
+            h.state().gallery().generations().len() == 1
+                && h.query_by_label_contains("Image 1 of job 1: a fal banana")
+                    .is_some()
+        },
+    );
+    let g = &harness.state().gallery().generations()[0];
+    assert_eq!(
+        g.job.recipe.provider,
+        banana_studio::recipe::ProviderId::Fal
+    );
+    assert!(harness.state().engine().fake_fal().unwrap().submits() >= 1);
+}

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use super::{Engine, Event, Inner, ProviderStatus, SANDBOX_KEY, Slot};
+use crate::fake::fal::SANDBOX_POLL;
 use crate::keys::{KeyOrigin, Secret};
+use crate::providers::fal::{self, FalProvider, PollPolicy};
 use crate::providers::gemini::{self, GeminiProvider};
 use crate::providers::{CallContext, Provider, RetryPolicy};
 use crate::recipe::ProviderId;
@@ -21,6 +23,14 @@ pub struct Connection {
     pub concurrency: usize,
 }
 
+/// Where the sandbox's fakes listen.
+#[derive(Clone, Debug, Default)]
+pub(super) struct SandboxUrls {
+    pub gemini: String,
+    pub fal_queue: String,
+    pub fal_rest: String,
+}
+
 /// Builds a provider's slot and status from its key; None when this build cannot reach it.
 pub(super) fn connect(
     provider: ProviderId,
@@ -28,10 +38,10 @@ pub(super) fn connect(
     origin: KeyOrigin,
     connection: &Connection,
     force_sandbox: bool,
-    sandbox_base: &str,
+    sandbox_urls: &SandboxUrls,
     retry: &RetryPolicy,
 ) -> (Option<Arc<Slot>>, ProviderStatus) {
-    if provider != ProviderId::Gemini {
+    if !matches!(provider, ProviderId::Gemini | ProviderId::Fal) {
         let status = ProviderStatus {
             available: false,
             sandbox: false,
@@ -40,17 +50,47 @@ pub(super) fn connect(
         return (None, status);
     }
     let sandbox = force_sandbox || key.is_none();
-    let (base, key) = if sandbox {
-        (sandbox_base.to_owned(), Secret::new(SANDBOX_KEY))
+    let key = if sandbox {
+        Secret::new(SANDBOX_KEY)
     } else {
-        let base = connection
-            .base_url
-            .clone()
-            .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
-        (base, key.unwrap_or_else(|| Secret::new("")))
+        key.unwrap_or_else(|| Secret::new(""))
     };
     tracing::info!(provider = %provider, sandbox, "provider ready");
-    let client: Arc<dyn Provider> = Arc::new(GeminiProvider::new(base, key, retry.clone()));
+    let client: Arc<dyn Provider> = match (provider, sandbox) {
+        (ProviderId::Fal, true) => Arc::new(
+            FalProvider::new(
+                &sandbox_urls.fal_queue,
+                &sandbox_urls.fal_rest,
+                key,
+                retry.clone(),
+            )
+            .with_poll(PollPolicy {
+                first: SANDBOX_POLL,
+                max: SANDBOX_POLL,
+                ..PollPolicy::default()
+            }),
+        ),
+        (ProviderId::Fal, false) => {
+            // A base URL from Settings stands in for the queue host (a proxy).
+            let queue = connection
+                .base_url
+                .clone()
+                .unwrap_or_else(|| fal::QUEUE_BASE.to_owned());
+            Arc::new(FalProvider::new(queue, fal::REST_BASE, key, retry.clone()))
+        }
+        (_, true) => Arc::new(GeminiProvider::new(
+            &sandbox_urls.gemini,
+            key,
+            retry.clone(),
+        )),
+        (_, false) => {
+            let base = connection
+                .base_url
+                .clone()
+                .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
+            Arc::new(GeminiProvider::new(base, key, retry.clone()))
+        }
+    };
     let slot = Slot {
         provider: client,
         sandbox,
@@ -138,7 +178,7 @@ impl Engine {
         let inner = self.inner.clone();
         let keys = self.keys.clone();
         let force = self.force_sandbox;
-        let sandbox_base = self.sandbox_base();
+        let sandbox_urls = self.sandbox_urls();
         let retry = self.retry.clone();
         move |provider, connection| {
             let (key, origin) = keys.key(provider);
@@ -148,7 +188,7 @@ impl Engine {
                 origin,
                 &connection,
                 force,
-                &sandbox_base,
+                &sandbox_urls,
                 &retry,
             );
             inner.install(provider, slot, status);

@@ -23,6 +23,7 @@ pub use events::Event;
 pub use inputs::{AddedInput, InputSource};
 
 use crate::fake::FakeGemini;
+use crate::fake::fal::FakeFal;
 use crate::keys::{KeyOrigin, KeySource};
 use crate::library::{ImageId, JobId, Library, LibraryError};
 use crate::providers::gemini;
@@ -47,6 +48,10 @@ pub struct EngineConfig {
     pub gemini_base_url: Option<String>,
     /// Retry and timeout policy for provider calls.
     pub retry: RetryPolicy,
+    /// Base URL overrides of the other providers (Settings).
+    pub base_urls: HashMap<ProviderId, String>,
+    /// Jobs at once per provider, where not `concurrency` (Settings).
+    pub concurrency_per: HashMap<ProviderId, usize>,
 }
 
 impl EngineConfig {
@@ -64,6 +69,27 @@ impl EngineConfig {
                 attempt_timeout: gemini::default_timeout(),
                 ..RetryPolicy::default()
             },
+            base_urls: HashMap::new(),
+            concurrency_per: HashMap::new(),
+        }
+    }
+
+    /// How a provider is to be reached at start.
+    pub fn connection(&self, provider: ProviderId) -> Connection {
+        let base_url = if provider == ProviderId::Gemini {
+            self.gemini_base_url.clone()
+        } else {
+            None
+        }
+        .or_else(|| self.base_urls.get(&provider).cloned());
+        Connection {
+            base_url,
+            concurrency: self
+                .concurrency_per
+                .get(&provider)
+                .copied()
+                .unwrap_or(self.concurrency)
+                .max(1),
         }
     }
 }
@@ -149,6 +175,8 @@ pub struct Engine {
     runtime: Option<tokio::runtime::Runtime>,
     events: Receiver<Event>,
     fake: Option<FakeGemini>,
+    fake_fal: Option<FakeFal>,
+    sandbox_urls: connect::SandboxUrls,
     keys: Arc<dyn KeySource>,
     force_sandbox: bool,
     retry: RetryPolicy,
@@ -176,21 +204,30 @@ impl Engine {
         // key is removed in Settings falls back to it at once.
         let fake =
             FakeGemini::start(runtime.handle(), SANDBOX_KEY).map_err(EngineError::Sandbox)?;
-        let connection = Connection {
-            base_url: config.gemini_base_url.clone(),
-            concurrency: config.concurrency,
+        let fake_fal = FakeFal::start(
+            runtime.handle(),
+            SANDBOX_KEY,
+            crate::fake::fal::SANDBOX_QUEUE_POLLS,
+        )
+        .map_err(EngineError::Sandbox)?;
+        let sandbox_urls = connect::SandboxUrls {
+            gemini: fake.base_url(),
+            fal_queue: fake_fal.queue_base(),
+            fal_rest: fake_fal.rest_base(),
         };
+
         let mut slots = HashMap::new();
         let mut statuses = HashMap::new();
         for provider in ProviderId::ALL {
             let (key, origin) = config.keys.key(provider);
+            let connection = config.connection(provider);
             let (slot, status) = connect::connect(
                 provider,
                 key,
                 origin,
                 &connection,
                 config.force_sandbox,
-                &fake.base_url(),
+                &sandbox_urls,
                 &config.retry,
             );
             if let Some(slot) = slot {
@@ -230,6 +267,8 @@ impl Engine {
             runtime: Some(runtime),
             events: rx,
             fake: Some(fake),
+            fake_fal: Some(fake_fal),
+            sandbox_urls,
             keys: config.keys.clone(),
             force_sandbox: config.force_sandbox,
             retry: config.retry.clone(),
@@ -290,9 +329,14 @@ impl Engine {
         self.fake.as_ref()
     }
 
-    /// The sandbox server's base URL.
-    fn sandbox_base(&self) -> String {
-        self.fake.as_ref().map(|f| f.base_url()).unwrap_or_default()
+    /// Where the sandbox's fakes listen.
+    fn sandbox_urls(&self) -> connect::SandboxUrls {
+        self.sandbox_urls.clone()
+    }
+
+    /// The sandbox's fake fal.ai, when running.
+    pub fn fake_fal(&self) -> Option<&FakeFal> {
+        self.fake_fal.as_ref()
     }
 
     /// Where keys come from, and a notice when no secure store answers.
@@ -317,7 +361,7 @@ impl Engine {
             return Err(ValidationError {
                 field: "provider",
                 message: format!(
-                    "{} is not supported in this version yet; pick Gemini API",
+                    "{} is not supported in this version yet; pick Gemini API or fal.ai",
                     recipe.provider.label()
                 ),
             });
@@ -532,8 +576,9 @@ impl Drop for Engine {
                 token.cancel();
             }
         }
-        // Stop the fake before the runtime it lives on.
+        // Stop the fakes before the runtime they live on.
         self.fake = None;
+        self.fake_fal = None;
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(2));
         }

@@ -64,8 +64,8 @@ struct Shared {
     base: Mutex<String>,
     script: Mutex<VecDeque<FalFault>>,
     jobs: Mutex<HashMap<String, Job>>,
-    /// Upload token -> (content type, bytes once PUT).
-    uploads: Mutex<HashMap<String, (String, Option<Vec<u8>>)>>,
+    /// Upload token -> the content type it was initiated with.
+    uploads: Mutex<HashMap<String, String>>,
     files: Mutex<HashMap<String, (String, Vec<u8>)>>,
     counter: AtomicU64,
     submits: AtomicU64,
@@ -462,16 +462,17 @@ fn tag_fault(prompt: &str) -> Option<FalFault> {
     })
 }
 
-fn find_job(shared: &Shared, app: &str, id: &str) -> Result<Job, Response> {
-    let jobs = shared
-        .jobs
-        .lock()
-        .map_err(|_| detail(StatusCode::INTERNAL_SERVER_ERROR, "lock"))?;
-    match jobs.get(id) {
-        // A rebuilt URL that keeps /edit names another app: not found, as on fal.
-        Some(job) if job.endpoint.trim_end_matches("/edit") == app => Ok(job.clone()),
-        _ => Err(detail(StatusCode::NOT_FOUND, "Request not found")),
-    }
+/// A job by id under the app its URLs name; a rebuilt URL that keeps `/edit` names
+/// another app, so it is not found, as on fal.
+fn find_job(shared: &Shared, app: &str, id: &str) -> Option<Job> {
+    let jobs = shared.jobs.lock().ok()?;
+    jobs.get(id)
+        .filter(|job| job.endpoint.trim_end_matches("/edit") == app)
+        .cloned()
+}
+
+fn not_found() -> Response {
+    detail(StatusCode::NOT_FOUND, "Request not found")
 }
 
 async fn status(
@@ -484,8 +485,8 @@ async fn status(
     }
     shared.status_polls.fetch_add(1, Ordering::SeqCst);
     let app = format!("{owner}/{app}");
-    if let Err(missing) = find_job(&shared, &app, &id) {
-        return missing;
+    if find_job(&shared, &app, &id).is_none() {
+        return not_found();
     }
     let Ok(mut jobs) = shared.jobs.lock() else {
         return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
@@ -521,9 +522,8 @@ async fn response(
     if let Some(denied) = authorised(&shared, &headers) {
         return denied;
     }
-    let job = match find_job(&shared, &format!("{owner}/{app}"), &id) {
-        Ok(job) => job,
-        Err(missing) => return missing,
+    let Some(job) = find_job(&shared, &format!("{owner}/{app}"), &id) else {
+        return not_found();
     };
     if job.cancelled {
         return detail(StatusCode::BAD_REQUEST, "Request was cancelled");
@@ -590,7 +590,7 @@ async fn cancel(
         return denied;
     }
     shared.cancels.fetch_add(1, Ordering::SeqCst);
-    if find_job(&shared, &format!("{owner}/{app}"), &id).is_err() {
+    if find_job(&shared, &format!("{owner}/{app}"), &id).is_none() {
         return answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"}));
     }
     let Ok(mut jobs) = shared.jobs.lock() else {
@@ -628,7 +628,7 @@ async fn initiate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     let file_name = request["file_name"].as_str().unwrap_or("upload.bin");
     let token = next_id(&shared);
     if let Ok(mut uploads) = shared.uploads.lock() {
-        uploads.insert(token.clone(), (content_type.to_owned(), None));
+        uploads.insert(token.clone(), content_type.to_owned());
     }
     let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let name = format!("{token}-{}", file_name.replace('/', "_"));
@@ -645,10 +645,10 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(mut uploads) = shared.uploads.lock() else {
+    let Ok(uploads) = shared.uploads.lock() else {
         return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
     };
-    let Some((content_type, stored)) = uploads.get_mut(&token) else {
+    let Some(content_type) = uploads.get(&token) else {
         return detail(StatusCode::FORBIDDEN, "Signature does not match");
     };
     let sent = headers
@@ -664,7 +664,6 @@ async fn upload(
     if body.is_empty() || imaging::sniff_mime(&body).is_none() {
         return detail(StatusCode::BAD_REQUEST, "The upload is not an image");
     }
-    *stored = Some(body.to_vec());
     let name = query.get("name").cloned().unwrap_or_default();
     if let Ok(mut files) = shared.files.lock() {
         files.insert(name, (content_type.clone(), body.to_vec()));

@@ -284,8 +284,9 @@ impl BananaApp {
                     egui::Color32::BLACK,
                     RichText::new(format!(
                         "SANDBOX MODE: no {} key is set (or --sandbox), so images come from an offline fake, \
-                         not the model. Paste a key in Settings… (Ctrl+,) or set GEMINI_API_KEY to use the real service.",
-                        self.state.draft.provider.label()
+                         not the model. Paste a key in Settings… (Ctrl+,) or set {} to use the real service.",
+                        self.state.draft.provider.label(),
+                        crate::keys::env_vars(self.state.draft.provider)[0]
                     ))
                     .strong(),
                 );

@@ -93,9 +93,14 @@ pub enum Command {
 pub fn run(mut config: EngineConfig) -> i32 {
     // The connection chosen in Settings; a base URL from the environment wins for this run.
     let (settings, _) = crate::settings::Settings::load(&config.data_dir);
-    let gemini = crate::recipe::ProviderId::Gemini;
-    config.gemini_base_url = config.gemini_base_url.or_else(|| settings.base_url(gemini));
-    config.concurrency = settings.concurrency(gemini);
+    for provider in crate::recipe::ProviderId::ALL {
+        if let Some(url) = settings.base_url(provider) {
+            config.base_urls.insert(provider, url);
+        }
+        config
+            .concurrency_per
+            .insert(provider, settings.concurrency(provider));
+    }
     let engine = match Engine::start(config) {
         Ok(engine) => engine,
         Err(e) => {
