@@ -17,36 +17,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
+mod faults;
+
+pub use faults::FalFault;
+use faults::{fault_answer, tag_fault};
+
 use super::{FakeServer, render};
 use crate::imaging;
 use crate::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId};
-
-/// A fault the fake fal can be told to produce.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FalFault {
-    /// 429 with `Retry-After`.
-    RateLimited {
-        /// Seconds in the header.
-        retry_after_secs: u64,
-    },
-    /// A 5xx with `X-Fal-Retryable` (true: worth retrying).
-    ServerError {
-        /// The status.
-        status: u16,
-        /// The header's value.
-        retryable: bool,
-    },
-    /// 504 `{"detail":"Request timed out","error_type":"request_timeout"}`.
-    RequestTimeout,
-    /// 422 with `detail` as a plain string.
-    DetailString,
-    /// The request stays in progress this many extra polls.
-    Slow(u32),
-    /// 200 with cut-off JSON.
-    MalformedJson,
-    /// A body the connection drops half-way.
-    TruncatedBody,
-}
 
 #[derive(Clone)]
 struct Job {
@@ -81,7 +59,7 @@ pub struct FakeFal {
     shared: Arc<Shared>,
 }
 
-fn answer(status: StatusCode, body: Value) -> Response {
+pub(super) fn answer(status: StatusCode, body: Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -90,7 +68,7 @@ fn answer(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn detail(status: StatusCode, text: &str) -> Response {
+pub(super) fn detail(status: StatusCode, text: &str) -> Response {
     answer(status, json!({"detail": text}))
 }
 
@@ -221,65 +199,6 @@ async fn submit_edit(
     body: Bytes,
 ) -> Response {
     submit_to(state, format!("{owner}/{app}/edit"), headers, body).await
-}
-
-fn fault_answer(fault: &FalFault) -> Option<Response> {
-    match fault {
-        FalFault::RateLimited { retry_after_secs } => Some(
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [
-                    (header::CONTENT_TYPE, "application/json".to_owned()),
-                    (header::RETRY_AFTER, retry_after_secs.to_string()),
-                ],
-                json!({"detail": "Rate limit exceeded"}).to_string(),
-            )
-                .into_response(),
-        ),
-        FalFault::ServerError { status, retryable } => Some(
-            (
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                [
-                    (header::CONTENT_TYPE.as_str(), "application/json".to_owned()),
-                    ("x-fal-retryable", retryable.to_string()),
-                    ("x-fal-error-type", "internal_server_error".to_owned()),
-                ],
-                json!({"detail": "Internal server error"}).to_string(),
-            )
-                .into_response(),
-        ),
-        FalFault::RequestTimeout => Some(answer(
-            StatusCode::GATEWAY_TIMEOUT,
-            json!({"detail": "Request timed out", "error_type": "request_timeout"}),
-        )),
-        FalFault::DetailString => Some(detail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Unprocessable request: the prompt was flagged",
-        )),
-        FalFault::MalformedJson => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"status\":\"IN_QU",
-            )
-                .into_response(),
-        ),
-        FalFault::TruncatedBody => {
-            let stream = futures::stream::iter(vec![
-                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"request_id\":\"")),
-                Err(std::io::Error::other("connection reset")),
-            ]);
-            Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    axum::body::Body::from_stream(stream),
-                )
-                    .into_response(),
-            )
-        }
-        FalFault::Slow(_) => None,
-    }
 }
 
 /// Checks an input the way fal's validation does; the 422 names the field.
@@ -437,29 +356,6 @@ async fn submit_to(
                "status_url": format!("{request}/status"), "cancel_url": format!("{request}/cancel"),
                "queue_position": shared.queue_polls}),
     )
-}
-
-/// `[fake:...]` tags in a sandbox prompt.
-fn tag_fault(prompt: &str) -> Option<FalFault> {
-    let tag = prompt.split("[fake:").nth(1)?.split(']').next()?;
-    Some(match tag.trim() {
-        "429" => FalFault::RateLimited {
-            retry_after_secs: 1,
-        },
-        "500" => FalFault::ServerError {
-            status: 500,
-            retryable: true,
-        },
-        "503" => FalFault::ServerError {
-            status: 503,
-            retryable: true,
-        },
-        "timeout" => FalFault::RequestTimeout,
-        "slow" => FalFault::Slow(20),
-        "malformed" => FalFault::MalformedJson,
-        "truncated" => FalFault::TruncatedBody,
-        _ => return None,
-    })
 }
 
 /// A job by id under the app its URLs name; a rebuilt URL that keeps `/edit` names
