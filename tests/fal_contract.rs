@@ -15,8 +15,8 @@ use banana_studio::providers::fal::{FalProvider, PollPolicy};
 use banana_studio::providers::{
     CallContext, ErrorKind, GenerateRequest, InputBytes, Progress, Provider,
 };
-use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId, Recipe};
-use common::{fast_policy, recording_ctx};
+use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
+use common::{fast_policy, recording_ctx, request_on};
 
 const KEY: &str = "fal-test-key-1234";
 
@@ -41,18 +41,7 @@ fn fal(queue_polls: u32, key: &str) -> (FakeFal, FalProvider) {
 }
 
 fn request(prompt: &str, model: &str, edit: impl FnOnce(&mut Recipe)) -> GenerateRequest {
-    let catalog = Catalog::bundled();
-    let mut recipe = Recipe::new(prompt, ProviderId::Fal, &catalog);
-    recipe.model = model.to_owned();
-    let info = catalog.model(ProviderId::Fal, model).unwrap().clone();
-    recipe.size = info.default_size;
-    edit(&mut recipe);
-    GenerateRequest {
-        recipe,
-        model: info,
-        inputs: Vec::new(),
-        history: Vec::new(),
-    }
+    request_on(ProviderId::Fal, prompt, model, edit)
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {

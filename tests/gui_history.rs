@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use banana_studio::library::{Library, SampleSpec};
 use egui_kittest::kittest::Queryable;
-use gui_support::{app, generate_in_app, leave_text_fields, step_until, type_prompt};
+use gui_support::{app, generate_in_app, leave_text_fields, step_until, type_into, type_prompt};
 
 #[test]
 fn ctrl_click_selects_several_and_saves_them_to_a_folder() {
@@ -37,14 +37,7 @@ fn ctrl_click_selects_several_and_saves_them_to_a_folder() {
         harness.query_by_label_contains("For example: ").is_some(),
         "the template shows an example name"
     );
-    let folder = harness.get_by_label("Folder");
-    folder.click();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness
-        .get_by_label("Folder")
-        .type_text(&out.path().display().to_string());
-    harness.step();
+    type_into(&mut harness, "Folder", &out.path().display().to_string());
     harness.get_by_label("Save").click();
     step_until(&mut harness, Duration::from_secs(20), "the files", |h| {
         h.query_by_label_contains("Saved 2 images to").is_some()
@@ -284,4 +277,25 @@ fn a_large_history_draws_a_screenful_pages_in_and_frees_textures() {
         app.thumbnails_loaded()
     );
     assert!(most <= 600, "at most the budget held at once, saw {most}");
+}
+
+#[test]
+fn a_new_result_matching_the_search_joins_the_filtered_gallery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a red fox");
+    type_into(&mut harness, "Search prompts", "whale");
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "an empty search",
+        |h| h.state().gallery().generations().is_empty(),
+    );
+    type_prompt(&mut harness, "a blue whale");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(30), "the whale", |h| {
+        let g = h.state().gallery().generations();
+        g.len() == 1 && g[0].job.recipe.prompt == "a blue whale"
+    });
 }

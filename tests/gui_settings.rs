@@ -12,7 +12,7 @@ use banana_studio::keys::{EnvLookup, KeyOrigin, KeySource, Keyring, SecureStore}
 use banana_studio::recipe::ProviderId;
 use banana_studio::settings::Settings;
 use egui_kittest::kittest::Queryable;
-use gui_support::{app_with_keys, step_until};
+use gui_support::{app_with_keys, step_until, type_into};
 
 fn mock_keyring() -> Arc<Keyring> {
     let secure = SecureStore {
@@ -21,18 +21,6 @@ fn mock_keyring() -> Arc<Keyring> {
     };
     let no_env: EnvLookup = Arc::new(|_| None);
     Arc::new(Keyring::new(Some(secure), None, no_env))
-}
-
-fn type_into(
-    harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
-    label: &str,
-    text: &str,
-) {
-    harness.get_by_label(label).click();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.get_by_label(label).type_text(text);
-    harness.step();
 }
 
 /// Whether some node's label contains `text` (a row and its toast may both say it).

@@ -19,7 +19,7 @@ use banana_studio::keys::{EnvLookup, Keyring, SecureStore};
 use banana_studio::settings::Settings;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gui_support::{generate_in_app, step_until, type_prompt};
+use gui_support::{generate_in_app, step_until, type_into, type_prompt};
 
 const CANARY: &str = "AIzaLEAKCANARY-7f3a9c2e-do-not-log";
 
@@ -135,10 +135,7 @@ fn no_file_the_app_writes_holds_the_key() {
     step_until(&mut harness, Duration::from_secs(5), "Settings", |h| {
         h.query_by_label("Gemini API key").is_some()
     });
-    harness.get_by_label("Gemini API key").click();
-    harness.step();
-    harness.get_by_label("Gemini API key").type_text(CANARY);
-    harness.step();
+    type_into(&mut harness, "Gemini API key", CANARY);
     harness.get_by_label("Show").click();
     harness.step();
     harness.get_by_label("Save key").click();
@@ -148,12 +145,7 @@ fn no_file_the_app_writes_holds_the_key() {
         "the saved key",
         |h| h.query_all_by_label_contains("Key saved").next().is_some(),
     );
-    harness.get_by_label("Gemini API base URL").click();
-    harness.step();
-    harness
-        .get_by_label("Gemini API base URL")
-        .type_text(&fake.base_url());
-    harness.step();
+    type_into(&mut harness, "Gemini API base URL", &fake.base_url());
     harness.get_by_label("Apply").click();
     step_until(
         &mut harness,
@@ -184,13 +176,7 @@ fn no_file_the_app_writes_holds_the_key() {
         "the export dialog",
         |h| h.query_by_label("Folder").is_some(),
     );
-    harness.get_by_label("Folder").click();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness
-        .get_by_label("Folder")
-        .type_text(&out.path().display().to_string());
-    harness.step();
+    type_into(&mut harness, "Folder", &out.path().display().to_string());
     harness.get_by_label("Save").click();
     step_until(&mut harness, Duration::from_secs(10), "the export", |h| {
         h.query_all_by_label_contains("Saved 1 image to")

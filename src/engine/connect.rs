@@ -31,6 +31,38 @@ pub(super) struct SandboxUrls {
     pub fal_rest: String,
 }
 
+/// The client for a provider: against the sandbox's fakes when `sandbox` is given, else
+/// against `base_url` or the service's own hosts. None when this build cannot reach it.
+fn client(
+    provider: ProviderId,
+    key: Secret,
+    base_url: Option<String>,
+    sandbox: Option<&SandboxUrls>,
+    retry: &RetryPolicy,
+) -> Option<Arc<dyn Provider>> {
+    let retry = retry.clone();
+    Some(match (provider, sandbox) {
+        (ProviderId::Gemini, Some(urls)) => Arc::new(GeminiProvider::new(&urls.gemini, key, retry)),
+        (ProviderId::Gemini, None) => {
+            let base = base_url.unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
+            Arc::new(GeminiProvider::new(base, key, retry))
+        }
+        (ProviderId::Fal, Some(urls)) => Arc::new(
+            FalProvider::new(&urls.fal_queue, &urls.fal_rest, key, retry).with_poll(PollPolicy {
+                first: SANDBOX_POLL,
+                max: SANDBOX_POLL,
+                ..PollPolicy::default()
+            }),
+        ),
+        (ProviderId::Fal, None) => {
+            // A base URL from Settings stands in for the queue host (a proxy).
+            let queue = base_url.unwrap_or_else(|| fal::QUEUE_BASE.to_owned());
+            Arc::new(FalProvider::new(queue, fal::REST_BASE, key, retry))
+        }
+        _ => return None,
+    })
+}
+
 /// Builds a provider's slot and status from its key; None when this build cannot reach it.
 pub(super) fn connect(
     provider: ProviderId,
@@ -41,56 +73,28 @@ pub(super) fn connect(
     sandbox_urls: &SandboxUrls,
     retry: &RetryPolicy,
 ) -> (Option<Arc<Slot>>, ProviderStatus) {
-    if !matches!(provider, ProviderId::Gemini | ProviderId::Fal) {
-        let status = ProviderStatus {
-            available: false,
-            sandbox: false,
-            key_origin: origin,
-        };
-        return (None, status);
-    }
     let sandbox = force_sandbox || key.is_none();
     let key = if sandbox {
         Secret::new(SANDBOX_KEY)
     } else {
         key.unwrap_or_else(|| Secret::new(""))
     };
-    tracing::info!(provider = %provider, sandbox, "provider ready");
-    let client: Arc<dyn Provider> = match (provider, sandbox) {
-        (ProviderId::Fal, true) => Arc::new(
-            FalProvider::new(
-                &sandbox_urls.fal_queue,
-                &sandbox_urls.fal_rest,
-                key,
-                retry.clone(),
-            )
-            .with_poll(PollPolicy {
-                first: SANDBOX_POLL,
-                max: SANDBOX_POLL,
-                ..PollPolicy::default()
-            }),
-        ),
-        (ProviderId::Fal, false) => {
-            // A base URL from Settings stands in for the queue host (a proxy).
-            let queue = connection
-                .base_url
-                .clone()
-                .unwrap_or_else(|| fal::QUEUE_BASE.to_owned());
-            Arc::new(FalProvider::new(queue, fal::REST_BASE, key, retry.clone()))
-        }
-        (_, true) => Arc::new(GeminiProvider::new(
-            &sandbox_urls.gemini,
-            key,
-            retry.clone(),
-        )),
-        (_, false) => {
-            let base = connection
-                .base_url
-                .clone()
-                .unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
-            Arc::new(GeminiProvider::new(base, key, retry.clone()))
-        }
+    let base_url = connection.base_url.clone();
+    let Some(client) = client(
+        provider,
+        key,
+        base_url,
+        sandbox.then_some(sandbox_urls),
+        retry,
+    ) else {
+        let status = ProviderStatus {
+            available: false,
+            sandbox: false,
+            key_origin: origin,
+        };
+        return (None, status);
     };
+    tracing::info!(provider = %provider, sandbox, "provider ready");
     let slot = Slot {
         provider: client,
         sandbox,
@@ -178,7 +182,7 @@ impl Engine {
         let inner = self.inner.clone();
         let keys = self.keys.clone();
         let force = self.force_sandbox;
-        let sandbox_urls = self.sandbox_urls();
+        let sandbox_urls = self.sandbox_urls.clone();
         let retry = self.retry.clone();
         move |provider, connection| {
             let (key, origin) = keys.key(provider);
@@ -200,53 +204,53 @@ impl Engine {
     /// models) against `base_url` or the service; `Event::KeyTested` follows. Without a
     /// key typed, the stored one is tested.
     pub fn test_key(&self, provider: ProviderId, key: Option<Secret>, base_url: Option<String>) {
+        let Some(runtime) = self.runtime.as_ref().map(|r| r.handle().clone()) else {
+            return;
+        };
         let inner = self.inner.clone();
         let keys = self.keys.clone();
         let retry = RetryPolicy {
             max_attempts: 1,
             ..self.retry.clone()
         };
-        self.spawn(async move {
-            let key = match key {
-                Some(k) => Some(k),
-                None => tokio::task::spawn_blocking(move || {
-                    // A plain thread for the keychain, as above.
-                    on_key_thread(move || keys.key(provider).0)
-                        .and_then(|t| t.join().ok())
-                        .flatten()
-                })
-                .await
-                .ok()
-                .flatten(),
-            };
-            let (ok, message) = match key {
-                None => (
-                    false,
-                    format!("No {} key to test: paste one first", provider.label()),
-                ),
-                Some(_) if provider != ProviderId::Gemini => (
-                    false,
-                    format!("{} is not supported in this version yet", provider.label()),
-                ),
-                Some(key) => {
-                    let base = base_url.unwrap_or_else(|| gemini::DEFAULT_BASE_URL.to_owned());
-                    let client = GeminiProvider::new(base, key, retry);
-                    let result = client
-                        .list_models(&CallContext::detached())
-                        .await
-                        .map(|models| {
-                            models
-                                .iter()
-                                .filter(|m| m.generates && m.id.contains("image"))
-                                .count()
-                        });
-                    tested(provider, result)
-                }
-            };
-            inner.emit(Event::KeyTested {
-                provider,
-                ok,
-                message,
+        // The stored key is read on the key thread; the call then runs on the runtime.
+        on_key_thread(move || {
+            let key = key.or_else(|| keys.key(provider).0);
+            runtime.spawn(async move {
+                let (ok, message) = match key {
+                    None => (
+                        false,
+                        format!("No {} key to test: paste one first", provider.label()),
+                    ),
+                    Some(key) => match client(provider, key, base_url, None, &retry) {
+                        None => (
+                            false,
+                            format!("{} is not supported in this version yet", provider.label()),
+                        ),
+                        Some(client) => {
+                            let result =
+                                client
+                                    .list_models(&CallContext::detached())
+                                    .await
+                                    .map(|models| {
+                                        models
+                                            .iter()
+                                            .filter(|m| {
+                                                m.generates
+                                                    && (m.id.contains("image")
+                                                        || m.id.contains("banana"))
+                                            })
+                                            .count()
+                                    });
+                            tested(provider, result)
+                        }
+                    },
+                };
+                inner.emit(Event::KeyTested {
+                    provider,
+                    ok,
+                    message,
+                });
             });
         });
     }

@@ -178,6 +178,11 @@ pub enum Event {
         /// "Key works: 6 image models available", "Key rejected: ...".
         message: String,
     },
+    /// The settings could not be written.
+    SettingsFailed {
+        /// In words.
+        message: String,
+    },
     /// Providers were reconnected (a key or connection changed); statuses are new.
     ProvidersChanged,
     /// The catalog, merged with a provider's live list.

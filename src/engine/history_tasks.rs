@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::{Engine, Event, Inner};
 use crate::library::export::{ExportOptions, export_image};
@@ -50,6 +51,33 @@ impl Engine {
         });
     }
 
+    /// Writes the settings to the data folder; `Event::SettingsFailed` follows on error.
+    pub fn save_settings(&self, settings: crate::settings::Settings) {
+        let inner = self.inner.clone();
+        // Saves may finish out of order on the blocking pool: an older one never
+        // overwrites a newer one.
+        let generation = inner.settings_asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.spawn(async move {
+            let result = inner
+                .blocking(move |lib| {
+                    let mut written = lib
+                        .settings_written
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    if generation < *written {
+                        return Ok(());
+                    }
+                    *written = generation;
+                    settings.save(lib.library.root())
+                })
+                .await;
+            if let Err(message) = result {
+                tracing::error!("{message}");
+                inner.emit(Event::SettingsFailed { message });
+            }
+        });
+    }
+
     /// Reads the lineage tree of an image; `Event::Lineage` follows.
     pub fn load_lineage(&self, image: ImageId) {
         let inner = self.inner.clone();
@@ -70,6 +98,7 @@ impl Engine {
     /// `Event::ExportedMany` follows. One failure does not stop the rest.
     pub fn export_images(&self, images: Vec<ImageId>, dir: PathBuf, options: ExportOptions) {
         let inner = self.inner.clone();
+        let asked = images.clone();
         self.spawn(async move {
             let folder = dir.clone();
             let result = inner
@@ -90,10 +119,11 @@ impl Engine {
                 .await;
             inner.emit(match result {
                 Ok((saved, failed)) => Event::ExportedMany { dir, saved, failed },
+                // The whole batch failed (the worker died): every image says why.
                 Err(message) => Event::ExportedMany {
                     dir,
                     saved: Vec::new(),
-                    failed: vec![(0, message)],
+                    failed: asked.into_iter().map(|i| (i, message.clone())).collect(),
                 },
             });
         });

@@ -142,6 +142,9 @@ pub(crate) struct Inner {
     events: Sender<Event>,
     repaint: RwLock<Option<Arc<dyn Fn() + Send + Sync>>>,
     running: Mutex<HashMap<JobId, CancellationToken>>,
+    /// Settings saves asked for, and the newest one written (see `save_settings`).
+    settings_asked: std::sync::atomic::AtomicU64,
+    settings_written: Mutex<u64>,
 }
 
 impl Inner {
@@ -244,6 +247,8 @@ impl Engine {
             events: tx,
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
+            settings_asked: std::sync::atomic::AtomicU64::new(0),
+            settings_written: Mutex::new(0),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -327,11 +332,6 @@ impl Engine {
     /// The sandbox's fake Gemini server, when running (tests script faults on it).
     pub fn fake_gemini(&self) -> Option<&FakeGemini> {
         self.fake.as_ref()
-    }
-
-    /// Where the sandbox's fakes listen.
-    fn sandbox_urls(&self) -> connect::SandboxUrls {
-        self.sandbox_urls.clone()
     }
 
     /// The sandbox's fake fal.ai, when running.

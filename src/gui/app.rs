@@ -57,7 +57,16 @@ const OPEN_SHORTCUT: egui::KeyboardShortcut =
 impl BananaApp {
     /// Builds the app around a started engine, restoring the saved UI state.
     pub fn new(cc: &eframe::CreationContext<'_>, engine: Engine) -> Self {
-        let (settings, settings_problem) = crate::settings::Settings::load(engine.library().root());
+        let loaded = crate::settings::Settings::load(engine.library().root());
+        Self::with_settings(cc, engine, loaded)
+    }
+
+    /// Builds the app with settings already read (and what was wrong with them, if anything).
+    pub fn with_settings(
+        cc: &eframe::CreationContext<'_>,
+        engine: Engine,
+        (settings, settings_problem): (crate::settings::Settings, Option<String>),
+    ) -> Self {
         let state: UiState = cc
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))

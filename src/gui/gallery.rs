@@ -271,6 +271,14 @@ impl Gallery {
         Some(query)
     }
 
+    /// Whether a new result can only be placed by reading history again: the listing
+    /// searches prompts or filters by marks, which only the database answers.
+    pub fn relists_new_jobs(&self) -> bool {
+        self.query
+            .as_ref()
+            .is_some_and(|q| q.search.is_some() || q.filters_images())
+    }
+
     /// Follows history and results.
     pub fn on_event(&mut self, event: &Event) {
         match event {
@@ -305,17 +313,16 @@ impl Gallery {
                 self.revision += 1;
             }
             Event::JobSucceeded { generation, .. } => {
-                let in_view = self.query.as_ref().is_none_or(|q| {
-                    !q.filters_images()
-                        && q.search.is_none()
-                        && q.provider
-                            .is_none_or(|p| p == generation.job.recipe.provider)
-                        && q.model
-                            .as_ref()
-                            .is_none_or(|m| *m == generation.job.recipe.model)
-                        && q.session
-                            .is_none_or(|s| generation.job.session_id == Some(s))
-                });
+                // Job-level filters are checked here; search and mark filters are the
+                // database's to answer (the app reads the page again, see `relists_new_jobs`).
+                let job = &generation.job;
+                let in_view = !self.relists_new_jobs()
+                    && self.query.as_ref().is_none_or(|q| {
+                        q.provider.is_none_or(|p| p == job.recipe.provider)
+                            && q.model.as_ref().is_none_or(|m| *m == job.recipe.model)
+                            && q.session.is_none_or(|s| job.session_id == Some(s))
+                            && q.until_ms.is_none_or(|t| job.created_at_ms < t)
+                    });
                 if in_view && self.job_ids.insert(generation.job.id) {
                     self.generations.insert(0, (**generation).clone());
                     self.next_offset += 1;

@@ -371,7 +371,8 @@ fn name_field(ui: &mut egui::Ui, name: &mut String, label: &str, confirm: &str) 
         let r = ui
             .add(egui::TextEdit::singleline(name).desired_width(150.0))
             .labelled_by(l.id);
-        if !r.has_focus() && !r.lost_focus() && name.is_empty() {
+        // Take the keyboard when the field appears, never from another widget.
+        if name.is_empty() && ui.memory(|m| m.focused().is_none()) {
             r.request_focus();
         }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));

@@ -92,7 +92,8 @@ pub enum Command {
 /// Opens the window; returns the process exit code.
 pub fn run(mut config: EngineConfig) -> i32 {
     // The connection chosen in Settings; a base URL from the environment wins for this run.
-    let (settings, _) = crate::settings::Settings::load(&config.data_dir);
+    let loaded = crate::settings::Settings::load(&config.data_dir);
+    let settings = &loaded.0;
     for provider in crate::recipe::ProviderId::ALL {
         if let Some(url) = settings.base_url(provider) {
             config.base_urls.insert(provider, url);
@@ -119,7 +120,7 @@ pub fn run(mut config: EngineConfig) -> i32 {
     let result = eframe::run_native(
         "Banana Studio",
         options,
-        Box::new(move |cc| Ok(Box::new(BananaApp::new(cc, engine)))),
+        Box::new(move |cc| Ok(Box::new(BananaApp::with_settings(cc, engine, loaded)))),
     );
     match result {
         Ok(()) => 0,

@@ -30,22 +30,33 @@ impl Library {
             .optional()?)
     }
 
-    /// The images of one job (trashed ones included, so a line is never cut), with the
-    /// job's prompt and model.
-    fn job_images(
+    /// The images of one job as tree nodes (trashed ones included, so a line is never
+    /// cut), with the job's prompt and model.
+    fn job_nodes(
         &self,
         job: JobId,
-    ) -> Result<Vec<(super::ImageRecord, String, String)>, LibraryError> {
+        depth: u32,
+        parent: Option<ImageId>,
+    ) -> Result<Vec<LineageNode>, LibraryError> {
         let conn = self.conn();
-        let columns = IMAGE_COLUMNS.replace("id, job_id", "images.id, images.job_id");
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {columns}, jobs.prompt, jobs.model FROM images
-             JOIN jobs ON jobs.id = images.job_id WHERE images.job_id = ?1 ORDER BY images.idx"
+            "SELECT {IMAGE_COLUMNS},
+                 (SELECT prompt FROM jobs WHERE jobs.id = images.job_id),
+                 (SELECT model FROM jobs WHERE jobs.id = images.job_id)
+             FROM images WHERE job_id = ?1 ORDER BY idx"
         ))?;
-        let rows = stmt
-            .query_map([job], |r| Ok((self.image_row(r)?, r.get(14)?, r.get(15)?)))?
+        let nodes = stmt
+            .query_map([job], |r| {
+                Ok(LineageNode {
+                    image: self.image_row(r)?,
+                    prompt: r.get(14)?,
+                    model: r.get(15)?,
+                    depth,
+                    parent,
+                })
+            })?
             .collect::<Result<_, _>>()?;
-        Ok(rows)
+        Ok(nodes)
     }
 
     /// The jobs that refined an image, oldest first.
@@ -104,24 +115,5 @@ impl Library {
             stack.extend(children.into_iter().rev());
         }
         Ok(tree)
-    }
-
-    fn job_nodes(
-        &self,
-        job: JobId,
-        depth: u32,
-        parent: Option<ImageId>,
-    ) -> Result<Vec<LineageNode>, LibraryError> {
-        Ok(self
-            .job_images(job)?
-            .into_iter()
-            .map(|(image, prompt, model)| LineageNode {
-                image,
-                prompt,
-                model,
-                depth,
-                parent,
-            })
-            .collect())
     }
 }

@@ -26,19 +26,21 @@ pub fn clean_session_name(name: &str) -> String {
     }
 }
 
+/// When a session was last used: its newest job, or its creation. Both listings order by it.
+const LAST_USED: &str = "MAX(s.created_at, COALESCE((SELECT MAX(j.created_at) FROM jobs j WHERE j.session_id = s.id), 0))";
+
 impl Library {
     /// Every session, most recently used first, with its counts.
     pub fn sessions(&self) -> Result<Vec<Session>, LibraryError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT s.id, s.name, s.created_at,
                 (SELECT COUNT(*) FROM jobs j WHERE j.session_id = s.id),
                 (SELECT COUNT(*) FROM images i JOIN jobs j ON i.job_id = j.id
                     WHERE j.session_id = s.id AND i.deleted_at IS NULL),
-                MAX(s.created_at, COALESCE((SELECT MAX(j.created_at) FROM jobs j WHERE j.session_id = s.id), 0))
-                    AS last_used
-             FROM sessions s ORDER BY last_used DESC, s.id DESC",
-        )?;
+                {LAST_USED} AS last_used
+             FROM sessions s ORDER BY last_used DESC, s.id DESC"
+        ))?;
         let sessions = stmt
             .query_map([], |r| {
                 Ok(Session {
@@ -56,13 +58,13 @@ impl Library {
 
     /// The session used most recently (made one if there are none).
     pub(super) fn most_recent_session(&self) -> Result<SessionId, LibraryError> {
-        // The same order as `sessions`, without counting every image.
+        // The order of `sessions`, without counting every image.
         let newest = self
             .conn()
             .query_row(
-                "SELECT s.id FROM sessions s ORDER BY
-                    MAX(s.created_at, COALESCE((SELECT MAX(j.created_at) FROM jobs j WHERE j.session_id = s.id), 0)) DESC,
-                    s.id DESC LIMIT 1",
+                &format!(
+                    "SELECT s.id FROM sessions s ORDER BY {LAST_USED} DESC, s.id DESC LIMIT 1"
+                ),
                 [],
                 |r| r.get(0),
             )
@@ -105,7 +107,11 @@ impl Library {
 
     /// Makes a session current; false when there is no such session.
     pub fn set_current_session(&self, id: SessionId) -> Result<bool, LibraryError> {
-        let exists = self.sessions()?.iter().any(|s| s.id == id);
+        let exists = self
+            .conn()
+            .query_row("SELECT 1 FROM sessions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some();
         if exists {
             self.session.store(id, Ordering::Relaxed);
         }

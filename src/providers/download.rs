@@ -66,25 +66,24 @@ pub async fn image(
                     message: "the result image could not be downloaded".into(),
                 });
             }
-            let declared = answer
-                .headers
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_owned();
-            let sniffed = crate::imaging::sniff_mime(&answer.body);
-            match (declared.starts_with("image/"), sniffed) {
-                (_, Some(mime)) => Ok(OutputImage {
+            // The bytes decide: a CDN may label an image application/octet-stream.
+            match crate::imaging::sniff_mime(&answer.body) {
+                Some(mime) => Ok(OutputImage {
                     mime: mime.to_owned(),
                     bytes: answer.body,
                 }),
-                _ => Err(ProviderError::BadResponse {
-                    message: format!("a result file is not an image (content type \"{declared}\")"),
-                }),
+                None => {
+                    let declared = answer
+                        .headers
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none");
+                    Err(ProviderError::BadResponse {
+                        message: format!(
+                            "a result file is not an image (content type \"{declared}\")"
+                        ),
+                    })
+                }
             }
         }
     })

@@ -33,10 +33,20 @@ pub fn gemini(policy: RetryPolicy) -> (FakeGemini, GeminiProvider) {
 
 /// A request for a recipe on a Gemini model.
 pub fn request(prompt: &str, model: &str, edit: impl FnOnce(&mut Recipe)) -> GenerateRequest {
+    request_on(ProviderId::Gemini, prompt, model, edit)
+}
+
+/// A request for a recipe on a provider's model.
+pub fn request_on(
+    provider: ProviderId,
+    prompt: &str,
+    model: &str,
+    edit: impl FnOnce(&mut Recipe),
+) -> GenerateRequest {
     let catalog = Catalog::bundled();
-    let mut recipe = Recipe::new(prompt, ProviderId::Gemini, &catalog);
+    let mut recipe = Recipe::new(prompt, provider, &catalog);
     recipe.model = model.to_owned();
-    let info = catalog.model(ProviderId::Gemini, model).unwrap().clone();
+    let info = catalog.model(provider, model).unwrap().clone();
     recipe.size = info.default_size;
     edit(&mut recipe);
     GenerateRequest {

@@ -71,16 +71,16 @@ pub fn generate_in_app(harness: &mut Harness<'static, BananaApp>, prompt: &str) 
 }
 
 pub fn type_prompt(harness: &mut Harness<'static, BananaApp>, text: &str) {
-    harness
-        .get_by_label("Describe the image, or what to change")
-        .click();
+    type_into(harness, "Describe the image, or what to change", text);
+}
+
+/// Replaces what the field labelled `label` holds, as a person selecting all and typing would.
+pub fn type_into(harness: &mut Harness<'static, BananaApp>, label: &str, text: &str) {
+    harness.get_by_label(label).click();
     harness.step();
-    // Replace what is there, as a person selecting all and typing would.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.step();
-    harness
-        .get_by_label("Describe the image, or what to change")
-        .type_text(text);
+    harness.get_by_label(label).type_text(text);
     harness.step();
 }
 

@@ -358,13 +358,18 @@ async fn submit_to(
     )
 }
 
-/// A job by id under the app its URLs name; a rebuilt URL that keeps `/edit` names
-/// another app, so it is not found, as on fal.
-fn find_job(shared: &Shared, app: &str, id: &str) -> Option<Job> {
-    let jobs = shared.jobs.lock().ok()?;
-    jobs.get(id)
+/// Works on a job by id under the app its URLs name; a rebuilt URL that keeps `/edit`
+/// names another app, so it is not found (None), as on fal.
+fn with_job<T>(
+    shared: &Shared,
+    app: &str,
+    id: &str,
+    work: impl FnOnce(&mut Job) -> T,
+) -> Option<T> {
+    let mut jobs = shared.jobs.lock().ok()?;
+    jobs.get_mut(id)
         .filter(|job| job.endpoint.trim_end_matches("/edit") == app)
-        .cloned()
+        .map(work)
 }
 
 fn not_found() -> Response {
@@ -380,34 +385,28 @@ async fn status(
         return denied;
     }
     shared.status_polls.fetch_add(1, Ordering::SeqCst);
-    let app = format!("{owner}/{app}");
-    if find_job(&shared, &app, &id).is_none() {
-        return not_found();
-    }
-    let Ok(mut jobs) = shared.jobs.lock() else {
-        return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
-    };
-    let Some(job) = jobs.get_mut(&id) else {
-        return detail(StatusCode::NOT_FOUND, "Request not found");
-    };
-    if job.queue_left > 0 {
-        job.queue_left -= 1;
-        return answer(
-            StatusCode::OK,
-            json!({"status": "IN_QUEUE", "queue_position": job.queue_left}),
-        );
-    }
-    if job.running_left > 0 {
-        job.running_left -= 1;
-        return answer(
-            StatusCode::OK,
-            json!({"status": "IN_PROGRESS", "logs": [{"message": "Generating image", "level": "INFO", "timestamp": "2026-11-21T10:00:00Z"}]}),
-        );
-    }
-    answer(
-        StatusCode::OK,
-        json!({"status": "COMPLETED", "logs": [{"message": "Generating image", "level": "INFO", "timestamp": "2026-11-21T10:00:00Z"}], "metrics": {"inference_time": 1.2}}),
-    )
+    let logs = json!([{"message": "Generating image", "level": "INFO", "timestamp": "2026-11-21T10:00:00Z"}]);
+    with_job(&shared, &format!("{owner}/{app}"), &id, |job| {
+        if job.queue_left > 0 {
+            job.queue_left -= 1;
+            answer(
+                StatusCode::OK,
+                json!({"status": "IN_QUEUE", "queue_position": job.queue_left}),
+            )
+        } else if job.running_left > 0 {
+            job.running_left -= 1;
+            answer(
+                StatusCode::OK,
+                json!({"status": "IN_PROGRESS", "logs": logs}),
+            )
+        } else {
+            answer(
+                StatusCode::OK,
+                json!({"status": "COMPLETED", "logs": logs, "metrics": {"inference_time": 1.2}}),
+            )
+        }
+    })
+    .unwrap_or_else(not_found)
 }
 
 async fn response(
@@ -418,7 +417,7 @@ async fn response(
     if let Some(denied) = authorised(&shared, &headers) {
         return denied;
     }
-    let Some(job) = find_job(&shared, &format!("{owner}/{app}"), &id) else {
+    let Some(job) = with_job(&shared, &format!("{owner}/{app}"), &id, |job| job.clone()) else {
         return not_found();
     };
     if job.cancelled {
@@ -486,26 +485,21 @@ async fn cancel(
         return denied;
     }
     shared.cancels.fetch_add(1, Ordering::SeqCst);
-    if find_job(&shared, &format!("{owner}/{app}"), &id).is_none() {
-        return answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"}));
-    }
-    let Ok(mut jobs) = shared.jobs.lock() else {
-        return detail(StatusCode::INTERNAL_SERVER_ERROR, "lock");
-    };
-    match jobs.get_mut(&id) {
-        Some(job) if job.queue_left == 0 && job.running_left == 0 => answer(
-            StatusCode::BAD_REQUEST,
-            json!({"status": "ALREADY_COMPLETED"}),
-        ),
-        Some(job) => {
+    with_job(&shared, &format!("{owner}/{app}"), &id, |job| {
+        if job.queue_left == 0 && job.running_left == 0 {
+            answer(
+                StatusCode::BAD_REQUEST,
+                json!({"status": "ALREADY_COMPLETED"}),
+            )
+        } else {
             job.cancelled = true;
             answer(
                 StatusCode::ACCEPTED,
                 json!({"status": "CANCELLATION_REQUESTED"}),
             )
         }
-        None => answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"})),
-    }
+    })
+    .unwrap_or_else(|| answer(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"})))
 }
 
 async fn initiate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {

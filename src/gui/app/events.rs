@@ -89,6 +89,9 @@ impl BananaApp {
                 generation,
                 warnings,
             } => {
+                if self.gallery.relists_new_jobs() {
+                    self.reload_history();
+                }
                 let n = generation.images.len();
                 let plural = if n == 1 { "image" } else { "images" };
                 self.toasts.add(
@@ -115,6 +118,7 @@ impl BananaApp {
                 self.toasts
                     .add(Level::Error, format!("Job #{job} failed: {message}"));
             }
+            Event::SettingsFailed { message } => self.toasts.add(Level::Error, message),
             Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
                 self.toasts.add(Level::Error, message);
             }

@@ -41,9 +41,8 @@ impl BananaApp {
         if settings.theme != self.settings.theme {
             self.ctx.set_theme(theme_preference(settings.theme));
         }
-        if let Err(e) = settings.save(self.engine.library().root()) {
-            self.toasts.add(Level::Error, e);
-        }
+        // Written on a background thread; a failure comes back as an event.
+        self.engine.save_settings(settings.clone());
         self.settings = settings;
     }
 
