@@ -3,6 +3,8 @@
 //! Used by tests, benchmarks and the offline sandbox. A fake that is kinder than the
 //! real service is a bug: it rejects what the real one rejects.
 
+pub mod common;
+pub mod eachlabs;
 pub mod fal;
 pub mod gemini;
 pub mod render;

@@ -90,6 +90,34 @@ pub async fn image(
     .await
 }
 
+/// Downloads every result image at once. A failed download among several is a partial
+/// failure (kept in words); when none arrives, the first error is returned.
+pub async fn all(
+    client: &reqwest::Client,
+    urls: &[String],
+    policy: &RetryPolicy,
+    ctx: &CallContext,
+) -> Result<(Vec<OutputImage>, Vec<String>), ProviderError> {
+    let results =
+        futures::future::join_all(urls.iter().map(|u| image(client, u, policy, ctx))).await;
+    let mut images = Vec::with_capacity(urls.len());
+    let mut failures = Vec::new();
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(image) => images.push(image),
+            Err(e) => {
+                failures.push(e.to_string());
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) if images.is_empty() => Err(e),
+        _ => Ok((images, failures)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

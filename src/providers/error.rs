@@ -155,6 +155,19 @@ pub enum ProviderError {
         /// The service's words.
         message: String,
     },
+    /// The service took the job but could not make the image (a failed prediction or
+    /// generation); trying the same job again will not help by itself.
+    #[error("{message}")]
+    Failed {
+        /// The service's words, prefixed with who said them.
+        message: String,
+    },
+    /// The account has no credits or balance left for this job (HTTP 402).
+    #[error("{message}")]
+    OutOfCredits {
+        /// How much is needed and left, when the service says, and where to top up.
+        message: String,
+    },
     /// No answer in time.
     #[error("no answer after {secs} s; the service may be busy, try again")]
     Timeout {
@@ -206,7 +219,10 @@ impl ProviderError {
         match self {
             ProviderError::InvalidInput { .. } => ErrorKind::InvalidInput,
             ProviderError::Auth { .. } => ErrorKind::Auth,
-            ProviderError::RateLimited { .. } => ErrorKind::RateLimited,
+            ProviderError::RateLimited { .. } | ProviderError::OutOfCredits { .. } => {
+                ErrorKind::RateLimited
+            }
+            ProviderError::Failed { .. } => ErrorKind::Server,
             ProviderError::Refused { .. } => ErrorKind::Refused,
             ProviderError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
             ProviderError::Network { .. } => ErrorKind::Network,
@@ -237,9 +253,68 @@ impl ProviderError {
     }
 }
 
+/// A job the service ran and reported failed, sorted by its words: content blocked is a
+/// refusal, a bad parameter is invalid input, anything else a failure on the service.
+pub fn classify_failure(provider: &str, words: &str) -> ProviderError {
+    let lower = words.to_ascii_lowercase();
+    let said = if words.trim().is_empty() {
+        format!("{provider} could not make the image and gave no reason")
+    } else {
+        format!("{provider} could not make the image: {}", words.trim())
+    };
+    let any = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if any(&[
+        "safety",
+        "nsfw",
+        "blocked",
+        "content policy",
+        "moderation",
+        "flagged",
+    ]) {
+        ProviderError::Refused {
+            reason: said,
+            text: None,
+        }
+    } else if any(&[
+        "invalid",
+        "must be",
+        "not supported",
+        "unsupported",
+        "too large",
+        "too long",
+        "required",
+        "data uri",
+        "could not download",
+        "failed to download",
+    ]) {
+        ProviderError::InvalidInput { message: said }
+    } else {
+        ProviderError::Failed { message: said }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_sorted_by_their_words() {
+        assert_eq!(
+            classify_failure("Oxen.ai", "Invalid aspect ratio: 21:9").kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            classify_failure("Eachlabs", "Output blocked by safety filter").kind(),
+            ErrorKind::Refused
+        );
+        let e = classify_failure("Eachlabs", "GPU worker crashed");
+        assert_eq!(e.kind(), ErrorKind::Server);
+        assert!(!e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "Eachlabs could not make the image: GPU worker crashed"
+        );
+    }
 
     #[test]
     fn messages_are_plain_words() {

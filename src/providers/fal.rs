@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures::future::{BoxFuture, join_all};
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::http::{self, RetryPolicy};
@@ -24,26 +24,7 @@ pub const REST_BASE: &str = "https://rest.fal.ai";
 /// Largest JSON answer read.
 const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 
-/// How the queue is polled: the first wait, the longest, and how long in all.
-#[derive(Clone, Debug)]
-pub struct PollPolicy {
-    /// The first wait between polls.
-    pub first: Duration,
-    /// The longest wait between polls.
-    pub max: Duration,
-    /// Give up (and cancel) after this long.
-    pub total: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        Self {
-            first: Duration::from_millis(500),
-            max: Duration::from_secs(2),
-            total: Duration::from_secs(600),
-        }
-    }
-}
+pub use super::poll::PollPolicy;
 
 /// The fal.ai provider.
 pub struct FalProvider {
@@ -479,30 +460,15 @@ impl Provider for FalProvider {
                     text,
                 });
             }
-            let downloads = join_all(
-                urls.iter()
-                    .map(|u| download::image(&self.client, u, &self.policy, ctx)),
-            )
-            .await;
-            let mut out = GenerateOutput {
+            let (images, partial_failures) =
+                download::all(&self.client, &urls, &self.policy, ctx).await?;
+            let out = GenerateOutput {
                 text,
+                image_turns: vec![0; images.len()],
+                images,
+                partial_failures,
                 ..GenerateOutput::default()
             };
-            for result in downloads {
-                match result {
-                    Ok(image) => {
-                        out.image_turns.push(0);
-                        out.images.push(image);
-                    }
-                    Err(e) if out.images.is_empty() && urls.len() == 1 => return Err(e),
-                    Err(e) => out.partial_failures.push(e.to_string()),
-                }
-            }
-            if out.images.is_empty() {
-                return Err(ProviderError::BadResponse {
-                    message: out.partial_failures.join("; "),
-                });
-            }
             Ok(out)
         })
     }

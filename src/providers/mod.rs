@@ -1,17 +1,20 @@
 //! How to ask: the provider trait, the shared HTTP layer and one file per provider.
 
 pub mod download;
+pub mod eachlabs;
 pub mod error;
 pub mod fal;
 pub mod gemini;
 pub mod http;
+pub mod poll;
+pub mod rest;
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-pub use error::{ErrorKind, ProviderError};
+pub use error::{ErrorKind, ProviderError, classify_failure};
 pub use http::{RetryNotice, RetryPolicy};
 
 use crate::recipe::{LiveModel, ModelInfo, ProviderId, Recipe};
@@ -23,6 +26,18 @@ pub struct InputBytes {
     pub mime: String,
     /// Encoded bytes.
     pub bytes: Arc<Vec<u8>>,
+}
+
+impl InputBytes {
+    /// The bytes as a `data:` URI, for services that take inputs inline.
+    pub fn data_uri(&self) -> String {
+        use base64::Engine as _;
+        format!(
+            "data:{};base64,{}",
+            self.mime,
+            base64::engine::general_purpose::STANDARD.encode(self.bytes.as_slice())
+        )
+    }
 }
 
 /// One earlier step of a conversation, for refinement.
@@ -71,6 +86,19 @@ pub struct GenerateOutput {
     pub image_turns: Vec<usize>,
     /// Requests of a batch that failed while others succeeded, in words.
     pub partial_failures: Vec<String>,
+    /// What the service says it charged, when it says.
+    pub charged: Charge,
+}
+
+/// What a job cost, as the service reported it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Charge {
+    /// US dollars (Eachlabs' `metrics.cost`).
+    pub usd: Option<f64>,
+    /// Credits (Vydra's `creditsCharged`).
+    pub credits: Option<u32>,
+    /// Credits left on the account afterwards (Vydra).
+    pub credits_left: Option<u64>,
 }
 
 /// Progress of a running call, told to the user.

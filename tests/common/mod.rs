@@ -65,3 +65,57 @@ pub fn recording_ctx() -> (CallContext, Arc<Mutex<Vec<Progress>>>) {
     ctx.progress = Arc::new(move |p| sink.lock().unwrap().push(p));
     (ctx, seen)
 }
+
+/// A plain PNG of this size.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 120, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// Makes a request an edit of one local input with these bytes.
+pub fn with_input(req: &mut GenerateRequest, mime: &str, bytes: Vec<u8>) {
+    req.recipe.inputs = vec![banana_studio::recipe::InputImage {
+        sha256: "a".repeat(64),
+        mime: mime.into(),
+        width: 40,
+        height: 30,
+    }];
+    req.inputs = vec![banana_studio::providers::InputBytes {
+        mime: mime.into(),
+        bytes: Arc::new(bytes),
+    }];
+}
+
+/// The notes a recorded context received.
+pub fn notes(seen: &Mutex<Vec<Progress>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Note(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Cancels `ctx` after `ms` milliseconds.
+pub fn cancel_after(ctx: &CallContext, ms: u64) {
+    let cancel = ctx.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        cancel.cancel();
+    });
+}
+
+/// A poll schedule with short waits, for contract tests.
+pub fn quick_poll() -> banana_studio::providers::poll::PollPolicy {
+    banana_studio::providers::poll::PollPolicy {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+        total: Duration::from_secs(20),
+    }
+}

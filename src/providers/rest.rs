@@ -1,0 +1,125 @@
+//! A JSON REST client for one provider: its auth header, its error mapping, the shared
+//! retries and bounded bodies. Eachlabs, Oxen.ai and Vydra speak through it.
+
+use serde_json::Value;
+
+use super::http::{self, Answer, RetryPolicy};
+use super::{CallContext, Progress, ProviderError};
+
+/// Turns a non-2xx answer into a provider error.
+pub type MapError = fn(&Answer) -> ProviderError;
+
+/// One provider's JSON client.
+pub struct Rest {
+    /// The shared HTTP client (also used to download results).
+    pub client: reqwest::Client,
+    /// Retries for every call.
+    pub policy: RetryPolicy,
+    label: &'static str,
+    auth: (&'static str, String),
+    map_error: MapError,
+    max_body: usize,
+}
+
+impl Rest {
+    /// A client that sends `auth_header: auth_value` with each call.
+    pub fn new(
+        label: &'static str,
+        auth_header: &'static str,
+        auth_value: String,
+        policy: RetryPolicy,
+        map_error: MapError,
+    ) -> Self {
+        Self {
+            client: http::client(),
+            policy,
+            label,
+            auth: (auth_header, auth_value),
+            map_error,
+            max_body: 4 * 1024 * 1024,
+        }
+    }
+
+    /// The same client reading answers up to `bytes` (base64 images inline).
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// A JSON call with retries; the parsed answer on 2xx.
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, ProviderError> {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+        self.send(ctx, |client| {
+            let request = client.request(method.clone(), url);
+            match &bytes {
+                Some(bytes) => request
+                    .header("content-type", "application/json")
+                    .body(bytes.clone()),
+                None => request,
+            }
+        })
+        .await
+    }
+
+    /// Any call with retries: `build` makes the request afresh for each attempt (the
+    /// auth header is added here); the parsed JSON answer on 2xx.
+    pub async fn send(
+        &self,
+        ctx: &CallContext,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Value, ProviderError> {
+        let progress = ctx.progress.clone();
+        let on_retry = move |n| progress(Progress::Retrying(n));
+        let timeout_secs = self.policy.attempt_timeout.as_secs();
+        http::with_retries(&self.policy, &ctx.cancel, &on_retry, |_| {
+            let request = build(&self.client).header(self.auth.0, self.auth.1.clone());
+            async move {
+                let answer = http::send(request, self.max_body, timeout_secs).await?;
+                if (200..300).contains(&answer.status) {
+                    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::BadResponse {
+                        message: format!("{}'s answer is not valid JSON ({e})", self.label),
+                    })
+                } else {
+                    Err((self.map_error)(&answer))
+                }
+            }
+        })
+        .await
+    }
+
+    /// One call without retries, for best-effort requests (cancels); its status or None.
+    pub async fn once(&self, method: reqwest::Method, url: &str) -> Option<u16> {
+        let request = self
+            .client
+            .request(method, url)
+            .header(self.auth.0, self.auth.1.clone())
+            .timeout(std::time::Duration::from_secs(10));
+        match http::send(request, self.max_body, 10).await {
+            Ok(answer) => Some(answer.status),
+            Err(e) => {
+                tracing::warn!("{}: best-effort call failed: {e}", self.label);
+                None
+            }
+        }
+    }
+}
+
+/// The JSON body of an error answer (Null when it is not JSON).
+pub fn error_body(answer: &Answer) -> Value {
+    serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
+}
+
+/// The first of these string fields in a JSON error body.
+pub fn first_text(body: &Value, fields: &[&str]) -> String {
+    fields
+        .iter()
+        .find_map(|f| body[*f].as_str().filter(|s| !s.trim().is_empty()))
+        .unwrap_or("")
+        .to_owned()
+}
