@@ -7,6 +7,7 @@ pub mod common;
 pub mod eachlabs;
 pub mod fal;
 pub mod gemini;
+pub mod oxen;
 pub mod render;
 
 use std::net::SocketAddr;

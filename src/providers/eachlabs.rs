@@ -293,39 +293,10 @@ impl Provider for EachlabsProvider {
             // The cheapest call that needs the key: a prediction that does not exist
             // (404 with a good key, 401 with a bad one).
             let url = self.url("v1/prediction/00000000-0000-0000-0000-000000000000");
-            check_status(self.rest.once(reqwest::Method::GET, &url).await, "Eachlabs")?;
-            Ok(bundled_models(ProviderId::Eachlabs))
+            rest::check_status(self.rest.once(reqwest::Method::GET, &url).await, "Eachlabs")?;
+            Ok(rest::bundled_models(ProviderId::Eachlabs))
         })
     }
-}
-
-/// A key test's answer: 2xx or 404 means the key was taken.
-pub fn check_status(status: Option<u16>, label: &str) -> Result<(), ProviderError> {
-    match status {
-        Some(200..=299 | 404) => Ok(()),
-        Some(401 | 403) => Err(ProviderError::Auth {
-            message: format!("{label} rejected the key"),
-        }),
-        Some(status) => Err(ProviderError::Server {
-            status,
-            message: format!("{label} could not check the key now"),
-        }),
-        None => Err(ProviderError::Network {
-            message: format!("could not reach {label}"),
-        }),
-    }
-}
-
-/// The catalog's models of a provider without a model list, as live models.
-pub fn bundled_models(provider: ProviderId) -> Vec<LiveModel> {
-    crate::recipe::Catalog::bundled()
-        .models_of(provider)
-        .map(|m| LiveModel {
-            id: m.id.clone(),
-            display_name: m.brand.clone(),
-            generates: true,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -492,14 +492,7 @@ impl Provider for FalProvider {
                 Ok(_) | Err(ProviderError::ModelNotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
-            Ok(crate::recipe::Catalog::bundled()
-                .models_of(ProviderId::Fal)
-                .map(|m| LiveModel {
-                    id: m.id.clone(),
-                    display_name: m.brand.clone(),
-                    generates: true,
-                })
-                .collect())
+            Ok(super::rest::bundled_models(ProviderId::Fal))
         })
     }
 }

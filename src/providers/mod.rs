@@ -6,6 +6,7 @@ pub mod error;
 pub mod fal;
 pub mod gemini;
 pub mod http;
+pub mod oxen;
 pub mod poll;
 pub mod rest;
 

@@ -123,3 +123,32 @@ pub fn first_text(body: &Value, fields: &[&str]) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// A key test's answer: 2xx or 404 means the key was taken.
+pub fn check_status(status: Option<u16>, label: &str) -> Result<(), ProviderError> {
+    match status {
+        Some(200..=299 | 404) => Ok(()),
+        Some(401 | 403) => Err(ProviderError::Auth {
+            message: format!("{label} rejected the key"),
+        }),
+        Some(status) => Err(ProviderError::Server {
+            status,
+            message: format!("{label} could not check the key now"),
+        }),
+        None => Err(ProviderError::Network {
+            message: format!("could not reach {label}"),
+        }),
+    }
+}
+
+/// The catalog's models of a provider without a model list, as live models.
+pub fn bundled_models(provider: crate::recipe::ProviderId) -> Vec<crate::recipe::LiveModel> {
+    crate::recipe::Catalog::bundled()
+        .models_of(provider)
+        .map(|m| crate::recipe::LiveModel {
+            id: m.id.clone(),
+            display_name: m.brand.clone(),
+            generates: true,
+        })
+        .collect()
+}
