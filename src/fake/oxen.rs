@@ -222,8 +222,8 @@ async fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
     }
 }
 
-fn read(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|_| error(StatusCode::BAD_REQUEST, "Invalid JSON"))
+fn read(body: &Bytes) -> Option<Value> {
+    serde_json::from_slice(body).ok()
 }
 
 /// Renders one image for an input; the URL it is served at and its bytes.
@@ -248,9 +248,8 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         return denied;
     }
     shared.sync_calls.fetch_add(1, Ordering::SeqCst);
-    let input = match read(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
+    let Some(input) = read(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid JSON");
     };
     if let Ok(mut bodies) = shared.bodies.lock() {
         bodies.push(input.clone());
@@ -296,9 +295,8 @@ async fn enqueue(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         return denied;
     }
     shared.queue_calls.fetch_add(1, Ordering::SeqCst);
-    let input = match read(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
+    let Some(input) = read(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid JSON");
     };
     if let Ok(mut bodies) = shared.bodies.lock() {
         bodies.push(input.clone());
