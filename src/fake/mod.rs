@@ -9,6 +9,7 @@ pub mod fal;
 pub mod gemini;
 pub mod oxen;
 pub mod render;
+pub mod vydra;
 
 use std::net::SocketAddr;
 

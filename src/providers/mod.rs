@@ -9,6 +9,7 @@ pub mod http;
 pub mod oxen;
 pub mod poll;
 pub mod rest;
+pub mod vydra;
 
 use std::sync::Arc;
 
@@ -147,4 +148,23 @@ pub trait Provider: Send + Sync {
         &'a self,
         ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<Vec<LiveModel>, ProviderError>>;
+
+    /// Tests the key with the cheapest authenticated call; what it found, in words.
+    fn check_key<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let n = self
+                .list_models(ctx)
+                .await?
+                .iter()
+                .filter(|m| m.generates && (m.id.contains("image") || m.id.contains("banana")))
+                .count();
+            Ok(format!(
+                "{n} image model{} available",
+                if n == 1 { "" } else { "s" }
+            ))
+        })
+    }
 }
