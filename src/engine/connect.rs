@@ -9,8 +9,11 @@ use tokio::sync::Semaphore;
 use super::{Engine, Event, Inner, ProviderStatus, SANDBOX_KEY, Slot};
 use crate::fake::fal::SANDBOX_POLL;
 use crate::keys::{KeyOrigin, Secret};
+use crate::providers::eachlabs::{self, EachlabsProvider};
 use crate::providers::fal::{self, FalProvider, PollPolicy};
 use crate::providers::gemini::{self, GeminiProvider};
+use crate::providers::oxen::{self, OxenProvider};
+use crate::providers::vydra::{self, VydraProvider};
 use crate::providers::{CallContext, Provider, RetryPolicy};
 use crate::recipe::ProviderId;
 
@@ -29,6 +32,22 @@ pub(super) struct SandboxUrls {
     pub gemini: String,
     pub fal_queue: String,
     pub fal_rest: String,
+    pub eachlabs: String,
+    pub oxen: String,
+    pub vydra: String,
+}
+
+impl SandboxUrls {
+    pub(super) fn of(sandbox: &crate::fake::Sandbox) -> Self {
+        Self {
+            gemini: sandbox.gemini.base_url(),
+            fal_queue: sandbox.fal.queue_base(),
+            fal_rest: sandbox.fal.rest_base(),
+            eachlabs: sandbox.eachlabs.base_url(),
+            oxen: sandbox.oxen.base_url(),
+            vydra: sandbox.vydra.base_url(),
+        }
+    }
 }
 
 /// The client for a provider: against the sandbox's fakes when `sandbox` is given, else
@@ -48,18 +67,37 @@ fn client(
             Arc::new(GeminiProvider::new(base, key, retry))
         }
         (ProviderId::Fal, Some(urls)) => Arc::new(
-            FalProvider::new(&urls.fal_queue, &urls.fal_rest, key, retry).with_poll(PollPolicy {
-                first: SANDBOX_POLL,
-                max: SANDBOX_POLL,
-                ..PollPolicy::default()
-            }),
+            FalProvider::new(&urls.fal_queue, &urls.fal_rest, key, retry)
+                .with_poll(PollPolicy::steady(SANDBOX_POLL)),
         ),
         (ProviderId::Fal, None) => {
             // A base URL from Settings stands in for the queue host (a proxy).
             let queue = base_url.unwrap_or_else(|| fal::QUEUE_BASE.to_owned());
             Arc::new(FalProvider::new(queue, fal::REST_BASE, key, retry))
         }
-        _ => return None,
+        (ProviderId::Eachlabs, Some(urls)) => Arc::new(
+            EachlabsProvider::new(&urls.eachlabs, key, retry)
+                .with_poll(PollPolicy::steady(SANDBOX_POLL)),
+        ),
+        (ProviderId::Eachlabs, None) => Arc::new(EachlabsProvider::new(
+            base_url.unwrap_or_else(|| eachlabs::BASE.to_owned()),
+            key,
+            retry,
+        )),
+        (ProviderId::Oxen, Some(urls)) => Arc::new(
+            OxenProvider::new(&urls.oxen, key, retry).with_poll(PollPolicy::steady(SANDBOX_POLL)),
+        ),
+        (ProviderId::Oxen, None) => Arc::new(OxenProvider::new(
+            base_url.unwrap_or_else(|| oxen::BASE.to_owned()),
+            key,
+            retry,
+        )),
+        (ProviderId::Vydra, Some(urls)) => Arc::new(VydraProvider::new(&urls.vydra, key, retry)),
+        (ProviderId::Vydra, None) => Arc::new(VydraProvider::new(
+            base_url.unwrap_or_else(|| vydra::BASE.to_owned()),
+            key,
+            retry,
+        )),
     })
 }
 
@@ -91,6 +129,7 @@ pub(super) fn connect(
             available: false,
             sandbox: false,
             key_origin: origin,
+            credits_left: None,
         };
         return (None, status);
     };
@@ -98,30 +137,38 @@ pub(super) fn connect(
     let slot = Slot {
         provider: client,
         sandbox,
-        semaphore: Arc::new(Semaphore::new(connection.concurrency.max(1))),
+        semaphore: Arc::new(Semaphore::new(jobs_at_once(
+            provider,
+            connection.concurrency,
+        ))),
     };
     let status = ProviderStatus {
         available: true,
         sandbox,
         key_origin: origin,
+        credits_left: None,
     };
     (Some(Arc::new(slot)), status)
+}
+
+/// Jobs at once for a provider: what Settings ask, within the service's own limit
+/// (Eachlabs runs at most 10 predictions per key; each job is one prediction).
+pub fn jobs_at_once(provider: ProviderId, asked: usize) -> usize {
+    let asked = asked.max(1);
+    match provider {
+        ProviderId::Eachlabs => asked.min(eachlabs::MAX_IN_FLIGHT),
+        _ => asked,
+    }
 }
 
 /// What a key test found, in words.
 fn tested(
     provider: ProviderId,
-    result: Result<usize, crate::providers::ProviderError>,
+    result: Result<String, crate::providers::ProviderError>,
 ) -> (bool, String) {
     use crate::providers::ErrorKind;
     match result {
-        Ok(n) => (
-            true,
-            format!(
-                "Key works: {n} image model{} available",
-                if n == 1 { "" } else { "s" }
-            ),
-        ),
+        Ok(found) => (true, format!("Key works: {found}")),
         Err(e) if e.kind() == ErrorKind::Auth => (false, format!("Key rejected: {e}")),
         Err(e) => (
             false,
@@ -228,20 +275,7 @@ impl Engine {
                             format!("{} is not supported in this version yet", provider.label()),
                         ),
                         Some(client) => {
-                            let result =
-                                client
-                                    .list_models(&CallContext::detached())
-                                    .await
-                                    .map(|models| {
-                                        models
-                                            .iter()
-                                            .filter(|m| {
-                                                m.generates
-                                                    && (m.id.contains("image")
-                                                        || m.id.contains("banana"))
-                                            })
-                                            .count()
-                                    });
+                            let result = client.check_key(&CallContext::detached()).await;
                             tested(provider, result)
                         }
                     },
@@ -273,6 +307,16 @@ impl Inner {
         if let Ok(mut statuses) = self.statuses.write() {
             statuses.insert(provider, status);
         }
+    }
+
+    /// Notes the credits a service says are left, and tells the UI.
+    pub(super) fn note_credits(&self, provider: ProviderId, left: u64) {
+        if let Ok(mut statuses) = self.statuses.write()
+            && let Some(status) = statuses.get_mut(&provider)
+        {
+            status.credits_left = Some(left);
+        }
+        self.emit(Event::ProvidersChanged);
     }
 
     /// A provider's slot now.

@@ -192,6 +192,9 @@ async fn run(
         model.price_per_image(recipe.effective_size(&catalog))
     };
     let warnings = output.partial_failures.clone();
+    if let Some(left) = output.charged.credits_left {
+        inner.note_credits(recipe.provider, left);
+    }
     let stored = inner
         .blocking(move |lib| store(lib, job, &recipe, output, per_image))
         .await;
@@ -243,7 +246,17 @@ fn store(
         });
     }
     let turns = serde_json::to_string(&output.model_turns).ok();
-    let cost = per_image_usd.map(|p| p * images.len() as f64);
+    // What the service says it charged wins over the catalog's estimate; the sandbox is free.
+    let cost = crate::library::JobCost {
+        usd: match per_image_usd {
+            Some(p) if p == 0.0 => Some(0.0),
+            estimate => output
+                .charged
+                .usd
+                .or(estimate.map(|p| p * images.len() as f64)),
+        },
+        credits: output.charged.credits,
+    };
     inner
         .library
         .complete_job(job, &images, output.text.as_deref(), turns.as_deref(), cost)

@@ -22,8 +22,7 @@ pub use connect::Connection;
 pub use events::Event;
 pub use inputs::{AddedInput, InputSource};
 
-use crate::fake::FakeGemini;
-use crate::fake::fal::FakeFal;
+use crate::fake::Sandbox;
 use crate::keys::{KeyOrigin, KeySource};
 use crate::library::{ImageId, JobId, Library, LibraryError};
 use crate::providers::gemini;
@@ -126,6 +125,8 @@ pub struct ProviderStatus {
     pub sandbox: bool,
     /// Where its key came from.
     pub key_origin: KeyOrigin,
+    /// Credits left on the account, as the service last said (Vydra).
+    pub credits_left: Option<u64>,
 }
 
 pub(crate) struct Slot {
@@ -177,8 +178,7 @@ pub struct Engine {
     inner: Arc<Inner>,
     runtime: Option<tokio::runtime::Runtime>,
     events: Receiver<Event>,
-    fake: Option<FakeGemini>,
-    fake_fal: Option<FakeFal>,
+    sandbox: Option<Sandbox>,
     sandbox_urls: connect::SandboxUrls,
     keys: Arc<dyn KeySource>,
     force_sandbox: bool,
@@ -205,19 +205,9 @@ impl Engine {
 
         // The sandbox server always runs: a provider without a key uses it, and one whose
         // key is removed in Settings falls back to it at once.
-        let fake =
-            FakeGemini::start(runtime.handle(), SANDBOX_KEY).map_err(EngineError::Sandbox)?;
-        let fake_fal = FakeFal::start(
-            runtime.handle(),
-            SANDBOX_KEY,
-            crate::fake::fal::SANDBOX_QUEUE_POLLS,
-        )
-        .map_err(EngineError::Sandbox)?;
-        let sandbox_urls = connect::SandboxUrls {
-            gemini: fake.base_url(),
-            fal_queue: fake_fal.queue_base(),
-            fal_rest: fake_fal.rest_base(),
-        };
+        let sandbox =
+            Sandbox::start(runtime.handle(), SANDBOX_KEY).map_err(EngineError::Sandbox)?;
+        let sandbox_urls = connect::SandboxUrls::of(&sandbox);
 
         let mut slots = HashMap::new();
         let mut statuses = HashMap::new();
@@ -271,8 +261,7 @@ impl Engine {
             inner,
             runtime: Some(runtime),
             events: rx,
-            fake: Some(fake),
-            fake_fal: Some(fake_fal),
+            sandbox: Some(sandbox),
             sandbox_urls,
             keys: config.keys.clone(),
             force_sandbox: config.force_sandbox,
@@ -326,17 +315,18 @@ impl Engine {
                 available: false,
                 sandbox: false,
                 key_origin: KeyOrigin::NotSet,
+                credits_left: None,
             })
     }
 
-    /// The sandbox's fake Gemini server, when running (tests script faults on it).
-    pub fn fake_gemini(&self) -> Option<&FakeGemini> {
-        self.fake.as_ref()
+    /// The sandbox's fake servers, when running (tests script faults on them).
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
     }
 
-    /// The sandbox's fake fal.ai, when running.
-    pub fn fake_fal(&self) -> Option<&FakeFal> {
-        self.fake_fal.as_ref()
+    /// The sandbox's fake Gemini server, when running.
+    pub fn fake_gemini(&self) -> Option<&crate::fake::FakeGemini> {
+        self.sandbox.as_ref().map(|s| &s.gemini)
     }
 
     /// Where keys come from, and a notice when no secure store answers.
@@ -577,8 +567,7 @@ impl Drop for Engine {
             }
         }
         // Stop the fakes before the runtime they live on.
-        self.fake = None;
-        self.fake_fal = None;
+        self.sandbox = None;
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(2));
         }

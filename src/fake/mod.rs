@@ -17,6 +17,33 @@ use tokio_util::sync::CancellationToken;
 
 pub use gemini::{FakeGemini, Fault};
 
+/// Every provider's fake, as the offline sandbox runs them.
+pub struct Sandbox {
+    /// Gemini.
+    pub gemini: FakeGemini,
+    /// fal.ai.
+    pub fal: fal::FakeFal,
+    /// Eachlabs.
+    pub eachlabs: eachlabs::FakeEachlabs,
+    /// Oxen.ai.
+    pub oxen: oxen::FakeOxen,
+    /// Vydra.
+    pub vydra: vydra::FakeVydra,
+}
+
+impl Sandbox {
+    /// Starts them all on `runtime`, accepting `key`, paced so queue progress shows.
+    pub fn start(runtime: &tokio::runtime::Handle, key: &str) -> std::io::Result<Self> {
+        Ok(Self {
+            gemini: FakeGemini::start(runtime, key)?,
+            fal: fal::FakeFal::start(runtime, key, fal::SANDBOX_QUEUE_POLLS)?,
+            eachlabs: eachlabs::FakeEachlabs::start(runtime, key, eachlabs::SANDBOX_CREATED_POLLS)?,
+            oxen: oxen::FakeOxen::start(runtime, key, oxen::SANDBOX_QUEUED_POLLS)?,
+            vydra: vydra::FakeVydra::start(runtime, key)?,
+        })
+    }
+}
+
 /// A running axum server on 127.0.0.1, stopped when dropped.
 pub struct FakeServer {
     addr: SocketAddr,

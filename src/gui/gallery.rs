@@ -109,6 +109,13 @@ fn details(g: &Generation) -> String {
     if let Some(size) = job.recipe.size {
         meta.push_str(&format!(" · {size}"));
     }
+    if let Some(finished) = job.finished_at_ms {
+        let secs = (finished - job.created_at_ms).max(0) as f64 / 1000.0;
+        meta.push_str(&format!(" · took {secs:.1} s"));
+    }
+    if let Some(credits) = job.credits {
+        meta.push_str(&format!(" · {credits} credits"));
+    }
     if job.sandbox {
         meta.push_str(" · SANDBOX (not model output)");
     } else if let Some(cost) = job.cost_usd {

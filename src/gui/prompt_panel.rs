@@ -76,7 +76,8 @@ pub fn ui(
         });
     ui.add_space(8.0);
 
-    let sandbox = status_of(state.draft.provider).sandbox;
+    let status = status_of(state.draft.provider);
+    let sandbox = status.sandbox;
     let mut recipe = state.draft.clone();
     if !state.seed_fixed {
         recipe.seed = None;
@@ -91,6 +92,13 @@ pub fn ui(
         format!("Estimated cost: {}", cost.label())
     };
     ui.label(cost_text);
+    if let Some(left) = status.credits_left {
+        ui.label(format!(
+            "{}: {left} credits left{}",
+            state.draft.provider.label(),
+            if sandbox { " (sandbox account)" } else { "" }
+        ));
+    }
     let validation = recipe.validate(catalog);
     let button =
         egui::Button::new(RichText::new("Generate").strong()).min_size(egui::vec2(140.0, 32.0));

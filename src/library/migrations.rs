@@ -78,6 +78,8 @@ pub fn migrations() -> Migrations<'static> {
             CREATE INDEX jobs_provider_model ON jobs(provider, model);
             CREATE INDEX images_job_live ON images(job_id, deleted_at);",
         ),
+        // 5: credits charged, for credit-priced providers (Vydra).
+        M::up("ALTER TABLE jobs ADD COLUMN credits INTEGER;"),
     ])
 }
 

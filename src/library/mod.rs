@@ -14,7 +14,7 @@ mod sessions;
 pub mod store;
 
 pub use records::{
-    FlagFilter, Generation, HistoryQuery, ImageRecord, JobRecord, JobState, LineageNode,
+    FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState, LineageNode,
     LineageTree, NewImage, Session, SessionId,
 };
 pub use sample::SampleSpec;
@@ -99,12 +99,12 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits";
 
 /// The job columns for listings: the model turns (megabytes for a 4K conversation) are
 /// left out; `Library::job` reads them when a refinement needs them.
 const JOB_LIST_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id";
+                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits";
 
 const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
      rating, flag, favourite, deleted_at, \
@@ -302,8 +302,9 @@ impl Library {
         images: &[NewImage],
         text: Option<&str>,
         model_turns_json: Option<&str>,
-        cost_usd: Option<f64>,
+        cost: impl Into<JobCost>,
     ) -> Result<Vec<ImageId>, LibraryError> {
+        let cost = cost.into();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = now_ms();
@@ -318,9 +319,9 @@ impl Library {
         }
         tx.execute(
             "UPDATE jobs SET state = 'succeeded', text = ?2, model_turns_json = ?3, cost_usd = ?4,
-                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL
+                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL, credits = ?6
              WHERE id = ?1",
-            params![id, text, model_turns_json, cost_usd, now],
+            params![id, text, model_turns_json, cost.usd, now, cost.credits],
         )?;
         tx.commit()?;
         Ok(ids)
@@ -417,6 +418,7 @@ struct RawJob {
     model_turns: Option<String>,
     parent_image_id: Option<ImageId>,
     session_id: Option<SessionId>,
+    credits: Option<u32>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -435,6 +437,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         model_turns: r.get(11)?,
         parent_image_id: r.get(12)?,
         session_id: r.get(13)?,
+        credits: r.get(14)?,
     })
 }
 
@@ -455,6 +458,7 @@ impl RawJob {
             model_turns: self.model_turns,
             parent_image_id: self.parent_image_id,
             session_id: self.session_id,
+            credits: self.credits,
         })
     }
 }

@@ -80,6 +80,8 @@ pub struct JobRecord {
     pub text: Option<String>,
     /// What it cost, in US dollars.
     pub cost_usd: Option<f64>,
+    /// Credits charged, for credit-priced providers.
+    pub credits: Option<u32>,
     /// When it ended, ms since the Unix epoch.
     pub finished_at_ms: Option<i64>,
     /// The job this one retries.
@@ -281,4 +283,19 @@ pub struct LineageTree {
     pub nodes: Vec<LineageNode>,
     /// Nodes left out past the size cap.
     pub truncated: usize,
+}
+
+/// What a finished job cost: dollars, credits, or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct JobCost {
+    /// US dollars.
+    pub usd: Option<f64>,
+    /// Credits.
+    pub credits: Option<u32>,
+}
+
+impl From<Option<f64>> for JobCost {
+    fn from(usd: Option<f64>) -> Self {
+        Self { usd, credits: None }
+    }
 }
