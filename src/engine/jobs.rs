@@ -249,7 +249,7 @@ fn store(
     // What the service says it charged wins over the catalog's estimate; the sandbox is free.
     let cost = crate::library::JobCost {
         usd: match per_image_usd {
-            Some(p) if p == 0.0 => Some(0.0),
+            Some(0.0) => Some(0.0),
             estimate => output
                 .charged
                 .usd
