@@ -80,3 +80,61 @@ fn switching_to_vydra_generates_and_shows_credits() {
     });
     assert!(harness.query_by_label_contains(" · 8 credits").is_some());
 }
+
+#[test]
+fn the_same_recipe_on_another_provider_sits_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    gui_support::generate_in_app(&mut harness, "a recipe to compare");
+    gui_support::leave_text_fields(&mut harness);
+    harness.get_by_label("Same recipe on…").click();
+    step_until(&mut harness, Duration::from_secs(5), "the menu", |h| {
+        h.query_by_label("Vydra").is_some()
+    });
+    harness.get_by_label("Vydra").click();
+    step_until(&mut harness, Duration::from_secs(30), "both runs", |h| {
+        h.state().gallery().generations().len() == 2
+            && h.state()
+                .gallery()
+                .generations()
+                .iter()
+                .all(|g| !g.images.is_empty())
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Job 1's recipe on every provider, side by side")
+            .is_some()
+    );
+    let gens = harness.state().gallery().generations();
+    let providers: Vec<_> = gens.iter().map(|g| g.job.recipe.provider).collect();
+    assert_eq!(providers, vec![ProviderId::Vydra, ProviderId::Gemini]);
+    assert_eq!(gens[0].job.same_recipe_of, Some(gens[1].job.id));
+    assert_eq!(gens[0].job.recipe.prompt, "a recipe to compare");
+    // A third provider later joins the same family, and Show all lists everything.
+    let vydra_job = gens[0].job.id;
+    harness
+        .state_mut()
+        .engine()
+        .rerun_on(vydra_job, ProviderId::Oxen);
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the third run",
+        |h| h.state().gallery().generations().len() == 3,
+    );
+    assert_eq!(
+        harness.state().gallery().generations()[0]
+            .job
+            .same_recipe_of,
+        Some(1),
+        "linked to the family's first job"
+    );
+    harness.get_by_label("Show all").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("recipe on every provider")
+            .is_none()
+    );
+}

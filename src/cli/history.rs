@@ -117,6 +117,7 @@ fn query_from(library: &Library, h: &HistoryArgs) -> Result<HistoryQuery, String
         ),
     };
     Ok(HistoryQuery {
+        same_recipe: None,
         limit: h.limit,
         offset: 0,
         search: h.search.clone().filter(|s| !s.is_empty()),

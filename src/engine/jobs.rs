@@ -17,6 +17,8 @@ use crate::recipe::{Catalog, OutputFormat, Recipe};
 pub(super) struct Lineage {
     pub retry_of: Option<JobId>,
     pub parent_image: Option<ImageId>,
+    /// The job whose recipe this one runs on another provider.
+    pub same_recipe_of: Option<JobId>,
 }
 
 /// Writes the job first, then queues and runs it.
@@ -31,11 +33,19 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
     let sandbox = slot.sandbox;
     let stored = recipe.clone();
     let parent = lineage.parent_image;
+    let origin = lineage.same_recipe_of;
     let created = inner
         .blocking(move |lib| {
-            lib.library
+            let job = lib
+                .library
                 .create_child_job(&stored, sandbox, retry_of, parent)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            if let Some(origin) = origin {
+                lib.library
+                    .set_same_recipe_of(job, origin)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(job)
         })
         .await;
     let job = match created {

@@ -8,6 +8,7 @@ mod inputs;
 mod jobs;
 mod library_tasks;
 mod lineage;
+mod rerun;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -105,15 +106,6 @@ pub enum EngineError {
     /// The sandbox server could not start.
     #[error("could not start the offline sandbox: {0}")]
     Sandbox(std::io::Error),
-}
-
-/// How a stored job is run again.
-#[derive(Clone, Copy, Debug)]
-enum Rerun {
-    /// The same recipe, after a failure.
-    Retry,
-    /// The same recipe with a new seed, optionally more images.
-    Regenerate { count: Option<u8> },
 }
 
 /// How a provider is reached in this run.
@@ -381,8 +373,8 @@ impl Engine {
             match prepared {
                 Ok(recipe) => {
                     let lineage = jobs::Lineage {
-                        retry_of: None,
                         parent_image: Some(parent),
+                        ..jobs::Lineage::default()
                     };
                     jobs::create_and_run(inner, recipe, lineage).await;
                 }
@@ -413,67 +405,6 @@ impl Engine {
                         token.cancel();
                     }
                 }
-            }
-        });
-    }
-
-    /// Runs a failed, cancelled or interrupted job's recipe again as a new job.
-    pub fn retry(&self, job: JobId) {
-        self.rerun(job, Rerun::Retry);
-    }
-
-    /// Repeats a job's recipe with a new seed where the model takes one; `count`
-    /// asks for that many images instead (variations).
-    pub fn regenerate(&self, job: JobId, count: Option<u8>) {
-        self.rerun(job, Rerun::Regenerate { count });
-    }
-
-    fn rerun(&self, job: JobId, how: Rerun) {
-        let inner = self.inner.clone();
-        let catalog = self.catalog();
-        self.spawn(async move {
-            let record = inner
-                .blocking(move |lib| {
-                    lib.library
-                        .job(job)
-                        .map_err(|e| e.to_string())?
-                        .ok_or_else(|| format!("job {job} is not in the history"))
-                })
-                .await;
-            let record = match record {
-                Ok(record) => record,
-                Err(message) => {
-                    inner.emit(Event::SubmitFailed { message });
-                    return;
-                }
-            };
-            let mut recipe = record.recipe;
-            let retry_of = match how {
-                Rerun::Retry => Some(job),
-                Rerun::Regenerate { count } => {
-                    if catalog
-                        .model(recipe.provider, &recipe.model)
-                        .is_some_and(|m| m.seed)
-                    {
-                        recipe.seed = Some(u64::from(rand::random::<u32>() & 0x7fff_ffff));
-                    }
-                    if let Some(count) = count {
-                        recipe.count = count;
-                    }
-                    None
-                }
-            };
-            match recipe.validate(&catalog) {
-                Ok(()) => {
-                    let lineage = jobs::Lineage {
-                        retry_of,
-                        parent_image: record.parent_image_id,
-                    };
-                    jobs::create_and_run(inner, recipe, lineage).await;
-                }
-                Err(e) => inner.emit(Event::SubmitFailed {
-                    message: e.to_string(),
-                }),
             }
         });
     }

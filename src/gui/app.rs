@@ -55,6 +55,13 @@ const OPEN_SHORTCUT: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
 
 impl BananaApp {
+    /// Lists a recipe's runs on every provider together in the gallery.
+    fn show_same_recipe(&mut self, origin: crate::library::JobId) {
+        self.history.filters.same_recipe = Some(origin);
+        self.history.tab = super::history_panel::Tab::Timeline;
+        self.reload_history();
+    }
+
     /// Builds the app around a started engine, restoring the saved UI state.
     pub fn new(cc: &eframe::CreationContext<'_>, engine: Engine) -> Self {
         let loaded = crate::settings::Settings::load(engine.library().root());
@@ -229,6 +236,25 @@ impl BananaApp {
             }
             Command::LoadComparison(image) => self.engine.load_comparison(image),
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
+            Command::SameRecipeOn(job, provider) => {
+                self.engine.rerun_on(job, provider);
+                let origin = self
+                    .gallery
+                    .generations()
+                    .iter()
+                    .find(|g| g.job.id == job)
+                    .and_then(|g| g.job.same_recipe_of)
+                    .unwrap_or(job);
+                self.show_same_recipe(origin);
+                self.toasts.add(
+                    Level::Info,
+                    format!(
+                        "Running the recipe on {}; its runs are listed side by side",
+                        provider.label()
+                    ),
+                );
+            }
+            Command::ShowSameRecipe(origin) => self.show_same_recipe(origin),
             Command::RestoreRecipe(recipe) => {
                 self.state.seed_fixed = recipe.seed.is_some();
                 self.state.draft = recipe;
@@ -407,7 +433,8 @@ impl eframe::App for BananaApp {
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            commands.extend(self.viewer.ui(ui, &self.gallery));
+            let catalog = self.engine.catalog();
+            commands.extend(self.viewer.ui(ui, &self.gallery, &catalog));
         });
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
             self.engine

@@ -283,7 +283,7 @@ impl Gallery {
     pub fn relists_new_jobs(&self) -> bool {
         self.query
             .as_ref()
-            .is_some_and(|q| q.search.is_some() || q.filters_images())
+            .is_some_and(|q| q.search.is_some() || q.filters_images() || q.same_recipe.is_some())
     }
 
     /// Follows history and results.

@@ -77,6 +77,8 @@ pub struct Filters {
     pub model: Option<String>,
     /// How far back.
     pub date: DateRange,
+    /// One recipe as run on several providers: this job and its re-runs.
+    pub same_recipe: Option<crate::library::JobId>,
 }
 
 impl Filters {
@@ -89,6 +91,7 @@ impl Filters {
             self.provider.is_some(),
             self.model.is_some(),
             self.date != DateRange::Any,
+            self.same_recipe.is_some(),
         ]
         .into_iter()
         .filter(|on| *on)
@@ -125,7 +128,7 @@ impl HistoryPanel {
             offset: 0,
             search: (!search.is_empty()).then(|| search.to_owned()),
             succeeded_only: true,
-            session: if self.all_sessions {
+            session: if self.all_sessions || f.same_recipe.is_some() {
                 None
             } else {
                 self.current
@@ -137,6 +140,7 @@ impl HistoryPanel {
             favourites_only: f.favourites_only,
             min_rating: f.min_rating,
             flag: f.flag,
+            same_recipe: f.same_recipe,
         }
     }
 
@@ -177,6 +181,16 @@ impl HistoryPanel {
         } else {
             format!("Filters ({n} on)")
         };
+        if let Some(job) = self.filters.same_recipe {
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "Job {job}'s recipe on every provider, side by side"
+                ));
+                if ui.small_button("Show all").clicked() {
+                    self.filters.same_recipe = None;
+                }
+            });
+        }
         egui::CollapsingHeader::new(title)
             .id_salt("history-filters")
             .show(ui, |ui| self.filters_ui(ui, catalog));
@@ -408,6 +422,7 @@ mod tests {
             provider: Some(ProviderId::Fal),
             model: Some("nano-banana".into()),
             date: DateRange::Week,
+            same_recipe: None,
         };
         let q = panel.query(1_000_000_000, 100);
         assert_eq!(q.session, None);

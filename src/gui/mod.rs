@@ -73,6 +73,10 @@ pub enum Command {
     Refine(ImageId, Recipe),
     /// Repeat a job's recipe with a new seed (Some(n): n variations).
     Regenerate(JobId, Option<u8>),
+    /// Run a job's recipe on another provider, to compare side by side.
+    SameRecipeOn(JobId, crate::recipe::ProviderId),
+    /// List a recipe's runs on every provider side by side (the family's first job).
+    ShowSameRecipe(JobId),
     /// Put a recipe read from an exported file in the prompt panel.
     RestoreRecipe(Recipe),
     /// Put a past job's recipe (inputs included) back in the prompt panel.

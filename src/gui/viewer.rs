@@ -59,7 +59,12 @@ impl Viewer {
     }
 
     /// Draws the viewer; returns what the user asked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, gallery: &Gallery) -> Vec<Command> {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        gallery: &Gallery,
+        catalog: &crate::recipe::Catalog,
+    ) -> Vec<Command> {
         let mut commands = Vec::new();
         let Some(shown) = self.shown else {
             ui.centered_and_justified(|ui| {
@@ -130,6 +135,7 @@ impl Viewer {
                 {
                     commands.push(Command::Regenerate(g.job.id, Some(4)));
                 }
+                same_recipe_menu(ui, &g.job, catalog, &mut commands);
             }
             if ui
                 .button("Refine")
@@ -228,5 +234,43 @@ impl Viewer {
                 });
         }
         commands
+    }
+}
+
+/// "Same recipe on…": the other providers, each disabled with the reason when it cannot
+/// run this recipe; and the family's runs side by side.
+fn same_recipe_menu(
+    ui: &mut egui::Ui,
+    job: &crate::library::JobRecord,
+    catalog: &crate::recipe::Catalog,
+    commands: &mut Vec<Command>,
+) {
+    ui.menu_button("Same recipe on…", |ui| {
+        for provider in crate::recipe::ProviderId::ALL {
+            if provider == job.recipe.provider {
+                continue;
+            }
+            let check = job.recipe.on_provider(provider, catalog);
+            let response = ui
+                .add_enabled(check.is_ok(), egui::Button::new(provider.label()))
+                .on_hover_text("Run this recipe there; the results are listed side by side");
+            let response = match &check {
+                Err(e) => response.on_disabled_hover_text(e.to_string()),
+                Ok(_) => response,
+            };
+            if response.clicked() {
+                commands.push(Command::SameRecipeOn(job.id, provider));
+                ui.close();
+            }
+        }
+    });
+    if ui
+        .button("All providers")
+        .on_hover_text("List this recipe's runs on every provider side by side")
+        .clicked()
+    {
+        commands.push(Command::ShowSameRecipe(
+            job.same_recipe_of.unwrap_or(job.id),
+        ));
     }
 }

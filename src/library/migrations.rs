@@ -78,8 +78,12 @@ pub fn migrations() -> Migrations<'static> {
             CREATE INDEX jobs_provider_model ON jobs(provider, model);
             CREATE INDEX images_job_live ON images(job_id, deleted_at);",
         ),
-        // 5: credits charged, for credit-priced providers (Vydra).
-        M::up("ALTER TABLE jobs ADD COLUMN credits INTEGER;"),
+        // 5: credits charged (Vydra), and the job whose recipe another provider re-ran.
+        M::up(
+            "ALTER TABLE jobs ADD COLUMN credits INTEGER;
+            ALTER TABLE jobs ADD COLUMN same_recipe_of INTEGER REFERENCES jobs(id) ON DELETE SET NULL;
+            CREATE INDEX jobs_same_recipe ON jobs(same_recipe_of);",
+        ),
     ])
 }
 

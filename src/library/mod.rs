@@ -99,12 +99,12 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of";
 
 /// The job columns for listings: the model turns (megabytes for a 4K conversation) are
 /// left out; `Library::job` reads them when a refinement needs them.
 const JOB_LIST_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits";
+                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits, same_recipe_of";
 
 const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
      rating, flag, favourite, deleted_at, \
@@ -204,6 +204,15 @@ impl Library {
             params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image, self.current_session()],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Records that `job` runs the recipe of `origin` on another provider.
+    pub fn set_same_recipe_of(&self, job: JobId, origin: JobId) -> Result<(), LibraryError> {
+        self.conn().execute(
+            "UPDATE jobs SET same_recipe_of = ?2 WHERE id = ?1",
+            params![job, origin],
+        )?;
+        Ok(())
     }
 
     /// Moves a job to a non-terminal state.
@@ -419,6 +428,7 @@ struct RawJob {
     parent_image_id: Option<ImageId>,
     session_id: Option<SessionId>,
     credits: Option<u32>,
+    same_recipe_of: Option<JobId>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -438,6 +448,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         parent_image_id: r.get(12)?,
         session_id: r.get(13)?,
         credits: r.get(14)?,
+        same_recipe_of: r.get(15)?,
     })
 }
 
@@ -459,6 +470,7 @@ impl RawJob {
             parent_image_id: self.parent_image_id,
             session_id: self.session_id,
             credits: self.credits,
+            same_recipe_of: self.same_recipe_of,
         })
     }
 }

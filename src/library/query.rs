@@ -30,7 +30,8 @@ impl Library {
                 AND (:model IS NULL OR model = :model)
                 AND (:since IS NULL OR created_at >= :since)
                 AND (:until IS NULL OR created_at < :until)
-                AND (:succeeded = 0 OR state = 'succeeded')"
+                AND (:succeeded = 0 OR state = 'succeeded')
+                AND (:family IS NULL OR id = :family OR same_recipe_of = :family)"
         );
         if needs_images {
             sql.push_str(&format!(
@@ -50,6 +51,7 @@ impl Library {
             (":since", &query.since_ms),
             (":until", &query.until_ms),
             (":succeeded", &query.succeeded_only),
+            (":family", &query.same_recipe),
             (":limit", &query.limit),
             (":offset", &query.offset),
         ];

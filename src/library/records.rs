@@ -82,6 +82,8 @@ pub struct JobRecord {
     pub cost_usd: Option<f64>,
     /// Credits charged, for credit-priced providers.
     pub credits: Option<u32>,
+    /// The job whose recipe this one ran on another provider.
+    pub same_recipe_of: Option<JobId>,
     /// When it ended, ms since the Unix epoch.
     pub finished_at_ms: Option<i64>,
     /// The job this one retries.
@@ -183,6 +185,8 @@ pub struct HistoryQuery {
     pub min_rating: u8,
     /// Which pick/reject flags to list.
     pub flag: FlagFilter,
+    /// Only this job and the re-runs of its recipe on other providers.
+    pub same_recipe: Option<JobId>,
 }
 
 impl HistoryQuery {

@@ -3,6 +3,7 @@
 //! Pure: no IO and no async. Everything else in the crate builds on these types.
 
 mod catalog;
+mod translate;
 mod types;
 mod validate;
 
