@@ -72,6 +72,10 @@ async fn count_n_is_n_calls() {
         .unwrap();
     assert_eq!(out.images.len(), 3);
     assert_eq!(fake.calls(), 3);
+    assert_ne!(
+        out.images[0].bytes, out.images[1].bytes,
+        "three calls, three pictures"
+    );
     assert_eq!(out.charged.credits, Some(24));
     assert_eq!(fake.credits(), START_CREDITS - 24);
 }

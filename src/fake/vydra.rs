@@ -242,7 +242,8 @@ async fn edit(
     if let Some(denied) = authorised(&shared, &headers) {
         return denied;
     }
-    shared.calls.fetch_add(1, Ordering::SeqCst);
+    // Each call draws its own picture, even when several arrive at once.
+    let seed = shared.calls.fetch_add(1, Ordering::SeqCst);
     match &fault {
         Some(FakeFault::RateLimited { retry_after_secs }) => {
             return error(
@@ -343,7 +344,6 @@ async fn edit(
             json!({"creditsRequired": required, "creditsRemaining": left}),
         );
     }
-    let seed = shared.calls.load(Ordering::SeqCst);
     let bytes = match common::render_result(&model, prompt, seed, ratio, None, OutputFormat::Png) {
         Ok(bytes) => bytes,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e, None, json!({})),
