@@ -147,3 +147,63 @@ fn first_start_without_a_key_explains_the_sandbox_once() {
         "shown once"
     );
 }
+
+#[test]
+fn the_key_test_works_for_eachlabs_oxen_and_vydra() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app_with_keys(dir.path(), mock_keyring(), true);
+    harness.step();
+    let (urls, key) = {
+        let sandbox = harness.state().engine().sandbox().unwrap();
+        (
+            [
+                (
+                    ProviderId::Eachlabs,
+                    sandbox.eachlabs.base_url(),
+                    "image models available",
+                ),
+                (
+                    ProviderId::Oxen,
+                    sandbox.oxen.base_url(),
+                    "1 image model available",
+                ),
+                (
+                    ProviderId::Vydra,
+                    sandbox.vydra.base_url(),
+                    "1000 credits left",
+                ),
+            ],
+            "sandbox-key",
+        )
+    };
+    harness.get_by_label("Settings…").click();
+    step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
+        h.query_by_label("Gemini API key").is_some()
+    });
+    // Only one provider open at a time, so one Test button is in view.
+    harness.get_by_label("Gemini API").click();
+    harness.run_steps(3);
+    for (provider, url, found) in urls {
+        let name = provider.label();
+        harness.get_by_label(name).click();
+        step_until(&mut harness, Duration::from_secs(5), "the section", |h| {
+            h.query_by_label(&format!("{name} key")).is_some()
+        });
+        type_into(&mut harness, &format!("{name} key"), key);
+        type_into(&mut harness, &format!("{name} base URL"), &url);
+        harness.get_by_label("Test").click();
+        step_until(&mut harness, Duration::from_secs(10), found, |h| {
+            shows(h, "Key works: ") && shows(h, found)
+        });
+        type_into(&mut harness, &format!("{name} key"), "not-the-key");
+        harness.get_by_label("Test").click();
+        step_until(
+            &mut harness,
+            Duration::from_secs(10),
+            "a rejected key",
+            |h| shows(h, &format!("Key rejected: {name}")),
+        );
+        harness.get_by_label(name).click();
+        harness.run_steps(3);
+    }
+}
