@@ -262,3 +262,53 @@ fn regenerate_draws_a_new_seed_and_variations_ask_for_more() {
     };
     assert_eq!(variations.images.len(), 4);
 }
+
+#[test]
+fn eachlabs_never_has_more_than_ten_predictions_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
+    config.force_sandbox = true;
+    // Settings ask for more than Eachlabs allows per key; the engine holds to 10.
+    config.concurrency_per.insert(ProviderId::Eachlabs, 16);
+    let engine = Engine::start(config).unwrap();
+    let catalog = Catalog::bundled();
+    for n in 0..12 {
+        let mut r = Recipe::new(
+            format!("banana {n} [fake:slow]"),
+            ProviderId::Eachlabs,
+            &catalog,
+        );
+        r.count = 1;
+        engine.submit(r).unwrap();
+    }
+    let mut done = 0;
+    events_until(&engine, Duration::from_secs(120), |e| {
+        if matches!(e, Event::JobSucceeded { .. } | Event::JobFailed { .. }) {
+            done += 1;
+        }
+        done == 12
+    });
+    let fake = &engine.sandbox().unwrap().eachlabs;
+    assert_eq!(fake.creates(), 12, "every job ran, none refused with a 429");
+    assert_eq!(fake.max_in_flight(), 10);
+    let listed = Library::open(dir.path())
+        .unwrap()
+        .generations(&banana_studio::library::HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+        .len();
+    assert_eq!(listed, 12);
+    let failed = Library::open(dir.path())
+        .unwrap()
+        .generations(&banana_studio::library::HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .filter(|g| g.job.state != JobState::Succeeded)
+        .count();
+    assert_eq!(failed, 0);
+}
