@@ -173,7 +173,11 @@ async fn cancel_while_queued_stops_polling() {
 
 #[tokio::test]
 async fn polling_stops_on_every_terminal_state() {
-    for (fault, images) in [(None, 2), (Some(FakeFault::Own("failed")), 1)] {
+    for (fault, images) in [
+        (None, 2),
+        (Some(FakeFault::Own("failed")), 1),
+        (Some(FakeFault::Own("cancelled")), 1),
+    ] {
         let (fake, provider) = oxen(1, KEY);
         fake.script(fault.clone());
         let out = provider

@@ -6,7 +6,8 @@
 //! parameters are checked only when the job runs, so a bad one ends `failed` with an
 //! `error_message` instead of a 400.
 //!
-//! Own faults: `failed` (the first generation fails), `forbidden` (403).
+//! Own faults: `failed` (the first generation fails), `cancelled` (the first generation
+//! is cancelled on Oxen's side), `forbidden` (403).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,7 @@ struct Generation {
     queued_polls: u32,
     processing_polls: u32,
     fail: bool,
+    cancelled: bool,
 }
 
 struct Shared {
@@ -329,6 +331,7 @@ async fn enqueue(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
                 queued_polls: shared.queued_polls,
                 processing_polls: 1 + extra,
                 fail: index == 0 && fault == Some(FakeFault::Own("failed")),
+                cancelled: index == 0 && fault == Some(FakeFault::Own("cancelled")),
             },
         );
         listed.push(json!({"generation_id": id, "status": "queued"}));
@@ -369,6 +372,9 @@ async fn poll(
     }
     if generation.polls <= generation.queued_polls + generation.processing_polls {
         return with("processing", json!({}));
+    }
+    if generation.cancelled {
+        return with("cancelled", json!({}));
     }
     if generation.fail {
         return with(
