@@ -93,6 +93,25 @@ pub enum Command {
     LoadComparison(ImageId),
 }
 
+/// The window icon: the app icon at 256 px (`assets/icons`, rendered from its SVG).
+pub fn app_icon() -> egui::IconData {
+    let bytes = include_bytes!("../../assets/icons/banana-studio-256.png");
+    match image::load_from_memory(bytes) {
+        Ok(decoded) => {
+            let rgba = decoded.to_rgba8();
+            egui::IconData {
+                width: rgba.width(),
+                height: rgba.height(),
+                rgba: rgba.into_raw(),
+            }
+        }
+        Err(e) => {
+            tracing::warn!("the app icon could not be read: {e}");
+            egui::IconData::default()
+        }
+    }
+}
+
 /// Opens the window; returns the process exit code.
 pub fn run(mut config: EngineConfig) -> i32 {
     // The connection chosen in Settings; a base URL from the environment wins for this run.
@@ -118,7 +137,8 @@ pub fn run(mut config: EngineConfig) -> i32 {
             .with_title("Banana Studio")
             .with_app_id(APP_ID)
             .with_inner_size([1360.0, 860.0])
-            .with_min_inner_size([880.0, 560.0]),
+            .with_min_inner_size([880.0, 560.0])
+            .with_icon(std::sync::Arc::new(app_icon())),
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -132,5 +152,26 @@ pub fn run(mut config: EngineConfig) -> i32 {
             tracing::error!("the window could not open: {e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_is_the_256_px_app_icon() {
+        let icon = super::app_icon();
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        // Opaque banana yellow somewhere, transparent corners.
+        assert_eq!(icon.rgba[3], 0, "the corner is transparent");
+    }
+
+    #[test]
+    fn the_desktop_file_matches_the_app_id() {
+        // Wayland matches the window to its desktop file by this id.
+        let desktop = include_str!("../../packaging/linux/studio.banana.BananaStudio.desktop");
+        assert!(desktop.contains(&format!("Icon={}\n", super::APP_ID)));
+        assert!(desktop.contains(&format!("StartupWMClass={}\n", super::APP_ID)));
+        assert!(desktop.contains("Exec=banana-studio\n"));
     }
 }
