@@ -38,6 +38,7 @@ pub struct BananaApp {
     viewer: Viewer,
     save: SaveDialog,
     export: ExportDialog,
+    shortcut_help: super::shortcuts::ShortcutHelp,
     tray: InputTray,
     toasts: Toasts,
     settings: crate::settings::Settings,
@@ -49,6 +50,10 @@ pub struct BananaApp {
 /// Ctrl+, (Cmd+,) opens Settings.
 const SETTINGS_SHORTCUT: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Comma);
+
+/// Ctrl+S (Cmd+S) saves the selected images to a folder.
+const SAVE_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
 
 /// Ctrl+O (Cmd+O) opens input images.
 const OPEN_SHORTCUT: egui::KeyboardShortcut =
@@ -112,6 +117,7 @@ impl BananaApp {
             viewer: Viewer::default(),
             save: SaveDialog::default(),
             export: ExportDialog::default(),
+            shortcut_help: Default::default(),
             tray: InputTray::default(),
             toasts,
             settings,
@@ -353,6 +359,19 @@ impl eframe::App for BananaApp {
         if ctx.input_mut(|i| i.consume_shortcut(&SETTINGS_SHORTCUT)) {
             self.settings_dialog.open(&self.settings);
         }
+        if ctx.input_mut(|i| i.consume_shortcut(&SAVE_SHORTCUT)) {
+            if self.gallery.targets().is_empty() {
+                self.toasts.add(
+                    Level::Info,
+                    "Select images first (click, Ctrl+click), then Ctrl+S saves them",
+                );
+            } else {
+                self.run(Command::SaveSelected);
+            }
+        }
+        if !self.export.is_open() && !self.settings_dialog.is_open() {
+            self.shortcut_help.ui(ctx);
+        }
         if !self.export.is_open() && !self.settings_dialog.is_open() {
             self.culling_keys(ctx);
             self.arrow_keys(ctx);
@@ -384,6 +403,13 @@ impl eframe::App for BananaApp {
                     .clicked()
                 {
                     self.settings_dialog.open(&self.settings);
+                }
+                if ui
+                    .button("Shortcuts")
+                    .on_hover_text("Every keyboard shortcut (?)")
+                    .clicked()
+                {
+                    self.shortcut_help.open = true;
                 }
             });
         });

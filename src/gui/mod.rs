@@ -14,6 +14,7 @@ mod lineage_view;
 mod prompt_panel;
 mod save_dialog;
 mod settings_dialog;
+mod shortcuts;
 mod state;
 mod thumbs;
 mod toasts;
