@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use super::{Engine, Event, Inner};
 use crate::library::export::{ExportOptions, export_image};
@@ -54,23 +53,11 @@ impl Engine {
     /// Writes the settings to the data folder; `Event::SettingsFailed` follows on error.
     pub fn save_settings(&self, settings: crate::settings::Settings) {
         let inner = self.inner.clone();
-        // Saves may finish out of order on the blocking pool: an older one never
-        // overwrites a newer one.
-        let generation = inner.settings_asked.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut pending) = inner.settings_pending.lock() {
+            *pending = Some(settings);
+        }
         self.spawn(async move {
-            let result = inner
-                .blocking(move |lib| {
-                    let mut written = lib
-                        .settings_written
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner());
-                    if generation < *written {
-                        return Ok(());
-                    }
-                    *written = generation;
-                    settings.save(lib.library.root())
-                })
-                .await;
+            let result = inner.blocking(|lib| lib.write_pending_settings()).await;
             if let Err(message) = result {
                 tracing::error!("{message}");
                 inner.emit(Event::SettingsFailed { message });
@@ -127,5 +114,20 @@ impl Engine {
                 },
             });
         });
+    }
+}
+
+impl Inner {
+    /// Writes the newest settings asked for, if any are waiting. The lock is held while
+    /// writing, so an older save can never land after a newer one.
+    pub(super) fn write_pending_settings(&self) -> Result<(), String> {
+        let mut pending = self
+            .settings_pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match pending.take() {
+            Some(settings) => settings.save(self.library.root()),
+            None => Ok(()),
+        }
     }
 }

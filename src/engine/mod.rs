@@ -135,9 +135,9 @@ pub(crate) struct Inner {
     events: Sender<Event>,
     repaint: RwLock<Option<Arc<dyn Fn() + Send + Sync>>>,
     running: Mutex<HashMap<JobId, CancellationToken>>,
-    /// Settings saves asked for, and the newest one written (see `save_settings`).
-    settings_asked: std::sync::atomic::AtomicU64,
-    settings_written: Mutex<u64>,
+    /// The newest settings asked to be saved and not yet written; held while writing so
+    /// saves land in order, and written at once when the engine stops.
+    settings_pending: Mutex<Option<crate::settings::Settings>>,
 }
 
 impl Inner {
@@ -229,8 +229,7 @@ impl Engine {
             events: tx,
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
-            settings_asked: std::sync::atomic::AtomicU64::new(0),
-            settings_written: Mutex::new(0),
+            settings_pending: Mutex::new(None),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -496,6 +495,10 @@ impl Drop for Engine {
             for token in running.values() {
                 token.cancel();
             }
+        }
+        // A settings save still waiting for the pool is written now, not lost.
+        if let Err(message) = self.inner.write_pending_settings() {
+            tracing::error!("{message}");
         }
         // Stop the fakes before the runtime they live on.
         self.sandbox = None;
