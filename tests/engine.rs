@@ -312,3 +312,18 @@ fn eachlabs_never_has_more_than_ten_predictions_in_flight() {
         .count();
     assert_eq!(failed, 0);
 }
+
+#[test]
+fn settings_saved_just_before_closing_are_kept_and_the_newest_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    for n in 0..20 {
+        let mut settings = banana_studio::settings::Settings::default();
+        settings.filename_template = format!("{{prompt}}_{n}.{{ext}}");
+        engine.save_settings(settings);
+    }
+    // Closed at once: whatever is still waiting is written on the way out.
+    drop(engine);
+    let (saved, _) = banana_studio::settings::Settings::load(dir.path());
+    assert_eq!(saved.filename_template, "{prompt}_19.{ext}");
+}
