@@ -318,9 +318,10 @@ fn settings_saved_just_before_closing_are_kept_and_the_newest_wins() {
     let dir = tempfile::tempdir().unwrap();
     let engine = sandbox_engine(dir.path());
     for n in 0..20 {
-        let mut settings = banana_studio::settings::Settings::default();
-        settings.filename_template = format!("{{prompt}}_{n}.{{ext}}");
-        engine.save_settings(settings);
+        engine.save_settings(banana_studio::settings::Settings {
+            filename_template: format!("{{prompt}}_{n}.{{ext}}"),
+            ..Default::default()
+        });
     }
     // Closed at once: whatever is still waiting is written on the way out.
     drop(engine);
