@@ -195,6 +195,9 @@ pub fn render_result(
         .filter(|r| *r != AspectRatio::Auto)
         .unwrap_or(AspectRatio::Ratio(1, 1));
     let (w, h) = model.pixel_size(ratio, size).unwrap_or((1024, 1024));
+    // Each service's fake draws its own picture for the same prompt, so a recipe compared
+    // across providers in the sandbox shows which run is which.
+    let seed = seed ^ render::stable_hash(model.provider.as_str(), 0);
     let picture = render::render(prompt, seed, w, h);
     imaging::encode(&image::DynamicImage::ImageRgb8(picture), format).map_err(|e| e.to_string())
 }
