@@ -459,8 +459,7 @@ impl eframe::App for BananaApp {
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            let catalog = self.engine.catalog();
-            commands.extend(self.viewer.ui(ui, &self.gallery, &catalog));
+            commands.extend(self.viewer.ui(ui, &self.gallery, &self.catalog));
         });
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
             self.engine

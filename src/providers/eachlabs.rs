@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::http::{Answer, RetryPolicy, retry_after_header};
-use super::poll::{PollPolicy, Poller, Stop};
+use super::poll::{PollPolicy, Poller};
 use super::rest::{self, Rest};
 use super::{
     CallContext, Charge, GenerateOutput, GenerateRequest, Progress, Provider, ProviderError,
@@ -225,12 +225,8 @@ impl EachlabsProvider {
                     });
                 }
             }
-            match poller.pause(ctx).await {
-                Ok(()) => {}
-                // Eachlabs has no cancel call: the prediction is left to end on its own.
-                Err(Stop::Cancelled) => return Err(ProviderError::Cancelled),
-                Err(Stop::TimedOut(e)) => return Err(e),
-            }
+            // Eachlabs has no cancel call: the prediction is left to end on its own.
+            poller.pause(ctx).await?;
         }
     }
 }
@@ -273,7 +269,6 @@ impl Provider for EachlabsProvider {
             let (images, partial_failures) =
                 download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
             Ok(GenerateOutput {
-                image_turns: vec![0; images.len()],
                 images,
                 partial_failures,
                 charged: Charge {

@@ -3,12 +3,12 @@
 //! `response_url`, download the images. The returned URLs are followed as given: they
 //! drop the `/edit` subpath, so rebuilding them would break edits. Cancel uses `cancel_url`.
 
-use std::time::{Duration, Instant};
-
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::http::{self, RetryPolicy};
+use super::http::{self, Answer, RetryPolicy};
+use super::poll::Poller;
+use super::rest::Rest;
 use super::{
     CallContext, GenerateOutput, GenerateRequest, InputBytes, Progress, Provider, ProviderError,
     download,
@@ -21,18 +21,13 @@ pub const QUEUE_BASE: &str = "https://queue.fal.run";
 /// The REST host (storage uploads).
 pub const REST_BASE: &str = "https://rest.fal.ai";
 
-/// Largest JSON answer read.
-const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
-
 pub use super::poll::PollPolicy;
 
 /// The fal.ai provider.
 pub struct FalProvider {
-    client: reqwest::Client,
+    rest: Rest,
     queue_base: String,
     rest_base: String,
-    key: Secret,
-    policy: RetryPolicy,
     poll: PollPolicy,
 }
 
@@ -80,14 +75,11 @@ fn detail_words(body: &Value) -> String {
     }
 }
 
-/// A fal error answer as a provider error.
-pub fn map_error(
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    body: &[u8],
-    endpoint: &str,
-) -> ProviderError {
-    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+/// A fal error answer as a provider error. A 404 names no endpoint here; the submit
+/// names it (see [`FalProvider::submit`]).
+pub fn map_error(answer: &Answer) -> ProviderError {
+    let (status, headers) = (answer.status, &answer.headers);
+    let parsed = super::rest::error_body(answer);
     let words = detail_words(&parsed);
     let error_type = parsed["error_type"]
         .as_str()
@@ -123,8 +115,8 @@ pub fn map_error(
             ),
         },
         404 => ProviderError::ModelNotFound {
-            model: endpoint.to_owned(),
-            message: format!("fal.ai has no endpoint {endpoint}; pick another model"),
+            model: String::new(),
+            message: format!("fal.ai found no such endpoint or request ({words})"),
         },
         400 | 422 => ProviderError::InvalidInput {
             message: if words.is_empty() {
@@ -155,12 +147,6 @@ pub fn map_error(
             message: format!("fal.ai answered HTTP {status}: {words}"),
         },
     }
-}
-
-fn parse_json(bytes: &[u8], what: &str) -> Result<Value, ProviderError> {
-    serde_json::from_slice(bytes).map_err(|e| ProviderError::BadResponse {
-        message: format!("fal.ai's {what} is not valid JSON ({e})"),
-    })
 }
 
 fn url_field(v: &Value, name: &str) -> Result<String, ProviderError> {
@@ -213,11 +199,15 @@ impl FalProvider {
         policy: RetryPolicy,
     ) -> Self {
         Self {
-            client: http::client(),
+            rest: Rest::new(
+                "fal.ai",
+                "authorization",
+                format!("Key {}", key.expose()),
+                policy,
+                map_error,
+            ),
             queue_base: queue_base.into(),
             rest_base: rest_base.into(),
-            key,
-            policy,
             poll: PollPolicy::default(),
         }
     }
@@ -226,50 +216,6 @@ impl FalProvider {
     pub fn with_poll(mut self, poll: PollPolicy) -> Self {
         self.poll = poll;
         self
-    }
-
-    fn auth(&self) -> String {
-        format!("Key {}", self.key.expose())
-    }
-
-    /// A JSON call with the shared retries; the answer body on 2xx.
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<&Value>,
-        what: &str,
-        ctx: &CallContext,
-    ) -> Result<Value, ProviderError> {
-        let progress = ctx.progress.clone();
-        let on_retry = move |n| progress(Progress::Retrying(n));
-        let timeout_secs = self.policy.attempt_timeout.as_secs();
-        let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
-        http::with_retries(&self.policy, &ctx.cancel, &on_retry, |_| {
-            let mut request = self
-                .client
-                .request(method.clone(), url)
-                .header("authorization", self.auth());
-            if let Some(bytes) = &bytes {
-                request = request
-                    .header("content-type", "application/json")
-                    .body(bytes.clone());
-            }
-            async move {
-                let answer = http::send(request, MAX_JSON_BYTES, timeout_secs).await?;
-                if (200..300).contains(&answer.status) {
-                    parse_json(&answer.body, what)
-                } else {
-                    Err(map_error(
-                        answer.status,
-                        &answer.headers,
-                        &answer.body,
-                        what,
-                    ))
-                }
-            }
-        })
-        .await
     }
 
     /// Uploads a local input to fal storage; returns the file URL to send.
@@ -284,52 +230,55 @@ impl FalProvider {
             &self.rest_base,
             "storage/upload/initiate?storage_type=fal-cdn-v3",
         );
+        let body =
+            json!({"content_type": input.mime, "file_name": format!("input-{}.{ext}", n + 1)});
         let answer = self
-            .call(
-                reqwest::Method::POST,
-                &initiate,
-                Some(&json!({"content_type": input.mime, "file_name": format!("input-{}.{ext}", n + 1)})),
-                "storage upload",
-                ctx,
-            )
+            .rest
+            .json(reqwest::Method::POST, &initiate, Some(&body), ctx)
             .await?;
         let upload_url = url_field(&answer, "upload_url")?;
         let file_url = url_field(&answer, "file_url")?;
-        let timeout_secs = self.policy.attempt_timeout.as_secs();
-        http::with_retries(&self.policy, &ctx.cancel, &|_| {}, |_| {
-            // The upload URL is signed; it takes the bytes without the key.
-            let request = self
-                .client
-                .put(&upload_url)
-                .header("content-type", input.mime.clone())
-                .body(input.bytes.as_ref().clone());
-            async move {
-                let answer = http::send(request, MAX_JSON_BYTES, timeout_secs).await?;
-                if (200..300).contains(&answer.status) {
-                    Ok(())
-                } else {
-                    Err(map_error(
-                        answer.status,
-                        &answer.headers,
-                        &answer.body,
-                        "storage upload",
-                    ))
-                }
-            }
-        })
-        .await?;
+        // The upload URL is signed; it takes the bytes without the key.
+        self.rest
+            .send_signed(ctx, |client| {
+                client
+                    .put(&upload_url)
+                    .header("content-type", input.mime.clone())
+                    .body(input.bytes.as_ref().clone())
+            })
+            .await?;
         Ok(file_url)
     }
 
-    /// Polls until the request completes; cancels it on the user's cancel or the timeout.
-    async fn wait(
+    /// Submits to the queue; a 404 names the endpoint that does not exist.
+    async fn submit(
         &self,
-        submitted: &Submitted,
         endpoint: &str,
+        body: &Value,
         ctx: &CallContext,
-    ) -> Result<(), ProviderError> {
-        let started = Instant::now();
-        let mut wait = self.poll.first;
+    ) -> Result<Submitted, ProviderError> {
+        let url = http::join_url(&self.queue_base, endpoint);
+        let answer = self
+            .rest
+            .json(reqwest::Method::POST, &url, Some(body), ctx)
+            .await
+            .map_err(|e| match e {
+                ProviderError::ModelNotFound { .. } => ProviderError::ModelNotFound {
+                    model: endpoint.to_owned(),
+                    message: format!("fal.ai has no endpoint {endpoint}; pick another model"),
+                },
+                other => other,
+            })?;
+        Ok(Submitted {
+            status_url: url_field(&answer, "status_url")?,
+            response_url: url_field(&answer, "response_url")?,
+            cancel_url: url_field(&answer, "cancel_url")?,
+        })
+    }
+
+    /// Polls until the request completes; cancels it on the user's cancel or the timeout.
+    async fn wait(&self, submitted: &Submitted, ctx: &CallContext) -> Result<(), ProviderError> {
+        let mut poller = Poller::new(&self.poll);
         let mut logs_seen = 0;
         let status_url = if submitted.status_url.contains('?') {
             format!("{}&logs=1", submitted.status_url)
@@ -338,7 +287,8 @@ impl FalProvider {
         };
         loop {
             let status = self
-                .call(reqwest::Method::GET, &status_url, None, endpoint, ctx)
+                .rest
+                .json(reqwest::Method::GET, &status_url, None, ctx)
                 .await?;
             let logs = status["logs"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             for line in logs.iter().skip(logs_seen) {
@@ -369,34 +319,18 @@ impl FalProvider {
                     });
                 }
             }
-            if started.elapsed() >= self.poll.total {
+            if let Err(stopped) = poller.pause(ctx).await {
+                // Cancelled or out of time: fal is asked to drop the request too.
                 self.cancel(&submitted.cancel_url).await;
-                return Err(ProviderError::Timeout {
-                    secs: self.poll.total.as_secs(),
-                });
+                return Err(stopped);
             }
-            tokio::select! {
-                biased;
-                () = ctx.cancel.cancelled() => {
-                    self.cancel(&submitted.cancel_url).await;
-                    return Err(ProviderError::Cancelled);
-                }
-                () = tokio::time::sleep(wait) => {}
-            }
-            wait = (wait * 3 / 2).min(self.poll.max);
         }
     }
 
     /// Asks fal to drop a request; best effort (the job is cancelled either way).
     async fn cancel(&self, cancel_url: &str) {
-        let request = self
-            .client
-            .put(cancel_url)
-            .header("authorization", self.auth())
-            .timeout(Duration::from_secs(10));
-        match http::send(request, MAX_JSON_BYTES, 10).await {
-            Ok(answer) => tracing::info!(status = answer.status, "asked fal.ai to cancel"),
-            Err(e) => tracing::warn!("could not cancel on fal.ai: {e}"),
+        if let Some(status) = self.rest.once(reqwest::Method::PUT, cancel_url).await {
+            tracing::info!(status, "asked fal.ai to cancel");
         }
     }
 }
@@ -412,10 +346,7 @@ impl Provider for FalProvider {
         ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<GenerateOutput, ProviderError>> {
         Box::pin(async move {
-            let endpoint = request
-                .model
-                .request_id(request.recipe.is_edit())
-                .to_owned();
+            let endpoint = request.model.request_id(request.recipe.is_edit());
             let mut image_urls = Vec::with_capacity(request.inputs.len());
             for (n, input) in request.inputs.iter().enumerate() {
                 (ctx.progress)(Progress::Note(format!(
@@ -425,24 +356,11 @@ impl Provider for FalProvider {
                 image_urls.push(self.upload(input, n, ctx).await?);
             }
             let body = request_body(request, &image_urls);
-            let url = http::join_url(&self.queue_base, &endpoint);
-            let answer = self
-                .call(reqwest::Method::POST, &url, Some(&body), &endpoint, ctx)
-                .await?;
-            let submitted = Submitted {
-                status_url: url_field(&answer, "status_url")?,
-                response_url: url_field(&answer, "response_url")?,
-                cancel_url: url_field(&answer, "cancel_url")?,
-            };
-            self.wait(&submitted, &endpoint, ctx).await?;
+            let submitted = self.submit(endpoint, &body, ctx).await?;
+            self.wait(&submitted, ctx).await?;
             let output = self
-                .call(
-                    reqwest::Method::GET,
-                    &submitted.response_url,
-                    None,
-                    &endpoint,
-                    ctx,
-                )
+                .rest
+                .json(reqwest::Method::GET, &submitted.response_url, None, ctx)
                 .await?;
             let urls: Vec<String> = output["images"]
                 .as_array()
@@ -461,37 +379,28 @@ impl Provider for FalProvider {
                 });
             }
             let (images, partial_failures) =
-                download::all(&self.client, &urls, &self.policy, ctx).await?;
-            let out = GenerateOutput {
+                download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+            Ok(GenerateOutput {
                 text,
-                image_turns: vec![0; images.len()],
                 images,
                 partial_failures,
                 ..GenerateOutput::default()
-            };
-            Ok(out)
+            })
         })
     }
 
     fn list_models<'a>(
         &'a self,
-        ctx: &'a CallContext,
+        _ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<Vec<LiveModel>, ProviderError>> {
         Box::pin(async move {
             // fal has no model list; the cheapest call that needs the key is the status
             // of a request that does not exist: 404 with a good key, 401 with a bad one.
-            let endpoint = "fal-ai/nano-banana";
             let url = http::join_url(
                 &self.queue_base,
-                &format!("{endpoint}/requests/00000000-0000-0000-0000-000000000000/status"),
+                "fal-ai/nano-banana/requests/00000000-0000-0000-0000-000000000000/status",
             );
-            match self
-                .call(reqwest::Method::GET, &url, None, endpoint, ctx)
-                .await
-            {
-                Ok(_) | Err(ProviderError::ModelNotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            super::rest::check_status(self.rest.once(reqwest::Method::GET, &url).await, "fal.ai")?;
             Ok(super::rest::bundled_models(ProviderId::Fal))
         })
     }
@@ -500,6 +409,14 @@ impl Provider for FalProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Answer {
+        Answer {
+            status,
+            headers: headers.clone(),
+            body: body.to_vec(),
+        }
+    }
 
     #[test]
     fn detail_comes_as_a_list_or_a_string() {
@@ -510,19 +427,13 @@ mod tests {
             "Request timed out"
         );
         let headers = reqwest::header::HeaderMap::new();
-        let e = map_error(
-            422,
-            &headers,
-            list.to_string().as_bytes(),
-            "fal-ai/nano-banana/edit",
-        );
+        let e = map_error(&answer(422, &headers, list.to_string().as_bytes()));
         assert_eq!(e.kind(), crate::providers::ErrorKind::InvalidInput);
-        let e = map_error(
+        let e = map_error(&answer(
             504,
             &headers,
             br#"{"detail":"Request timed out","error_type":"request_timeout"}"#,
-            "x",
-        );
+        ));
         assert!(e.is_retryable());
     }
 
@@ -533,14 +444,14 @@ mod tests {
             "x-fal-retryable",
             "false".parse().unwrap_or_else(|_| unreachable!()),
         );
-        assert!(!map_error(500, &headers, b"{}", "x").is_retryable());
+        assert!(!map_error(&answer(500, &headers, b"{}")).is_retryable());
         headers.insert(
             "x-fal-retryable",
             "true".parse().unwrap_or_else(|_| unreachable!()),
         );
-        assert!(map_error(502, &headers, b"{}", "x").is_retryable());
+        assert!(map_error(&answer(502, &headers, b"{}")).is_retryable());
         assert_eq!(
-            map_error(401, &reqwest::header::HeaderMap::new(), b"{}", "x").kind(),
+            map_error(&answer(401, &reqwest::header::HeaderMap::new(), b"{}")).kind(),
             crate::providers::ErrorKind::Auth
         );
     }

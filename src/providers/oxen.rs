@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::http::{Answer, RetryPolicy, retry_after_header};
-use super::poll::{PollPolicy, Poller, Stop};
+use super::poll::{PollPolicy, Poller};
 use super::rest::{self, Rest};
 use super::{
     CallContext, GenerateOutput, GenerateRequest, OutputImage, Progress, Provider, ProviderError,
@@ -196,7 +196,6 @@ impl OxenProvider {
             });
         }
         Ok(GenerateOutput {
-            image_turns: vec![0; images.len()],
             images,
             partial_failures,
             ..GenerateOutput::default()
@@ -277,12 +276,8 @@ impl OxenProvider {
                 "Oxen.ai: {done} of {} done, {running} running, {queued} queued",
                 followed.len()
             )));
-            match poller.pause(ctx).await {
-                Ok(()) => {}
-                // Oxen.ai has no documented cancel call: the generations end on their own.
-                Err(Stop::Cancelled) => return Err(ProviderError::Cancelled),
-                Err(Stop::TimedOut(e)) => return Err(e),
-            }
+            // Oxen.ai has no documented cancel call: the generations end on their own.
+            poller.pause(ctx).await?;
         }
         let mut urls = Vec::new();
         let mut failures = Vec::new();
@@ -303,7 +298,6 @@ impl OxenProvider {
                 .map(|w| classify_failure("Oxen.ai", &w).to_string()),
         );
         Ok(GenerateOutput {
-            image_turns: vec![0; images.len()],
             images,
             partial_failures,
             ..GenerateOutput::default()

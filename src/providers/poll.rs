@@ -53,14 +53,6 @@ pub struct Poller {
     wait: Duration,
 }
 
-/// Why polling stopped before the job ended.
-pub enum Stop {
-    /// The user cancelled.
-    Cancelled,
-    /// The policy's overall limit passed.
-    TimedOut(ProviderError),
-}
-
 impl Poller {
     /// Starts the clock.
     pub fn new(policy: &PollPolicy) -> Self {
@@ -72,16 +64,17 @@ impl Poller {
     }
 
     /// Waits before the next poll, rising by half each time up to the longest wait.
-    /// Stops early on the user's cancel or once the overall limit has passed.
-    pub async fn pause(&mut self, ctx: &CallContext) -> Result<(), Stop> {
+    /// Stops early with `Cancelled` on the user's cancel, or `Timeout` once the overall
+    /// limit has passed.
+    pub async fn pause(&mut self, ctx: &CallContext) -> Result<(), ProviderError> {
         if self.started.elapsed() >= self.policy.total {
-            return Err(Stop::TimedOut(ProviderError::Timeout {
+            return Err(ProviderError::Timeout {
                 secs: self.policy.total.as_secs(),
-            }));
+            });
         }
         tokio::select! {
             biased;
-            () = ctx.cancel.cancelled() => return Err(Stop::Cancelled),
+            () = ctx.cancel.cancelled() => return Err(ProviderError::Cancelled),
             () = tokio::time::sleep(self.wait) => {}
         }
         self.wait = (self.wait * 3 / 2).min(self.policy.max);
@@ -113,6 +106,6 @@ mod tests {
         }
         ctx.cancel.cancel();
         let mut poller = Poller::new(&policy);
-        assert!(matches!(poller.pause(&ctx).await, Err(Stop::Cancelled)));
+        assert_eq!(poller.pause(&ctx).await, Err(ProviderError::Cancelled));
     }
 }

@@ -74,17 +74,41 @@ impl Rest {
         ctx: &CallContext,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Value, ProviderError> {
+        let body = self.exchange(ctx, true, build).await?;
+        serde_json::from_slice(&body).map_err(|e| ProviderError::BadResponse {
+            message: format!("{}'s answer is not valid JSON ({e})", self.label),
+        })
+    }
+
+    /// A call with retries to a pre-signed URL, which must not see the key (storage
+    /// uploads); the answer's body is not read as JSON.
+    pub async fn send_signed(
+        &self,
+        ctx: &CallContext,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<(), ProviderError> {
+        self.exchange(ctx, false, build).await.map(drop)
+    }
+
+    /// Sends with the shared retries; the body on 2xx, the mapped error otherwise.
+    async fn exchange(
+        &self,
+        ctx: &CallContext,
+        authenticated: bool,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, ProviderError> {
         let progress = ctx.progress.clone();
         let on_retry = move |n| progress(Progress::Retrying(n));
         let timeout_secs = self.policy.attempt_timeout.as_secs();
         http::with_retries(&self.policy, &ctx.cancel, &on_retry, |_| {
-            let request = build(&self.client).header(self.auth.0, self.auth.1.clone());
+            let mut request = build(&self.client);
+            if authenticated {
+                request = request.header(self.auth.0, self.auth.1.clone());
+            }
             async move {
                 let answer = http::send(request, self.max_body, timeout_secs).await?;
                 if (200..300).contains(&answer.status) {
-                    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::BadResponse {
-                        message: format!("{}'s answer is not valid JSON ({e})", self.label),
-                    })
+                    Ok(answer.body)
                 } else {
                     Err((self.map_error)(&answer))
                 }

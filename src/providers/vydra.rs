@@ -265,7 +265,6 @@ impl Provider for VydraProvider {
                 None => format!("Vydra: {credits} credits charged"),
             }));
             Ok(GenerateOutput {
-                image_turns: vec![0; images.len()],
                 images,
                 partial_failures,
                 charged: Charge {
