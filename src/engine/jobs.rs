@@ -196,17 +196,25 @@ async fn run(
         }
     };
     set_state(inner, job, JobState::Storing).await;
-    let per_image = if slot.sandbox {
-        Some(0.0)
-    } else {
-        model.price_per_image(recipe.effective_size(&catalog))
+    // What the service says it charged wins over the catalog's estimate; the sandbox is free.
+    let cost = crate::library::JobCost {
+        usd: if slot.sandbox {
+            Some(0.0)
+        } else {
+            output.charged.usd.or_else(|| {
+                model
+                    .price_per_image(recipe.effective_size(&catalog))
+                    .map(|p| p * output.images.len() as f64)
+            })
+        },
+        credits: output.charged.credits,
     };
     let warnings = output.partial_failures.clone();
     if let Some(left) = output.charged.credits_left {
         inner.note_credits(recipe.provider, left);
     }
     let stored = inner
-        .blocking(move |lib| store(lib, job, &recipe, output, per_image))
+        .blocking(move |lib| store(lib, job, &recipe, output, cost))
         .await;
     match stored {
         Ok(generation) => inner.emit(Event::JobSucceeded {
@@ -224,7 +232,7 @@ fn store(
     job: JobId,
     recipe: &Recipe,
     output: GenerateOutput,
-    per_image_usd: Option<f64>,
+    cost: crate::library::JobCost,
 ) -> Result<crate::library::Generation, String> {
     let mut images = Vec::with_capacity(output.images.len());
     for (i, image) in output.images.iter().enumerate() {
@@ -256,17 +264,6 @@ fn store(
         });
     }
     let turns = serde_json::to_string(&output.model_turns).ok();
-    // What the service says it charged wins over the catalog's estimate; the sandbox is free.
-    let cost = crate::library::JobCost {
-        usd: match per_image_usd {
-            Some(0.0) => Some(0.0),
-            estimate => output
-                .charged
-                .usd
-                .or(estimate.map(|p| p * images.len() as f64)),
-        },
-        credits: output.charged.credits,
-    };
     inner
         .library
         .complete_job(job, &images, output.text.as_deref(), turns.as_deref(), cost)

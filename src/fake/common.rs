@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures::StreamExt as _;
 use serde_json::Value;
 
 use super::render;
@@ -52,31 +53,40 @@ pub fn json(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-/// The answers every fake gives for the generic faults; None for Slow and Own.
+/// 200 with JSON cut off after `start` (a body that does not parse).
+pub fn cut_json(start: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        start,
+    )
+        .into_response()
+}
+
+/// 200 whose body sends `start`, then the connection drops.
+pub fn dropped_after(start: &'static [u8]) -> Response {
+    let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(start));
+    let broken = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        ))
+    };
+    let stream = futures::stream::iter(vec![first]).chain(futures::stream::once(broken));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// The answers every fake gives for the generic faults; None for the others.
 pub fn generic_fault(fault: &FakeFault) -> Option<Response> {
     match fault {
-        FakeFault::Malformed => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"status\":\"succ",
-            )
-                .into_response(),
-        ),
-        FakeFault::Truncated => {
-            let stream = futures::stream::iter(vec![
-                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"id\":\"")),
-                Err(std::io::Error::other("connection reset")),
-            ]);
-            Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    axum::body::Body::from_stream(stream),
-                )
-                    .into_response(),
-            )
-        }
+        FakeFault::Malformed => Some(cut_json("{\"status\":\"succ")),
+        FakeFault::Truncated => Some(dropped_after(b"{\"id\":\"")),
         _ => None,
     }
 }
@@ -90,27 +100,64 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-/// Faults queued by tests, then `[fake:...]` tags in sandbox prompts.
+/// The request bodies a fake received, for tests to inspect.
 #[derive(Default)]
-pub struct Script {
-    queue: Mutex<VecDeque<FakeFault>>,
+pub struct Recorded(Mutex<Vec<Value>>);
+
+impl Recorded {
+    /// Keeps one body.
+    pub fn push(&self, body: Value) {
+        if let Ok(mut bodies) = self.0.lock() {
+            bodies.push(body);
+        }
+    }
+
+    /// Every body so far, oldest first.
+    pub fn all(&self) -> Vec<Value> {
+        self.0.lock().map(|b| b.clone()).unwrap_or_default()
+    }
 }
 
-impl Script {
+/// A fault a sandbox prompt can ask for with a `[fake:...]` tag.
+pub trait Tagged: Sized {
+    /// The fault the prompt's tag names, if any.
+    fn from_prompt(prompt: &str) -> Option<Self>;
+}
+
+impl Tagged for FakeFault {
+    fn from_prompt(prompt: &str) -> Option<Self> {
+        tag(prompt)
+    }
+}
+
+/// Faults queued by tests, then `[fake:...]` tags in sandbox prompts.
+pub struct Script<F = FakeFault> {
+    queue: Mutex<VecDeque<F>>,
+}
+
+impl<F> Default for Script<F> {
+    fn default() -> Self {
+        Self {
+            queue: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl<F: Tagged> Script<F> {
     /// Queues faults, one per call.
-    pub fn push(&self, faults: impl IntoIterator<Item = FakeFault>) {
+    pub fn push(&self, faults: impl IntoIterator<Item = F>) {
         if let Ok(mut q) = self.queue.lock() {
             q.extend(faults);
         }
     }
 
     /// The fault for this call: the next scripted one, else the prompt's tag.
-    pub fn next(&self, prompt: &str) -> Option<FakeFault> {
+    pub fn next(&self, prompt: &str) -> Option<F> {
         self.queue
             .lock()
             .ok()
             .and_then(|mut q| q.pop_front())
-            .or_else(|| tag(prompt))
+            .or_else(|| F::from_prompt(prompt))
     }
 }
 
@@ -137,22 +184,41 @@ pub fn tag(prompt: &str) -> Option<FakeFault> {
     })
 }
 
-/// Files a fake serves at `/files/{name}` (results and uploads).
-#[derive(Default)]
+/// Files a fake serves at `{base}/files/{name}` (results and uploads).
 pub struct Files {
+    base: String,
     files: Mutex<HashMap<String, (String, Vec<u8>)>>,
     counter: AtomicU64,
 }
 
 impl Files {
-    /// Stores a file; returns its name.
+    /// An empty store served by the fake at `base`.
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            files: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// Stores a file under a fresh name; returns the name.
     pub fn put(&self, mime: &str, bytes: Vec<u8>, ext: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let name = format!("f{n:06}-{:08x}.{ext}", render::stable_hash(mime, n) as u32);
-        if let Ok(mut files) = self.files.lock() {
-            files.insert(name.clone(), (mime.to_owned(), bytes));
-        }
+        self.insert(&name, mime, bytes);
         name
+    }
+
+    /// Stores a file under `name` (replacing one of that name).
+    pub fn insert(&self, name: &str, mime: &str, bytes: Vec<u8>) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(name.to_owned(), (mime.to_owned(), bytes));
+        }
+    }
+
+    /// The URL a stored file is served at.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/files/{name}", self.base)
     }
 
     /// A stored file.
@@ -160,9 +226,10 @@ impl Files {
         self.files.lock().ok()?.get(name).cloned()
     }
 
-    /// The file a URL of this server names, if it was stored here.
-    pub fn by_url(&self, base: &str, url: &str) -> Option<(String, Vec<u8>)> {
-        self.get(url.strip_prefix(&format!("{base}/files/"))?)
+    /// Whether a URL names a file stored here (without copying it).
+    pub fn holds_url(&self, url: &str) -> bool {
+        url.strip_prefix(&format!("{}/files/", self.base))
+            .is_some_and(|name| self.files.lock().is_ok_and(|f| f.contains_key(name)))
     }
 
     /// A router serving the files.

@@ -58,7 +58,6 @@ enum End {
 struct Shared {
     key: String,
     catalog: Catalog,
-    base: Mutex<String>,
     script: Script,
     files: Arc<Files>,
     predictions: Mutex<HashMap<String, Prediction>>,
@@ -66,7 +65,7 @@ struct Shared {
     creates: AtomicU64,
     polls: AtomicU64,
     max_in_flight: AtomicUsize,
-    bodies: Mutex<Vec<Value>>,
+    bodies: common::Recorded,
     created_polls: u32,
 }
 
@@ -83,11 +82,11 @@ impl FakeEachlabs {
         key: &str,
         created_polls: u32,
     ) -> std::io::Result<Self> {
-        let files = Arc::new(Files::default());
+        let bound = FakeServer::bind()?;
+        let files = Arc::new(Files::new(&bound.base_url()));
         let shared = Arc::new(Shared {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
-            base: Mutex::new(String::new()),
             script: Script::default(),
             files: files.clone(),
             predictions: Mutex::new(HashMap::new()),
@@ -95,7 +94,7 @@ impl FakeEachlabs {
             creates: AtomicU64::new(0),
             polls: AtomicU64::new(0),
             max_in_flight: AtomicUsize::new(0),
-            bodies: Mutex::new(Vec::new()),
+            bodies: common::Recorded::default(),
             created_polls,
         });
         let router = Router::new()
@@ -103,10 +102,7 @@ impl FakeEachlabs {
             .route("/v1/prediction/{id}", get(poll))
             .with_state(shared.clone())
             .merge(files.router());
-        let server = FakeServer::start(runtime, router)?;
-        if let Ok(mut base) = shared.base.lock() {
-            *base = server.base_url();
-        }
+        let server = bound.serve(runtime, router)?;
         Ok(Self { server, shared })
     }
 
@@ -137,11 +133,7 @@ impl FakeEachlabs {
 
     /// The create bodies received so far.
     pub fn request_bodies(&self) -> Vec<Value> {
-        self.shared
-            .bodies
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default()
+        self.shared.bodies.all()
     }
 }
 
@@ -261,9 +253,7 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "Invalid JSON body");
     };
-    if let Ok(mut bodies) = shared.bodies.lock() {
-        bodies.push(request.clone());
-    }
+    shared.bodies.push(request.clone());
     let input = request["input"].clone();
     let fault = shared.script.next(input["prompt"].as_str().unwrap_or(""));
     match &fault {
@@ -435,13 +425,12 @@ fn finish(shared: &Shared, id: &str, p: &Prediction) -> Response {
         v => v.as_u64().unwrap_or(1),
     };
     let prompt = input["prompt"].as_str().unwrap_or("");
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let mut urls = Vec::new();
     for i in 0..n {
         match common::render_result(&p.model, prompt, i, ratio, size, format) {
             Ok(bytes) => {
                 let name = shared.files.put(format.mime(), bytes, format.extension());
-                urls.push(format!("{base}/files/{name}"));
+                urls.push(shared.files.url(&name));
             }
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e),
         }

@@ -50,16 +50,29 @@ pub struct FakeServer {
     stop: CancellationToken,
 }
 
-impl FakeServer {
-    /// Serves `router` on a free loopback port on the given runtime.
-    pub fn start(runtime: &tokio::runtime::Handle, router: axum::Router) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+/// A loopback port taken for a fake, before its router exists (so handlers can know the
+/// server's own URL from the start).
+pub struct Bound {
+    listener: std::net::TcpListener,
+    addr: SocketAddr,
+}
+
+impl Bound {
+    /// The base URL it will serve on, e.g. `http://127.0.0.1:40123`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves `router` on the port on the given runtime.
+    pub fn serve(
+        self,
+        runtime: &tokio::runtime::Handle,
+        router: axum::Router,
+    ) -> std::io::Result<FakeServer> {
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         let _guard = runtime.enter();
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let listener = tokio::net::TcpListener::from_std(self.listener)?;
         runtime.spawn(async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stopped.cancelled().await })
@@ -68,7 +81,25 @@ impl FakeServer {
                 tracing::warn!("fake server stopped: {e}");
             }
         });
-        Ok(Self { addr, stop })
+        Ok(FakeServer {
+            addr: self.addr,
+            stop,
+        })
+    }
+}
+
+impl FakeServer {
+    /// Takes a free loopback port.
+    pub fn bind() -> std::io::Result<Bound> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        Ok(Bound { listener, addr })
+    }
+
+    /// Serves `router` on a free loopback port on the given runtime.
+    pub fn start(runtime: &tokio::runtime::Handle, router: axum::Router) -> std::io::Result<Self> {
+        Self::bind()?.serve(runtime, router)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

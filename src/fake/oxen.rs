@@ -41,7 +41,6 @@ struct Generation {
 struct Shared {
     key: String,
     catalog: Catalog,
-    base: Mutex<String>,
     script: Script,
     files: Arc<Files>,
     generations: Mutex<HashMap<String, Generation>>,
@@ -49,7 +48,7 @@ struct Shared {
     sync_calls: AtomicU64,
     queue_calls: AtomicU64,
     polls: AtomicU64,
-    bodies: Mutex<Vec<Value>>,
+    bodies: common::Recorded,
     queued_polls: u32,
 }
 
@@ -66,11 +65,11 @@ impl FakeOxen {
         key: &str,
         queued_polls: u32,
     ) -> std::io::Result<Self> {
-        let files = Arc::new(Files::default());
+        let bound = FakeServer::bind()?;
+        let files = Arc::new(Files::new(&bound.base_url()));
         let shared = Arc::new(Shared {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
-            base: Mutex::new(String::new()),
             script: Script::default(),
             files: files.clone(),
             generations: Mutex::new(HashMap::new()),
@@ -78,7 +77,7 @@ impl FakeOxen {
             sync_calls: AtomicU64::new(0),
             queue_calls: AtomicU64::new(0),
             polls: AtomicU64::new(0),
-            bodies: Mutex::new(Vec::new()),
+            bodies: common::Recorded::default(),
             queued_polls,
         });
         let router = Router::new()
@@ -88,10 +87,7 @@ impl FakeOxen {
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(shared.clone())
             .merge(files.router());
-        let server = FakeServer::start(runtime, router)?;
-        if let Ok(mut base) = shared.base.lock() {
-            *base = server.base_url();
-        }
+        let server = bound.serve(runtime, router)?;
         Ok(Self { server, shared })
     }
 
@@ -122,11 +118,7 @@ impl FakeOxen {
 
     /// The bodies received so far (sync and queue).
     pub fn request_bodies(&self) -> Vec<Value> {
-        self.shared
-            .bodies
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default()
+        self.shared.bodies.all()
     }
 }
 
@@ -199,7 +191,7 @@ fn check(model: &ModelInfo, input: &Value) -> Result<(), String> {
 }
 
 /// The answers for the generic faults and Oxen's own; None to go on.
-async fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
+fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
     match fault? {
         FakeFault::RateLimited { retry_after_secs } => Some(
             (
@@ -224,8 +216,27 @@ async fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
     }
 }
 
-fn read(body: &Bytes) -> Option<Value> {
-    serde_json::from_slice(body).ok()
+/// What both generation calls do first: check the key, count the call, read and record
+/// the JSON body, and answer a scripted fault. The body and the fault (Slow goes on).
+fn accept(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+    calls: &AtomicU64,
+) -> Result<(Value, Option<FakeFault>), Box<Response>> {
+    if let Some(denied) = authorised(shared, headers) {
+        return Err(Box::new(denied));
+    }
+    calls.fetch_add(1, Ordering::SeqCst);
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
+        return Err(Box::new(error(StatusCode::BAD_REQUEST, "Invalid JSON")));
+    };
+    shared.bodies.push(input.clone());
+    let fault = shared.script.next(input["prompt"].as_str().unwrap_or(""));
+    match fault_answer(fault.as_ref()) {
+        Some(answer) => Err(Box::new(answer)),
+        None => Ok((input, fault)),
+    }
 }
 
 /// Renders one image for an input; the URL it is served at and its bytes.
@@ -241,25 +252,14 @@ fn render(
     let prompt = input["prompt"].as_str().unwrap_or("");
     let bytes = common::render_result(model, prompt, index, ratio, None, OutputFormat::Png)?;
     let name = shared.files.put("image/png", bytes.clone(), "png");
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
-    Ok((format!("{base}/files/{name}"), bytes))
+    Ok((shared.files.url(&name), bytes))
 }
 
 async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(denied) = authorised(&shared, &headers) {
-        return denied;
-    }
-    shared.sync_calls.fetch_add(1, Ordering::SeqCst);
-    let Some(input) = read(&body) else {
-        return error(StatusCode::BAD_REQUEST, "Invalid JSON");
+    let (input, fault) = match accept(&shared, &headers, &body, &shared.sync_calls) {
+        Ok(accepted) => accepted,
+        Err(answer) => return *answer,
     };
-    if let Ok(mut bodies) = shared.bodies.lock() {
-        bodies.push(input.clone());
-    }
-    let fault = shared.script.next(input["prompt"].as_str().unwrap_or(""));
-    if let Some(response) = fault_answer(fault.as_ref()).await {
-        return response;
-    }
     if let Some(FakeFault::Slow(tenths)) = fault {
         tokio::time::sleep(Duration::from_millis(100 * u64::from(tenths))).await;
     }
@@ -293,20 +293,10 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
 }
 
 async fn enqueue(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(denied) = authorised(&shared, &headers) {
-        return denied;
-    }
-    shared.queue_calls.fetch_add(1, Ordering::SeqCst);
-    let Some(input) = read(&body) else {
-        return error(StatusCode::BAD_REQUEST, "Invalid JSON");
+    let (input, fault) = match accept(&shared, &headers, &body, &shared.queue_calls) {
+        Ok(accepted) => accepted,
+        Err(answer) => return *answer,
     };
-    if let Ok(mut bodies) = shared.bodies.lock() {
-        bodies.push(input.clone());
-    }
-    let fault = shared.script.next(input["prompt"].as_str().unwrap_or(""));
-    if let Some(response) = fault_answer(fault.as_ref()).await {
-        return response;
-    }
     if let Err((status, text)) = model(&shared, input["model"].as_str().unwrap_or("")) {
         return error(status, &text);
     }

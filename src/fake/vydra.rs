@@ -9,7 +9,7 @@
 //! Own faults: `credits` (402), `revoked` (401 KEY_REVOKED), `nocode` (400 without a code).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -34,13 +34,12 @@ pub const START_CREDITS: u64 = 1000;
 struct Shared {
     key: String,
     catalog: Catalog,
-    base: Mutex<String>,
     script: Script,
     files: Arc<Files>,
     credits: AtomicU64,
     uploads: AtomicU64,
     calls: AtomicU64,
-    bodies: Mutex<Vec<Value>>,
+    bodies: common::Recorded,
 }
 
 /// A running fake Vydra.
@@ -52,17 +51,17 @@ pub struct FakeVydra {
 impl FakeVydra {
     /// Starts the fake with [`START_CREDITS`].
     pub fn start(runtime: &tokio::runtime::Handle, key: &str) -> std::io::Result<Self> {
-        let files = Arc::new(Files::default());
+        let bound = FakeServer::bind()?;
+        let files = Arc::new(Files::new(&bound.base_url()));
         let shared = Arc::new(Shared {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
-            base: Mutex::new(String::new()),
             script: Script::default(),
             files: files.clone(),
             credits: AtomicU64::new(START_CREDITS),
             uploads: AtomicU64::new(0),
             calls: AtomicU64::new(0),
-            bodies: Mutex::new(Vec::new()),
+            bodies: common::Recorded::default(),
         });
         let router = Router::new()
             .route("/api/v1/upload", post(upload))
@@ -71,10 +70,7 @@ impl FakeVydra {
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(shared.clone())
             .merge(files.router());
-        let server = FakeServer::start(runtime, router)?;
-        if let Ok(mut base) = shared.base.lock() {
-            *base = server.base_url();
-        }
+        let server = bound.serve(runtime, router)?;
         Ok(Self { server, shared })
     }
 
@@ -110,11 +106,7 @@ impl FakeVydra {
 
     /// The generation bodies received so far.
     pub fn request_bodies(&self) -> Vec<Value> {
-        self.shared
-            .bodies
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default()
+        self.shared.bodies.all()
     }
 }
 
@@ -210,10 +202,9 @@ async fn upload(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let size = bytes.len();
     let name = shared.files.put(&mime, bytes, &ext);
     shared.uploads.fetch_add(1, Ordering::SeqCst);
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     common::json(
         StatusCode::OK,
-        json!({"url": format!("{base}/files/{name}"), "filename": name, "size": size,
+        json!({"url": shared.files.url(&name), "filename": name, "size": size,
                "type": mime, "key": format!("uploads/{name}")}),
     )
 }
@@ -284,9 +275,7 @@ async fn edit(
     let Ok(input) = serde_json::from_slice::<Value>(&body) else {
         return bad("INVALID_INPUT", "Invalid JSON body");
     };
-    if let Ok(mut bodies) = shared.bodies.lock() {
-        bodies.push(input.clone());
-    }
+    shared.bodies.push(input.clone());
     let Some(model) = shared
         .catalog
         .models_of(ProviderId::Vydra)
@@ -323,12 +312,10 @@ async fn edit(
             }
         },
     };
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let mode = match input.get("imageUrl") {
         None => "generate",
         Some(url) => {
-            let fetched = url.as_str().and_then(|u| shared.files.by_url(&base, u));
-            if fetched.is_none() {
+            if !url.as_str().is_some_and(|u| shared.files.holds_url(u)) {
                 return bad("INVALID_URL", "Could not fetch imageUrl");
             }
             "edit"
@@ -352,7 +339,7 @@ async fn edit(
     let name = shared.files.put("image/png", bytes, "png");
     common::json(
         StatusCode::OK,
-        json!({"imageUrl": format!("{base}/files/{name}"), "mimeType": "image/png", "mode": mode,
+        json!({"imageUrl": shared.files.url(&name), "mimeType": "image/png", "mode": mode,
                "creditsCharged": required, "durationMs": 6240}),
     )
 }

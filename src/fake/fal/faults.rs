@@ -1,11 +1,11 @@
 //! The faults the fake fal.ai can be told to produce, and the answers they give.
 
-use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{answer, detail};
+use crate::fake::common;
 
 /// A fault the fake fal can be told to produce.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,34 +67,20 @@ pub(super) fn fault_answer(fault: &FalFault) -> Option<Response> {
             StatusCode::UNPROCESSABLE_ENTITY,
             "Unprocessable request: the prompt was flagged",
         )),
-        FalFault::MalformedJson => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"status\":\"IN_QU",
-            )
-                .into_response(),
-        ),
-        FalFault::TruncatedBody => {
-            let stream = futures::stream::iter(vec![
-                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"request_id\":\"")),
-                Err(std::io::Error::other("connection reset")),
-            ]);
-            Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    axum::body::Body::from_stream(stream),
-                )
-                    .into_response(),
-            )
-        }
+        FalFault::MalformedJson => Some(common::cut_json("{\"status\":\"IN_QU")),
+        FalFault::TruncatedBody => Some(common::dropped_after(b"{\"request_id\":\"")),
         FalFault::Slow(_) => None,
     }
 }
 
+impl crate::fake::common::Tagged for FalFault {
+    fn from_prompt(prompt: &str) -> Option<Self> {
+        tag_fault(prompt)
+    }
+}
+
 /// `[fake:...]` tags in a sandbox prompt.
-pub(super) fn tag_fault(prompt: &str) -> Option<FalFault> {
+fn tag_fault(prompt: &str) -> Option<FalFault> {
     let tag = prompt.split("[fake:").nth(1)?.split(']').next()?;
     Some(match tag.trim() {
         "429" => FalFault::RateLimited {

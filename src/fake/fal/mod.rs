@@ -4,7 +4,7 @@
 //! the real ones, so a client that rebuilds them gets 404. Edits must use URLs this
 //! storage issued and received bytes for. Paths: `/queue/...`, `/rest/...`, `/files/...`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 mod faults;
 
 pub use faults::FalFault;
-use faults::{fault_answer, tag_fault};
+use faults::fault_answer;
 
+use super::common::{self, Files, Script};
 use super::{FakeServer, render};
 use crate::imaging;
 use crate::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId};
@@ -39,17 +40,17 @@ struct Job {
 struct Shared {
     key: String,
     catalog: Catalog,
-    base: Mutex<String>,
-    script: Mutex<VecDeque<FalFault>>,
+    base: String,
+    script: Script<FalFault>,
     jobs: Mutex<HashMap<String, Job>>,
     /// Upload token -> the content type it was initiated with.
     uploads: Mutex<HashMap<String, String>>,
-    files: Mutex<HashMap<String, (String, Vec<u8>)>>,
+    files: Arc<Files>,
     counter: AtomicU64,
     submits: AtomicU64,
     status_polls: AtomicU64,
     cancels: AtomicU64,
-    bodies: Mutex<Vec<Value>>,
+    bodies: common::Recorded,
     queue_polls: u32,
 }
 
@@ -88,19 +89,22 @@ impl FakeFal {
         key: &str,
         queue_polls: u32,
     ) -> std::io::Result<Self> {
+        let bound = FakeServer::bind()?;
+        let base = bound.base_url();
+        let files = Arc::new(Files::new(&base));
         let shared = Arc::new(Shared {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
-            base: Mutex::new(String::new()),
-            script: Mutex::new(VecDeque::new()),
+            base,
+            script: Script::default(),
             jobs: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
-            files: Mutex::new(HashMap::new()),
+            files: files.clone(),
             counter: AtomicU64::new(1),
             submits: AtomicU64::new(0),
             status_polls: AtomicU64::new(0),
             cancels: AtomicU64::new(0),
-            bodies: Mutex::new(Vec::new()),
+            bodies: common::Recorded::default(),
             queue_polls,
         });
         let router = Router::new()
@@ -111,13 +115,10 @@ impl FakeFal {
             .route("/queue/{owner}/{app}/requests/{id}/cancel", put(cancel))
             .route("/rest/storage/upload/initiate", post(initiate))
             .route("/upload/{token}", put(upload))
-            .route("/files/{name}", get(file))
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
-            .with_state(shared.clone());
-        let server = FakeServer::start(runtime, router)?;
-        if let Ok(mut base) = shared.base.lock() {
-            *base = server.base_url();
-        }
+            .with_state(shared.clone())
+            .merge(files.router());
+        let server = bound.serve(runtime, router)?;
         Ok(Self { server, shared })
     }
 
@@ -133,9 +134,7 @@ impl FakeFal {
 
     /// Queues faults for the next submits, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FalFault>) {
-        if let Ok(mut script) = self.shared.script.lock() {
-            script.extend(faults);
-        }
+        self.shared.script.push(faults);
     }
 
     /// Submits that arrived.
@@ -155,11 +154,7 @@ impl FakeFal {
 
     /// The inputs submitted so far.
     pub fn request_bodies(&self) -> Vec<Value> {
-        self.shared
-            .bodies
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default()
+        self.shared.bodies.all()
     }
 }
 
@@ -282,14 +277,8 @@ fn check_input(shared: &Shared, endpoint: &str, input: &Value) -> Option<Respons
                 "too_long",
             ));
         }
-        let files = shared.files.lock().map(|f| f.clone()).unwrap_or_default();
-        let base_url = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
         for (i, url) in urls.iter().enumerate() {
-            let name = url
-                .as_str()
-                .and_then(|u| u.strip_prefix(&format!("{base_url}/files/")))
-                .unwrap_or("");
-            if !files.contains_key(name) {
+            if !url.as_str().is_some_and(|u| shared.files.holds_url(u)) {
                 return Some(answer(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({"detail": [{"loc": ["body", "image_urls", i], "msg": "Failed to download the file. Please check if the URL is accessible.", "type": "file_download_error"}]}),
@@ -313,16 +302,11 @@ async fn submit_to(
     let Ok(input) = serde_json::from_slice::<Value>(&body) else {
         return unprocessable(&["body"], "JSON decode error", "json_invalid");
     };
-    if let Ok(mut bodies) = shared.bodies.lock() {
-        bodies.push(json!({"endpoint": endpoint, "input": input}));
-    }
+    shared
+        .bodies
+        .push(json!({"endpoint": endpoint, "input": input}));
     let prompt = input["prompt"].as_str().unwrap_or("").to_owned();
-    let fault = shared
-        .script
-        .lock()
-        .ok()
-        .and_then(|mut s| s.pop_front())
-        .or_else(|| tag_fault(&prompt));
+    let fault = shared.script.next(&prompt);
     if let Some(fault) = &fault
         && let Some(response) = fault_answer(fault)
     {
@@ -347,9 +331,8 @@ async fn submit_to(
         jobs.insert(id.clone(), job);
     }
     // The returned URLs drop the /edit subpath, as the real ones do.
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let app = endpoint.trim_end_matches("/edit");
-    let request = format!("{base}/queue/{app}/requests/{id}");
+    let request = format!("{}/queue/{app}/requests/{id}", shared.base);
     answer(
         StatusCode::OK,
         json!({"status": "IN_QUEUE", "request_id": id, "response_url": request,
@@ -458,19 +441,16 @@ fn make_images(shared: &Shared, job: &Job) -> Result<Value, String> {
     let prompt = input["prompt"].as_str().unwrap_or("");
     let seed = input["seed"].as_u64().unwrap_or(0);
     let n = input["num_images"].as_u64().unwrap_or(1);
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let mut images = Vec::new();
     for i in 0..n {
         let picture = render::render(prompt, seed.wrapping_add(i), w, h);
         let bytes = imaging::encode(&image::DynamicImage::ImageRgb8(picture), format)
             .map_err(|e| e.to_string())?;
-        let name = format!("{}-{i}.{}", next_id(shared), format.extension());
-        if let Ok(mut files) = shared.files.lock() {
-            files.insert(name.clone(), (format.mime().to_owned(), bytes.clone()));
-        }
+        let size = bytes.len();
+        let name = shared.files.put(format.mime(), bytes, format.extension());
         images.push(
-            json!({"url": format!("{base}/files/{name}"), "content_type": format.mime(),
-                           "file_name": name, "file_size": bytes.len(), "width": w, "height": h}),
+            json!({"url": shared.files.url(&name), "content_type": format.mime(),
+                           "file_name": name, "file_size": size, "width": w, "height": h}),
         );
     }
     Ok(json!({"images": images, "description": ""}))
@@ -520,11 +500,10 @@ async fn initiate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     if let Ok(mut uploads) = shared.uploads.lock() {
         uploads.insert(token.clone(), content_type.to_owned());
     }
-    let base = shared.base.lock().map(|b| b.clone()).unwrap_or_default();
     let name = format!("{token}-{}", file_name.replace('/', "_"));
     answer(
         StatusCode::OK,
-        json!({"upload_url": format!("{base}/upload/{token}?name={name}"), "file_url": format!("{base}/files/{name}")}),
+        json!({"upload_url": format!("{}/upload/{token}?name={name}", shared.base), "file_url": shared.files.url(&name)}),
     )
 }
 
@@ -555,20 +534,8 @@ async fn upload(
         return detail(StatusCode::BAD_REQUEST, "The upload is not an image");
     }
     let name = query.get("name").cloned().unwrap_or_default();
-    if let Ok(mut files) = shared.files.lock() {
-        files.insert(name, (content_type.clone(), body.to_vec()));
-    }
+    shared.files.insert(&name, content_type, body.to_vec());
     StatusCode::OK.into_response()
-}
-
-async fn file(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
-    let found = shared.files.lock().ok().and_then(|f| f.get(&name).cloned());
-    match found {
-        Some((mime, bytes)) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, mime)], bytes).into_response()
-        }
-        None => detail(StatusCode::NOT_FOUND, "File not found"),
-    }
 }
 
 /// How long the sandbox's fal requests wait in the queue (polls).

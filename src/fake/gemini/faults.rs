@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::error;
@@ -105,36 +103,12 @@ pub(super) fn fault_response(fault: &Fault) -> Option<Response> {
             Value::Null,
         )),
         Fault::Slow(_) => None,
-        Fault::MalformedJson => Some(
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Here",
-            )
-                .into_response(),
-        ),
-        Fault::TruncatedBody => {
-            let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(
-                b"{\"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"data\": \"iVBOR",
-            ));
-            // The headers and a first chunk go out; then the connection drops.
-            let broken = async {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                Err::<Bytes, _>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "connection reset",
-                ))
-            };
-            let stream = futures::stream::iter(vec![first]).chain(futures::stream::once(broken));
-            let body = Body::from_stream(stream);
-            Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    body,
-                )
-                    .into_response(),
-            )
-        }
+        Fault::MalformedJson => Some(crate::fake::common::cut_json(
+            "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Here",
+        )),
+        // The headers and a first chunk go out; then the connection drops.
+        Fault::TruncatedBody => Some(crate::fake::common::dropped_after(
+            b"{\"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"data\": \"iVBOR",
+        )),
     }
 }
