@@ -12,11 +12,11 @@ use banana_studio::fake::common::FakeFault;
 use banana_studio::fake::eachlabs::FakeEachlabs;
 use banana_studio::keys::Secret;
 use banana_studio::providers::eachlabs::EachlabsProvider;
-use banana_studio::providers::poll::PollPolicy;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider};
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 use common::{
-    cancel_after, fast_policy, notes, png, quick_poll, recording_ctx, request_on, with_input,
+    assert_polling_stopped, cancel_after, fast_policy, notes, png, quick_poll, recording_ctx,
+    request_on, short_poll_limit, with_input,
 };
 
 const KEY: &str = "eachlabs-test-key-1";
@@ -135,12 +135,7 @@ async fn cancel_while_waiting_stops_polling() {
         (e.kind(), e.kind().exit_code()),
         (ErrorKind::Cancelled, 130)
     );
-    // A poll already on the wire when the cancel came may still land: let it settle.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let polls = fake.polls();
-    assert!(polls > 0);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fake.polls(), polls, "no polling after cancel");
+    assert_polling_stopped(|| fake.polls()).await;
 }
 
 #[tokio::test]
@@ -278,11 +273,7 @@ async fn each_error_class_maps_to_its_kind() {
 #[tokio::test]
 async fn a_slow_result_hits_the_timeout() {
     let (fake, provider) = eachlabs(0, KEY);
-    let provider = provider.with_poll(PollPolicy {
-        first: Duration::from_millis(5),
-        max: Duration::from_millis(10),
-        total: Duration::from_millis(200),
-    });
+    let provider = provider.with_poll(short_poll_limit());
     fake.script([FakeFault::Slow(100_000)]);
     let e = provider
         .generate(
@@ -301,10 +292,7 @@ async fn a_slow_result_hits_the_timeout() {
 #[tokio::test]
 async fn the_fake_refuses_an_eleventh_prediction_in_flight() {
     let (fake, provider) = eachlabs(100_000, KEY);
-    let mut waiting = Vec::new();
     for _ in 0..10 {
-        let ctx = CallContext::detached();
-        waiting.push(ctx.cancel.clone());
         let body = serde_json::json!({"model": "nano-banana", "version": "0.0.1", "input": {"prompt": "a"}});
         let r = reqwest::Client::new()
             .post(format!("{}/v1/prediction/", fake.base_url()))

@@ -7,26 +7,20 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use banana_studio::fake::fal::{FakeFal, FalFault};
 use banana_studio::keys::Secret;
-use banana_studio::providers::fal::{FalProvider, PollPolicy};
+use banana_studio::providers::fal::FalProvider;
 use banana_studio::providers::{
     CallContext, ErrorKind, GenerateRequest, InputBytes, Progress, Provider,
 };
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
-use common::{fast_policy, recording_ctx, request_on};
+use common::{
+    assert_polling_stopped, cancel_after, fast_policy, png, quick_poll, recording_ctx, request_on,
+    short_poll_limit,
+};
 
 const KEY: &str = "fal-test-key-1234";
-
-fn quick_poll() -> PollPolicy {
-    PollPolicy {
-        first: Duration::from_millis(5),
-        max: Duration::from_millis(20),
-        total: Duration::from_secs(20),
-    }
-}
 
 fn fal(queue_polls: u32, key: &str) -> (FakeFal, FalProvider) {
     let fake = FakeFal::start(&tokio::runtime::Handle::current(), KEY, queue_polls).unwrap();
@@ -42,15 +36,6 @@ fn fal(queue_polls: u32, key: &str) -> (FakeFal, FalProvider) {
 
 fn request(prompt: &str, model: &str, edit: impl FnOnce(&mut Recipe)) -> GenerateRequest {
     request_on(ProviderId::Fal, prompt, model, edit)
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 120, 40]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
 }
 
 #[tokio::test]
@@ -157,27 +142,17 @@ async fn cancel_while_queued_calls_the_cancel_url_and_stops_polling() {
     let (fake, provider) = fal(10_000, KEY);
     let req = request("wait in line", "fal-ai/nano-banana", |_| {});
     let ctx = CallContext::detached();
-    let cancel = ctx.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        cancel.cancel();
-    });
+    cancel_after(&ctx, 150);
     let err = provider.generate(&req, &ctx).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(fake.cancels(), 1);
-    let polls = fake.status_polls();
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fake.status_polls(), polls, "no polling after cancel");
+    assert_polling_stopped(|| fake.status_polls()).await;
 }
 
 #[tokio::test]
 async fn a_slow_result_hits_the_timeout_and_is_cancelled() {
     let (fake, provider) = fal(0, KEY);
-    let provider = provider.with_poll(PollPolicy {
-        first: Duration::from_millis(5),
-        max: Duration::from_millis(10),
-        total: Duration::from_millis(200),
-    });
+    let provider = provider.with_poll(short_poll_limit());
     fake.script([FalFault::Slow(100_000)]);
     let err = provider
         .generate(

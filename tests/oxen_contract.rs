@@ -12,11 +12,11 @@ use banana_studio::fake::common::FakeFault;
 use banana_studio::fake::oxen::FakeOxen;
 use banana_studio::keys::Secret;
 use banana_studio::providers::oxen::OxenProvider;
-use banana_studio::providers::poll::PollPolicy;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider, RetryPolicy};
 use banana_studio::recipe::{AspectRatio, ProviderId, Recipe};
 use common::{
-    cancel_after, fast_policy, notes, png, quick_poll, recording_ctx, request_on, with_input,
+    assert_polling_stopped, cancel_after, fast_policy, notes, png, quick_poll, recording_ctx,
+    request_on, short_poll_limit, with_input,
 };
 
 const KEY: &str = "oxen-test-key-1";
@@ -163,12 +163,7 @@ async fn cancel_while_queued_stops_polling() {
         (e.kind(), e.kind().exit_code()),
         (ErrorKind::Cancelled, 130)
     );
-    // A poll already on the wire when the cancel came may still land: let it settle.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let polls = fake.polls();
-    assert!(polls > 0);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fake.polls(), polls, "no polling after cancel");
+    assert_polling_stopped(|| fake.polls()).await;
 }
 
 #[tokio::test]
@@ -270,11 +265,7 @@ async fn slow_results_hit_the_timeout() {
     );
     // Queued: the poll limit.
     let (fake, provider) = oxen(0, KEY);
-    let provider = provider.with_poll(PollPolicy {
-        first: Duration::from_millis(5),
-        max: Duration::from_millis(10),
-        total: Duration::from_millis(200),
-    });
+    let provider = provider.with_poll(short_poll_limit());
     fake.script([FakeFault::Slow(100_000)]);
     let e = provider
         .generate(&request("slow", |r| r.count = 2), &CallContext::detached())

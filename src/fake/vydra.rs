@@ -8,8 +8,8 @@
 //!
 //! Own faults: `credits` (402), `revoked` (401 KEY_REVOKED), `nocode` (400 without a code).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;

@@ -119,3 +119,22 @@ pub fn quick_poll() -> banana_studio::providers::poll::PollPolicy {
         total: Duration::from_secs(20),
     }
 }
+
+/// A poll schedule that gives up after 200 ms, for slow-result tests.
+pub fn short_poll_limit() -> banana_studio::providers::poll::PollPolicy {
+    banana_studio::providers::poll::PollPolicy {
+        first: Duration::from_millis(5),
+        max: Duration::from_millis(10),
+        total: Duration::from_millis(200),
+    }
+}
+
+/// Asserts that a fake's poll counter stopped moving after a cancel (one poll already on
+/// the wire when the cancel came may still land, so it settles first).
+pub async fn assert_polling_stopped(polls: impl Fn() -> u64) {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let seen = polls();
+    assert!(seen > 0);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(polls(), seen, "no polling after cancel");
+}
