@@ -309,14 +309,15 @@ impl Inner {
         }
     }
 
-    /// Notes the credits a service says are left, and tells the UI.
+    /// Notes the credits a service says are left; the UI reads them with the provider's
+    /// status when the job's own end event repaints it. (`ProvidersChanged` would make the
+    /// UI refresh every provider's model list after each job.)
     pub(super) fn note_credits(&self, provider: ProviderId, left: u64) {
         if let Ok(mut statuses) = self.statuses.write()
             && let Some(status) = statuses.get_mut(&provider)
         {
             status.credits_left = Some(left);
         }
-        self.emit(Event::ProvidersChanged);
     }
 
     /// A provider's slot now.
