@@ -68,6 +68,8 @@ pub enum Event {
     },
     /// A page of history.
     History {
+        /// Which `load_history` call this answers (they can finish out of order).
+        request: u64,
         /// The query answered.
         query: HistoryQuery,
         /// Newest first.

@@ -9,8 +9,15 @@ use crate::imaging::{self, Rgba};
 use crate::library::{HistoryQuery, ImageId, Library, LibraryError, Mark};
 
 impl Engine {
-    /// Reads a page of history; `Event::History` follows.
-    pub fn load_history(&self, query: HistoryQuery) {
+    /// Reads a page of history; `Event::History` follows, carrying the number returned
+    /// here. Reads run side by side and may answer out of order: the number tells which
+    /// answer is the newest.
+    pub fn load_history(&self, query: HistoryQuery) -> u64 {
+        let request = self
+            .inner
+            .history_requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         let inner = self.inner.clone();
         self.spawn(async move {
             let q = query.clone();
@@ -18,10 +25,15 @@ impl Engine {
                 .blocking(move |lib| lib.library.generations(&q).map_err(|e| e.to_string()))
                 .await;
             inner.emit(match result {
-                Ok(generations) => Event::History { query, generations },
+                Ok(generations) => Event::History {
+                    request,
+                    query,
+                    generations,
+                },
                 Err(message) => Event::HistoryFailed { message },
             });
         });
+        request
     }
 
     fn load_pixels(&self, image: ImageId, thumbnail: bool) {

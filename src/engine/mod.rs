@@ -138,6 +138,8 @@ pub(crate) struct Inner {
     /// The newest settings asked to be saved and not yet written; held while writing so
     /// saves land in order, and written at once when the engine stops.
     settings_pending: Mutex<Option<crate::settings::Settings>>,
+    /// History reads asked for so far (numbers each `Event::History`).
+    history_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Inner {
@@ -230,6 +232,7 @@ impl Engine {
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
+            history_requests: std::sync::atomic::AtomicU64::new(0),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });

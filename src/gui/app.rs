@@ -150,8 +150,8 @@ impl BananaApp {
     /// Reads the first page of history again, as the history panel asks.
     fn reload_history(&mut self) {
         let query = self.history.query(crate::library::now_ms(), gallery::PAGE);
-        self.gallery.expect(&query);
-        self.engine.load_history(query);
+        let request = self.engine.load_history(query.clone());
+        self.gallery.expect(&query, request);
     }
 
     /// The inputs of the draft recipe, for tests.
@@ -201,7 +201,10 @@ impl BananaApp {
                     .unwrap_or_else(default_folder);
                 self.save.open(image, folder.join(name));
             }
-            Command::LoadPage(query) => self.engine.load_history(query),
+            Command::LoadPage(query) => {
+                let request = self.engine.load_history(query);
+                self.gallery.expect_page(request);
+            }
             Command::ReloadHistory => self.reload_history(),
             Command::SetSession(id) => {
                 self.engine.set_session(id);

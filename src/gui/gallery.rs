@@ -37,6 +37,9 @@ pub struct Gallery {
     next_offset: u32,
     exhausted: bool,
     loading_more: bool,
+    /// The newest first-page read asked for, and the newest next-page read.
+    first_page_request: u64,
+    page_request: u64,
     scroll_to_selected: bool,
     /// Bumped whenever the list changes, so the layout is rebuilt.
     revision: u64,
@@ -260,9 +263,15 @@ impl Gallery {
     }
 
     /// Starts a new listing: later pages of an older query are dropped.
-    pub fn expect(&mut self, query: &HistoryQuery) {
+    pub fn expect(&mut self, query: &HistoryQuery, request: u64) {
         self.query = Some(query.clone());
         self.loading_more = false;
+        self.first_page_request = request;
+    }
+
+    /// Notes the request reading the next page.
+    pub fn expect_page(&mut self, request: u64) {
+        self.page_request = request;
     }
 
     /// The next page to read, when the view nears the end of what is loaded.
@@ -289,8 +298,22 @@ impl Gallery {
     /// Follows history and results.
     pub fn on_event(&mut self, event: &Event) {
         match event {
-            Event::History { generations, query } => {
+            Event::History {
+                request,
+                generations,
+                query,
+            } => {
                 if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
+                    return;
+                }
+                // Reads finish out of order: a first page older than the newest one asked
+                // for (say read mid-undo) must not replace it, nor a page asked before it.
+                let wanted = if query.offset == 0 {
+                    self.first_page_request
+                } else {
+                    self.page_request.max(self.first_page_request)
+                };
+                if *request < wanted {
                     return;
                 }
                 // A first page replaces the list: it is the whole truth after marks,
