@@ -11,6 +11,7 @@ pub mod imaging;
 pub mod keys;
 pub mod library;
 pub mod logs;
+pub mod notify;
 pub mod providers;
 pub mod recipe;
 pub mod settings;

@@ -42,13 +42,22 @@ pub fn init(
             tracing_subscriber::registry()
                 .with(stderr)
                 .with(file)
+                .with(notices())
                 .init();
             Some(guard)
         }
         Err(e) => {
-            tracing_subscriber::registry().with(stderr).init();
+            tracing_subscriber::registry()
+                .with(stderr)
+                .with(notices())
+                .init();
             tracing::warn!("no log file: {e}");
             None
         }
     }
+}
+
+/// Log lines meant for the user also reach the window's notices.
+fn notices() -> crate::notify::NoticeLayer {
+    crate::notify::NoticeLayer::new(crate::notify::Notices::global())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use banana_studio::gui::BananaApp;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use gui_support::{app, generate_in_app, leave_text_fields, step_until, type_prompt};
+use gui_support::{app, generate_in_app, leave_text_fields, shows, step_until, type_prompt};
 
 #[test]
 fn typing_a_prompt_and_clicking_generate_shows_a_thumbnail() {
@@ -72,8 +72,7 @@ fn a_failed_job_shows_its_message_and_retry() {
     type_prompt(&mut harness, "[fake:blocked-image] a crowd");
     harness.get_by_label("Generate").click();
     step_until(&mut harness, Duration::from_secs(60), "the failure", |h| {
-        h.query_by_label_contains("No image: the image was blocked by the safety filter")
-            .is_some()
+        shows(h, "No image: the image was blocked by the safety filter")
     });
     harness.get_by_label("Retry").click();
     step_until(
@@ -154,7 +153,7 @@ fn save_as_without_a_file_dialog_offers_a_path_field() {
         "the extension picks the format"
     );
     step_until(&mut harness, Duration::from_secs(5), "the toast", |h| {
-        h.query_by_label_contains("Saved ").is_some()
+        shows(h, "Saved ")
     });
 }
 

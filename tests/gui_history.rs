@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use banana_studio::library::{Library, SampleSpec};
 use egui_kittest::kittest::Queryable;
-use gui_support::{app, generate_in_app, leave_text_fields, step_until, type_into, type_prompt};
+use gui_support::{
+    app, generate_in_app, leave_text_fields, shows, step_until, type_into, type_prompt,
+};
 
 #[test]
 fn ctrl_click_selects_several_and_saves_them_to_a_folder() {
@@ -40,8 +42,9 @@ fn ctrl_click_selects_several_and_saves_them_to_a_folder() {
     type_into(&mut harness, "Folder", &out.path().display().to_string());
     harness.get_by_label("Save").click();
     step_until(&mut harness, Duration::from_secs(20), "the files", |h| {
-        h.query_by_label_contains("Saved 2 images to").is_some()
+        shows(h, "Saved 2 images to")
     });
+    assert!(harness.query_all_by_label("Show folder").next().is_some());
     let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

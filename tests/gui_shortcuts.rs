@@ -9,7 +9,7 @@ use std::time::Duration;
 use banana_studio::gui::BananaApp;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gui_support::{app, generate_in_app, leave_text_fields, step_until};
+use gui_support::{app, generate_in_app, leave_text_fields, shows, step_until};
 
 /// Clicks the empty viewer, so no text field holds the keyboard.
 fn click_empty_viewer(harness: &mut Harness<'static, BananaApp>) {
@@ -88,7 +88,7 @@ fn ctrl_s_saves_the_selection_or_says_how_to_select() {
     click_empty_viewer(&mut harness);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
     step_until(&mut harness, Duration::from_secs(5), "the hint", |h| {
-        h.query_by_label_contains("Select images first").is_some()
+        shows(h, "Select images first")
     });
     generate_in_app(&mut harness, "a banana to save");
     leave_text_fields(&mut harness);

@@ -77,7 +77,12 @@ async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
         .blocking(move |lib| lib.library.set_state(job, state).map_err(|e| e.to_string()))
         .await;
     if let Err(e) = result {
-        tracing::error!(job, "could not record state {}: {e}", state.as_str());
+        tracing::error!(
+            target: crate::notify::TARGET,
+            job,
+            "Job #{job}: the history could not record that it is {} ({e}); the job goes on",
+            state.as_str()
+        );
     }
     inner.emit(Event::JobState { job, state });
 }
@@ -93,7 +98,11 @@ async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) 
         })
         .await;
     if let Err(e) = result {
-        tracing::error!(job, "could not record the failure: {e}");
+        tracing::error!(
+            target: crate::notify::TARGET,
+            job,
+            "Job #{job}: the history could not record its failure ({e})"
+        );
     }
     inner.emit(Event::JobFailed { job, kind, message });
 }

@@ -242,7 +242,10 @@ impl Engine {
         runtime.spawn_blocking(move || match collector.library.collect_orphans() {
             Ok(0) => {}
             Ok(n) => tracing::info!("collected {n} orphan files"),
-            Err(e) => tracing::warn!("could not collect orphan files: {e}"),
+            Err(e) => tracing::warn!(
+                target: crate::notify::TARGET,
+                "Leftover files of an earlier crash could not be tidied away ({e}); they only take space"
+            ),
         });
         if !interrupted.is_empty() {
             tracing::warn!(

@@ -44,6 +44,7 @@ pub struct BananaApp {
     settings: crate::settings::Settings,
     settings_dialog: SettingsDialog,
     welcome: bool,
+    theme_set: bool,
     ctx: egui::Context,
 }
 
@@ -83,8 +84,7 @@ impl BananaApp {
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_else(|| UiState::starting_with(&settings, &engine.catalog()));
-        cc.egui_ctx
-            .set_theme(settings::theme_preference(settings.theme));
+        super::theme::apply(&cc.egui_ctx, settings.theme);
         let welcome = !settings.welcomed
             && engine.status(settings.default_provider).key_origin
                 == crate::keys::KeyOrigin::NotSet;
@@ -123,8 +123,18 @@ impl BananaApp {
             settings,
             settings_dialog: SettingsDialog::default(),
             welcome,
+            theme_set: false,
             ctx: cc.egui_ctx.clone(),
         }
+    }
+
+    /// Shows the notices that arrive in `notices` too: the window started by `gui::run`
+    /// listens to the log's notice lines (`crate::notify`).
+    pub fn with_notices(mut self, notices: crate::notify::Notices) -> Self {
+        let mine = std::mem::replace(&mut self.toasts, Toasts::listening_to(notices));
+        // What was said before (a settings problem) stays.
+        self.toasts.adopt(mine);
+        self
     }
 
     /// The engine, for tests.
@@ -316,6 +326,18 @@ impl BananaApp {
         }
     }
 
+    /// Carries out a notice's button.
+    fn act(&mut self, action: super::toasts::Action) {
+        match action {
+            super::toasts::Action::Retry(job) => self.engine.retry(job),
+            super::toasts::Action::ShowFolder(folder) => {
+                if let Err(message) = super::desktop::open_folder(&folder) {
+                    self.toasts.add(Level::Error, message);
+                }
+            }
+        }
+    }
+
     fn sandbox_banner(&self, ui: &mut egui::Ui) {
         let status = self.engine.status(self.state.draft.provider);
         if !status.sandbox {
@@ -341,6 +363,12 @@ impl BananaApp {
 
 impl eframe::App for BananaApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if !self.theme_set {
+            // Again on the first frame: whoever set up the context after the app was built
+            // (a test harness does) does not get to pick the look.
+            super::theme::apply(ctx, self.settings.theme);
+            self.theme_set = true;
+        }
         // Every waiting event, every frame.
         while let Some(event) = self.engine.try_event() {
             self.on_event(ctx, event);
@@ -416,6 +444,10 @@ impl eframe::App for BananaApp {
                 }
             });
         });
+        let mut actions = Vec::new();
+        egui::Panel::bottom("status-bar").show(ui, |ui| {
+            actions.extend(self.toasts.status_bar(ui));
+        });
         egui::Panel::bottom("jobs-strip")
             .resizable(true)
             .default_size(170.0)
@@ -480,7 +512,10 @@ impl eframe::App for BananaApp {
         }
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
-        self.toasts.ui(ui.ctx());
+        actions.extend(self.toasts.ui(ui.ctx()));
+        for action in actions {
+            self.act(action);
+        }
         for command in commands {
             self.run(command);
         }

@@ -1,4 +1,4 @@
-//! Desktop glue: show a file in the system's file manager.
+//! Desktop glue: show a file or a folder in the system's file manager.
 
 use std::path::Path;
 use std::process::Command;
@@ -25,4 +25,25 @@ pub fn reveal(file: &Path) -> Result<(), String> {
             file.display()
         )
     })
+}
+
+/// Opens the file manager in `folder`.
+pub fn open_folder(folder: &Path) -> Result<(), String> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    Command::new(opener)
+        .arg(folder)
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "no file manager could be opened ({e}); the folder is {}",
+                folder.display()
+            )
+        })
 }

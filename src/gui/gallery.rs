@@ -219,6 +219,17 @@ impl Gallery {
             .then(|| ids[next as usize])
     }
 
+    /// The first image of the generation `step` rows away from the one holding `current`
+    /// (Up and Down in the timeline).
+    pub fn neighbour_generation(&self, current: ImageId, step: i64) -> Option<ImageId> {
+        let at = self
+            .generations
+            .iter()
+            .position(|g| g.images.iter().any(|i| i.id == current))? as i64;
+        let next = usize::try_from(at + step).ok()?;
+        self.generations.get(next)?.images.first().map(|i| i.id)
+    }
+
     /// Shows an image: it becomes the selection and is scrolled into view.
     pub fn select(&mut self, id: ImageId) {
         self.selected = Some(id);

@@ -16,6 +16,7 @@ mod save_dialog;
 mod settings_dialog;
 mod shortcuts;
 mod state;
+mod theme;
 mod thumbs;
 mod toasts;
 mod viewer;
@@ -145,7 +146,11 @@ pub fn run(mut config: EngineConfig) -> i32 {
     let result = eframe::run_native(
         "Banana Studio",
         options,
-        Box::new(move |cc| Ok(Box::new(BananaApp::with_settings(cc, engine, loaded)))),
+        Box::new(move |cc| {
+            let app = BananaApp::with_settings(cc, engine, loaded)
+                .with_notices(crate::notify::Notices::global());
+            Ok(Box::new(app))
+        }),
     );
     match result {
         Ok(()) => 0,

@@ -15,6 +15,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "Left / Right",
         "Previous / next image in the gallery and viewer",
     ),
+    (
+        "Up / Down",
+        "Newer / older generation in the gallery and viewer",
+    ),
     ("Ctrl+A", "Select every image listed"),
     (
         "Ctrl+click / Shift+click",

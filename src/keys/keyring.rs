@@ -110,7 +110,15 @@ impl KeySource for Keyring {
                 }
                 Ok(_) | Err(Error::NoEntry) => {}
                 Err(e) => {
-                    tracing::warn!(%provider, "could not read the key store: {}", describe(&e))
+                    tracing::warn!(
+                        target: crate::notify::TARGET,
+                        %provider,
+                        "{}: the key store could not be read ({}); save the key again in Settings \
+                         or set {}",
+                        provider.label(),
+                        describe(&e),
+                        super::env_vars(provider).first().copied().unwrap_or("its environment variable")
+                    )
                 }
             }
         }

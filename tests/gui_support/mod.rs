@@ -102,3 +102,30 @@ pub fn leave_text_fields(harness: &mut Harness<'static, BananaApp>) {
     });
     harness.run_steps(2);
 }
+
+/// The app in sandbox mode with settings changed by `edit`, in a harness `build` sets up,
+/// showing the notices that arrive in `notices` too.
+pub fn app_custom(
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut Settings),
+    build: impl FnOnce(
+        egui_kittest::HarnessBuilder<BananaApp>,
+    ) -> egui_kittest::HarnessBuilder<BananaApp>,
+    notices: banana_studio::notify::Notices,
+) -> Harness<'static, BananaApp> {
+    let (mut settings, _) = Settings::load(dir);
+    settings.welcomed = true;
+    edit(&mut settings);
+    std::fs::create_dir_all(dir).unwrap();
+    settings.save(dir).unwrap();
+    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
+    config.force_sandbox = true;
+    let engine = Engine::start(config).unwrap();
+    build(Harness::builder().with_size([1360.0, 860.0]))
+        .build_eframe(move |cc| BananaApp::new(cc, engine).with_notices(notices))
+}
+
+/// Whether some label holds `text` (a notice shows in its toast and the status bar at once).
+pub fn shows(harness: &Harness<'static, BananaApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}

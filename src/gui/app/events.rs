@@ -1,7 +1,7 @@
 //! The app's answer to engine events: panels follow them; toasts say what happened.
 
 use super::super::gallery::texture;
-use super::super::toasts::Level;
+use super::super::toasts::{Action, Level, Notice};
 use super::BananaApp;
 use crate::engine::Event;
 use crate::gui::Command;
@@ -56,13 +56,16 @@ impl BananaApp {
             Event::ExportedMany { dir, saved, failed } => {
                 if !saved.is_empty() {
                     let n = saved.len();
-                    self.toasts.add(
-                        Level::Info,
-                        format!(
-                            "Saved {n} image{} to {}",
-                            if n == 1 { "" } else { "s" },
-                            dir.display()
-                        ),
+                    self.toasts.push(
+                        Notice::new(
+                            Level::Info,
+                            format!(
+                                "Saved {n} image{} to {}",
+                                if n == 1 { "" } else { "s" },
+                                crate::notify::tilde(&dir)
+                            ),
+                        )
+                        .with_action(Action::ShowFolder(dir)),
                     );
                 }
                 for (image, message) in failed {
@@ -115,16 +118,24 @@ impl BananaApp {
                 }
             }
             Event::JobFailed { job, kind, message } if kind != ErrorKind::Cancelled => {
-                self.toasts
-                    .add(Level::Error, format!("Job #{job} failed: {message}"));
+                self.toasts.push(
+                    Notice::new(Level::Error, format!("Job #{job} failed: {message}"))
+                        .with_action(Action::Retry(job)),
+                );
             }
             Event::SettingsFailed { message } => self.toasts.add(Level::Error, message),
             Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
                 self.toasts.add(Level::Error, message);
             }
             Event::Exported { path, .. } => {
-                self.toasts
-                    .add(Level::Info, format!("Saved {}", path.display()));
+                let mut notice = Notice::new(
+                    Level::Info,
+                    format!("Saved {}", crate::notify::tilde(&path)),
+                );
+                if let Some(folder) = path.parent() {
+                    notice = notice.with_action(Action::ShowFolder(folder.to_path_buf()));
+                }
+                self.toasts.push(notice);
             }
             Event::ExportFailed { message, .. } => {
                 self.toasts

@@ -65,7 +65,8 @@ impl BananaApp {
         }
     }
 
-    /// Arrow keys move between images unless a text field has the keyboard.
+    /// Arrow keys move between images (Left, Right) and generations (Up, Down) unless a
+    /// text field has the keyboard.
     pub(super) fn arrow_keys(&mut self, ctx: &egui::Context) {
         if ctx.memory(|m| m.focused().is_some()) {
             return;
@@ -73,18 +74,29 @@ impl BananaApp {
         let Some(current) = self.gallery.selected else {
             return;
         };
-        let step = ctx.input_mut(|i| {
-            if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowRight) {
-                1
-            } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowLeft) {
-                -1
+        use egui::{Key, Modifiers};
+        let (image_step, row_step) = ctx.input_mut(|i| {
+            if i.consume_key(Modifiers::NONE, Key::ArrowRight) {
+                (1, 0)
+            } else if i.consume_key(Modifiers::NONE, Key::ArrowLeft) {
+                (-1, 0)
+            } else if i.consume_key(Modifiers::NONE, Key::ArrowDown) {
+                (0, 1)
+            } else if i.consume_key(Modifiers::NONE, Key::ArrowUp) {
+                (0, -1)
             } else {
-                0
+                (0, 0)
             }
         });
-        if step != 0
-            && let Some(next) = self.gallery.neighbour(current, step)
-        {
+        let next = if image_step != 0 {
+            self.gallery.neighbour(current, image_step)
+        } else if row_step != 0 {
+            // The timeline is newest first: Down goes to the older generation.
+            self.gallery.neighbour_generation(current, row_step)
+        } else {
+            None
+        };
+        if let Some(next) = next {
             self.run(Command::Select(next));
         }
     }

@@ -7,16 +7,7 @@ use super::BananaApp;
 use crate::engine::{Connection, Event};
 use crate::keys::KeyOrigin;
 use crate::recipe::ProviderId;
-use crate::settings::{Settings, Theme};
-
-/// egui's theme preference for a setting.
-pub fn theme_preference(theme: Theme) -> egui::ThemePreference {
-    match theme {
-        Theme::Dark => egui::ThemePreference::Dark,
-        Theme::Light => egui::ThemePreference::Light,
-        Theme::System => egui::ThemePreference::System,
-    }
-}
+use crate::settings::Settings;
 
 impl BananaApp {
     fn connection(settings: &Settings, provider: ProviderId) -> Connection {
@@ -39,7 +30,7 @@ impl BananaApp {
             }
         }
         if settings.theme != self.settings.theme {
-            self.ctx.set_theme(theme_preference(settings.theme));
+            super::super::theme::apply(&self.ctx, settings.theme);
         }
         // Written on a background thread; a failure comes back as an event.
         self.engine.save_settings(settings.clone());

@@ -1,0 +1,117 @@
+//! The dark and light looks, and following the system's. egui's own visuals, with text
+//! that keeps a readable contrast (WCAG AA: 4.5:1 for text, 3:1 for weak text) on every
+//! background it is drawn on.
+
+use crate::settings::Theme;
+
+/// Sets the looks and which one shows.
+pub fn apply(ctx: &egui::Context, theme: Theme) {
+    ctx.set_visuals_of(egui::Theme::Dark, visuals(egui::Theme::Dark));
+    ctx.set_visuals_of(egui::Theme::Light, visuals(egui::Theme::Light));
+    ctx.set_theme(preference(theme));
+}
+
+/// egui's theme preference for a setting.
+pub fn preference(theme: Theme) -> egui::ThemePreference {
+    match theme {
+        Theme::Dark => egui::ThemePreference::Dark,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::System => egui::ThemePreference::System,
+    }
+}
+
+/// The visuals of one look.
+pub fn visuals(theme: egui::Theme) -> egui::Visuals {
+    let mut v = match theme {
+        egui::Theme::Dark => egui::Visuals::dark(),
+        egui::Theme::Light => egui::Visuals::light(),
+    };
+    // egui's weak text is the text colour at 60%: too faint on the light look's panels.
+    // Darken (or lighten) it until it reads on the faintest background it is drawn on.
+    let backgrounds = [v.panel_fill, v.window_fill, v.extreme_bg_color];
+    // Weak text is drawn opaque: a faded colour blends differently on every background.
+    let text = v.text_color();
+    let target = match theme {
+        egui::Theme::Dark => egui::Color32::WHITE,
+        egui::Theme::Light => egui::Color32::BLACK,
+    };
+    let base = v.panel_fill;
+    let readable = |c: egui::Color32| backgrounds.iter().all(|bg| contrast(c, *bg) >= 4.5);
+    // From egui's faintness towards the text colour, then beyond it, in small steps.
+    let weak = (0..=20)
+        .map(|step| {
+            let t = step as f32 / 20.0;
+            if t <= 0.5 {
+                base.lerp_to_gamma(text, 0.6 + 0.8 * t)
+            } else {
+                text.lerp_to_gamma(target, (t - 0.5) * 2.0)
+            }
+        })
+        .find(|c| readable(*c))
+        .unwrap_or(target);
+    v.weak_text_color = Some(weak);
+    v
+}
+
+/// The WCAG contrast ratio of two colours (1 to 21).
+pub fn contrast(a: egui::Color32, b: egui::Color32) -> f32 {
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+fn luminance(c: egui::Color32) -> f32 {
+    let channel = |v: u8| {
+        let v = f32::from(v) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_ratios_match_wcag() {
+        let c = contrast(egui::Color32::BLACK, egui::Color32::WHITE);
+        assert!((c - 21.0).abs() < 0.01, "{c}");
+        assert!((contrast(egui::Color32::GRAY, egui::Color32::GRAY) - 1.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn text_reads_on_every_background_in_both_looks() {
+        for theme in [egui::Theme::Dark, egui::Theme::Light] {
+            let v = visuals(theme);
+            for (name, bg) in [
+                ("panel", v.panel_fill),
+                ("window", v.window_fill),
+                ("field", v.extreme_bg_color),
+            ] {
+                let text = contrast(v.text_color(), bg);
+                let weak = contrast(v.weak_text_color(), bg);
+                let strong = contrast(v.strong_text_color(), bg);
+                assert!(text >= 4.5, "{theme:?} text on {name}: {text:.2}");
+                assert!(weak >= 4.5, "{theme:?} weak text on {name}: {weak:.2}");
+                assert!(
+                    strong >= 4.5,
+                    "{theme:?} strong text on {name}: {strong:.2}"
+                );
+                let error = contrast(v.error_fg_color, bg);
+                assert!(error >= 3.0, "{theme:?} error text on {name}: {error:.2}");
+            }
+            // Buttons: their label on their fill, at rest and hovered.
+            for (name, w) in [
+                ("button", &v.widgets.inactive),
+                ("hovered button", &v.widgets.hovered),
+            ] {
+                let c = contrast(w.fg_stroke.color, w.weak_bg_fill);
+                assert!(c >= 4.5, "{theme:?} {name} label: {c:.2}");
+            }
+        }
+    }
+}

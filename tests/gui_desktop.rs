@@ -1,0 +1,350 @@
+//! GUI tests of the app as a desktop app: notices (toasts with their action, the status-bar
+//! history, notices logged away from the window), the dark and light looks and following
+//! the system's, 200% scale, every control named for assistive technology, and the
+//! shortcuts not covered elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod gui_support;
+
+use std::time::Duration;
+
+use banana_studio::gui::BananaApp;
+use banana_studio::notify::{NoticeLayer, Notices, TARGET};
+use banana_studio::settings::Theme;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gui_support::{app, app_custom, generate_in_app, leave_text_fields, step_until, type_prompt};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Text anti-aliasing may move a few pixels between runs; a broken view moves thousands.
+fn snapshot_options() -> egui_kittest::SnapshotOptions {
+    egui_kittest::SnapshotOptions::new().max_failed_pixels(300)
+}
+
+fn themed(dir: &std::path::Path, theme: Theme, system: egui::Theme) -> Harness<'static, BananaApp> {
+    let mut harness = app_custom(
+        dir,
+        |s| s.theme = theme,
+        |b| b.with_theme(system),
+        Notices::default(),
+    );
+    harness.input_mut().system_theme = Some(system);
+    harness
+}
+
+/// Steps until the empty window has settled (models listed, status bar drawn).
+fn settle(harness: &mut Harness<'static, BananaApp>) {
+    step_until(harness, Duration::from_secs(10), "the window", |h| {
+        h.query_by_label("Ready").is_some()
+            && h.query_by_label("No images in this session yet.").is_some()
+    });
+    harness.run_steps(4);
+}
+
+fn dark_mode(harness: &Harness<'static, BananaApp>) -> bool {
+    harness.ctx.global_style().visuals.dark_mode
+}
+
+#[test]
+fn a_failed_job_says_why_with_retry_and_the_status_bar_keeps_every_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "[fake:blocked-prompt] a cat");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(30), "the failure", |h| {
+        h.query_by_label("Retry job #1").is_some()
+    });
+    // The toast's own Retry runs the recipe again (a new job, failing the same way).
+    harness.get_by_label("Retry job #1").click();
+    step_until(&mut harness, Duration::from_secs(30), "the retry", |h| {
+        h.query_by_label("Retry job #2").is_some()
+    });
+    assert!(
+        harness
+            .query_all_by_label_contains("Job #2 failed:")
+            .count()
+            >= 1
+    );
+    // The status bar shows the newest and counts the failures not yet looked at.
+    assert!(
+        harness
+            .query_by_label_contains("Notices (2, 2 failed)")
+            .is_some()
+    );
+    harness
+        .get_by_label_contains("Notices (2, 2 failed)")
+        .click();
+    step_until(&mut harness, Duration::from_secs(5), "the history", |h| {
+        h.query_by_label("Clear").is_some()
+    });
+    // Job 1's toast went with its Retry click; the history keeps it, Retry included.
+    // Job 2's failure is in its toast and in the history.
+    assert!(harness.query_by_label_contains("Job #1 failed:").is_some());
+    assert!(harness.query_by_label("Retry job #1").is_some());
+    assert!(harness.query_all_by_label("Retry job #2").count() >= 2);
+    harness.check_accessibility();
+    harness.get_by_label("Clear").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Notices (0)").is_some());
+}
+
+#[test]
+fn a_finished_job_is_announced_and_dismissing_keeps_it_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a lemon on a plate");
+    step_until(&mut harness, Duration::from_secs(5), "the toast", |h| {
+        h.query_by_label("Job #1 done: 1 image").is_some()
+    });
+    while harness.query_all_by_label("Dismiss").next().is_some() {
+        harness
+            .query_all_by_label("Dismiss")
+            .next()
+            .unwrap()
+            .click();
+        harness.run_steps(2);
+    }
+    // Gone from the corner, still the newest in the status bar.
+    assert!(
+        harness
+            .query_by_label_contains("Job #1 done: 1 image")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("Notices (").is_some());
+}
+
+#[test]
+fn notices_logged_away_from_the_window_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let notices = Notices::default();
+    let mut harness = app_custom(dir.path(), |_| {}, |b| b, notices.clone());
+    harness.step();
+    // What the engine's threads or the key store log with the notice target.
+    let subscriber = tracing_subscriber::registry().with(NoticeLayer::new(notices));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("an ordinary line stays in the log");
+        tracing::error!(
+            target: TARGET,
+            retry_job = 41,
+            "Job #41: the history could not record its failure (disk full)"
+        );
+    });
+    step_until(&mut harness, Duration::from_secs(5), "the notice", |h| {
+        h.query_by_label("Job #41: the history could not record its failure (disk full)")
+            .is_some()
+    });
+    assert!(harness.query_by_label("Retry job #41").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("an ordinary line")
+            .is_none()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Notices (1, 1 failed)")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_main_window_in_the_dark_look() {
+    let dir = tempfile::tempdir().unwrap();
+    // The system says light; the setting says dark and wins.
+    let mut harness = themed(dir.path(), Theme::Dark, egui::Theme::Light);
+    settle(&mut harness);
+    assert!(dark_mode(&harness));
+    harness.check_accessibility();
+    harness.snapshot_options("main_window_dark", &snapshot_options());
+}
+
+#[test]
+fn the_main_window_in_the_light_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = themed(dir.path(), Theme::Light, egui::Theme::Dark);
+    settle(&mut harness);
+    assert!(!dark_mode(&harness));
+    harness.check_accessibility();
+    harness.snapshot_options("main_window_light", &snapshot_options());
+}
+
+#[test]
+fn follow_the_system_takes_the_systems_look_and_settings_switch_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = themed(dir.path(), Theme::System, egui::Theme::Light);
+    settle(&mut harness);
+    assert!(!dark_mode(&harness), "the system is light");
+    harness.input_mut().system_theme = Some(egui::Theme::Dark);
+    harness.run_steps(3);
+    assert!(dark_mode(&harness), "the system turned dark");
+    // Settings: Theme → Light, Apply.
+    harness.get_by_label("Settings…").click();
+    step_until(&mut harness, Duration::from_secs(5), "settings", |h| {
+        h.query_by_label("Theme").is_some()
+    });
+    harness.get_by_label("Theme").click();
+    harness.run_steps(3);
+    harness.get_by_label("Light").click();
+    harness.run_steps(2);
+    harness.get_by_label("Apply").click();
+    harness.run_steps(3);
+    assert!(!dark_mode(&harness), "the setting wins over the system");
+}
+
+#[test]
+fn at_200_percent_the_window_is_whole_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app_custom(
+        dir.path(),
+        |s| s.theme = Theme::Dark,
+        // A 2720x1720 screen at 200%: the same room, in points, as 1360x860 at 100%.
+        |b| b.with_pixels_per_point(2.0),
+        Notices::default(),
+    );
+    settle(&mut harness);
+    let screen = harness.ctx.content_rect();
+    for label in [
+        "Generate",
+        "Settings…",
+        "Shortcuts",
+        "Search prompts",
+        "Ready",
+    ] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(
+            screen.contains_rect(rect),
+            "{label} at {rect:?} is on screen {screen:?}"
+        );
+    }
+    harness.snapshot_options("main_window_200pct", &snapshot_options());
+}
+
+#[test]
+fn every_control_has_a_name_in_every_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    harness.check_accessibility();
+    generate_in_app(&mut harness, "a pear");
+    harness.get_by_label("Refine").click();
+    harness.run_steps(2);
+    generate_in_app(&mut harness, "now make it blue");
+    harness.check_accessibility();
+    // Each dialog and view, opened in turn.
+    let views: [(&str, &str); 7] = [
+        ("Settings…", "Gemini API key"),
+        ("Shortcuts", "Keyboard shortcuts"),
+        ("Before/after", "Before/after split"),
+        ("Difference", "of pixels changed"),
+        ("Filters", "Favourites only"),
+        ("Save selected to folder…", "File names"),
+        ("Lineage", "Parent #"),
+    ];
+    for (open, shown) in views {
+        harness.get_by_label(open).click();
+        step_until(&mut harness, Duration::from_secs(10), shown, |h| {
+            h.query_by_label_contains(shown).is_some()
+        });
+        harness.check_accessibility();
+        if harness.query_by_label("Cancel").is_some() {
+            harness.get_by_label("Cancel").click();
+        } else {
+            harness.key_press(egui::Key::Escape);
+        }
+        harness.run_steps(3);
+    }
+    harness.get_by_label_contains("Notices (").click();
+    harness.run_steps(3);
+    harness.check_accessibility();
+}
+
+#[test]
+fn ctrl_o_opens_the_file_dialog_or_says_none_can_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    // Test machines have no desktop portal and no zenity: the app must say so.
+    step_until(&mut harness, Duration::from_secs(20), "the answer", |h| {
+        h.query_by_label_contains("No file dialog can open")
+            .is_some()
+    });
+}
+
+#[test]
+fn arrow_keys_walk_images_and_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "first");
+    generate_in_app(&mut harness, "second");
+    let gens = harness.state().gallery().generations().to_vec();
+    // Newest first: "second" is shown.
+    let (newest, older) = (gens[0].images[0].id, gens[1].images[0].id);
+    assert_eq!(harness.state().gallery().selected, Some(newest));
+    leave_text_fields(&mut harness);
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().gallery().selected,
+        Some(older),
+        "Down: older"
+    );
+    harness.key_press(egui::Key::ArrowUp);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().gallery().selected,
+        Some(newest),
+        "Up: newer"
+    );
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().gallery().selected,
+        Some(older),
+        "Right: next"
+    );
+    harness.key_press(egui::Key::ArrowLeft);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().gallery().selected,
+        Some(newest),
+        "Left: back"
+    );
+}
+
+#[test]
+fn every_culling_key_marks_the_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "cull me");
+    leave_text_fields(&mut harness);
+    let id = harness.state().gallery().selected.unwrap();
+    let image = |h: &Harness<'static, BananaApp>| h.state().gallery().image(id).unwrap().1.clone();
+    let ratings = [
+        (egui::Key::Num1, 1),
+        (egui::Key::Num2, 2),
+        (egui::Key::Num3, 3),
+        (egui::Key::Num4, 4),
+        (egui::Key::Num5, 5),
+        (egui::Key::Num0, 0),
+    ];
+    for (key, stars) in ratings {
+        harness.key_press(key);
+        harness.run_steps(2);
+        assert_eq!(image(&harness).rating, stars, "{key:?}");
+    }
+    for (key, flag) in [(egui::Key::P, 1), (egui::Key::X, -1), (egui::Key::U, 0)] {
+        harness.key_press(key);
+        harness.run_steps(2);
+        assert_eq!(image(&harness).flag, flag, "{key:?}");
+    }
+    harness.key_press(egui::Key::F);
+    harness.run_steps(2);
+    assert!(image(&harness).favourite);
+    harness.key_press(egui::Key::F);
+    harness.run_steps(2);
+    assert!(!image(&harness).favourite, "F again takes it back");
+}
