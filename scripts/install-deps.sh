@@ -8,7 +8,7 @@ packages=(
   libgl1 libegl1 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1
 )
 if [ "${1:-}" = "--ci" ]; then
-  packages+=(xvfb xauth imagemagick)
+  packages+=(xvfb xauth imagemagick x11-utils)
 fi
 command -v dpkg >/dev/null 2>&1 || { echo "not a Debian system: install the equivalents of: ${packages[*]}" >&2; exit 0; }
 missing=()

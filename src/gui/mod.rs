@@ -180,4 +180,38 @@ mod tests {
         assert!(desktop.contains(&format!("StartupWMClass={}\n", super::APP_ID)));
         assert!(desktop.contains("Exec=banana-studio\n"));
     }
+
+    #[test]
+    fn the_macos_bundle_and_windows_resources_match_the_app() {
+        let plist = include_str!("../../packaging/macos/Info.plist");
+        let value = |key: &str| {
+            let at = plist
+                .find(&format!("<key>{key}</key>"))
+                .unwrap_or_else(|| panic!("{key}"));
+            let rest = &plist[at..];
+            let start = rest.find("<string>").unwrap() + "<string>".len();
+            let end = rest.find("</string>").unwrap();
+            rest[start..end].to_owned()
+        };
+        assert_eq!(value("CFBundleIdentifier"), super::APP_ID);
+        assert_eq!(value("CFBundleExecutable"), "banana-studio");
+        assert_eq!(
+            value("CFBundleShortVersionString"),
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(value("CFBundleVersion"), env!("CARGO_PKG_VERSION"));
+        let icon = format!("../../packaging/macos/{}.icns", value("CFBundleIconFile"));
+        let icns = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/gui")
+            .join(icon);
+        let bytes = std::fs::read(&icns).unwrap();
+        assert_eq!(&bytes[..4], b"icns", "{} is an icon set", icns.display());
+        let rc = include_str!("../../packaging/windows/banana-studio.rc");
+        assert!(rc.contains("1 ICON \"assets/icons/banana-studio.ico\""));
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/icons/banana-studio.ico")
+                .is_file()
+        );
+    }
 }
