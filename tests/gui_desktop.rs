@@ -13,7 +13,10 @@ use banana_studio::notify::{NoticeLayer, Notices, TARGET};
 use banana_studio::settings::Theme;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gui_support::{app, app_custom, generate_in_app, leave_text_fields, step_until, type_prompt};
+use gui_support::{
+    app, app_custom, click_empty_viewer, generate_in_app, leave_text_fields, step_until,
+    type_prompt,
+};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Text anti-aliasing may move a few pixels between runs; a broken view moves thousands.
@@ -347,4 +350,40 @@ fn every_culling_key_marks_the_selection() {
     harness.key_press(egui::Key::F);
     harness.run_steps(2);
     assert!(!image(&harness).favourite, "F again takes it back");
+}
+
+#[test]
+fn ctrl_v_with_an_image_files_path_adds_it_as_an_input_but_in_the_prompt_it_is_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.png");
+    image::RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]))
+        .save(&photo)
+        .unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    // In the prompt, a pasted path is just text.
+    harness
+        .get_by_label("Describe the image, or what to change")
+        .click();
+    harness.run_steps(2);
+    harness.event(egui::Event::Paste(photo.display().to_string()));
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().ui_state_draft_prompt(),
+        photo.display().to_string()
+    );
+    assert!(harness.state().draft_inputs().is_empty());
+    // Outside text fields (as a file manager's Copy gives it, quoted), it is an input.
+    click_empty_viewer(&mut harness);
+    harness.event(egui::Event::Paste(format!("\"{}\"", photo.display())));
+    step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
+        h.state().draft_inputs().len() == 1
+    });
+    assert_eq!(
+        (
+            harness.state().draft_inputs()[0].width,
+            harness.state().draft_inputs()[0].height
+        ),
+        (64, 48)
+    );
 }

@@ -6,29 +6,8 @@ mod gui_support;
 
 use std::time::Duration;
 
-use banana_studio::gui::BananaApp;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gui_support::{app, generate_in_app, leave_text_fields, shows, step_until};
-
-/// Clicks the empty viewer, so no text field holds the keyboard.
-fn click_empty_viewer(harness: &mut Harness<'static, BananaApp>) {
-    let at = harness
-        .get_by_label_contains("Generated images appear here")
-        .rect()
-        .center()
-        + egui::vec2(0.0, 120.0);
-    harness.event(egui::Event::PointerMoved(at));
-    for pressed in [true, false] {
-        harness.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-    }
-    harness.run_steps(2);
-}
+use gui_support::{app, click_empty_viewer, generate_in_app, leave_text_fields, shows, step_until};
 
 #[test]
 fn question_mark_lists_every_shortcut_and_esc_closes_it() {

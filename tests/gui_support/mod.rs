@@ -129,3 +129,22 @@ pub fn app_custom(
 pub fn shows(harness: &Harness<'static, BananaApp>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
+
+/// Clicks the empty viewer, so no text field holds the keyboard.
+pub fn click_empty_viewer(harness: &mut Harness<'static, BananaApp>) {
+    let at = harness
+        .get_by_label_contains("Generated images appear here")
+        .rect()
+        .center()
+        + egui::vec2(0.0, 120.0);
+    harness.event(egui::Event::PointerMoved(at));
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.run_steps(2);
+}
