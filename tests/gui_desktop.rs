@@ -387,3 +387,32 @@ fn ctrl_v_with_an_image_files_path_adds_it_as_an_input_but_in_the_prompt_it_is_t
         (64, 48)
     );
 }
+
+#[test]
+fn a_job_ending_while_the_window_is_in_the_background_asks_for_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    let asked = |h: &Harness<'static, BananaApp>| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| {
+                v.commands
+                    .iter()
+                    .any(|c| matches!(c, egui::ViewportCommand::RequestUserAttention(_)))
+            })
+    };
+    // In front: a finished job does not call for attention.
+    generate_in_app(&mut harness, "in front");
+    assert!(!asked(&harness));
+    type_prompt(&mut harness, "behind");
+    harness.get_by_label("Generate").click();
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(false);
+    step_until(&mut harness, Duration::from_secs(30), "the request", asked);
+}

@@ -28,6 +28,14 @@ impl BananaApp {
             // An edit keeps its photo's shape unless the user picked one.
             self.state.draft.aspect = AspectRatio::Auto;
         }
+        if matches!(event, Event::JobSucceeded { .. } | Event::JobFailed { .. })
+            && !ctx.input(|i| i.viewport().focused.unwrap_or(true))
+        {
+            // Working in another window while a job runs: the taskbar or dock says it ended.
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                egui::UserAttentionType::Informational,
+            ));
+        }
         match event {
             Event::Interrupted { jobs } => {
                 for job in jobs {
