@@ -8,6 +8,7 @@ use egui::{RichText, TextureHandle, UiBuilder, vec2};
 
 use super::Command;
 use super::gallery_layout::{Layout, Metrics};
+use super::gallery_text::{details, marks_badge, marks_text};
 use super::thumbs::{Thumb, ThumbCache};
 use crate::engine::Event;
 use crate::imaging::Rgba;
@@ -56,75 +57,6 @@ pub fn texture(ctx: &egui::Context, name: String, pixels: &Rgba) -> TextureHandl
         &pixels.pixels,
     );
     ctx.load_texture(name, image, egui::TextureOptions::LINEAR)
-}
-
-fn format_time(ms: i64) -> String {
-    let (y, m, d, h, mi, _) = crate::library::dates::utc_parts(ms);
-    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
-}
-
-/// An image's marks, each as words and as a short badge.
-fn marks(image: &ImageRecord) -> Vec<(String, String)> {
-    let mut marks = Vec::new();
-    if image.rating > 0 {
-        marks.push((
-            format!("rated {}", image.rating),
-            format!("{}/5", image.rating),
-        ));
-    }
-    match image.flag {
-        1 => marks.push(("picked".to_owned(), "PICK".to_owned())),
-        -1 => marks.push(("rejected".to_owned(), "REJECT".to_owned())),
-        _ => {}
-    }
-    if image.favourite {
-        marks.push(("favourite".to_owned(), "FAV".to_owned()));
-    }
-    marks
-}
-
-/// " (rated 4, picked, favourite)" for an image's marks, or "".
-pub fn marks_text(image: &ImageRecord) -> String {
-    let words: Vec<String> = marks(image).into_iter().map(|(w, _)| w).collect();
-    if words.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", words.join(", "))
-    }
-}
-
-/// A short badge for a thumbnail: "4/5 PICK FAV".
-fn marks_badge(image: &ImageRecord) -> String {
-    let badges: Vec<String> = marks(image).into_iter().map(|(_, b)| b).collect();
-    badges.join(" ")
-}
-
-/// One line of details under a generation's prompt.
-fn details(g: &Generation) -> String {
-    let job = &g.job;
-    let mut meta = format!(
-        "{} · {} · {} · {}",
-        job.recipe.provider.label(),
-        job.recipe.model,
-        job.recipe.aspect,
-        format_time(job.created_at_ms)
-    );
-    if let Some(size) = job.recipe.size {
-        meta.push_str(&format!(" · {size}"));
-    }
-    if let Some(finished) = job.finished_at_ms {
-        let secs = (finished - job.created_at_ms).max(0) as f64 / 1000.0;
-        meta.push_str(&format!(" · took {secs:.1} s"));
-    }
-    if let Some(credits) = job.credits {
-        meta.push_str(&format!(" · {credits} credits"));
-    }
-    if job.sandbox {
-        meta.push_str(" · SANDBOX (not model output)");
-    } else if let Some(cost) = job.cost_usd {
-        meta.push_str(&format!(" · ${cost:.3}"));
-    }
-    meta
 }
 
 /// Whether two queries ask for the same thing, pages aside.
@@ -593,18 +525,6 @@ impl Gallery {
             top.x..=top.x + m.width,
             bottom,
             ui.visuals().widgets.noninteractive.bg_stroke,
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_are_calendar_dates() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(
-            super::format_time(1_795_651_200_000),
-            "2026-11-26 00:00 UTC"
         );
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use egui::{RichText, TextureHandle, vec2};
 
 use super::Command;
-use super::gallery::marks_text;
+use super::gallery_text::marks_text;
 use super::thumbs::{Thumb, ThumbCache};
 use crate::engine::Event;
 use crate::library::{ImageId, LineageTree};

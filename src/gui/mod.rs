@@ -7,6 +7,7 @@ mod export_dialog;
 mod file_dialog;
 mod gallery;
 mod gallery_layout;
+mod gallery_text;
 mod history_panel;
 mod input_tray;
 mod jobs_strip;
