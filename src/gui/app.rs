@@ -84,7 +84,6 @@ impl BananaApp {
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_else(|| UiState::starting_with(&settings, &engine.catalog()));
-        super::theme::apply(&cc.egui_ctx, settings.theme);
         let welcome = !settings.welcomed
             && engine.status(settings.default_provider).key_origin
                 == crate::keys::KeyOrigin::NotSet;
@@ -131,9 +130,7 @@ impl BananaApp {
     /// Shows the notices that arrive in `notices` too: the window started by `gui::run`
     /// listens to the log's notice lines (`crate::notify`).
     pub fn with_notices(mut self, notices: crate::notify::Notices) -> Self {
-        let mine = std::mem::replace(&mut self.toasts, Toasts::listening_to(notices));
-        // What was said before (a settings problem) stays.
-        self.toasts.adopt(mine);
+        self.toasts.listen_to(notices);
         self
     }
 
@@ -364,8 +361,8 @@ impl BananaApp {
 impl eframe::App for BananaApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if !self.theme_set {
-            // Again on the first frame: whoever set up the context after the app was built
-            // (a test harness does) does not get to pick the look.
+            // On the first frame rather than when built: whoever set up the context after
+            // the app was built (a test harness does) does not get to pick the look.
             super::theme::apply(ctx, self.settings.theme);
             self.theme_set = true;
         }
@@ -373,6 +370,7 @@ impl eframe::App for BananaApp {
         while let Some(event) = self.engine.try_event() {
             self.on_event(ctx, event);
         }
+        self.toasts.receive();
         if let Some((image, path)) = self.save.poll(ctx) {
             self.engine
                 .export_image(image, path, self.settings.embed_metadata);

@@ -28,7 +28,9 @@ struct Toast {
     shown_at: Instant,
 }
 
-/// The notices: on screen, and the history behind the status bar.
+/// The notices: on screen, and the history behind the status bar. By default the window's
+/// own, not bridged to any log (see [`Toasts::listen_to`]).
+#[derive(Default)]
 pub struct Toasts {
     showing: Vec<Toast>,
     history: VecDeque<Notice>,
@@ -39,30 +41,17 @@ pub struct Toasts {
     unseen_errors: usize,
 }
 
-impl Default for Toasts {
-    /// Notices of the window alone, not bridged to any log.
-    fn default() -> Self {
-        Self::listening_to(Notices::default())
-    }
-}
-
 impl Toasts {
-    /// Notices that also show what arrives in `bridge` (the log's notice lines).
-    pub fn listening_to(bridge: Notices) -> Self {
-        Self {
-            showing: Vec::new(),
-            history: VecDeque::new(),
-            next_id: 0,
-            bridge,
-            history_open: false,
-            unseen_errors: 0,
-        }
+    /// Also shows what arrives in `bridge` from now on.
+    pub fn listen_to(&mut self, bridge: Notices) {
+        self.bridge = bridge;
     }
 
-    /// Takes over what `other` showed and kept.
-    pub fn adopt(&mut self, other: Toasts) {
-        for toast in other.showing {
-            self.show(toast.notice);
+    /// Takes the notices the log bridge brought (already logged: they came from there).
+    /// Once a frame, before drawing.
+    pub fn receive(&mut self) {
+        for notice in self.bridge.drain() {
+            self.show(notice);
         }
     }
 
@@ -102,10 +91,6 @@ impl Toasts {
     /// Draws the toasts in the bottom-right corner, drops old ones, and returns the actions
     /// clicked.
     pub fn ui(&mut self, ctx: &egui::Context) -> Vec<Action> {
-        for notice in self.bridge.drain() {
-            // Already in the log: it came from there.
-            self.show(notice);
-        }
         let mut actions = Vec::new();
         self.showing
             .retain(|t| t.shown_at.elapsed() < lifetime(t.notice.level));
@@ -164,9 +149,6 @@ impl Toasts {
     /// The status bar: the newest notice, and a button that opens every notice of the
     /// session. Returns the actions clicked in the history.
     pub fn status_bar(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
-        for notice in self.bridge.drain() {
-            self.show(notice);
-        }
         let mut actions = Vec::new();
         ui.horizontal(|ui| {
             let label = if self.unseen_errors > 0 {
@@ -188,11 +170,9 @@ impl Toasts {
             }
             match self.history.back() {
                 Some(last) => {
-                    let (_, colour) = colours(ui, last.level);
-                    let colour = if last.level == Level::Error {
-                        ui.visuals().error_fg_color
-                    } else {
-                        colour
+                    let colour = match last.level {
+                        Level::Error => ui.visuals().error_fg_color,
+                        Level::Info => ui.visuals().text_color(),
                     };
                     ui.add(
                         egui::Label::new(
@@ -283,7 +263,7 @@ mod tests {
 
     #[test]
     fn the_history_keeps_what_toasts_drop_and_counts_unseen_failures() {
-        let mut toasts = Toasts::listening_to(Notices::default());
+        let mut toasts = Toasts::default();
         for n in 0..8 {
             toasts.add(Level::Info, format!("n{n}"));
         }

@@ -22,18 +22,30 @@ pub fn app_with_keys(
     keys: Arc<dyn banana_studio::keys::KeySource>,
     welcomed: bool,
 ) -> Harness<'static, BananaApp> {
+    let engine = sandbox_engine(dir, keys, |settings| {
+        settings.welcomed |= welcomed;
+    });
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| BananaApp::new(cc, engine))
+}
+
+/// A sandbox engine on `dir`, its settings changed by `edit` first (saved when changed).
+fn sandbox_engine(
+    dir: &std::path::Path,
+    keys: Arc<dyn banana_studio::keys::KeySource>,
+    edit: impl FnOnce(&mut Settings),
+) -> Engine {
     let (mut settings, _) = Settings::load(dir);
-    if welcomed && !settings.welcomed {
-        settings.welcomed = true;
+    let before = settings.clone();
+    edit(&mut settings);
+    if settings != before {
         std::fs::create_dir_all(dir).unwrap();
         settings.save(dir).unwrap();
     }
     let mut config = EngineConfig::new(dir, keys);
     config.force_sandbox = true;
-    let engine = Engine::start(config).unwrap();
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_eframe(move |cc| BananaApp::new(cc, engine))
+    Engine::start(config).unwrap()
 }
 
 /// Steps the app until `done` holds; fails after `timeout` with what is on screen.
@@ -113,14 +125,10 @@ pub fn app_custom(
     ) -> egui_kittest::HarnessBuilder<BananaApp>,
     notices: banana_studio::notify::Notices,
 ) -> Harness<'static, BananaApp> {
-    let (mut settings, _) = Settings::load(dir);
-    settings.welcomed = true;
-    edit(&mut settings);
-    std::fs::create_dir_all(dir).unwrap();
-    settings.save(dir).unwrap();
-    let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
-    config.force_sandbox = true;
-    let engine = Engine::start(config).unwrap();
+    let engine = sandbox_engine(dir, Arc::new(NoKeys), |settings| {
+        settings.welcomed = true;
+        edit(settings);
+    });
     build(Harness::builder().with_size([1360.0, 860.0]))
         .build_eframe(move |cc| BananaApp::new(cc, engine).with_notices(notices))
 }
