@@ -16,7 +16,14 @@ fn main() {
     let code = if args.command.is_some() {
         banana_studio::cli::run(args)
     } else {
-        banana_studio::gui::run(args.engine_config())
+        match args.engine_config() {
+            Ok(config) => banana_studio::gui::run(config),
+            Err(message) => {
+                tracing::error!("cannot start: {message}");
+                eprintln!("error: {message}");
+                2
+            }
+        }
     };
     std::process::exit(code);
 }

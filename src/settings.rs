@@ -61,6 +61,9 @@ pub struct Settings {
     pub theme: Theme,
     /// Whether the first-start welcome was seen.
     pub welcomed: bool,
+    /// How long one attempt may wait for an answer, in seconds; 0: what fits the
+    /// model and size (a 1K Flash image about 50 s, a 4K Pro one about 170 s).
+    pub attempt_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             embed_metadata: true,
             theme: Theme::System,
             welcomed: false,
+            attempt_timeout_secs: 0,
         }
     }
 }
@@ -121,6 +125,12 @@ impl Settings {
             .filter(|s| !s.is_empty())
     }
 
+    /// The per-attempt deadline Settings ask for, if any (at most an hour).
+    pub fn attempt_timeout(&self) -> Option<std::time::Duration> {
+        (self.attempt_timeout_secs > 0)
+            .then(|| std::time::Duration::from_secs(self.attempt_timeout_secs.min(3600)))
+    }
+
     /// A provider's concurrency.
     pub fn concurrency(&self, provider: ProviderId) -> usize {
         self.concurrency
@@ -133,20 +143,13 @@ impl Settings {
     /// Checks what the dialog would apply; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         for (provider, url) in &self.base_urls {
-            let url = url.trim();
-            if url.is_empty() {
+            if url.trim().is_empty() {
                 continue;
             }
-            let ok = url.starts_with("https://")
-                || url.starts_with("http://127.0.0.1")
-                || url.starts_with("http://localhost")
-                || url.starts_with("http://[::1]");
-            if !ok {
-                return Err(format!(
-                    "{} base URL: use https:// (plain http only for this machine, e.g. http://127.0.0.1:8080)",
-                    provider.label()
-                ));
-            }
+            crate::providers::origin::check_base_url(
+                &format!("{} base URL", provider.label()),
+                url,
+            )?;
         }
         if self.filename_template.trim().is_empty() {
             return Err(
@@ -194,5 +197,8 @@ mod tests {
         s.base_urls
             .insert(ProviderId::Gemini, "http://127.0.0.1:9000".into());
         assert!(s.validate().is_ok());
+        s.base_urls
+            .insert(ProviderId::Gemini, "http://127.0.0.1.evil.com".into());
+        assert!(s.validate().unwrap_err().contains("clear text"));
     }
 }

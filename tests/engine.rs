@@ -269,7 +269,10 @@ fn eachlabs_never_has_more_than_ten_predictions_in_flight() {
     let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
     config.force_sandbox = true;
     // Settings ask for more than Eachlabs allows per key; the engine holds to 10.
-    config.concurrency_per.insert(ProviderId::Eachlabs, 16);
+    config.connections.insert(
+        ProviderId::Eachlabs,
+        banana_studio::engine::Connection::with_concurrency(16),
+    );
     let engine = Engine::start(config).unwrap();
     let catalog = Catalog::bundled();
     for n in 0..12 {

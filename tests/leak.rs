@@ -124,7 +124,7 @@ fn no_file_the_app_writes_holds_the_key() {
     };
     settings.save(data.path()).unwrap();
     let mut config = EngineConfig::new(data.path(), keys);
-    config.gemini_base_url = Some(fake.base_url());
+    config.set_base_url(banana_studio::recipe::ProviderId::Gemini, fake.base_url());
     let engine = Engine::start(config).unwrap();
     let mut harness = Harness::builder()
         .with_size([1400.0, 900.0])

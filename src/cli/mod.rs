@@ -62,11 +62,18 @@ impl Args {
         Arc::new(Keyring::platform())
     }
 
-    /// The engine configuration these arguments ask for, with keys from `key_source`.
-    pub fn engine_config(&self) -> EngineConfig {
+    /// The engine configuration these arguments ask for, with keys from `key_source`;
+    /// the base URLs and jobs at once of Settings, an environment override winning.
+    /// The message names the variable or Settings field that is wrong.
+    pub fn engine_config(&self) -> Result<EngineConfig, String> {
         let mut config = EngineConfig::new(self.data_dir(), self.key_source());
         config.force_sandbox = self.sandbox;
-        config
+        let (settings, problem) = crate::settings::Settings::load(&config.data_dir);
+        if let Some(problem) = problem {
+            eprintln!("warning: {problem}");
+        }
+        let env = |name: &str| std::env::var(name).ok();
+        config.configured(&settings, &env)
     }
 }
 
@@ -130,7 +137,11 @@ fn open_library(args: &Args) -> Result<crate::library::Library, i32> {
 
 /// Starts the engine or explains why not (exit code 6).
 fn start_engine(args: &Args) -> Result<Engine, i32> {
-    let engine = Engine::start(args.engine_config()).map_err(|e| {
+    let config = args.engine_config().map_err(|message| {
+        eprintln!("error: {message}");
+        2
+    })?;
+    let engine = Engine::start(config).map_err(|e| {
         eprintln!("error: {e}");
         6
     })?;

@@ -20,10 +20,26 @@ use crate::recipe::ProviderId;
 /// How one provider is to be reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connection {
-    /// A base URL instead of the service's own (proxies, gateways, tests).
+    /// A base URL instead of the service's own (proxies, gateways, tests); fal's queue.
     pub base_url: Option<String>,
+    /// fal's synchronous host instead of `https://fal.run`.
+    pub fal_run_url: Option<String>,
+    /// fal's storage host instead of `https://rest.fal.ai`.
+    pub fal_storage_url: Option<String>,
     /// Jobs at once.
     pub concurrency: usize,
+}
+
+impl Connection {
+    /// The service's own hosts, `concurrency` jobs at once.
+    pub fn with_concurrency(concurrency: usize) -> Self {
+        Self {
+            base_url: None,
+            fal_run_url: None,
+            fal_storage_url: None,
+            concurrency: concurrency.max(1),
+        }
+    }
 }
 
 /// Where the sandbox's fakes listen.
@@ -55,11 +71,12 @@ impl SandboxUrls {
 fn client(
     provider: ProviderId,
     key: Secret,
-    base_url: Option<String>,
+    connection: &Connection,
     sandbox: Option<&SandboxUrls>,
     retry: &RetryPolicy,
 ) -> Option<Arc<dyn Provider>> {
     let retry = retry.clone();
+    let base_url = connection.base_url.clone();
     Some(match (provider, sandbox) {
         (ProviderId::Gemini, Some(urls)) => Arc::new(GeminiProvider::new(&urls.gemini, key, retry)),
         (ProviderId::Gemini, None) => {
@@ -73,7 +90,15 @@ fn client(
         (ProviderId::Fal, None) => {
             // A base URL from Settings stands in for the queue host (a proxy).
             let queue = base_url.unwrap_or_else(|| fal::QUEUE_BASE.to_owned());
-            Arc::new(FalProvider::new(queue, fal::REST_BASE, key, retry))
+            let storage = connection
+                .fal_storage_url
+                .clone()
+                .unwrap_or_else(|| fal::REST_BASE.to_owned());
+            let run = connection
+                .fal_run_url
+                .clone()
+                .unwrap_or_else(|| fal::RUN_BASE.to_owned());
+            Arc::new(FalProvider::new(queue, storage, key, retry).with_run_base(run))
         }
         (ProviderId::Eachlabs, Some(urls)) => Arc::new(
             EachlabsProvider::new(&urls.eachlabs, key, retry)
@@ -117,11 +142,10 @@ pub(super) fn connect(
     } else {
         key.unwrap_or_else(|| Secret::new(""))
     };
-    let base_url = connection.base_url.clone();
     let Some(client) = client(
         provider,
         key,
-        base_url,
+        connection,
         sandbox.then_some(sandbox_urls),
         retry,
     ) else {
@@ -248,9 +272,9 @@ impl Engine {
     }
 
     /// Tests a key with the provider's cheapest authenticated call (Gemini: list the
-    /// models) against `base_url` or the service; `Event::KeyTested` follows. Without a
+    /// models) through `connection` or the service; `Event::KeyTested` follows. Without a
     /// key typed, the stored one is tested.
-    pub fn test_key(&self, provider: ProviderId, key: Option<Secret>, base_url: Option<String>) {
+    pub fn test_key(&self, provider: ProviderId, key: Option<Secret>, connection: Connection) {
         let Some(runtime) = self.runtime.as_ref().map(|r| r.handle().clone()) else {
             return;
         };
@@ -269,7 +293,7 @@ impl Engine {
                         false,
                         format!("No {} key to test: paste one first", provider.label()),
                     ),
-                    Some(key) => match client(provider, key, base_url, None, &retry) {
+                    Some(key) => match client(provider, key, &connection, None, &retry) {
                         None => (
                             false,
                             format!("{} is not supported in this version yet", provider.label()),

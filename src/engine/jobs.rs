@@ -182,7 +182,11 @@ async fn run(
         history,
     };
     let progress_inner = inner.clone();
+    let attempt_timeout = inner
+        .attempt_timeout
+        .unwrap_or_else(|| model.attempt_deadline(recipe.effective_size(&catalog)));
     let ctx = CallContext {
+        attempt_timeout: Some(attempt_timeout),
         cancel: cancel.clone(),
         progress: Arc::new(move |p: Progress| {
             let message = match p {

@@ -9,6 +9,7 @@ mod jobs;
 mod library_tasks;
 mod lineage;
 mod rerun;
+mod setup;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use connect::Connection;
 pub use events::Event;
 pub use inputs::{AddedInput, InputSource};
+pub use setup::{Env, base_url_var, connection, connections};
 
 use crate::fake::Sandbox;
 use crate::keys::{KeyOrigin, KeySource};
@@ -44,53 +46,49 @@ pub struct EngineConfig {
     pub keys: Arc<dyn KeySource>,
     /// Jobs running at once per provider.
     pub concurrency: usize,
-    /// Gemini base URL override (proxies, gateways, tests).
-    pub gemini_base_url: Option<String>,
     /// Retry and timeout policy for provider calls.
     pub retry: RetryPolicy,
-    /// Base URL overrides of the other providers (Settings).
-    pub base_urls: HashMap<ProviderId, String>,
-    /// Jobs at once per provider, where not `concurrency` (Settings).
-    pub concurrency_per: HashMap<ProviderId, usize>,
+    /// How each provider is reached (base URLs, jobs at once); a provider not listed
+    /// uses the service's own hosts and `concurrency`.
+    pub connections: HashMap<ProviderId, Connection>,
+    /// How long one attempt may take, when Settings raise it; None: what fits the
+    /// job's model and size.
+    pub attempt_timeout: Option<Duration>,
 }
 
 impl EngineConfig {
-    /// Defaults for a data folder, with keys from `keys`.
+    /// Defaults for a data folder, with keys from `keys`; see [`EngineConfig::configured`]
+    /// for Settings and the environment.
     pub fn new(data_dir: impl Into<PathBuf>, keys: Arc<dyn KeySource>) -> Self {
         Self {
             data_dir: data_dir.into(),
             force_sandbox: false,
             keys,
             concurrency: 4,
-            gemini_base_url: std::env::var("BANANA_STUDIO_GEMINI_BASE_URL")
-                .ok()
-                .filter(|s| !s.is_empty()),
             retry: RetryPolicy {
                 attempt_timeout: gemini::default_timeout(),
                 ..RetryPolicy::default()
             },
-            base_urls: HashMap::new(),
-            concurrency_per: HashMap::new(),
+            connections: HashMap::new(),
+            attempt_timeout: None,
         }
+    }
+
+    /// Points one provider at another base URL (tests, tools).
+    pub fn set_base_url(&mut self, provider: ProviderId, url: impl Into<String>) {
+        let concurrency = self.concurrency;
+        self.connections
+            .entry(provider)
+            .or_insert_with(|| Connection::with_concurrency(concurrency))
+            .base_url = Some(url.into());
     }
 
     /// How a provider is to be reached at start.
     pub fn connection(&self, provider: ProviderId) -> Connection {
-        let base_url = if provider == ProviderId::Gemini {
-            self.gemini_base_url.clone()
-        } else {
-            None
-        }
-        .or_else(|| self.base_urls.get(&provider).cloned());
-        Connection {
-            base_url,
-            concurrency: self
-                .concurrency_per
-                .get(&provider)
-                .copied()
-                .unwrap_or(self.concurrency)
-                .max(1),
-        }
+        self.connections
+            .get(&provider)
+            .cloned()
+            .unwrap_or_else(|| Connection::with_concurrency(self.concurrency))
     }
 }
 
@@ -140,6 +138,8 @@ pub(crate) struct Inner {
     settings_pending: Mutex<Option<crate::settings::Settings>>,
     /// History reads asked for so far (numbers each `Event::History`).
     history_requests: std::sync::atomic::AtomicU64,
+    /// The per-attempt deadline Settings ask for, instead of the model's own.
+    attempt_timeout: Option<Duration>,
 }
 
 impl Inner {
@@ -233,6 +233,7 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
             history_requests: std::sync::atomic::AtomicU64::new(0),
+            attempt_timeout: config.attempt_timeout,
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });

@@ -116,18 +116,13 @@ pub fn app_icon() -> egui::IconData {
 }
 
 /// Opens the window; returns the process exit code.
-pub fn run(mut config: EngineConfig) -> i32 {
-    // The connection chosen in Settings; a base URL from the environment wins for this run.
+pub fn run(config: EngineConfig) -> i32 {
+    // The connections of Settings and the environment are in `config` (cli::Args::engine_config).
     let loaded = crate::settings::Settings::load(&config.data_dir);
-    let settings = &loaded.0;
-    for provider in crate::recipe::ProviderId::ALL {
-        if let Some(url) = settings.base_url(provider) {
-            config.base_urls.insert(provider, url);
-        }
-        config
-            .concurrency_per
-            .insert(provider, settings.concurrency(provider));
-    }
+    // A library of its own keeps its own draft and layout: eframe's app.ron goes with
+    // it when a data folder is given (two libraries never share one draft).
+    let persistence_path = (config.data_dir != crate::library::default_data_dir())
+        .then(|| config.data_dir.join("app.ron"));
     let engine = match Engine::start(config) {
         Ok(engine) => engine,
         Err(e) => {
@@ -142,6 +137,7 @@ pub fn run(mut config: EngineConfig) -> i32 {
             .with_inner_size([1360.0, 860.0])
             .with_min_inner_size([880.0, 560.0])
             .with_icon(std::sync::Arc::new(app_icon())),
+        persistence_path,
         ..Default::default()
     };
     let result = eframe::run_native(

@@ -12,12 +12,7 @@ pub fn allowed(url: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
-    match parsed.scheme() {
-        "https" => true,
-        "http" => matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        "data" => true,
-        _ => false,
-    }
+    parsed.scheme() == "data" || super::origin::may_carry_key(&parsed)
 }
 
 /// A `data:` URI's bytes and MIME type.
@@ -55,6 +50,7 @@ pub async fn image(
             message: "a result image is not on an https address, so it was not fetched".into(),
         });
     }
+    let policy = &policy.for_call(ctx);
     let timeout_secs = policy.attempt_timeout.as_secs();
     http::with_retries(policy, &ctx.cancel, &|_| {}, |_| {
         let request = client.get(url);
@@ -125,6 +121,7 @@ mod tests {
         assert!(super::allowed("https://v3.fal.media/files/x.png"));
         assert!(super::allowed("http://127.0.0.1:4000/files/x.png"));
         assert!(!super::allowed("http://cdn.example.com/x.png"));
+        assert!(!super::allowed("http://127.0.0.1.evil.com/x.png"));
         assert!(!super::allowed("file:///etc/passwd"));
         assert!(!super::allowed("not a url"));
     }

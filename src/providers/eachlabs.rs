@@ -155,6 +155,7 @@ fn failure_words(status: &Value) -> String {
 impl EachlabsProvider {
     /// A provider on `base` with `key`.
     pub fn new(base: impl Into<String>, key: Secret, policy: RetryPolicy) -> Self {
+        let base: String = base.into();
         Self {
             rest: Rest::new(
                 "Eachlabs",
@@ -162,8 +163,9 @@ impl EachlabsProvider {
                 key.expose().to_owned(),
                 policy,
                 map_error,
-            ),
-            base: base.into(),
+            )
+            .with_key_origins(&[&base]),
+            base,
             poll: PollPolicy::eachlabs(),
         }
     }
@@ -267,7 +269,7 @@ impl Provider for EachlabsProvider {
                 });
             }
             let (images, partial_failures) =
-                download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+                download::all(&self.rest.downloads, &urls, &self.rest.policy, ctx).await?;
             Ok(GenerateOutput {
                 images,
                 partial_failures,

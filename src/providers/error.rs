@@ -180,6 +180,13 @@ pub enum ProviderError {
         /// What was wrong with it.
         message: String,
     },
+    /// A redirect that was not followed (to another host, or to plain http); never
+    /// retried, since the same answer would come again.
+    #[error("{message}")]
+    Redirect {
+        /// Which host redirected where, without the URL.
+        message: String,
+    },
     /// Cancelled by the user.
     #[error("cancelled")]
     Cancelled,
@@ -225,7 +232,7 @@ impl ProviderError {
             ProviderError::Failed { .. } => ErrorKind::Server,
             ProviderError::Refused { .. } => ErrorKind::Refused,
             ProviderError::ModelNotFound { .. } => ErrorKind::ModelNotFound,
-            ProviderError::Network { .. } => ErrorKind::Network,
+            ProviderError::Network { .. } | ProviderError::Redirect { .. } => ErrorKind::Network,
             ProviderError::Server { .. } | ProviderError::ServerFinal { .. } => ErrorKind::Server,
             ProviderError::Timeout { .. } => ErrorKind::Timeout,
             ProviderError::BadResponse { .. } => ErrorKind::BadResponse,

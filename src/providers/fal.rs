@@ -18,6 +18,9 @@ use crate::recipe::{AspectRatio, LiveModel, ProviderId};
 
 /// The queue host.
 pub const QUEUE_BASE: &str = "https://queue.fal.run";
+/// The synchronous host (not used for jobs, which go through the queue; a key may go
+/// there, so an override of it counts as the key's origin).
+pub const RUN_BASE: &str = "https://fal.run";
 /// The REST host (storage uploads).
 pub const REST_BASE: &str = "https://rest.fal.ai";
 
@@ -198,6 +201,7 @@ impl FalProvider {
         key: Secret,
         policy: RetryPolicy,
     ) -> Self {
+        let (queue_base, rest_base): (String, String) = (queue_base.into(), rest_base.into());
         Self {
             rest: Rest::new(
                 "fal.ai",
@@ -205,11 +209,21 @@ impl FalProvider {
                 format!("Key {}", key.expose()),
                 policy,
                 map_error,
-            ),
-            queue_base: queue_base.into(),
-            rest_base: rest_base.into(),
+            )
+            .with_key_origins(&[&queue_base, &rest_base]),
+            queue_base,
+            rest_base,
             poll: PollPolicy::default(),
         }
+    }
+
+    /// The same provider with the synchronous host elsewhere (a proxy).
+    pub fn with_run_base(mut self, run_base: impl Into<String>) -> Self {
+        let run_base: String = run_base.into();
+        self.rest = self
+            .rest
+            .with_key_origins(&[&self.queue_base, &self.rest_base, &run_base]);
+        self
     }
 
     /// The same provider polling on another schedule (tests, slow-result timeouts).
@@ -269,11 +283,33 @@ impl FalProvider {
                 },
                 other => other,
             })?;
+        let field = |name| url_field(&answer, name).map(|u| self.on_queue_base(&u));
         Ok(Submitted {
-            status_url: url_field(&answer, "status_url")?,
-            response_url: url_field(&answer, "response_url")?,
-            cancel_url: url_field(&answer, "cancel_url")?,
+            status_url: field("status_url")?,
+            response_url: field("response_url")?,
+            cancel_url: field("cancel_url")?,
         })
+    }
+
+    /// A URL fal's queue handed back, on the queue base we were given: through a proxy
+    /// the service still names its own host, and the key must go only to the proxy. A
+    /// URL on any other host is kept as it is, and the key-origin check refuses it.
+    fn on_queue_base(&self, url: &str) -> String {
+        let Ok(parsed) = reqwest::Url::parse(url) else {
+            return url.to_owned();
+        };
+        let Ok(own) = reqwest::Url::parse(QUEUE_BASE) else {
+            return url.to_owned();
+        };
+        if parsed.origin() != own.origin() || self.queue_base == QUEUE_BASE {
+            return url.to_owned();
+        }
+        let mut rebased = http::join_url(&self.queue_base, parsed.path());
+        if let Some(query) = parsed.query() {
+            rebased.push('?');
+            rebased.push_str(query);
+        }
+        rebased
     }
 
     /// Polls until the request completes; cancels it on the user's cancel or the timeout.
@@ -379,7 +415,7 @@ impl Provider for FalProvider {
                 });
             }
             let (images, partial_failures) =
-                download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+                download::all(&self.rest.downloads, &urls, &self.rest.policy, ctx).await?;
             Ok(GenerateOutput {
                 text,
                 images,

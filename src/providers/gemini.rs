@@ -59,8 +59,9 @@ impl GeminiProvider {
         })?;
         let progress = ctx.progress.clone();
         let on_retry = move |n| progress(Progress::Retrying(n));
-        let timeout_secs = self.policy.attempt_timeout.as_secs();
-        http::with_retries(&self.policy, &ctx.cancel, &on_retry, |_| {
+        let policy = self.policy.for_call(ctx);
+        let timeout_secs = policy.attempt_timeout.as_secs();
+        http::with_retries(&policy, &ctx.cancel, &on_retry, |_| {
             let request = self
                 .client
                 .post(&url)
@@ -122,13 +123,14 @@ impl Provider for GeminiProvider {
         Box::pin(async move {
             let mut models = Vec::new();
             let mut page_token: Option<String> = None;
-            let timeout_secs = self.policy.attempt_timeout.as_secs();
+            let policy = self.policy.for_call(ctx);
+            let timeout_secs = policy.attempt_timeout.as_secs();
             loop {
                 let mut url = http::join_url(&self.base_url, "v1beta/models?pageSize=1000");
                 if let Some(token) = &page_token {
                     url.push_str(&format!("&pageToken={token}"));
                 }
-                let page: Value = http::with_retries(&self.policy, &ctx.cancel, &|_| {}, |_| {
+                let page: Value = http::with_retries(&policy, &ctx.cancel, &|_| {}, |_| {
                     let request = self
                         .client
                         .get(&url)

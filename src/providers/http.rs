@@ -38,6 +38,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// This policy with the call's own per-attempt deadline, where the job set one.
+    pub fn for_call(&self, ctx: &super::CallContext) -> RetryPolicy {
+        RetryPolicy {
+            attempt_timeout: ctx.attempt_timeout.unwrap_or(self.attempt_timeout),
+            ..self.clone()
+        }
+    }
+
     /// Full jitter: a random wait between zero and the attempt's ceiling.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
@@ -62,6 +70,8 @@ pub struct RetryNotice {
 
 /// Runs `attempt` until it succeeds, fails for good, or the policy gives up.
 /// Cancellation aborts the request in flight (its future is dropped) and any wait.
+/// After an attempt that ran out of time, at most one more is made: the first may have
+/// been billed, and a service that holds a request that long is not helped by more.
 pub async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     cancel: &CancellationToken,
@@ -74,6 +84,7 @@ where
 {
     let timeout_secs = policy.attempt_timeout.as_secs();
     let mut n = 1;
+    let mut after_timeout = false;
     loop {
         let result = tokio::select! {
             biased;
@@ -86,9 +97,10 @@ where
             Ok(value) => return Ok(value),
             Err(err) => err,
         };
-        if !err.is_retryable() || n >= policy.max_attempts {
+        if !err.is_retryable() || n >= policy.max_attempts || after_timeout {
             return Err(err);
         }
+        after_timeout = matches!(err, ProviderError::Timeout { .. });
         let wait = match err.retry_after() {
             Some(hint) if hint > policy.max_server_wait => return Err(err),
             Some(hint) => hint,
@@ -113,19 +125,101 @@ where
     }
 }
 
-/// The HTTP client every provider shares.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(15))
-        .user_agent(concat!("banana-studio/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+/// The most redirects a download follows.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect was not followed, in words that name the host (never the URL, which
+/// may carry a signature).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedirectRefused(String);
+
+/// The host and port of a URL, for messages.
+fn host_of(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("an unknown host");
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
 }
+
+/// The client for API calls, which carry a key: a redirect is followed only within the
+/// same origin (scheme, host and port), so a key never reaches another host; no
+/// `Referer` is sent.
+pub fn client() -> reqwest::Client {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let message = format!("the service redirected more than {MAX_REDIRECTS} times");
+            return attempt.error(RedirectRefused(message));
+        }
+        if attempt.url().origin() != first.origin() {
+            let message = format!(
+                "the service at {} redirected the request to another host ({}); it was not followed, so the key stayed with {}",
+                host_of(first),
+                host_of(attempt.url()),
+                host_of(first),
+            );
+            return attempt.error(RedirectRefused(message));
+        }
+        attempt.follow()
+    });
+    builder().redirect(policy).build().unwrap_or_default()
+}
+
+/// The client for result downloads, which carry no key: every hop must pass the same
+/// rule as the first URL ([`super::download::allowed`]), at most [`MAX_REDIRECTS`] hops,
+/// no `Referer` (it would carry a signed URL along).
+pub fn download_client() -> reqwest::Client {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let message = format!("a result image was redirected more than {MAX_REDIRECTS} times");
+            return attempt.error(RedirectRefused(message));
+        }
+        if !super::download::allowed(attempt.url().as_str()) {
+            let message = format!(
+                "a result image was redirected to {} ({}), which is not https, so it was not fetched",
+                host_of(attempt.url()),
+                attempt.url().scheme()
+            );
+            return attempt.error(RedirectRefused(message));
+        }
+        attempt.follow()
+    });
+    builder().redirect(policy).build().unwrap_or_default()
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .referer(false)
+        .user_agent(concat!("banana-studio/", env!("CARGO_PKG_VERSION")))
+}
+
+/// How long connecting to a service may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A transport error in words, without the URL (which may carry a key).
 pub fn transport_error(err: &reqwest::Error, timeout_secs: u64) -> ProviderError {
     if err.is_timeout() {
         return ProviderError::Timeout { secs: timeout_secs };
+    }
+    if err.is_redirect() {
+        // The refusal's own words name the hosts.
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            if let Some(refused) = cause.downcast_ref::<RedirectRefused>() {
+                return ProviderError::Redirect {
+                    message: refused.0.clone(),
+                };
+            }
+            source = cause.source();
+        }
+        return ProviderError::Redirect {
+            message: "the service redirected the request too often".into(),
+        };
     }
     let message = if err.is_connect() {
         "could not connect to the service; check the network or the base URL".to_owned()
@@ -322,6 +416,26 @@ mod tests {
             result,
             Err(ProviderError::Server { status: 503, .. })
         ));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn after_a_full_timeout_only_one_more_attempt() {
+        let calls = AtomicU32::new(0);
+        let policy = RetryPolicy {
+            attempt_timeout: Duration::from_millis(30),
+            ..fast()
+        };
+        let result: Result<(), _> =
+            with_retries(&policy, &CancellationToken::new(), &|_| {}, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(())
+                }
+            })
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert!(matches!(result, Err(ProviderError::Timeout { .. })));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -6,6 +6,7 @@ pub mod error;
 pub mod fal;
 pub mod gemini;
 pub mod http;
+pub mod origin;
 pub mod oxen;
 pub mod poll;
 pub mod rest;
@@ -119,6 +120,9 @@ pub struct CallContext {
     pub cancel: CancellationToken,
     /// Receives progress.
     pub progress: Arc<dyn Fn(Progress) + Send + Sync>,
+    /// How long one attempt of this job may take (fits its model and size); None: the
+    /// provider's policy.
+    pub attempt_timeout: Option<std::time::Duration>,
 }
 
 impl CallContext {
@@ -127,6 +131,7 @@ impl CallContext {
         Self {
             cancel: CancellationToken::new(),
             progress: Arc::new(|_| {}),
+            attempt_timeout: None,
         }
     }
 }

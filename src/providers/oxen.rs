@@ -124,6 +124,7 @@ struct Followed {
 impl OxenProvider {
     /// A provider on `base` with `key`.
     pub fn new(base: impl Into<String>, key: Secret, policy: RetryPolicy) -> Self {
+        let base: String = base.into();
         Self {
             rest: Rest::new(
                 "Oxen.ai",
@@ -132,8 +133,9 @@ impl OxenProvider {
                 policy,
                 map_error,
             )
-            .with_max_body(MAX_SYNC_BODY),
-            base: base.into(),
+            .with_max_body(MAX_SYNC_BODY)
+            .with_key_origins(&[&base]),
+            base,
             poll: PollPolicy::default(),
         }
     }
@@ -185,7 +187,7 @@ impl OxenProvider {
         let mut partial_failures = Vec::new();
         if !urls.is_empty() {
             let (fetched, failed) =
-                download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+                download::all(&self.rest.downloads, &urls, &self.rest.policy, ctx).await?;
             images.extend(fetched);
             partial_failures = failed;
         }
@@ -291,7 +293,7 @@ impl OxenProvider {
             return Err(classify_failure("Oxen.ai", &failures.join("; ")));
         }
         let (images, mut partial_failures) =
-            download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+            download::all(&self.rest.downloads, &urls, &self.rest.policy, ctx).await?;
         partial_failures.extend(
             failures
                 .into_iter()

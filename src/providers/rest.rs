@@ -11,14 +11,18 @@ pub type MapError = fn(&Answer) -> ProviderError;
 
 /// One provider's JSON client.
 pub struct Rest {
-    /// The shared HTTP client (also used to download results).
+    /// The HTTP client for calls with the key (same-origin redirects only).
     pub client: reqwest::Client,
+    /// The HTTP client for result downloads (no key; every hop checked).
+    pub downloads: reqwest::Client,
     /// Retries for every call.
     pub policy: RetryPolicy,
     label: &'static str,
     auth: (&'static str, String),
     map_error: MapError,
     max_body: usize,
+    /// The origins the key belongs to; a call elsewhere is refused before it is sent.
+    key_origins: Vec<url::Origin>,
 }
 
 impl Rest {
@@ -32,12 +36,44 @@ impl Rest {
     ) -> Self {
         Self {
             client: http::client(),
+            downloads: http::download_client(),
             policy,
             label,
             auth: (auth_header, auth_value),
             map_error,
             max_body: 4 * 1024 * 1024,
+            key_origins: Vec::new(),
         }
+    }
+
+    /// The same client sending its key only to these bases' origins (scheme, host and
+    /// port); a URL a service hands back that points elsewhere is refused unsent.
+    pub fn with_key_origins(mut self, bases: &[&str]) -> Self {
+        self.key_origins = bases
+            .iter()
+            .filter_map(|b| reqwest::Url::parse(b).ok())
+            .map(|u| u.origin())
+            .collect();
+        self
+    }
+
+    /// Refuses a keyed request to a host the key does not belong to.
+    fn check_origin(&self, request: &reqwest::Request) -> Result<(), ProviderError> {
+        let origin = request.url().origin();
+        if self.key_origins.is_empty() || self.key_origins.contains(&origin) {
+            return Ok(());
+        }
+        Err(ProviderError::Redirect {
+            message: format!(
+                "{} pointed to another host ({}); nothing was sent there, so the key stayed with {}",
+                self.label,
+                request.url().host_str().unwrap_or("unknown"),
+                self.key_origins
+                    .first()
+                    .map(|o| o.ascii_serialization())
+                    .unwrap_or_default(),
+            ),
+        })
     }
 
     /// The same client reading answers up to `bytes` (base64 images inline).
@@ -99,13 +135,24 @@ impl Rest {
     ) -> Result<Vec<u8>, ProviderError> {
         let progress = ctx.progress.clone();
         let on_retry = move |n| progress(Progress::Retrying(n));
-        let timeout_secs = self.policy.attempt_timeout.as_secs();
-        http::with_retries(&self.policy, &ctx.cancel, &on_retry, |_| {
+        let policy = self.policy.for_call(ctx);
+        let timeout_secs = policy.attempt_timeout.as_secs();
+        http::with_retries(&policy, &ctx.cancel, &on_retry, |_| {
             let mut request = build(&self.client);
             if authenticated {
                 request = request.header(self.auth.0, self.auth.1.clone());
             }
+            let (client, built) = request.build_split();
+            let checked = built
+                .map_err(|e| http::transport_error(&e, timeout_secs))
+                .and_then(|r| {
+                    if authenticated {
+                        self.check_origin(&r)?;
+                    }
+                    Ok(reqwest::RequestBuilder::from_parts(client, r))
+                });
             async move {
+                let request = checked?;
                 let answer = http::send(request, self.max_body, timeout_secs).await?;
                 if (200..300).contains(&answer.status) {
                     Ok(answer.body)
@@ -124,6 +171,19 @@ impl Rest {
             .request(method, url)
             .header(self.auth.0, self.auth.1.clone())
             .timeout(std::time::Duration::from_secs(10));
+        let (client, built) = request.build_split();
+        let built = match built {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("{}: best-effort call not built: {e}", self.label);
+                return None;
+            }
+        };
+        if let Err(e) = self.check_origin(&built) {
+            tracing::warn!("{}: best-effort call refused: {e}", self.label);
+            return None;
+        }
+        let request = reqwest::RequestBuilder::from_parts(client, built);
         match http::send(request, self.max_body, 10).await {
             Ok(answer) => Some(answer.status),
             Err(e) => {

@@ -135,6 +135,7 @@ fn multipart(input: &InputBytes, boundary: &str) -> Vec<u8> {
 impl VydraProvider {
     /// A provider on `base` with `key`.
     pub fn new(base: impl Into<String>, key: Secret, policy: RetryPolicy) -> Self {
+        let base: String = base.into();
         Self {
             rest: Rest::new(
                 "Vydra",
@@ -142,8 +143,9 @@ impl VydraProvider {
                 format!("Bearer {}", key.expose()),
                 policy,
                 map_error,
-            ),
-            base: base.into(),
+            )
+            .with_key_origins(&[&base]),
+            base,
         }
     }
 
@@ -251,7 +253,7 @@ impl Provider for VydraProvider {
                 }));
             }
             let (images, mut partial_failures) =
-                download::all(&self.rest.client, &urls, &self.rest.policy, ctx).await?;
+                download::all(&self.rest.downloads, &urls, &self.rest.policy, ctx).await?;
             partial_failures.extend(failures);
             let credits_left = match self.credits_left(ctx).await {
                 Ok(left) => Some(left),

@@ -104,6 +104,23 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
+    /// How long one attempt at an image of this model and size may take before we give
+    /// up on it: a 1K Flash image comes in seconds, a 4K Pro one can take minutes. Two
+    /// attempts at most follow a timeout, so a silent service ends a 1K Flash job in
+    /// under 2 minutes and a 4K Pro job in under 6.
+    pub fn attempt_deadline(&self, size: Option<ImageSize>) -> std::time::Duration {
+        let pro = self.brand.contains("Pro");
+        let secs = match (pro, size) {
+            (true, Some(ImageSize::K4)) => 170,
+            (true, Some(ImageSize::K2)) => 120,
+            (true, _) => 90,
+            (false, Some(ImageSize::K4)) => 100,
+            (false, Some(ImageSize::K2)) => 70,
+            (false, _) => 50,
+        };
+        std::time::Duration::from_secs(secs)
+    }
+
     /// Whether the model takes this aspect ratio (auto is always taken).
     pub fn takes_ratio(&self, aspect: AspectRatio) -> bool {
         aspect == AspectRatio::Auto || self.ratios.contains(&aspect)
@@ -423,5 +440,28 @@ mod tests {
                 .model(ProviderId::Gemini, "text-embedding-004")
                 .is_none()
         );
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_fit_the_model_and_size() {
+        let catalog = Catalog::bundled();
+        let pro = catalog
+            .model(ProviderId::Gemini, "gemini-3-pro-image")
+            .unwrap_or_else(|| panic!("no Pro"));
+        let flash = catalog
+            .model(ProviderId::Gemini, "gemini-2.5-flash-image")
+            .unwrap_or_else(|| panic!("no Flash"));
+        // Two attempts and the backoff between them stay inside the bounds.
+        assert!(flash.attempt_deadline(None).as_secs() * 2 + 1 <= 120);
+        assert!(pro.attempt_deadline(Some(ImageSize::K4)).as_secs() * 2 + 1 <= 360);
+        assert!(
+            pro.attempt_deadline(Some(ImageSize::K4)) > pro.attempt_deadline(Some(ImageSize::K1))
+        );
+        assert!(pro.attempt_deadline(Some(ImageSize::K1)) > flash.attempt_deadline(None));
     }
 }

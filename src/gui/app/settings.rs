@@ -10,11 +10,15 @@ use crate::recipe::ProviderId;
 use crate::settings::Settings;
 
 impl BananaApp {
+    /// A provider's connection under these settings, with this run's environment
+    /// overrides (checked when the app started, so a failure here keeps the service's
+    /// own hosts and is logged).
     fn connection(settings: &Settings, provider: ProviderId) -> Connection {
-        Connection {
-            base_url: settings.base_url(provider),
-            concurrency: settings.concurrency(provider),
-        }
+        let env = |name: &str| std::env::var(name).ok();
+        crate::engine::connection(provider, settings, &env).unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            Connection::with_concurrency(settings.concurrency(provider))
+        })
     }
 
     /// Keeps new settings: on disk, the theme, and providers whose connection changed.
@@ -71,8 +75,19 @@ impl BananaApp {
                     self.engine.remove_key(provider, connection);
                 }
                 SettingsAction::TestKey(provider, key, base_url) => {
-                    let base = base_url.or_else(|| self.settings.base_url(provider));
-                    self.engine.test_key(provider, key, base);
+                    // The base URL typed in the dialog, checked as Apply would.
+                    let mut connection = Self::connection(&self.settings, provider);
+                    if let Some(url) = base_url {
+                        let field = format!("{} base URL", provider.label());
+                        match crate::providers::origin::check_base_url(&field, &url) {
+                            Ok(url) => connection.base_url = Some(url),
+                            Err(message) => {
+                                self.toasts.add(Level::Error, message);
+                                continue;
+                            }
+                        }
+                    }
+                    self.engine.test_key(provider, key, connection);
                 }
             }
         }
