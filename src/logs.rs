@@ -21,7 +21,11 @@ pub fn init(
     data_dir: &Path,
     stderr_filter: EnvFilter,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    // Colour only for a person at a terminal who did not ask for none.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_filter(stderr_filter);
     // The appender prunes old files at start and complains if the folder is missing.

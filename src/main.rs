@@ -4,8 +4,10 @@ use clap::Parser;
 
 fn main() {
     let args = banana_studio::cli::Args::parse();
+    // The CLI prints a failure once, itself; the engine's own lines about it go to the
+    // log file, and only what is meant for the user (notices) or an error reaches stderr.
     let filter = if args.command.is_some() {
-        "warn"
+        "error,banana_studio::notice=warn"
     } else {
         "info"
     };

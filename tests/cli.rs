@@ -19,7 +19,15 @@ fn cli(data_dir: &Path) -> Command {
         "GEMINI_API_KEY",
         "GOOGLE_API_KEY",
         "BANANA_STUDIO_GEMINI_BASE_URL",
+        "BANANA_STUDIO_FAL_BASE_URL",
+        "BANANA_STUDIO_FAL_QUEUE_URL",
+        "BANANA_STUDIO_FAL_STORAGE_URL",
+        "BANANA_STUDIO_EACHLABS_BASE_URL",
+        "BANANA_STUDIO_OXEN_BASE_URL",
+        "BANANA_STUDIO_VYDRA_BASE_URL",
+        "BANANA_STUDIO_LOG",
         "BANANA_STUDIO_DATA_DIR",
+        "NO_COLOR",
     ] {
         cmd.env_remove(var);
     }
@@ -550,4 +558,110 @@ fn keys_set_reads_stdin_status_never_prints_the_key() {
         .output()
         .unwrap();
     assert!(removed.status.success());
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = cli(dir.path())
+        .args(["--sandbox", "generate", "a paper boat", "--count", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(0));
+    // The reader is gone before the first line is written (`history --json | head -c 0`).
+    let mut child = cli(dir.path())
+        .args(["history", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
+fn a_failure_is_told_once_and_log_lines_carry_no_colour_into_a_file() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
+    fake.script(vec![Fault::ServerError(500); 4]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli_against(&fake, dir.path(), KEY)
+        .args(["generate", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+    // Progress lines ("job 1: attempt 1 failed ...") aside, the failure is told once.
+    let told = stderr
+        .lines()
+        .filter(|l| l.contains("HTTP 500") && !l.starts_with("job "))
+        .count();
+    assert_eq!(told, 1, "the error once: {stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
+    // With more logging asked for, still no colour when stderr is not a terminal.
+    let output = cli_against(&fake, dir.path(), KEY)
+        .env("BANANA_STUDIO_LOG", "debug")
+        .args(["history"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DEBUG") || stderr.contains("INFO"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[test]
+fn a_clear_text_override_is_refused_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for var in [
+        "BANANA_STUDIO_GEMINI_BASE_URL",
+        "BANANA_STUDIO_FAL_STORAGE_URL",
+        "BANANA_STUDIO_VYDRA_BASE_URL",
+    ] {
+        let output = cli(dir.path())
+            .env("GEMINI_API_KEY", KEY)
+            .env(var, "http://127.0.0.1.evil.com:8080")
+            .args(["generate", "x"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{var}: {stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+        assert!(stderr.contains("https://"), "{stderr}");
+        assert!(!stderr.contains(KEY));
+    }
+}
+
+#[test]
+fn the_cli_honours_the_base_url_of_settings() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = serde_json::json!({
+        "base_urls": {"gemini": fake.base_url()},
+        "concurrency": {"gemini": 1},
+    });
+    std::fs::write(dir.path().join("settings.json"), settings.to_string()).unwrap();
+    let output = cli(dir.path())
+        .env("GEMINI_API_KEY", KEY)
+        .args(["generate", "a kite", "--count", "3", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(fake.request_count(), 3, "the job went to the Settings host");
 }

@@ -1,6 +1,7 @@
 //! `banana-studio export IMAGE_ID... --to DIR`: files named by a template, the recipe
 //! embedded unless `--clean`.
 
+use super::out;
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
@@ -44,12 +45,12 @@ pub fn run(args: &Args, e: &ExportArgs) -> i32 {
         match export_image(&library, *image, &e.to, &options) {
             Ok(path) => {
                 if e.output.json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"event": "exported", "image": image, "path": path})
                     );
                 } else {
-                    println!("{}", path.display());
+                    out!("{}", path.display());
                 }
             }
             Err(message) => {
@@ -60,7 +61,7 @@ pub fn run(args: &Args, e: &ExportArgs) -> i32 {
                 };
                 exit = exit.max(code);
                 if e.output.json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"event": "failed", "image": image, "message": message})
                     );

@@ -1,5 +1,6 @@
 //! `banana-studio generate PROMPT [opts]`.
 
+use super::out;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub struct RecipeOpts {
 }
 
 fn print_json(value: serde_json::Value) {
-    println!("{value}");
+    out!("{value}");
 }
 
 pub(super) fn fail(json: bool, job: Option<JobId>, kind: ErrorKind, message: &str) -> i32 {
@@ -247,7 +248,7 @@ fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
         );
     } else {
         for (_, path) in &images {
-            println!("{}", path.display());
+            out!("{}", path.display());
         }
         if let Some(text) = &generation.job.text {
             eprintln!("model: {text}");

@@ -2,6 +2,7 @@
 //! panel's filters: `--session NAME`, `--provider`, `--model`, `--since`/`--until`
 //! (YYYY-MM-DD, UTC), `--favourites`, `--min-rating N`, `--flag picked|hide-rejects|rejected`.
 
+use super::out;
 use clap::Args as ClapArgs;
 use serde_json::json;
 
@@ -72,7 +73,7 @@ pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
         let job = &g.job;
         if h.output.json {
             let images: Vec<_> = g.images.iter().map(|i| image_json(i, &i.path)).collect();
-            println!(
+            out!(
                 "{}",
                 json!({"job": job.id, "created_at_ms": job.created_at_ms, "state": job.state.as_str(),
                     "provider": job.recipe.provider, "model": job.recipe.model, "prompt": job.recipe.prompt,
@@ -84,7 +85,7 @@ pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
             );
         } else {
             let ids: Vec<String> = g.images.iter().map(|i| i.id.to_string()).collect();
-            println!(
+            out!(
                 "job {:>5}  {:<11} {:<26} images [{}]  {}",
                 job.id,
                 job.state.as_str(),

@@ -1,6 +1,7 @@
 //! `banana-studio keys set PROVIDER | remove PROVIDER | status [--json]`: the key is read
 //! from stdin (without echo on a terminal) and never printed.
 
+use super::out;
 use std::io::{BufRead, IsTerminal};
 
 use clap::Subcommand;
@@ -65,7 +66,7 @@ pub fn run(args: &Args, command: &KeysCommand) -> i32 {
             }
             match keys.save(*provider, &key) {
                 Ok(origin) => {
-                    println!("{} key saved: {origin}", provider.label());
+                    out!("{} key saved: {origin}", provider.label());
                     if let (_, crate::keys::KeyOrigin::Env(name)) = keys.key(*provider) {
                         eprintln!(
                             "note: the environment variable {name} is set and is used before the keychain"
@@ -81,7 +82,7 @@ pub fn run(args: &Args, command: &KeysCommand) -> i32 {
         }
         KeysCommand::Remove { provider } => match keys.remove(*provider) {
             Ok(()) => {
-                println!("{} key removed from the keychain", provider.label());
+                out!("{} key removed from the keychain", provider.label());
                 0
             }
             Err(e) => {
@@ -93,12 +94,12 @@ pub fn run(args: &Args, command: &KeysCommand) -> i32 {
             for provider in ProviderId::ALL {
                 let (_, origin) = keys.key(provider);
                 if output.json {
-                    println!(
+                    out!(
                         "{}",
                         json!({"provider": provider, "source": origin.kind(), "detail": origin.to_string()})
                     );
                 } else {
-                    println!("{:<11} {origin}", provider.label());
+                    out!("{:<11} {origin}", provider.label());
                 }
             }
             0

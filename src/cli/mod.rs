@@ -11,6 +11,31 @@ mod refine;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// `println!` for the CLI's results: a closed stdout (`| head`) ends the process
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// Writes one line to stdout; a reader that went away ends the process with 0, as
+/// other Unix tools do, and any other write failure with 6 and a word on stderr.
+pub(crate) fn write_line(args: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout, "{args}").and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: could not write the output: {e}");
+            std::process::exit(6);
+        }
+    }
+}
+
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use crate::engine::{Engine, EngineConfig};

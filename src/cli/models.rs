@@ -1,5 +1,6 @@
 //! `banana-studio models [--provider P] [--json]`.
 
+use super::out;
 use std::time::{Duration, Instant};
 
 use clap::Args as ClapArgs;
@@ -58,7 +59,7 @@ pub fn run(args: &Args, m: &ModelsArgs) -> i32 {
         if m.output.json {
             let sizes: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
             let ratios: Vec<String> = model.ratios.iter().map(ToString::to_string).collect();
-            println!(
+            out!(
                 "{}",
                 json!({"provider": model.provider, "id": model.id, "brand": model.brand,
                     "status": format!("{:?}", model.status).to_lowercase(), "note": model.status_note,
@@ -66,7 +67,7 @@ pub fn run(args: &Args, m: &ModelsArgs) -> i32 {
                     "max_inputs": model.max_inputs, "price_usd": model.price_usd})
             );
         } else {
-            println!(
+            out!(
                 "{:<34} {:<26} {:<10} {:<10} {}",
                 model.id,
                 model.brand,

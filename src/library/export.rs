@@ -39,10 +39,25 @@ const WINDOWS_RESERVED: [&str; 22] = [
     "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
 ];
 
+/// Unicode format characters (general category Cf: bidi controls, zero-width joiners
+/// and spaces, the byte-order mark, tags), which change how a name reads without showing.
+fn is_format_char(c: char) -> bool {
+    matches!(u32::from(c),
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
 /// Makes one path component safe on every desktop OS: no separators or characters
 /// Windows forbids, no `..`, no reserved device names, no trailing dots or spaces,
-/// at most [`MAX_STEM_CHARS`] characters before the extension. Unicode is kept.
+/// at most [`MAX_STEM_CHARS`] characters before the extension, no invisible format
+/// characters (bidi overrides, zero-width joiners). Other Unicode is kept.
 pub fn sanitize_file_name(name: &str) -> String {
+    // Invisible format characters go first: a right-to-left override can make
+    // "photo\u{202E}gnp.exe" read as "photoexe.png".
+    let name: String = name.chars().filter(|c| !is_format_char(*c)).collect();
+    let name = name.as_str();
     let (stem, ext) = match name.rsplit_once('.') {
         Some((s, e))
             if !s.is_empty()
@@ -280,6 +295,19 @@ pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<crate::reci
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_format_characters_are_dropped() {
+        assert_eq!(sanitize_file_name("photo\u{202E}gnp.exe"), "photognp.exe");
+        assert_eq!(
+            sanitize_file_name("a\u{200D}b\u{200B}c\u{2066}d\u{FEFF}.png"),
+            "abcd.png"
+        );
+        assert_eq!(sanitize_file_name("cat.p\u{202E}ng"), "cat.png");
+        assert_eq!(sanitize_file_name("\u{202E}\u{202C}"), "image");
+        // Visible Unicode stays.
+        assert_eq!(sanitize_file_name("café 猫.png"), "café 猫.png");
+    }
 
     #[test]
     fn names_are_safe_everywhere() {
