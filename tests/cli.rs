@@ -665,3 +665,77 @@ fn the_cli_honours_the_base_url_of_settings() {
     );
     assert_eq!(fake.request_count(), 3, "the job went to the Settings host");
 }
+
+/// A noisy JPEG (so its scan is long), whole.
+fn noisy_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let mut state = 11u32;
+    let img = image::RgbImage::from_fn(w, h, |_, _| {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files_under(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn damaged_or_too_many_inputs_are_refused_before_anything_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = noisy_jpeg(300, 200);
+    let good = dir.path().join("good.jpg");
+    std::fs::write(&good, &whole).unwrap();
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &whole[..whole.len() / 3]).unwrap();
+    let data = dir.path().join("lib");
+
+    // A good input first, then the cut one: exit 2 naming the file, nothing stored.
+    let output = cli(&data)
+        .args(["--sandbox", "generate", "make it night", "--input"])
+        .arg(&good)
+        .arg("--input")
+        .arg(&cut)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cut.jpg"), "{stderr}");
+    assert_eq!(files_under(&data.join("inputs")), 0, "nothing written");
+
+    // More inputs than Nano Banana takes (3): refused before any is read.
+    let mut cmd = cli(&data);
+    cmd.args([
+        "--sandbox",
+        "generate",
+        "x",
+        "--model",
+        "gemini-2.5-flash-image",
+    ]);
+    for _ in 0..4 {
+        cmd.arg("--input").arg(&good);
+    }
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at most 3"), "{stderr}");
+    assert_eq!(files_under(&data.join("inputs")), 0, "nothing written");
+}

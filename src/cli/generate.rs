@@ -99,6 +99,19 @@ pub(super) fn build_recipe(
         recipe.model = model.clone();
         recipe.size = catalog.model(provider, model).and_then(|m| m.default_size);
     }
+    // The model's input limit is checked before any file is read or stored.
+    if let Some(model) = catalog.model(provider, &recipe.model)
+        && opts.inputs.len() > model.max_inputs as usize
+    {
+        let message = format!(
+            "--input: {} takes at most {} input image{}; {} were given",
+            model.brand,
+            model.max_inputs,
+            if model.max_inputs == 1 { "" } else { "s" },
+            opts.inputs.len()
+        );
+        return Err(fail(json, None, ErrorKind::InvalidInput, &message));
+    }
     if !opts.inputs.is_empty() {
         let sources: Vec<InputSource> =
             opts.inputs.iter().cloned().map(InputSource::File).collect();

@@ -79,19 +79,44 @@ fn read_source(inner: &Inner, source: &InputSource) -> Result<(String, Vec<u8>),
     }
 }
 
-/// Prepares and stores one input.
-pub(super) fn add_one(inner: &Inner, source: &InputSource) -> Result<AddedInput, String> {
+/// An input read and checked, not yet stored.
+pub(super) struct Prepared {
+    name: String,
+    original: Vec<u8>,
+    from_file: bool,
+    prepared: imaging::PreparedInput,
+}
+
+/// Reads and checks one input (decoded, upright, bounded); nothing is written.
+pub(super) fn prepare_one(inner: &Inner, source: &InputSource) -> Result<Prepared, String> {
     let (name, bytes) = read_source(inner, source)?;
     let prepared =
         imaging::prepare_input(&name, &bytes, DEFAULT_MAX_SIDE_PX).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        name,
+        original: bytes,
+        from_file: matches!(source, InputSource::File(_)),
+        prepared,
+    })
+}
+
+/// Stores a checked input in the library.
+pub(super) fn store_one(inner: &Inner, input: Prepared) -> Result<AddedInput, String> {
+    let Prepared {
+        name,
+        original,
+        from_file,
+        prepared,
+    } = input;
     let sha256 = inner
         .library
         .put_input_file(&prepared.bytes, prepared.mime)
         .map_err(|e| format!("{name}: {e}"))?;
     let preview = preview_of(&prepared.bytes).map_err(|e| format!("{name}: {e}"))?;
-    let recipe = match source {
-        InputSource::File(_) => crate::library::export::recipe_from_export(&inner.library, &bytes),
-        _ => None,
+    let recipe = if from_file {
+        crate::library::export::recipe_from_export(&inner.library, &original)
+    } else {
+        None
     };
     Ok(AddedInput {
         input: InputImage {
@@ -105,6 +130,35 @@ pub(super) fn add_one(inner: &Inner, source: &InputSource) -> Result<AddedInput,
         downscaled: prepared.downscaled,
         recipe,
     })
+}
+
+/// Prepares and stores one input.
+pub(super) fn add_one(inner: &Inner, source: &InputSource) -> Result<AddedInput, String> {
+    store_one(inner, prepare_one(inner, source)?)
+}
+
+/// Checks every source first and stores them only when all pass, so a refused set
+/// leaves nothing behind in `inputs/`.
+pub(super) fn add_all_or_none(
+    inner: &Inner,
+    sources: &[InputSource],
+) -> Result<Vec<AddedInput>, Vec<String>> {
+    let mut prepared = Vec::with_capacity(sources.len());
+    let mut errors = Vec::new();
+    for source in sources {
+        match prepare_one(inner, source) {
+            Ok(p) => prepared.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    prepared
+        .into_iter()
+        .map(|p| store_one(inner, p))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| vec![e])
 }
 
 fn preview_of(bytes: &[u8]) -> Result<Rgba, imaging::ImagingError> {

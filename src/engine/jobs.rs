@@ -230,27 +230,41 @@ async fn run(
         .blocking(move |lib| store(lib, job, &recipe, output, cost))
         .await;
     match stored {
-        Ok(generation) => inner.emit(Event::JobSucceeded {
+        Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
             generation: Box::new(generation),
             warnings,
         }),
+        Ok(Err(unreadable)) => fail(inner, job, ErrorKind::BadResponse, unreadable).await,
         Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
     }
 }
 
 /// Decodes each result safely, converts it to the recipe's format, stores file and
-/// thumbnail, then records the images and the end state in one transaction.
+/// thumbnail, then records the images and the end state in one transaction. An image
+/// that does not decode (damaged, or a decompression bomb) is the service's bad answer,
+/// `Ok(Err(words))`, and nothing is stored; `Err` is a problem on this machine.
 fn store(
     inner: &Inner,
     job: JobId,
     recipe: &Recipe,
     output: GenerateOutput,
     cost: crate::library::JobCost,
-) -> Result<crate::library::Generation, String> {
-    let mut images = Vec::with_capacity(output.images.len());
+) -> Result<Result<crate::library::Generation, String>, String> {
+    // Every image is decoded before any file is written.
+    let mut decoded_all = Vec::with_capacity(output.images.len());
     for (i, image) in output.images.iter().enumerate() {
-        let decoded = imaging::decode(&image.bytes)
-            .map_err(|e| format!("image {} of the answer could not be read: {e}", i + 1))?;
+        match imaging::decode(&image.bytes) {
+            Ok(decoded) => decoded_all.push(decoded),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "the service sent an image this app cannot read (image {} of the answer: {e})",
+                    i + 1
+                )));
+            }
+        }
+    }
+    let mut images = Vec::with_capacity(output.images.len());
+    for (i, (image, decoded)) in output.images.iter().zip(decoded_all).enumerate() {
         let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
         let bytes = if actual == Some(recipe.format) {
             image.bytes.clone()
@@ -286,4 +300,5 @@ fn store(
         .generation(job)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "the stored job vanished".to_owned())
+        .map(Ok)
 }

@@ -430,24 +430,13 @@ impl Engine {
         });
     }
 
-    /// Prepares input images and waits for them (for the CLI).
+    /// Prepares input images and waits for them (for the CLI): every one is checked
+    /// before any is stored, so a refused set writes nothing.
     pub fn add_inputs_blocking(
         &self,
         sources: &[InputSource],
     ) -> Result<Vec<AddedInput>, Vec<String>> {
-        let mut added = Vec::new();
-        let mut errors = Vec::new();
-        for source in sources {
-            match inputs::add_one(&self.inner, source) {
-                Ok(a) => added.push(a),
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty() {
-            Ok(added)
-        } else {
-            Err(errors)
-        }
+        inputs::add_all_or_none(&self.inner, sources)
     }
 
     /// Loads the preview of a stored input; `Event::InputPreview` follows.

@@ -115,6 +115,12 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ImagingError> {
 /// Decodes untrusted bytes with size limits, applying EXIF orientation.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ImagingError> {
     let (width, height) = dimensions(bytes)?;
+    if sniff_mime(bytes) == Some("image/jpeg") && !jpeg_is_complete(bytes) {
+        // The JPEG decoder fills a cut-off scan with grey instead of failing.
+        return Err(ImagingError::Corrupt(
+            "the JPEG file is cut short (its end marker is missing)".into(),
+        ));
+    }
     if width > MAX_SIDE_PX || height > MAX_SIDE_PX {
         return Err(ImagingError::TooLarge {
             width,
@@ -138,6 +144,31 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ImagingError> {
         img.apply_orientation(orientation);
     }
     Ok(img)
+}
+
+/// Whether a JPEG stream reaches its end: walking the marker segments from the start to
+/// the first scan, an end-of-image marker (FF D9) must follow it. Inside a scan an FF
+/// byte is always followed by 00 or a restart marker, so FF D9 there is the real end;
+/// an EXIF thumbnail's own end marker comes before the scan and does not count.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 2; // After SOI.
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return false;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // Fill byte.
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if marker == 0xDA {
+            let scan = (at + 2 + len).min(bytes.len());
+            return bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9]);
+        }
+        at += 2 + len;
+    }
+    false
 }
 
 /// Encodes pixels in a format: PNG, high-quality JPEG (no alpha), lossless WebP.
@@ -189,6 +220,40 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([9, 8, 7])));
         encode(&img, OutputFormat::Png).unwrap()
+    }
+
+    fn noise(w: u32, h: u32) -> DynamicImage {
+        let mut state = 7u32;
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |_, _| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let [a, b, c, _] = state.to_le_bytes();
+            image::Rgb([a, b, c])
+        }))
+    }
+
+    #[test]
+    fn a_cut_off_image_fails_to_decode_in_every_format() {
+        let img = noise(200, 150);
+        for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
+            let bytes = encode(&img, format).unwrap();
+            assert!(decode(&bytes).is_ok(), "{format:?} whole");
+            // The last cut lies inside the pixel data of each (PNG ends with a 12-byte IEND).
+            for cut in [bytes.len() / 3, bytes.len() * 2 / 3, bytes.len() - 20] {
+                let result = decode(&bytes[..cut]);
+                assert!(
+                    matches!(
+                        result,
+                        Err(ImagingError::Corrupt(_) | ImagingError::Unsupported)
+                    ),
+                    "{format:?} cut at {cut} of {} decoded",
+                    bytes.len()
+                );
+            }
+        }
+        // Bytes after the end marker (some cameras add them) do not make a JPEG damaged.
+        let mut jpeg = encode(&img, OutputFormat::Jpeg).unwrap();
+        jpeg.extend_from_slice(b"trailing");
+        assert!(decode(&jpeg).is_ok());
     }
 
     #[test]

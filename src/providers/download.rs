@@ -17,7 +17,6 @@ pub fn allowed(url: &str) -> bool {
 
 /// A `data:` URI's bytes and MIME type.
 fn data_uri(url: &str) -> Result<OutputImage, ProviderError> {
-    use base64::Engine as _;
     let bad = |why: &str| ProviderError::BadResponse {
         message: format!("a result image is an unreadable data URI ({why})"),
     };
@@ -26,9 +25,7 @@ fn data_uri(url: &str) -> Result<OutputImage, ProviderError> {
         .ok_or_else(|| bad("no data: prefix"))?;
     let (meta, payload) = rest.split_once(',').ok_or_else(|| bad("no comma"))?;
     let mime = meta.trim_end_matches(";base64").to_owned();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .map_err(|_| bad("bad base64"))?;
+    let bytes = super::b64::decode(payload).map_err(|_| bad("bad base64"))?;
     if !mime.starts_with("image/") {
         return Err(bad("not an image type"));
     }

@@ -261,6 +261,11 @@ impl Provider for EachlabsProvider {
                 });
             };
             let status = self.wait(id, !image_urls.is_empty(), ctx).await?;
+            if !matches!(status["output"], Value::String(_) | Value::Array(_)) {
+                return Err(ProviderError::BadResponse {
+                    message: "Eachlabs' finished prediction has no output URL".into(),
+                });
+            }
             let urls = output_urls(&status["output"]);
             if urls.is_empty() {
                 return Err(ProviderError::Refused {

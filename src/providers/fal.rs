@@ -398,10 +398,13 @@ impl Provider for FalProvider {
                 .rest
                 .json(reqwest::Method::GET, &submitted.response_url, None, ctx)
                 .await?;
-            let urls: Vec<String> = output["images"]
-                .as_array()
-                .into_iter()
-                .flatten()
+            let Some(listed) = output["images"].as_array() else {
+                return Err(ProviderError::BadResponse {
+                    message: "fal.ai's result has no images list".into(),
+                });
+            };
+            let urls: Vec<String> = listed
+                .iter()
                 .filter_map(|i| i["url"].as_str().map(str::to_owned))
                 .collect();
             let text = output["description"]

@@ -176,11 +176,10 @@ impl Provider for GeminiProvider {
 // ---- Request mapping. ----
 
 fn user_content(prompt: &str, inputs: &[InputBytes]) -> Value {
-    let b64 = base64::engine::general_purpose::STANDARD;
     let mut parts = vec![json!({ "text": prompt })];
     for input in inputs {
         parts.push(json!({
-            "inlineData": { "mimeType": input.mime, "data": b64.encode(input.bytes.as_slice()) }
+            "inlineData": { "mimeType": input.mime, "data": base64::engine::general_purpose::STANDARD.encode(input.bytes.as_slice()) }
         }));
     }
     json!({ "role": "user", "parts": parts })
@@ -271,9 +270,19 @@ fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
         .and_then(Value::as_str)
         .map(str::to_owned);
     let content = field(candidate, "content", "content");
-    let parts = content
+    let raw_parts = content
         .and_then(|c| c.get("parts"))
-        .and_then(Value::as_array);
+        .filter(|p| !p.is_null());
+    // A blocked answer has no parts and says why; parts of the wrong shape, or none
+    // with no reason, are an answer this app cannot read.
+    let misshapen = raw_parts.is_some_and(|p| !p.is_array())
+        || (raw_parts.is_none() && (finish.is_empty() || finish == "STOP"));
+    if misshapen {
+        return Err(ProviderError::BadResponse {
+            message: "the answer's candidate has no list of parts".to_owned(),
+        });
+    }
+    let parts = raw_parts.and_then(Value::as_array);
     let Some(parts) = parts.filter(|p| !p.is_empty()) else {
         return Err(ProviderError::Refused {
             reason: format!("No image: {}", finish_reason_words(finish)),
@@ -281,7 +290,6 @@ fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
         });
     };
 
-    let b64 = base64::engine::general_purpose::STANDARD;
     let mut images = Vec::new();
     let mut texts = Vec::new();
     for part in parts {
@@ -293,7 +301,7 @@ fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
         }
         if let Some(inline) = field(part, "inlineData", "inline_data") {
             let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
-            let bytes = b64.decode(data).map_err(|e| ProviderError::BadResponse {
+            let bytes = super::b64::decode(data).map_err(|e| ProviderError::BadResponse {
                 message: format!("an image in the answer is not valid base64 ({e})"),
             })?;
             let mime = field(inline, "mimeType", "mime_type")

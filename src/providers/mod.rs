@@ -1,5 +1,6 @@
 //! How to ask: the provider trait, the shared HTTP layer and one file per provider.
 
+pub mod b64;
 pub mod download;
 pub mod eachlabs;
 pub mod error;

@@ -4,7 +4,6 @@
 //! inline as data URIs. A queued generation that ends `failed` brings its
 //! `error_message` to the user; others that succeeded are kept.
 
-use base64::Engine as _;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
@@ -164,13 +163,16 @@ impl OxenProvider {
             .await?;
         let mut images = Vec::new();
         let mut urls = Vec::new();
-        for item in answer["images"].as_array().into_iter().flatten() {
+        let Some(items) = answer["images"].as_array() else {
+            return Err(ProviderError::BadResponse {
+                message: "Oxen.ai's answer has no images list".into(),
+            });
+        };
+        for item in items {
             if let Some(b64) = item["b64_json"].as_str() {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map_err(|_| ProviderError::BadResponse {
-                        message: "Oxen.ai sent an image that is not valid base64".into(),
-                    })?;
+                let bytes = super::b64::decode(b64).map_err(|_| ProviderError::BadResponse {
+                    message: "Oxen.ai sent an image that is not valid base64".into(),
+                })?;
                 let mime = crate::imaging::sniff_mime(&bytes).ok_or_else(|| {
                     ProviderError::BadResponse {
                         message: "Oxen.ai sent base64 that is not an image".into(),

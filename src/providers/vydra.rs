@@ -238,7 +238,15 @@ impl Provider for VydraProvider {
                                 .and_then(|c| u32::try_from(c).ok())
                                 .unwrap_or(0);
                         }
-                        None => failures.push("Vydra returned no image".to_owned()),
+                        // A 200 without the one field it must carry is an answer we
+                        // cannot read, not a refusal.
+                        None => {
+                            let e = ProviderError::BadResponse {
+                                message: "Vydra's answer has no imageUrl".into(),
+                            };
+                            failures.push(e.to_string());
+                            first_error.get_or_insert(e);
+                        }
                     },
                     Err(e) => {
                         failures.push(e.to_string());
