@@ -14,7 +14,7 @@ use banana_studio::settings::Theme;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gui_support::{
-    app, app_custom, click_empty_viewer, generate_in_app, leave_text_fields, step_until,
+    app, app_custom, click_empty_viewer, generate_in_app, leave_text_fields, shows, step_until,
     type_prompt,
 };
 use tracing_subscriber::layer::SubscriberExt;
@@ -415,4 +415,120 @@ fn a_job_ending_while_the_window_is_in_the_background_asks_for_attention() {
         .or_default()
         .focused = Some(false);
     step_until(&mut harness, Duration::from_secs(30), "the request", asked);
+}
+
+/// Asks the window to close, as the window manager's close button does.
+fn request_close(harness: &mut Harness<'static, BananaApp>) {
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+}
+
+fn sent(harness: &Harness<'static, BananaApp>, wanted: &egui::ViewportCommand) -> bool {
+    harness
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|v| v.commands.iter().any(|c| c == wanted))
+}
+
+#[test]
+fn closing_with_a_job_running_asks_and_never_cancels_in_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "a slow lighthouse [fake:slow]");
+    harness.get_by_label("Generate").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the job to run",
+        |h| {
+            h.state()
+                .jobs()
+                .jobs()
+                .first()
+                .is_some_and(|j| j.state == banana_studio::library::JobState::Running)
+        },
+    );
+
+    // The close is held and the question shown.
+    request_close(&mut harness);
+    harness.step();
+    assert!(sent(&harness, &egui::ViewportCommand::CancelClose));
+    harness.run_steps(2);
+    assert!(shows(&harness, "1 job is still running (sandbox, free)"));
+    // Back: nothing changes, the job goes on.
+    harness.get_by_label("Back").click();
+    harness.run_steps(2);
+    assert!(!harness.state().is_asking_to_close());
+    assert!(harness.state().jobs().any_active());
+
+    // Cancel them and quit: the job ends Cancelled, then the window closes.
+    request_close(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_label("Cancel them and quit").click();
+    step_until(&mut harness, Duration::from_secs(20), "the close", |h| {
+        sent(h, &egui::ViewportCommand::Close)
+    });
+    assert_eq!(
+        harness.state().jobs().jobs()[0].state,
+        banana_studio::library::JobState::Cancelled
+    );
+}
+
+#[test]
+fn wait_and_close_when_done_closes_after_the_job_and_a_forced_exit_leaves_it_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut harness = app(dir.path());
+        harness.step();
+        type_prompt(&mut harness, "a quick one");
+        harness.get_by_label("Generate").click();
+        harness.step();
+        request_close(&mut harness);
+        harness.run_steps(3);
+        if harness.state().is_asking_to_close() {
+            harness.get_by_label("Wait and close when done").click();
+        }
+        step_until(&mut harness, Duration::from_secs(30), "the close", |h| {
+            sent(h, &egui::ViewportCommand::Close)
+        });
+        assert_eq!(
+            harness.state().jobs().jobs()[0].state,
+            banana_studio::library::JobState::Succeeded
+        );
+    }
+    // A job still running when the process goes away anyway (the window dropped without
+    // asking) is not cancelled: the next start shows it Interrupted, with Retry.
+    {
+        let mut harness = app(dir.path());
+        harness.step();
+        type_prompt(&mut harness, "cut off [fake:slow]");
+        harness.get_by_label("Generate").click();
+        step_until(
+            &mut harness,
+            Duration::from_secs(20),
+            "the job to run",
+            |h| h.state().jobs().any_active(),
+        );
+    }
+    let mut harness = app(dir.path());
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the interrupted job",
+        |h| {
+            h.state()
+                .jobs()
+                .jobs()
+                .iter()
+                .any(|j| j.state == banana_studio::library::JobState::Interrupted)
+        },
+    );
+    assert!(shows(&harness, "Retry"));
 }

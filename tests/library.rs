@@ -8,10 +8,10 @@ use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe}
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 5);
+    assert_eq!(library.schema_version().unwrap(), 6);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 5);
+    assert_eq!(again.schema_version().unwrap(), 6);
     assert!(
         again
             .generations(&HistoryQuery {
@@ -102,6 +102,9 @@ fn failures_and_interruptions_are_recorded() {
         .unwrap();
     let running = library.create_job(&recipe, true, None).unwrap();
     library.set_state(running, JobState::Storing).unwrap();
+    // The process that ran it ends; the next start finds it unfinished.
+    drop(library);
+    let library = Library::open(dir.path()).unwrap();
     assert_eq!(library.interrupt_unfinished().unwrap(), vec![running]);
     assert_eq!(
         library.job(failed).unwrap().unwrap().state,
@@ -195,4 +198,42 @@ fn trash_moves_files_undo_brings_them_back_and_empty_deletes() {
     assert_eq!(library.empty_trash().unwrap(), 1);
     assert!(library.image(image).unwrap().is_none());
     assert!(!trashed.path.exists());
+}
+
+#[test]
+fn a_second_process_leaves_the_first_ones_running_jobs_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = Recipe::new("a live paid job", ProviderId::Gemini, &Catalog::bundled());
+    let first = Library::open(dir.path()).unwrap();
+    let live = first.create_job(&recipe, false, None).unwrap();
+    first.set_state(live, JobState::Running).unwrap();
+
+    // Another process (here: another open library) starts while the job runs.
+    let second = Library::open(dir.path()).unwrap();
+    assert_eq!(second.interrupt_unfinished().unwrap(), Vec::<i64>::new());
+    assert_eq!(second.job(live).unwrap().unwrap().state, JobState::Running);
+
+    // Its owner goes away without finishing it: the next start marks it Interrupted.
+    drop(first);
+    assert_eq!(second.interrupt_unfinished().unwrap(), vec![live]);
+    assert_eq!(
+        second.job(live).unwrap().unwrap().state,
+        JobState::Interrupted
+    );
+}
+
+#[test]
+fn writes_by_another_process_are_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let watcher = Library::open(dir.path()).unwrap();
+    let other = Library::open(dir.path()).unwrap();
+    let mut seen = None;
+    assert!(!watcher.changed_elsewhere(&mut seen).unwrap(), "first look");
+    // Its own writes are not news.
+    let recipe = Recipe::new("mine", ProviderId::Gemini, &Catalog::bundled());
+    watcher.create_job(&recipe, false, None).unwrap();
+    assert!(!watcher.changed_elsewhere(&mut seen).unwrap());
+    other.create_job(&recipe, false, None).unwrap();
+    assert!(watcher.changed_elsewhere(&mut seen).unwrap());
+    assert!(!watcher.changed_elsewhere(&mut seen).unwrap());
 }

@@ -117,6 +117,9 @@ pub enum Event {
         /// Whether what the gallery lists changed, so history must be read again.
         reload: bool,
     },
+    /// Another process (a CLI run, a second window) changed the library: lists should
+    /// be read again.
+    LibraryChangedElsewhere,
     /// A library change failed.
     LibraryFailed {
         /// In words.

@@ -399,6 +399,21 @@ impl Engine {
         }
     }
 
+    /// Jobs queued or running in this process.
+    pub fn running_count(&self) -> usize {
+        self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Cancels every queued and running job (on the provider too, where it can be);
+    /// each ends as Cancelled with its event.
+    pub fn cancel_all(&self) {
+        if let Ok(running) = self.inner.running.lock() {
+            for token in running.values() {
+                token.cancel();
+            }
+        }
+    }
+
     /// Cancels every queued and running job when the process gets Ctrl+C (SIGINT),
     /// so they end as Cancelled instead of being cut off mid-way.
     pub fn cancel_all_on_ctrl_c(&self) {
@@ -479,6 +494,39 @@ impl Engine {
         });
     }
 
+    /// Watches for other processes' writes to the library, about once a second off the
+    /// calling thread; `Event::LibraryChangedElsewhere` follows each change.
+    pub fn watch_library(&self) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let mut last = None;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let checked = inner
+                    .blocking(move |lib| {
+                        let mut seen = last;
+                        let changed = lib
+                            .library
+                            .changed_elsewhere(&mut seen)
+                            .map_err(|e| e.to_string())?;
+                        Ok((changed, seen))
+                    })
+                    .await;
+                match checked {
+                    Ok((changed, seen)) => {
+                        last = seen;
+                        if changed {
+                            inner.emit(Event::LibraryChangedElsewhere);
+                        }
+                    }
+                    Err(e) => tracing::debug!("library watch: {e}"),
+                }
+            }
+        });
+    }
+
     /// The library itself, for the CLI's read-only commands.
     pub fn library(&self) -> &Library {
         &self.inner.library
@@ -486,12 +534,11 @@ impl Engine {
 }
 
 impl Drop for Engine {
+    /// Stops without cancelling: a job still running is left as it is in the history,
+    /// and the next start finds its owner gone and shows it Interrupted with Retry.
+    /// Cancelling is the user's choice ([`Engine::cancel_all`]), never a side effect
+    /// of closing.
     fn drop(&mut self) {
-        if let Ok(running) = self.inner.running.lock() {
-            for token in running.values() {
-                token.cancel();
-            }
-        }
         // A settings save still waiting for the pool is written now, not lost.
         if let Err(message) = self.inner.write_pending_settings() {
             tracing::error!("{message}");

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+mod closing;
 mod events;
 mod keys;
 mod settings;
@@ -39,6 +40,7 @@ pub struct BananaApp {
     save: SaveDialog,
     export: ExportDialog,
     shortcut_help: super::shortcuts::ShortcutHelp,
+    close_guard: super::close_guard::CloseGuard,
     tray: InputTray,
     toasts: Toasts,
     settings: crate::settings::Settings,
@@ -91,6 +93,8 @@ impl BananaApp {
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
         // The sessions come first: the gallery lists the current one.
         engine.load_sessions();
+        // Generations a CLI run or another window adds show up here too.
+        engine.watch_library();
         for provider in ProviderId::ALL {
             if engine.status(provider).available {
                 engine.refresh_models(provider);
@@ -117,6 +121,7 @@ impl BananaApp {
             save: SaveDialog::default(),
             export: ExportDialog::default(),
             shortcut_help: Default::default(),
+            close_guard: Default::default(),
             tray: InputTray::default(),
             toasts,
             settings,
@@ -371,6 +376,7 @@ impl eframe::App for BananaApp {
             self.on_event(ctx, event);
         }
         self.toasts.receive();
+        self.guard_close(ctx);
         if let Some((image, path)) = self.save.poll(ctx) {
             self.engine
                 .export_image(image, path, self.settings.embed_metadata);

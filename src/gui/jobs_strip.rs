@@ -29,6 +29,8 @@ pub struct JobView {
     pub progress: Option<String>,
     /// The failure, when failed.
     pub error: Option<(ErrorKind, String)>,
+    /// What it is expected to cost (dollars; the sandbox is free).
+    pub estimate_usd: Option<f64>,
 }
 
 impl JobView {
@@ -55,6 +57,33 @@ impl JobsStrip {
         self.jobs.iter().any(|j| !j.state.is_terminal())
     }
 
+    /// Notes what a job is expected to cost.
+    pub fn set_estimate(&mut self, id: JobId, usd: Option<f64>) {
+        if let Some(j) = self.job_mut(id) {
+            j.estimate_usd = usd;
+        }
+    }
+
+    /// What the jobs still queued or running are expected to cost, in words.
+    pub fn active_cost_words(&self) -> String {
+        let active = self.jobs.iter().filter(|j| !j.state.is_terminal());
+        let (mut usd, mut unknown, mut sandbox) = (0.0, false, true);
+        for job in active {
+            sandbox &= job.sandbox;
+            match job.estimate_usd {
+                Some(v) => usd += v,
+                None => unknown = true,
+            }
+        }
+        if sandbox {
+            "sandbox, free".to_owned()
+        } else if unknown && usd == 0.0 {
+            "cost unknown".to_owned()
+        } else {
+            format!("about ${usd:.2}{}", if unknown { " and more" } else { "" })
+        }
+    }
+
     fn job_mut(&mut self, id: JobId) -> Option<&mut JobView> {
         self.jobs.iter_mut().find(|j| j.id == id)
     }
@@ -74,6 +103,7 @@ impl JobsStrip {
             ended_after_secs: Some(0),
             progress: None,
             error: Some((ErrorKind::Interrupted, message)),
+            estimate_usd: None,
         });
     }
 
@@ -98,6 +128,7 @@ impl JobsStrip {
                         ended_after_secs: None,
                         progress: None,
                         error: None,
+                        estimate_usd: None,
                     },
                 );
                 self.jobs.truncate(30);

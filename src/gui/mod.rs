@@ -1,6 +1,7 @@
 //! The egui app: `app.rs` is the eframe::App; one file per panel.
 
 mod app;
+mod close_guard;
 mod compare;
 mod desktop;
 mod export_dialog;

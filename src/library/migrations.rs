@@ -84,6 +84,9 @@ pub fn migrations() -> Migrations<'static> {
             ALTER TABLE jobs ADD COLUMN same_recipe_of INTEGER REFERENCES jobs(id) ON DELETE SET NULL;
             CREATE INDEX jobs_same_recipe ON jobs(same_recipe_of);",
         ),
+        // 6: which process runs a job (its owner lock under owners/), so a second
+        // process starting leaves the first one's live jobs alone.
+        M::up("ALTER TABLE jobs ADD COLUMN owner TEXT;"),
     ])
 }
 

@@ -7,6 +7,7 @@ pub use culling::Mark;
 pub mod export;
 mod lineage;
 mod migrations;
+mod owners;
 mod query;
 mod records;
 mod sample;
@@ -96,6 +97,8 @@ pub struct Library {
     conn: Mutex<Connection>,
     /// The session new jobs go into.
     session: AtomicI64,
+    /// This process's claim; its name goes with every job created here.
+    owner: owners::OwnerLock,
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
@@ -151,10 +154,13 @@ impl Library {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::migrations().to_latest(&mut conn)?;
+        let owner = owners::OwnerLock::claim(root)?;
+        owner.sweep();
         let library = Self {
             root: root.to_path_buf(),
             conn: Mutex::new(conn),
             session: AtomicI64::new(0),
+            owner,
         };
         let current = library.most_recent_session()?;
         library.session.store(current, Ordering::Relaxed);
@@ -199,9 +205,9 @@ impl Library {
         let json = serde_json::to_string(recipe)?;
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of, parent_image_id, session_id)
-             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image, self.current_session()],
+            "INSERT INTO jobs (created_at, updated_at, state, provider, model, prompt, recipe_json, sandbox, retry_of, parent_image_id, session_id, owner)
+             VALUES (?1, ?1, 'created', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image, self.current_session(), self.owner.id],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -336,22 +342,46 @@ impl Library {
         Ok(ids)
     }
 
-    /// Marks every unfinished job as interrupted; run at start-up. Returns their ids.
+    /// Marks unfinished jobs whose owner is gone as interrupted; run at start-up.
+    /// Jobs another running process (the app, a CLI run) owns are left running.
+    /// Returns the ids marked.
     pub fn interrupt_unfinished(&self) -> Result<Vec<JobId>, LibraryError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id FROM jobs WHERE state IN ('created', 'running', 'storing')")?;
-        let ids: Vec<JobId> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        conn.execute(
-            "UPDATE jobs SET state = 'interrupted', error_kind = 'interrupted',
-                 error_message = 'The app closed while this job ran; Retry to run it again.',
-                 updated_at = ?1, finished_at = ?1
-             WHERE state IN ('created', 'running', 'storing')",
-            params![now_ms()],
+        let mut stmt = conn.prepare(
+            "SELECT id, owner FROM jobs WHERE state IN ('created', 'running', 'storing')",
         )?;
-        Ok(ids)
+        let unfinished: Vec<(JobId, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let orphaned: Vec<JobId> = unfinished
+            .into_iter()
+            .filter(|(_, owner)| {
+                owner.as_deref() != Some(self.owner.id.as_str())
+                    && !owners::owner_alive(&self.root, owner.as_deref())
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in &orphaned {
+            conn.execute(
+                "UPDATE jobs SET state = 'interrupted', error_kind = 'interrupted',
+                     error_message = 'The app closed while this job ran; Retry to run it again.',
+                     updated_at = ?1, finished_at = ?1
+                 WHERE id = ?2 AND state IN ('created', 'running', 'storing')",
+                params![now_ms(), id],
+            )?;
+        }
+        Ok(orphaned)
+    }
+
+    /// Whether another process changed the database since the last call (SQLite's
+    /// `data_version`, which this connection's own writes leave alone).
+    pub fn changed_elsewhere(&self, last: &mut Option<i64>) -> Result<bool, LibraryError> {
+        let version: i64 = self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let changed = last.is_some_and(|v| v != version);
+        *last = Some(version);
+        Ok(changed)
     }
 
     /// One job.

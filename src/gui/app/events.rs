@@ -36,6 +36,20 @@ impl BananaApp {
                 egui::UserAttentionType::Informational,
             ));
         }
+        if let Event::JobCreated {
+            job,
+            recipe,
+            sandbox,
+            ..
+        } = &event
+        {
+            let usd = if *sandbox {
+                Some(0.0)
+            } else {
+                recipe.estimate_cost(&self.catalog).usd
+            };
+            self.jobs.set_estimate(*job, usd);
+        }
         match event {
             Event::Interrupted { jobs } => {
                 for job in jobs {
@@ -47,6 +61,10 @@ impl BananaApp {
                         message,
                     );
                 }
+            }
+            Event::LibraryChangedElsewhere => {
+                // A CLI run or another window added or changed generations.
+                self.reload_history();
             }
             Event::Thumbnail { image, pixels } => {
                 let tex = texture(ctx, format!("thumb-{image}"), &pixels);
