@@ -302,3 +302,72 @@ fn a_new_result_matching_the_search_joins_the_filtered_gallery() {
         g.len() == 1 && g[0].job.recipe.prompt == "a blue whale"
     });
 }
+
+/// Every shown image's marks: (rating, flag, favourite).
+fn marks(
+    harness: &egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+) -> Vec<(u8, i8, bool)> {
+    harness
+        .state()
+        .gallery()
+        .generations()
+        .iter()
+        .flat_map(|g| g.images.iter())
+        .map(|i| (i.rating, i.flag, i.favourite))
+        .collect()
+}
+
+#[test]
+fn typing_a_session_name_never_changes_images_and_marks_undo_with_ctrl_z() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a fox");
+    leave_text_fields(&mut harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(2);
+    let before = marks(&harness);
+    assert_eq!(before, vec![(0, 0, false)]);
+
+    // Rename: the field takes the keyboard at once; the words go into it.
+    harness.get_by_label("Rename session").click();
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    for key in [egui::Key::F, egui::Key::P, egui::Key::Num5, egui::Key::X] {
+        harness.key_press(key);
+    }
+    harness.event(egui::Event::Text(
+        "fp5x Client shoot, autumn campaign".into(),
+    ));
+    harness.run_steps(2);
+    assert_eq!(marks(&harness), before, "typing changed images");
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, Duration::from_secs(10), "the new name", |h| {
+        h.query_by_value("fp5x Client shoot,…").is_some()
+    });
+    assert_eq!(marks(&harness), before);
+
+    // Outside text fields the keys mark the selection, and Ctrl+Z takes each back.
+    leave_text_fields(&mut harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Num4);
+    harness.run_steps(2);
+    harness.key_press(egui::Key::F);
+    harness.run_steps(2);
+    assert_eq!(marks(&harness), vec![(4, 0, true)]);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(marks(&harness), vec![(4, 0, false)]);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(marks(&harness), before);
+}
+
+#[test]
+fn a_long_session_name_is_cut_after_a_word_and_shown_whole_on_hover() {
+    assert_eq!(
+        banana_studio::gui::short_session_name("Client shoot autumn campaign 2026", 22),
+        "Client shoot autumn…"
+    );
+    assert_eq!(banana_studio::gui::short_session_name("Short", 22), "Short");
+}

@@ -20,6 +20,15 @@ pub const PAGE: u32 = 100;
 /// Ask for the next page when the view is this many generations from the end.
 const PREFETCH: usize = 30;
 
+/// One step Ctrl+Z takes back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UndoStep {
+    /// The last delete (its images are in `last_deleted`).
+    Trashed,
+    /// Marks changed on these images: each with its rating, flag and favourite before.
+    Marked(Vec<(ImageId, u8, i8, bool)>),
+}
+
 /// The gallery's state.
 #[derive(Default)]
 pub struct Gallery {
@@ -32,6 +41,8 @@ pub struct Gallery {
     anchor: Option<ImageId>,
     /// The images of the last delete, for Undo (this session only).
     pub last_deleted: Vec<ImageId>,
+    /// What Ctrl+Z takes back, newest last: deletes and culling marks.
+    pub undo: Vec<UndoStep>,
     history_loaded: bool,
     /// The query the shown pages answer; pages of another are stale and dropped.
     query: Option<HistoryQuery>,

@@ -116,6 +116,8 @@ pub struct HistoryPanel {
     pub tab: Tab,
     new_session: Option<String>,
     renaming: Option<String>,
+    /// The name field opened this frame and takes the keyboard.
+    focus_name: bool,
 }
 
 impl HistoryPanel {
@@ -225,8 +227,9 @@ impl HistoryPanel {
         ui.horizontal(|ui| {
             ui.heading("History");
             let label = ui.label("Session");
+            let full = shown.clone();
             egui::ComboBox::from_id_salt("session-picker")
-                .selected_text(shown)
+                .selected_text(short_session_name(&shown, 22))
                 .width(150.0)
                 .show_ui(ui, |ui| {
                     if ui
@@ -251,7 +254,8 @@ impl HistoryPanel {
                     }
                 })
                 .response
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text(full);
         });
         ui.horizontal(|ui| {
             if ui
@@ -261,14 +265,17 @@ impl HistoryPanel {
             {
                 self.new_session = Some(String::new());
                 self.renaming = None;
+                self.focus_name = true;
             }
             if self.current.is_some() && ui.small_button("Rename session").clicked() {
                 self.renaming = self.current_session().map(|s| s.name.clone());
                 self.new_session = None;
+                self.focus_name = true;
             }
         });
         if let Some(name) = self.new_session.as_mut() {
-            match name_field(ui, name, "Name of the new session", "Create") {
+            let focus = std::mem::take(&mut self.focus_name);
+            match name_field(ui, name, "Name of the new session", "Create", focus) {
                 Some(true) => {
                     commands.push(Command::NewSession(name.clone()));
                     self.all_sessions = false;
@@ -279,7 +286,8 @@ impl HistoryPanel {
             }
         }
         if let (Some(name), Some(id)) = (self.renaming.as_mut(), self.current) {
-            match name_field(ui, name, "New name of the session", "Rename") {
+            let focus = std::mem::take(&mut self.focus_name);
+            match name_field(ui, name, "New name of the session", "Rename", focus) {
                 Some(true) => {
                     commands.push(Command::RenameSession(id, name.clone()));
                     self.renaming = None;
@@ -378,16 +386,52 @@ fn stars(n: u8) -> String {
 
 /// A one-line name field with a confirm button; Some(true) on confirm, Some(false) on
 /// cancel (button or Esc).
-fn name_field(ui: &mut egui::Ui, name: &mut String, label: &str, confirm: &str) -> Option<bool> {
+/// Whether a session's name field is open (typing there must not reach the gallery).
+impl HistoryPanel {
+    pub fn editing_name(&self) -> bool {
+        self.new_session.is_some() || self.renaming.is_some()
+    }
+}
+
+/// A session name as the picker shows it: whole when it fits, else cut after a word
+/// with an ellipsis (the full name is in the tooltip).
+pub fn short_session_name(name: &str, max_chars: usize) -> String {
+    if name.chars().count() <= max_chars {
+        return name.to_owned();
+    }
+    let cut: String = name.chars().take(max_chars.saturating_sub(1)).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(space) if space >= cut.len() / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end())
+}
+
+/// A one-line name field with its confirm and Cancel; `focus` gives it the keyboard
+/// (with the current name selected) the frame it opens.
+fn name_field(
+    ui: &mut egui::Ui,
+    name: &mut String,
+    label: &str,
+    confirm: &str,
+    focus: bool,
+) -> Option<bool> {
     let mut answer = None;
     ui.horizontal(|ui| {
         let l = ui.label(label);
-        let r = ui
-            .add(egui::TextEdit::singleline(name).desired_width(150.0))
-            .labelled_by(l.id);
-        // Take the keyboard when the field appears, never from another widget.
-        if name.is_empty() && ui.memory(|m| m.focused().is_none()) {
+        let mut output = egui::TextEdit::singleline(name)
+            .desired_width(150.0)
+            .char_limit(crate::library::MAX_SESSION_NAME)
+            .show(ui);
+        let r = (*output.response).clone().labelled_by(l.id);
+        if focus {
             r.request_focus();
+            let all = egui::text::CCursorRange::two(
+                egui::text::CCursor::new(0),
+                egui::text::CCursor::new(name.chars().count()),
+            );
+            output.state.cursor.set_char_range(Some(all));
+            output.state.store(ui.ctx(), r.id);
         }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui.small_button(confirm).clicked() || enter {

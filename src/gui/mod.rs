@@ -24,6 +24,7 @@ mod toasts;
 mod viewer;
 
 pub use app::BananaApp;
+pub use history_panel::short_session_name;
 pub use state::UiState;
 
 use crate::engine::{Engine, EngineConfig, InputSource};

@@ -19,6 +19,7 @@ pub use records::{
     LineageTree, NewImage, Session, SessionId,
 };
 pub use sample::SampleSpec;
+pub use sessions::MAX_SESSION_NAME;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};

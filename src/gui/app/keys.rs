@@ -2,18 +2,25 @@
 
 use super::BananaApp;
 use crate::gui::Command;
+use crate::gui::gallery::UndoStep;
 use crate::library::Mark;
 
 impl BananaApp {
+    /// Whether the keyboard belongs to text: a field has focus, or a name field is open
+    /// (it takes focus as it appears; keys typed meanwhile are words, not culling).
+    fn typing(&self, ctx: &egui::Context) -> bool {
+        ctx.memory(|m| m.focused().is_some()) || self.history.editing_name()
+    }
+
     /// Culling keys on the selected images: 1-5 rate (0 clears), P pick, X reject,
     /// U unflag, F favourite, Delete to trash, Ctrl+Z undo the delete, Ctrl+A select all.
     pub(super) fn culling_keys(&mut self, ctx: &egui::Context) {
         use egui::{Key, Modifiers};
-        if ctx.memory(|m| m.focused().is_some()) {
+        if self.typing(ctx) {
             return;
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Z)) {
-            self.run(Command::UndoDelete);
+            self.undo();
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::A)) {
             self.gallery.pick_all();
@@ -54,6 +61,15 @@ impl BananaApp {
                 .all(|id| self.gallery.image(*id).is_some_and(|(_, i)| i.favourite));
             marks.push(Mark::Favourite(!all));
         }
+        if !marks.is_empty() {
+            // What they were, for Ctrl+Z.
+            let before = targets
+                .iter()
+                .filter_map(|id| self.gallery.image(*id))
+                .map(|(_, i)| (i.id, i.rating, i.flag, i.favourite))
+                .collect();
+            self.gallery.undo.push(UndoStep::Marked(before));
+        }
         for mark in marks {
             for image in &targets {
                 self.gallery.apply_mark(*image, mark);
@@ -68,7 +84,7 @@ impl BananaApp {
     /// Arrow keys move between images (Left, Right) and generations (Up, Down) unless a
     /// text field has the keyboard.
     pub(super) fn arrow_keys(&mut self, ctx: &egui::Context) {
-        if ctx.memory(|m| m.focused().is_some()) {
+        if self.typing(ctx) {
             return;
         }
         let Some(current) = self.gallery.selected else {
@@ -101,6 +117,25 @@ impl BananaApp {
         }
     }
 
+    /// Takes back the newest delete or change of marks.
+    fn undo(&mut self) {
+        match self.gallery.undo.pop() {
+            Some(UndoStep::Marked(before)) => {
+                for (image, rating, flag, favourite) in before {
+                    for mark in [
+                        Mark::Rating(rating),
+                        Mark::Flag(flag),
+                        Mark::Favourite(favourite),
+                    ] {
+                        self.gallery.apply_mark(image, mark);
+                        self.engine.mark(image, mark);
+                    }
+                }
+            }
+            Some(UndoStep::Trashed) | None => self.run(Command::UndoDelete),
+        }
+    }
+
     /// Moves the selected images to the trash and shows the next one.
     pub(super) fn trash_selected(&mut self) {
         let targets = self.gallery.targets();
@@ -118,6 +153,7 @@ impl BananaApp {
             self.thumbs.forget(*image);
         }
         self.gallery.last_deleted = targets.clone();
+        self.gallery.undo.push(UndoStep::Trashed);
         self.engine.trash(targets);
         if let Some(next) = next {
             self.run(Command::Select(next));
