@@ -183,7 +183,7 @@ async fn run(
     };
     let progress_inner = inner.clone();
     let attempt_timeout = inner
-        .attempt_timeout
+        .attempt_timeout()
         .unwrap_or_else(|| model.attempt_deadline(recipe.effective_size(&catalog)));
     let ctx = CallContext {
         attempt_timeout: Some(attempt_timeout),

@@ -138,8 +138,18 @@ pub(crate) struct Inner {
     settings_pending: Mutex<Option<crate::settings::Settings>>,
     /// History reads asked for so far (numbers each `Event::History`).
     history_requests: std::sync::atomic::AtomicU64,
-    /// The per-attempt deadline Settings ask for, instead of the model's own.
-    attempt_timeout: Option<Duration>,
+    /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
+    attempt_timeout_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Inner {
+    /// The per-attempt deadline Settings ask for, if any.
+    pub(crate) fn attempt_timeout(&self) -> Option<Duration> {
+        let ms = self
+            .attempt_timeout_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
 }
 
 impl Inner {
@@ -233,7 +243,11 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
             history_requests: std::sync::atomic::AtomicU64::new(0),
-            attempt_timeout: config.attempt_timeout,
+            attempt_timeout_ms: std::sync::atomic::AtomicU64::new(
+                config
+                    .attempt_timeout
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            ),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -397,6 +411,15 @@ impl Engine {
         {
             token.cancel();
         }
+    }
+
+    /// Sets the per-attempt deadline for jobs that start from now on (None: what fits
+    /// each job's model and size).
+    pub fn set_attempt_timeout(&self, timeout: Option<Duration>) {
+        let ms = timeout.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.inner
+            .attempt_timeout_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Jobs queued or running in this process.

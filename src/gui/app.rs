@@ -237,7 +237,14 @@ impl BananaApp {
                 }
             }
             Command::TrashSelected => self.trash_selected(),
-            Command::AddInputs(sources) => self.engine.add_inputs(sources),
+            Command::AddInputs(sources) => {
+                let draft = &self.state.draft;
+                let model = self.catalog.model(draft.provider, &draft.model);
+                let sources = self.tray.within_limit(sources, draft.inputs.len(), model);
+                if !sources.is_empty() {
+                    self.engine.add_inputs(sources);
+                }
+            }
             Command::OpenInputs => self.tray.open_dialog(),
             Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
             Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),

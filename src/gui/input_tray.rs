@@ -30,6 +30,40 @@ pub struct InputTray {
 }
 
 impl InputTray {
+    /// The sources that fit the model's limit after the `have` inputs already in the
+    /// tray; the rest are refused here, in words, before anything is read or stored.
+    pub fn within_limit(
+        &mut self,
+        mut sources: Vec<InputSource>,
+        have: usize,
+        model: Option<&ModelInfo>,
+    ) -> Vec<InputSource> {
+        let Some(m) = model else { return sources };
+        let room = (m.max_inputs as usize).saturating_sub(have);
+        if sources.len() <= room {
+            return sources;
+        }
+        let left_out: Vec<String> = sources
+            .split_off(room)
+            .iter()
+            .map(|s| match s {
+                InputSource::File(path) => path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into(),
+                ),
+                InputSource::Pixels { name, .. } => name.clone(),
+                InputSource::Stored(id) => format!("image {id}"),
+            })
+            .collect();
+        self.message = Some(format!(
+            "{} takes at most {} input images; not added: {}",
+            m.brand,
+            m.max_inputs,
+            left_out.join(", ")
+        ));
+        sources
+    }
+
     /// Follows prepared inputs and previews; adds what fits the model's limit.
     pub fn on_event(
         &mut self,

@@ -302,6 +302,26 @@ fn general(ui: &mut egui::Ui, draft: &mut Settings, catalog: &Catalog) {
             ui.add(egui::TextEdit::singleline(&mut draft.filename_template).desired_width(300.0))
                 .labelled_by(label.id);
             ui.end_row();
+            let label = ui.label("Wait per attempt");
+            ui.add(
+                egui::DragValue::new(&mut draft.attempt_timeout_secs)
+                    .range(0..=3600)
+                    .speed(5)
+                    .custom_formatter(|n, _| {
+                        if n < 1.0 {
+                            "by model".to_owned()
+                        } else {
+                            format!("{n:.0} s")
+                        }
+                    }),
+            )
+            .labelled_by(label.id)
+            .on_hover_text(
+                "How long one attempt may wait for the service's answer. \"by model\" fits the \
+                 model and size (about 50 s for a 1K Flash image, 170 s for 4K Pro); raise it for \
+                 a slow proxy. After a full wait, one more attempt is made.",
+            );
+            ui.end_row();
             ui.label("");
             ui.checkbox(
                 &mut draft.embed_metadata,

@@ -33,6 +33,9 @@ impl BananaApp {
                 self.engine.reconnect(provider, after);
             }
         }
+        if settings.attempt_timeout() != self.settings.attempt_timeout() {
+            self.engine.set_attempt_timeout(settings.attempt_timeout());
+        }
         if settings.theme != self.settings.theme {
             super::super::theme::apply(&self.ctx, settings.theme);
         }
