@@ -57,7 +57,8 @@ impl CloseGuard {
                     ui.heading(format!("{jobs} still running ({cost})"));
                     ui.label(
                         "Closing now would leave them unfinished. Wait for them, or cancel \
-                         them (the provider is told where it can be) and quit.",
+                         them and quit (each is cancelled on its provider too, where the \
+                         provider allows it).",
                     );
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
