@@ -255,8 +255,10 @@ fn flash_fourth_input_is_refused_with_the_limit_and_the_rest_kept() {
         Duration::from_secs(20),
         "the limit message",
         |h| {
+            // The fourth is refused before it is read; the message stays when the rest arrive.
             h.query_by_label_contains("Nano Banana takes at most 3 input images; not added: d.png")
                 .is_some()
+                && h.state().draft_inputs().len() == 3
         },
     );
     assert_eq!(
@@ -265,6 +267,21 @@ fn flash_fourth_input_is_refused_with_the_limit_and_the_rest_kept() {
         "the first three stay"
     );
     assert!(harness.query_by_label("Inputs: 3 of 3").is_some());
+    // The refused fourth was never stored.
+    fn files(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    assert_eq!(files(&dir.path().join("inputs")), 3);
 }
 
 #[test]

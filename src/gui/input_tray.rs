@@ -27,6 +27,9 @@ pub struct InputTray {
     open_dialog: Option<DialogThread<Vec<PathBuf>>>,
     /// A dropped export whose recipe can be restored: its name and recipe.
     restorable: Option<(String, Recipe)>,
+    /// Sources refused for the model's limit before they were sent, in words; shown
+    /// with the answer about the rest.
+    refused_early: Option<String>,
 }
 
 impl InputTray {
@@ -55,12 +58,17 @@ impl InputTray {
                 InputSource::Stored(id) => format!("image {id}"),
             })
             .collect();
-        self.message = Some(format!(
+        let words = format!(
             "{} takes at most {} input images; not added: {}",
             m.brand,
             m.max_inputs,
             left_out.join(", ")
-        ));
+        );
+        self.message = Some(words.clone());
+        if !sources.is_empty() {
+            // The answer about the rest must not wipe this out.
+            self.refused_early = Some(words);
+        }
         sources
     }
 
@@ -78,6 +86,7 @@ impl InputTray {
                     .iter()
                     .find_map(|a| a.recipe.clone().map(|r| (a.name.clone(), r)));
                 let mut problems = errors.clone();
+                problems.extend(self.refused_early.take());
                 let limit = model.map_or(usize::MAX, |m| m.max_inputs as usize);
                 let mut left_out = Vec::new();
                 for a in added {
