@@ -487,14 +487,20 @@ fn wait_and_close_when_done_closes_after_the_job_and_a_forced_exit_leaves_it_int
     {
         let mut harness = app(dir.path());
         harness.step();
-        type_prompt(&mut harness, "a quick one");
+        type_prompt(&mut harness, "a slow one [fake:slow]");
         harness.get_by_label("Generate").click();
-        harness.step();
+        step_until(
+            &mut harness,
+            Duration::from_secs(20),
+            "the job to run",
+            |h| h.state().jobs().any_active(),
+        );
         request_close(&mut harness);
         harness.run_steps(3);
-        if harness.state().is_asking_to_close() {
-            harness.get_by_label("Wait and close when done").click();
-        }
+        harness.get_by_label("Wait and close when done").click();
+        harness.run_steps(2);
+        assert!(shows(&harness, "Closing when the jobs are done"));
+        assert!(!sent(&harness, &egui::ViewportCommand::Close));
         step_until(&mut harness, Duration::from_secs(30), "the close", |h| {
             sent(h, &egui::ViewportCommand::Close)
         });
