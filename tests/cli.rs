@@ -625,7 +625,11 @@ fn a_clear_text_override_is_refused_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
     for var in [
         "BANANA_STUDIO_GEMINI_BASE_URL",
+        "BANANA_STUDIO_FAL_BASE_URL",
+        "BANANA_STUDIO_FAL_QUEUE_URL",
         "BANANA_STUDIO_FAL_STORAGE_URL",
+        "BANANA_STUDIO_EACHLABS_BASE_URL",
+        "BANANA_STUDIO_OXEN_BASE_URL",
         "BANANA_STUDIO_VYDRA_BASE_URL",
     ] {
         let output = cli(dir.path())

@@ -371,3 +371,47 @@ fn a_long_session_name_is_cut_after_a_word_and_shown_whole_on_hover() {
     );
     assert_eq!(banana_studio::gui::short_session_name("Short", 22), "Short");
 }
+
+#[test]
+fn generations_a_cli_run_adds_show_up_in_the_open_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "made in the app");
+    // Another process on the same library while the app is open.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_banana-studio"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("BANANA_STUDIO_KEYSTORE", "memory")
+        .args(["--sandbox", "generate", "made by a script"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The app looks about once a second; well within a few seconds it is listed.
+    step_until(
+        &mut harness,
+        Duration::from_secs(5),
+        "the CLI's image",
+        |h| {
+            h.state()
+                .gallery()
+                .generations()
+                .iter()
+                .any(|g| g.job.recipe.prompt == "made by a script")
+        },
+    );
+    // And the app's own job was not marked Interrupted by the CLI starting.
+    assert!(
+        harness
+            .state()
+            .jobs()
+            .jobs()
+            .iter()
+            .all(|j| j.state != banana_studio::library::JobState::Interrupted)
+    );
+}
