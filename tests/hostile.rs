@@ -556,7 +556,7 @@ async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
     assert_eq!(output.status.code(), Some(6), "{stdout}");
     assert!(stdout.contains(r#""kind":"bad_response""#), "{stdout}");
     assert!(stdout.contains("cannot read"), "{stdout}");
-    assert!(stdout.contains("limit"), "{stdout}");
+    assert!(stdout.contains("60000x60000"), "{stdout}");
     assert_eq!(stored_images(data.path()), 0);
 }
 

@@ -89,7 +89,10 @@ pub fn sniff_mime(bytes: &[u8]) -> Option<&'static str> {
 
 /// Width and height from the header, without decoding pixels.
 pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), ImagingError> {
-    let reader = reader(bytes)?;
+    let mut reader = reader(bytes)?;
+    // Only the header is read here, so the size a bomb claims can be told in numbers;
+    // the limits stay on for decoding.
+    reader.no_limits();
     reader
         .into_dimensions()
         .map_err(|e| ImagingError::Corrupt(e.to_string()))
