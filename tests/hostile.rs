@@ -289,9 +289,20 @@ async fn truncated_wrong_shape_and_huge_answers_are_bad_responses() {
 /// The answers a well-behaved service of each kind gives, by method and path, with
 /// result URLs on `base`.
 fn good_answer(id: ProviderId, base: &str, method: &str, path: &str) -> (u16, String, Vec<u8>) {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(png(8, 6));
+    answer_with_image(id, base, method, path, &png(8, 6))
+}
+
+/// [`good_answer`] with these bytes as the result image.
+fn answer_with_image(
+    id: ProviderId,
+    base: &str,
+    method: &str,
+    path: &str,
+    image: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(image);
     if path.ends_with("/img.png") {
-        return (200, "image/png".into(), png(8, 6));
+        return (200, "image/png".into(), image.to_vec());
     }
     let body = match id {
         ProviderId::Gemini => format!(
@@ -534,14 +545,82 @@ fn stored_images(data: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
-    // A PNG whose header claims 60000 x 60000 pixels.
+/// A PNG whose header claims 60000 x 60000 pixels.
+fn bomb_png() -> Vec<u8> {
     let mut bomb = png(8, 8);
     bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
     bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
     let crc = crc32fast::hash(&bomb[12..29]);
     bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    bomb
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_through_the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
+    for id in ProviderId::ALL {
+        let base = Arc::new(Mutex::new(String::new()));
+        let b = base.clone();
+        let server = Hostile::start(
+            "127.0.0.1",
+            Arc::new(move |method, path| {
+                let base = b.lock().unwrap().clone();
+                let (status, content_type, body) =
+                    answer_with_image(id, &base, method, path, &bomb_png());
+                Reply::Raw(http(status, "", &content_type, &body))
+            }),
+        )
+        .await;
+        *base.lock().unwrap() = server.base();
+        let data = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_banana-studio"));
+        cmd.arg("--data-dir")
+            .arg(data.path())
+            .env("BANANA_STUDIO_KEYSTORE", "memory")
+            .env_remove("BANANA_STUDIO_LOG");
+        let (key_var, url_vars): (&str, &[&str]) = match id {
+            ProviderId::Gemini => ("GEMINI_API_KEY", &["BANANA_STUDIO_GEMINI_BASE_URL"]),
+            ProviderId::Fal => (
+                "FAL_KEY",
+                &[
+                    "BANANA_STUDIO_FAL_QUEUE_URL",
+                    "BANANA_STUDIO_FAL_STORAGE_URL",
+                ],
+            ),
+            ProviderId::Eachlabs => ("EACHLABS_API_KEY", &["BANANA_STUDIO_EACHLABS_BASE_URL"]),
+            ProviderId::Oxen => ("OXEN_API_KEY", &["BANANA_STUDIO_OXEN_BASE_URL"]),
+            ProviderId::Vydra => ("VYDRA_API_KEY", &["BANANA_STUDIO_VYDRA_BASE_URL"]),
+        };
+        cmd.env(key_var, KEY);
+        for var in url_vars {
+            cmd.env(var, server.base());
+        }
+        let output = cmd
+            .args([
+                "generate",
+                "a lighthouse",
+                "--provider",
+                id.as_str(),
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(6), "{id}: {stdout} {stderr}");
+        assert!(
+            stdout.contains(r#""kind":"bad_response""#),
+            "{id}: {stdout}"
+        );
+        assert!(stdout.contains("60000x60000"), "{id}: {stdout}");
+        assert_eq!(stored_images(data.path()), 0, "{id}");
+        assert!(server.saw_key(), "{id}: the key went to its own host");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
+    // As base64 in the URL-safe alphabet without padding (a Python SDK gateway's way).
+    let bomb = bomb_png();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bomb);
     let body = format!(
         r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"mimeType":"image/png","data":"{b64}"}}}}]}},"finishReason":"STOP"}}]}}"#

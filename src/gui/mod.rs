@@ -117,14 +117,23 @@ pub fn app_icon() -> egui::IconData {
     }
 }
 
+/// Where eframe keeps the UI state (layout, draft): `app.ron` in the data folder when one
+/// other than the default was given, so two libraries never share a draft; else None,
+/// eframe's own place.
+pub fn ui_state_file(
+    data_dir: &std::path::Path,
+    default_dir: &std::path::Path,
+) -> Option<std::path::PathBuf> {
+    (data_dir != default_dir).then(|| data_dir.join("app.ron"))
+}
+
 /// Opens the window; returns the process exit code.
 pub fn run(config: EngineConfig) -> i32 {
     // The connections of Settings and the environment are in `config` (cli::Args::engine_config).
     let loaded = crate::settings::Settings::load(&config.data_dir);
     // A library of its own keeps its own draft and layout: eframe's app.ron goes with
     // it when a data folder is given (two libraries never share one draft).
-    let persistence_path = (config.data_dir != crate::library::default_data_dir())
-        .then(|| config.data_dir.join("app.ron"));
+    let persistence_path = ui_state_file(&config.data_dir, &crate::library::default_data_dir());
     let engine = match Engine::start(config) {
         Ok(engine) => engine,
         Err(e) => {
@@ -162,6 +171,17 @@ pub fn run(config: EngineConfig) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_given_data_folder_keeps_its_own_ui_state() {
+        let default = std::path::Path::new("/home/u/.local/share/bananastudio");
+        let other = std::path::Path::new("/tmp/client-library");
+        assert_eq!(
+            super::ui_state_file(other, default),
+            Some(other.join("app.ron"))
+        );
+        assert_eq!(super::ui_state_file(default, default), None);
+    }
+
     #[test]
     fn the_window_icon_is_the_256_px_app_icon() {
         let icon = super::app_icon();
