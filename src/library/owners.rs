@@ -38,10 +38,13 @@ impl OwnerLock {
         let temp = dir.join(format!("{id}.new"));
         let path = dir.join(format!("{id}.lock"));
         let file = File::create(&temp).map_err(io(&temp))?;
-        file.try_lock().map_err(|e| LibraryError::Io {
-            path: temp.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        if let Err(e) = file.try_lock() {
+            // A file system without locks (some network shares): the library still opens;
+            // another process starting then cannot tell this one's jobs are live.
+            tracing::warn!(
+                "the library folder does not take file locks ({e}); another process starting now may mark this one's running jobs Interrupted"
+            );
+        }
         std::fs::rename(&temp, &path).map_err(io(&path))?;
         Ok(Self { id, path, file })
     }
