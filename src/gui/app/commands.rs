@@ -1,0 +1,177 @@
+//! What the panels ask for, carried out: each `Command` a panel returns and each
+//! notice's button, turned into engine calls and panel changes (never awaited here).
+
+use super::super::save_dialog::default_folder;
+use super::super::toasts::Level;
+use super::BananaApp;
+use crate::engine::InputSource;
+use crate::gui::Command;
+
+impl BananaApp {
+    /// Carries out what a panel asked for.
+    pub(super) fn run(&mut self, command: Command) {
+        match command {
+            Command::Submit(recipe) => {
+                if let Err(e) = self.engine.submit(recipe) {
+                    self.toasts.add(Level::Error, e.to_string());
+                }
+            }
+            Command::Cancel(job) => self.engine.cancel(job),
+            Command::Retry(job) => self.engine.retry(job),
+            Command::Select(image) => {
+                if self.gallery.selected != Some(image) {
+                    self.gallery.select(image);
+                }
+                if self.viewer.show(image) {
+                    self.engine.load_image(image);
+                }
+            }
+            Command::SaveAs(image) => {
+                let name = match self.gallery.image(image) {
+                    Some((g, i)) => {
+                        let ext = i.path.extension().and_then(|e| e.to_str()).unwrap_or("png");
+                        format!("banana-{}-{}.{ext}", g.job.id, i.index + 1)
+                    }
+                    None => format!("banana-image-{image}.png"),
+                };
+                let folder = self
+                    .settings
+                    .save_folder
+                    .clone()
+                    .unwrap_or_else(default_folder);
+                self.save.open(image, folder.join(name));
+            }
+            Command::LoadPage(query) => {
+                let request = self.engine.load_history(query);
+                self.gallery.expect_page(request);
+            }
+            Command::ReloadHistory => self.reload_history(),
+            Command::SetSession(id) => {
+                self.engine.set_session(id);
+                // Listing it even when it already was current (after "All sessions").
+                self.history.current = Some(id);
+                self.reload_history();
+            }
+            Command::NewSession(name) => self.engine.new_session(name),
+            Command::RenameSession(id, name) => self.engine.rename_session(id, name),
+            Command::LoadLineage(image) => self.engine.load_lineage(image),
+            Command::SaveSelected => {
+                let images = self.gallery.targets();
+                if !images.is_empty() {
+                    let s = &self.settings;
+                    let folder = s.save_folder.clone().unwrap_or_else(default_folder);
+                    self.export
+                        .open(images, folder, &s.filename_template, s.embed_metadata);
+                }
+            }
+            Command::TrashSelected => self.trash_selected(),
+            Command::AddInputs(sources) => {
+                let draft = &self.state.draft;
+                let model = self.catalog.model(draft.provider, &draft.model);
+                let sources = self.tray.within_limit(sources, draft.inputs.len(), model);
+                if !sources.is_empty() {
+                    self.engine.add_inputs(sources);
+                }
+            }
+            Command::OpenInputs => self.tray.open_dialog(),
+            Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
+            Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),
+            Command::StartRefine(image) => {
+                if let Some((g, _)) = self.gallery.image(image) {
+                    // A conversation continues on the model that began it.
+                    let parent = &g.job.recipe;
+                    let draft = &mut self.state.draft;
+                    draft.provider = parent.provider;
+                    draft.model = parent.model.clone();
+                    draft.size = parent.size;
+                    draft.aspect = parent.aspect;
+                    draft.inputs.clear();
+                    draft.prompt.clear();
+                }
+                self.state.refine_from = Some(image);
+            }
+            Command::LoadComparison(image) => self.engine.load_comparison(image),
+            Command::Regenerate(job, count) => self.engine.regenerate(job, count),
+            Command::SameRecipeOn(job, provider) => {
+                self.engine.rerun_on(job, provider);
+                let origin = self
+                    .gallery
+                    .generations()
+                    .iter()
+                    .find(|g| g.job.id == job)
+                    .and_then(|g| g.job.same_recipe_of)
+                    .unwrap_or(job);
+                self.show_same_recipe(origin);
+                self.toasts.add(
+                    Level::Info,
+                    format!(
+                        "Running the recipe on {}; its runs are listed side by side",
+                        provider.label()
+                    ),
+                );
+            }
+            Command::ShowSameRecipe(origin) => self.show_same_recipe(origin),
+            Command::RestoreRecipe(recipe) => {
+                self.state.seed_fixed = recipe.seed.is_some();
+                self.state.draft = recipe;
+                self.state.refine_from = None;
+            }
+            Command::UseSettings(job) => {
+                if let Some(g) = self.gallery.generations().iter().find(|g| g.job.id == job) {
+                    self.state.draft = g.job.recipe.clone();
+                    self.state.seed_fixed = g.job.recipe.seed.is_some();
+                    self.state.refine_from = None;
+                }
+            }
+            Command::CopyImage => match self.viewer.shown_pixels() {
+                Some(p) => {
+                    let image = egui::ColorImage::from_rgba_unmultiplied(
+                        [p.width as usize, p.height as usize],
+                        &p.pixels,
+                    );
+                    self.ctx.copy_image(image);
+                    self.toasts
+                        .add(Level::Info, "Copied the image to the clipboard");
+                }
+                None => self.toasts.add(
+                    Level::Error,
+                    "The image is still loading; copy it in a moment",
+                ),
+            },
+            Command::Reveal(image) => {
+                if let Some((_, record)) = self.gallery.image(image)
+                    && let Err(message) = crate::gui::desktop::reveal(&record.path)
+                {
+                    self.toasts.add(Level::Error, message);
+                }
+            }
+            Command::UndoDelete => {
+                let images = std::mem::take(&mut self.gallery.last_deleted);
+                if !images.is_empty() {
+                    self.engine.restore(images);
+                }
+            }
+            Command::EmptyTrash => {
+                self.gallery.last_deleted.clear();
+                self.engine.empty_trash();
+            }
+            Command::Refine(parent, recipe) => {
+                if let Err(e) = self.engine.refine(parent, recipe) {
+                    self.toasts.add(Level::Error, e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Carries out a notice's button.
+    pub(super) fn act(&mut self, action: crate::gui::toasts::Action) {
+        match action {
+            crate::gui::toasts::Action::Retry(job) => self.engine.retry(job),
+            crate::gui::toasts::Action::ShowFolder(folder) => {
+                if let Err(message) = crate::gui::desktop::open_folder(&folder) {
+                    self.toasts.add(Level::Error, message);
+                }
+            }
+        }
+    }
+}
