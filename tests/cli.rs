@@ -1,60 +1,14 @@
 //! The CLI contract: exit codes 0, 2, 3, 4, 5, 6 against the fake, and `--json` lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use banana_studio::fake::{FakeGemini, Fault};
+use cli_support::{KEY, cli, cli_against, failing_fake, json_lines, last_failed};
 use serde_json::Value;
-
-const KEY: &str = "cli-test-key-42";
-
-fn cli(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_banana-studio"));
-    // Never the machine's keychain in tests.
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env("BANANA_STUDIO_KEYSTORE", "memory");
-    for var in [
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "BANANA_STUDIO_GEMINI_BASE_URL",
-        "BANANA_STUDIO_FAL_BASE_URL",
-        "BANANA_STUDIO_FAL_QUEUE_URL",
-        "BANANA_STUDIO_FAL_STORAGE_URL",
-        "BANANA_STUDIO_EACHLABS_BASE_URL",
-        "BANANA_STUDIO_OXEN_BASE_URL",
-        "BANANA_STUDIO_VYDRA_BASE_URL",
-        "BANANA_STUDIO_LOG",
-        "BANANA_STUDIO_DATA_DIR",
-        "NO_COLOR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-/// A CLI pointed at a fake in this process, with `key`.
-fn cli_against(fake: &FakeGemini, data_dir: &Path, key: &str) -> Command {
-    let mut cmd = cli(data_dir);
-    cmd.env("GEMINI_API_KEY", key)
-        .env("BANANA_STUDIO_GEMINI_BASE_URL", fake.base_url());
-    cmd
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn last_failed(output: &Output) -> Value {
-    let lines = json_lines(output);
-    let last = lines.last().cloned().unwrap();
-    assert_eq!(last["event"], "failed", "{lines:?}");
-    last
-}
 
 #[test]
 fn generate_in_the_sandbox_prints_json_lines_and_exits_0() {
@@ -220,8 +174,7 @@ fn a_quota_still_hit_after_retries_exits_5() {
 #[test]
 fn a_provider_failure_after_retries_exits_6() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
-    fake.script(vec![Fault::ServerError(500); 4]);
+    let fake = failing_fake(&rt);
     let dir = tempfile::tempdir().unwrap();
     let output = cli_against(&fake, dir.path(), KEY)
         .args(["generate", "x", "--json"])
@@ -558,188 +511,4 @@ fn keys_set_reads_stdin_status_never_prints_the_key() {
         .output()
         .unwrap();
     assert!(removed.status.success());
-}
-
-#[test]
-fn a_closed_stdout_ends_quietly() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = cli(dir.path())
-        .args(["--sandbox", "generate", "a paper boat", "--count", "2"])
-        .output()
-        .unwrap();
-    assert_eq!(made.status.code(), Some(0));
-    // The reader is gone before the first line is written (`history --json | head -c 0`).
-    let mut child = cli(dir.path())
-        .args(["history", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!stderr.contains("Broken pipe"), "{stderr}");
-}
-
-#[test]
-fn a_failure_is_told_once_and_log_lines_carry_no_colour_into_a_file() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
-    fake.script(vec![Fault::ServerError(500); 4]);
-    let dir = tempfile::tempdir().unwrap();
-    let output = cli_against(&fake, dir.path(), KEY)
-        .args(["generate", "x"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains('\u{1b}'),
-        "colour codes in a pipe: {stderr:?}"
-    );
-    // Progress lines ("job 1: attempt 1 failed ...") aside, the failure is told once.
-    let told = stderr
-        .lines()
-        .filter(|l| l.contains("HTTP 500") && !l.starts_with("job "))
-        .count();
-    assert_eq!(told, 1, "the error once: {stderr}");
-    assert!(stderr.lines().any(|l| l.starts_with("error: ")), "{stderr}");
-    // With more logging asked for, still no colour when stderr is not a terminal.
-    let output = cli_against(&fake, dir.path(), KEY)
-        .env("BANANA_STUDIO_LOG", "debug")
-        .args(["history"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("DEBUG") || stderr.contains("INFO"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
-}
-
-#[test]
-fn a_clear_text_override_is_refused_naming_the_variable() {
-    let dir = tempfile::tempdir().unwrap();
-    for var in [
-        "BANANA_STUDIO_GEMINI_BASE_URL",
-        "BANANA_STUDIO_FAL_BASE_URL",
-        "BANANA_STUDIO_FAL_QUEUE_URL",
-        "BANANA_STUDIO_FAL_STORAGE_URL",
-        "BANANA_STUDIO_EACHLABS_BASE_URL",
-        "BANANA_STUDIO_OXEN_BASE_URL",
-        "BANANA_STUDIO_VYDRA_BASE_URL",
-    ] {
-        let output = cli(dir.path())
-            .env("GEMINI_API_KEY", KEY)
-            .env(var, "http://127.0.0.1.evil.com:8080")
-            .args(["generate", "x"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{var}: {stderr}");
-        assert!(stderr.contains(var), "{stderr}");
-        assert!(stderr.contains("https://"), "{stderr}");
-        assert!(!stderr.contains(KEY));
-    }
-}
-
-#[test]
-fn the_cli_honours_the_base_url_of_settings() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let fake = FakeGemini::start(rt.handle(), KEY).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = serde_json::json!({
-        "base_urls": {"gemini": fake.base_url()},
-        "concurrency": {"gemini": 1},
-    });
-    std::fs::write(dir.path().join("settings.json"), settings.to_string()).unwrap();
-    let output = cli(dir.path())
-        .env("GEMINI_API_KEY", KEY)
-        .args(["generate", "a kite", "--count", "3", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(fake.request_count(), 3, "the job went to the Settings host");
-}
-
-/// A noisy JPEG (so its scan is long), whole.
-fn noisy_jpeg(w: u32, h: u32) -> Vec<u8> {
-    let mut state = 11u32;
-    let img = image::RgbImage::from_fn(w, h, |_, _| {
-        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let [a, b, c, _] = state.to_le_bytes();
-        image::Rgb([a, b, c])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
-fn files_under(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        files_under(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-#[test]
-fn damaged_or_too_many_inputs_are_refused_before_anything_is_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let whole = noisy_jpeg(300, 200);
-    let good = dir.path().join("good.jpg");
-    std::fs::write(&good, &whole).unwrap();
-    let cut = dir.path().join("cut.jpg");
-    std::fs::write(&cut, &whole[..whole.len() / 3]).unwrap();
-    let data = dir.path().join("lib");
-
-    // A good input first, then the cut one: exit 2 naming the file, nothing stored.
-    let output = cli(&data)
-        .args(["--sandbox", "generate", "make it night", "--input"])
-        .arg(&good)
-        .arg("--input")
-        .arg(&cut)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cut.jpg"), "{stderr}");
-    assert_eq!(files_under(&data.join("inputs")), 0, "nothing written");
-
-    // More inputs than Nano Banana takes (3): refused before any is read.
-    let mut cmd = cli(&data);
-    cmd.args([
-        "--sandbox",
-        "generate",
-        "x",
-        "--model",
-        "gemini-2.5-flash-image",
-    ]);
-    for _ in 0..4 {
-        cmd.arg("--input").arg(&good);
-    }
-    let output = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("at most 3"), "{stderr}");
-    assert_eq!(files_under(&data.join("inputs")), 0, "nothing written");
 }

@@ -436,25 +436,25 @@ fn sent(harness: &Harness<'static, BananaApp>, wanted: &egui::ViewportCommand) -
         .is_some_and(|v| v.commands.iter().any(|c| c == wanted))
 }
 
+/// Types a prompt the sandbox answers slowly, generates, and waits until it runs.
+fn start_slow_job(harness: &mut Harness<'static, BananaApp>, prompt: &str) {
+    type_prompt(harness, prompt);
+    harness.get_by_label("Generate").click();
+    step_until(harness, Duration::from_secs(20), "the job to run", |h| {
+        h.state()
+            .jobs()
+            .jobs()
+            .first()
+            .is_some_and(|j| j.state == banana_studio::library::JobState::Running)
+    });
+}
+
 #[test]
 fn closing_with_a_job_running_asks_and_never_cancels_in_silence() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "a slow lighthouse [fake:slow]");
-    harness.get_by_label("Generate").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(20),
-        "the job to run",
-        |h| {
-            h.state()
-                .jobs()
-                .jobs()
-                .first()
-                .is_some_and(|j| j.state == banana_studio::library::JobState::Running)
-        },
-    );
+    start_slow_job(&mut harness, "a slow lighthouse [fake:slow]");
 
     // The close is held and the question shown.
     request_close(&mut harness);
@@ -487,14 +487,7 @@ fn wait_and_close_when_done_closes_after_the_job_and_a_forced_exit_leaves_it_int
     {
         let mut harness = app(dir.path());
         harness.step();
-        type_prompt(&mut harness, "a slow one [fake:slow]");
-        harness.get_by_label("Generate").click();
-        step_until(
-            &mut harness,
-            Duration::from_secs(20),
-            "the job to run",
-            |h| h.state().jobs().any_active(),
-        );
+        start_slow_job(&mut harness, "a slow one [fake:slow]");
         request_close(&mut harness);
         harness.run_steps(3);
         harness.get_by_label("Wait and close when done").click();
@@ -514,14 +507,7 @@ fn wait_and_close_when_done_closes_after_the_job_and_a_forced_exit_leaves_it_int
     {
         let mut harness = app(dir.path());
         harness.step();
-        type_prompt(&mut harness, "cut off [fake:slow]");
-        harness.get_by_label("Generate").click();
-        step_until(
-            &mut harness,
-            Duration::from_secs(20),
-            "the job to run",
-            |h| h.state().jobs().any_active(),
-        );
+        start_slow_job(&mut harness, "cut off [fake:slow]");
     }
     let mut harness = app(dir.path());
     step_until(

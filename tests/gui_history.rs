@@ -2,6 +2,7 @@
 //! filters, the lineage tree, and a large history that scrolls with bounded textures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
 mod gui_support;
 
 use std::time::Duration;
@@ -379,10 +380,7 @@ fn generations_a_cli_run_adds_show_up_in_the_open_app() {
     harness.step();
     generate_in_app(&mut harness, "made in the app");
     // Another process on the same library while the app is open.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_banana-studio"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("BANANA_STUDIO_KEYSTORE", "memory")
+    let output = cli_support::cli(dir.path())
         .args(["--sandbox", "generate", "made by a script"])
         .output()
         .unwrap();
