@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use connect::Connection;
 pub use events::Event;
 pub use inputs::{AddedInput, InputSource};
-pub use setup::{Env, base_url_var, connection, connections};
+pub use setup::{Env, connection, connections};
 
 use crate::fake::Sandbox;
 use crate::keys::{KeyOrigin, KeySource};
@@ -142,6 +142,11 @@ pub(crate) struct Inner {
     attempt_timeout_ms: std::sync::atomic::AtomicU64,
 }
 
+/// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
+fn millis_or_zero(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 impl Inner {
     /// The per-attempt deadline Settings ask for, if any.
     pub(crate) fn attempt_timeout(&self) -> Option<Duration> {
@@ -243,11 +248,9 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
             history_requests: std::sync::atomic::AtomicU64::new(0),
-            attempt_timeout_ms: std::sync::atomic::AtomicU64::new(
-                config
-                    .attempt_timeout
-                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            ),
+            attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
+                config.attempt_timeout,
+            )),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -416,10 +419,10 @@ impl Engine {
     /// Sets the per-attempt deadline for jobs that start from now on (None: what fits
     /// each job's model and size).
     pub fn set_attempt_timeout(&self, timeout: Option<Duration>) {
-        let ms = timeout.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        self.inner
-            .attempt_timeout_ms
-            .store(ms, std::sync::atomic::Ordering::Relaxed);
+        self.inner.attempt_timeout_ms.store(
+            millis_or_zero(timeout),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Jobs queued or running in this process.

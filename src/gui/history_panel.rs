@@ -384,10 +384,8 @@ fn stars(n: u8) -> String {
     }
 }
 
-/// A one-line name field with a confirm button; Some(true) on confirm, Some(false) on
-/// cancel (button or Esc).
-/// Whether a session's name field is open (typing there must not reach the gallery).
 impl HistoryPanel {
+    /// Whether a session's name field is open (typing there must not reach the gallery).
     pub fn editing_name(&self) -> bool {
         self.new_session.is_some() || self.renaming.is_some()
     }
@@ -407,8 +405,9 @@ pub fn short_session_name(name: &str, max_chars: usize) -> String {
     format!("{}…", at_word.trim_end())
 }
 
-/// A one-line name field with its confirm and Cancel; `focus` gives it the keyboard
-/// (with the current name selected) the frame it opens.
+/// A one-line name field with its confirm and Cancel buttons: Some(true) on confirm,
+/// Some(false) on cancel (button or Esc). `focus` gives it the keyboard, with the
+/// current name selected, the frame it opens.
 fn name_field(
     ui: &mut egui::Ui,
     name: &mut String,

@@ -12,7 +12,7 @@ pub fn allowed(url: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
-    parsed.scheme() == "data" || super::origin::may_carry_key(&parsed)
+    parsed.scheme() == "data" || super::origin::secure_or_local(&parsed)
 }
 
 /// A `data:` URI's bytes and MIME type.

@@ -19,8 +19,9 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Whether a key may be sent to this URL: https, or http to this machine.
-pub fn may_carry_key(url: &reqwest::Url) -> bool {
+/// Whether a URL is safe to send a key or fetch a result from: https, or http to this
+/// machine.
+pub fn secure_or_local(url: &reqwest::Url) -> bool {
     match url.scheme() {
         "https" => url.host().is_some(),
         "http" => is_loopback(url),
@@ -45,7 +46,7 @@ pub fn check_base_url(what: &str, url: &str) -> Result<String, String> {
             "{what}: a base URL takes no ?query or #fragment; give the address and an optional path prefix"
         ));
     }
-    if !may_carry_key(&parsed) {
+    if !secure_or_local(&parsed) {
         let host = parsed.host_str().unwrap_or("");
         return Err(format!(
             "{what}: {} to {host} would send the key in clear text; use https:// (plain http only for this machine: 127.0.0.1, ::1 or localhost)",
