@@ -107,6 +107,7 @@ fn frame_benches(c: &mut Criterion) {
         let dir = build(jobs);
         let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
         config.force_sandbox = true;
+        config.sandbox = Some(banana_studio::fake::Sandbox::standard());
         let engine = Engine::start(config).unwrap();
         let mut harness = Harness::builder()
             .with_size([1400.0, 900.0])

@@ -16,6 +16,12 @@ pub fn dir(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("logs")
 }
 
+/// What the log file keeps: everything at info, and debug from every crate of ours (the
+/// workspace's crates log under their own names).
+const FILE_FILTER: &str = "info,banana_studio=debug,banana_core=debug,banana_imaging=debug,\
+     banana_library=debug,banana_providers=debug,banana_keys=debug,banana_sandbox=debug,\
+     banana_engine=debug";
+
 /// Starts logging; keep the guard alive until exit so the file is flushed.
 pub fn init(
     data_dir: &Path,
@@ -42,7 +48,7 @@ pub fn init(
             let file = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter(EnvFilter::new("info,banana_studio=debug"));
+                .with_filter(EnvFilter::new(FILE_FILTER));
             tracing_subscriber::registry()
                 .with(stderr)
                 .with(file)
@@ -64,4 +70,29 @@ pub fn init(
 /// Log lines meant for the user also reach the window's notices.
 fn notices() -> crate::notify::NoticeLayer {
     crate::notify::NoticeLayer::new(crate::notify::Notices::global())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A crate added to the workspace logs to the file too.
+    #[test]
+    fn the_file_keeps_the_debug_lines_of_every_crate_of_ours() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(crates).unwrap_or_else(|e| panic!("crates/: {e}")) {
+            let manifest = entry.map(|e| e.path().join("Cargo.toml")).ok();
+            let Some(text) = manifest.and_then(|m| std::fs::read_to_string(m).ok()) else {
+                continue;
+            };
+            let name = text
+                .lines()
+                .find_map(|l| l.strip_prefix("name = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("no name in {text}"));
+            let target = format!("{}=debug", name.replace('-', "_"));
+            assert!(super::FILE_FILTER.contains(&target), "{target} is missing");
+            seen += 1;
+        }
+        assert!(seen >= 7, "found {seen} crates");
+    }
 }

@@ -105,6 +105,7 @@ fn twenty_kills_while_storing_lose_at_most_the_job_in_flight() {
     // The next start marks them Interrupted, collects partial files, and can retry them.
     let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
     config.force_sandbox = true;
+    config.sandbox = Some(banana_studio::fake::Sandbox::standard());
     let engine = Engine::start(config).unwrap();
     for id in &unfinished {
         assert_eq!(

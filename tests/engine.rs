@@ -5,16 +5,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use banana_studio::engine::{Engine, EngineConfig, Event};
-use banana_studio::fake::Fault;
+use banana_studio::fake::{Fault, Sandbox};
 use banana_studio::keys::NoKeys;
 use banana_studio::library::{JobState, Library};
 use banana_studio::providers::ErrorKind;
 use banana_studio::recipe::{Catalog, ProviderId, Recipe};
 
 fn sandbox_engine(dir: &std::path::Path) -> Engine {
+    sandboxed_engine(dir).0
+}
+
+/// A sandbox engine and its sandbox, whose stand-ins a test scripts.
+fn sandboxed_engine(dir: &std::path::Path) -> (Engine, Arc<Sandbox>) {
+    let sandbox = Sandbox::standard();
     let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
     config.force_sandbox = true;
-    Engine::start(config).unwrap()
+    config.sandbox = Some(sandbox.clone());
+    (Engine::start(config).unwrap(), sandbox)
 }
 
 fn recipe(prompt: &str) -> Recipe {
@@ -71,8 +78,8 @@ fn a_job_runs_end_to_end_and_is_stored() {
 #[test]
 fn concurrency_limit_holds_under_twenty_queued_jobs() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = sandbox_engine(dir.path());
-    let fake = engine.fake_gemini().unwrap();
+    let (engine, sandbox) = sandboxed_engine(dir.path());
+    let fake = sandbox.gemini().unwrap();
     fake.script(vec![Fault::Slow(Duration::from_millis(250)); 20]);
     for i in 0..20 {
         engine.submit(recipe(&format!("job {i}"))).unwrap();
@@ -110,9 +117,9 @@ fn concurrency_limit_holds_under_twenty_queued_jobs() {
 #[test]
 fn cancel_stops_a_slow_job() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = sandbox_engine(dir.path());
-    engine
-        .fake_gemini()
+    let (engine, sandbox) = sandboxed_engine(dir.path());
+    sandbox
+        .gemini()
         .unwrap()
         .script([Fault::Slow(Duration::from_secs(60))]);
     engine.submit(recipe("slow one")).unwrap();
@@ -266,8 +273,10 @@ fn regenerate_draws_a_new_seed_and_variations_ask_for_more() {
 #[test]
 fn eachlabs_never_has_more_than_ten_predictions_in_flight() {
     let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::standard();
     let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
     config.force_sandbox = true;
+    config.sandbox = Some(sandbox.clone());
     // Settings ask for more than Eachlabs allows per key; the engine holds to 10.
     config.connections.insert(
         ProviderId::Eachlabs,
@@ -291,7 +300,7 @@ fn eachlabs_never_has_more_than_ten_predictions_in_flight() {
         }
         done == 12
     });
-    let fake = &engine.sandbox().unwrap().eachlabs;
+    let fake = sandbox.eachlabs().unwrap();
     assert_eq!(fake.creates(), 12, "every job ran, none refused with a 429");
     assert_eq!(fake.max_in_flight(), 10);
     let listed = Library::open(dir.path())

@@ -18,6 +18,7 @@ const PROMPT: &str = "Ein Café in Zürich — 東京の夜 🌃, \"quoted\" & <
 fn generate(dir: &Path, format: OutputFormat) -> Generation {
     let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
     config.force_sandbox = true;
+    config.sandbox = Some(banana_studio::fake::Sandbox::standard());
     let engine = Engine::start(config).unwrap();
     let mut recipe = Recipe::new(PROMPT, ProviderId::Gemini, &Catalog::bundled());
     recipe.aspect = AspectRatio::Ratio(16, 9);

@@ -545,5 +545,5 @@ fn switching_to_fal_generates_through_its_queue() {
         g.job.recipe.provider,
         banana_studio::recipe::ProviderId::Fal
     );
-    assert!(harness.state().engine().sandbox().unwrap().fal.submits() >= 1);
+    assert!(gui_support::sandbox().fal().unwrap().submits() >= 1);
 }

@@ -54,7 +54,8 @@ fn switching_to_eachlabs_generates_through_a_prediction() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     switch_and_generate(&mut harness, ProviderId::Eachlabs, "an eachlabs banana");
-    let fake = &harness.state().engine().sandbox().unwrap().eachlabs;
+    let sandbox = gui_support::sandbox();
+    let fake = sandbox.eachlabs().unwrap();
     assert_eq!(fake.creates(), 1);
     assert!(fake.polls() >= 3, "polled through created and processing");
 }
@@ -64,7 +65,8 @@ fn switching_to_oxen_generates_synchronously() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     switch_and_generate(&mut harness, ProviderId::Oxen, "an oxen banana");
-    let fake = &harness.state().engine().sandbox().unwrap().oxen;
+    let sandbox = gui_support::sandbox();
+    let fake = sandbox.oxen().unwrap();
     assert_eq!((fake.sync_calls(), fake.queue_calls()), (1, 0));
 }
 
@@ -73,7 +75,7 @@ fn switching_to_vydra_generates_and_shows_credits() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     switch_and_generate(&mut harness, ProviderId::Vydra, "a vydra banana");
-    assert_eq!(harness.state().engine().sandbox().unwrap().vydra.calls(), 1);
+    assert_eq!(gui_support::sandbox().vydra().unwrap().calls(), 1);
     step_until(&mut harness, Duration::from_secs(10), "credits left", |h| {
         h.query_by_label_contains("Vydra: 992 credits left")
             .is_some()

@@ -35,10 +35,7 @@ fn settings_save_a_key_test_it_and_cancel_discards_edits() {
     let mut harness = app_with_keys(dir.path(), keys.clone(), true);
     harness.step();
     // The sandbox's own fake accepts its key, so Test can be pointed at it.
-    let fake_url = {
-        let app = harness.state();
-        app.engine().fake_gemini().unwrap().base_url()
-    };
+    let fake_url = gui_support::sandbox().gemini().unwrap().base_url();
     harness.get_by_label("Settings…").click();
     step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
         h.query_by_label("Gemini API key").is_some()
@@ -154,22 +151,22 @@ fn the_key_test_works_for_eachlabs_oxen_and_vydra() {
     let mut harness = app_with_keys(dir.path(), mock_keyring(), true);
     harness.step();
     let (urls, key) = {
-        let sandbox = harness.state().engine().sandbox().unwrap();
+        let sandbox = gui_support::sandbox();
         (
             [
                 (
                     ProviderId::Eachlabs,
-                    sandbox.eachlabs.base_url(),
+                    sandbox.eachlabs().unwrap().base_url(),
                     "image models available",
                 ),
                 (
                     ProviderId::Oxen,
-                    sandbox.oxen.base_url(),
+                    sandbox.oxen().unwrap().base_url(),
                     "1 image model available",
                 ),
                 (
                     ProviderId::Vydra,
-                    sandbox.vydra.base_url(),
+                    sandbox.vydra().unwrap().base_url(),
                     "1000 credits left",
                 ),
             ],

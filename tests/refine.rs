@@ -6,15 +6,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use banana_studio::engine::{Engine, EngineConfig, Event};
+use banana_studio::fake::Sandbox;
 use banana_studio::keys::NoKeys;
 use banana_studio::library::{Generation, ImageId};
 use banana_studio::providers::ErrorKind;
 use banana_studio::recipe::{Catalog, ProviderId, Recipe};
 
-fn engine(dir: &std::path::Path) -> Engine {
+fn engine(dir: &std::path::Path) -> (Engine, Arc<Sandbox>) {
+    let sandbox = Sandbox::standard();
     let mut config = EngineConfig::new(dir, Arc::new(NoKeys));
     config.force_sandbox = true;
-    Engine::start(config).unwrap()
+    config.sandbox = Some(sandbox.clone());
+    (Engine::start(config).unwrap(), sandbox)
 }
 
 fn pro(prompt: &str) -> Recipe {
@@ -41,8 +44,8 @@ fn first_image(g: &Generation) -> ImageId {
 #[test]
 fn a_three_step_refine_chain_sends_every_signature_back() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let fake = engine.fake_gemini().unwrap();
+    let (engine, sandbox) = engine(dir.path());
+    let fake = sandbox.gemini().unwrap();
 
     engine.submit(pro("a red chair")).unwrap();
     let a = wait_end(&engine).unwrap();
@@ -85,7 +88,7 @@ fn a_three_step_refine_chain_sends_every_signature_back() {
 #[test]
 fn a_lost_signature_fails_with_the_service_message() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
+    let (engine, _sandbox) = engine(dir.path());
     engine.submit(pro("a red chair")).unwrap();
     let a = wait_end(&engine).unwrap();
     // Damage the stored turn the way a careless proxy would: drop the image's signature.
@@ -122,8 +125,8 @@ fn a_lost_signature_fails_with_the_service_message() {
 #[test]
 fn refining_on_another_model_uses_the_image_as_input() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let fake = engine.fake_gemini().unwrap();
+    let (engine, sandbox) = engine(dir.path());
+    let fake = sandbox.gemini().unwrap();
     engine.submit(pro("a red chair")).unwrap();
     let a = wait_end(&engine).unwrap();
     let mut flash = pro("make it blue");

@@ -93,6 +93,8 @@ impl Args {
     pub fn engine_config(&self) -> Result<EngineConfig, String> {
         let mut config = EngineConfig::new(self.data_dir(), self.key_source());
         config.force_sandbox = self.sandbox;
+        // Only a provider without a key (or every one, with --sandbox) starts its stand-in.
+        config.sandbox = Some(crate::sandbox::host());
         let (settings, problem) = crate::settings::Settings::load(&config.data_dir);
         if let Some(problem) = problem {
             eprintln!("warning: {problem}");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use banana_studio::engine::{Engine, EngineConfig};
+use banana_studio::fake::Sandbox;
 use banana_studio::gui::BananaApp;
 use banana_studio::keys::NoKeys;
 use banana_studio::settings::Settings;
@@ -43,9 +44,25 @@ fn sandbox_engine(
         std::fs::create_dir_all(dir).unwrap();
         settings.save(dir).unwrap();
     }
+    let sandbox = Sandbox::standard();
+    SANDBOX.with(|slot| *slot.borrow_mut() = Some(sandbox.clone()));
     let mut config = EngineConfig::new(dir, keys);
     config.force_sandbox = true;
+    config.sandbox = Some(sandbox);
     Engine::start(config).unwrap()
+}
+
+thread_local! {
+    /// The sandbox of the app this test thread built last.
+    static SANDBOX: std::cell::RefCell<Option<Arc<Sandbox>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The sandbox behind the app this test built (the app does not hand it out), so a test
+/// can script faults and read what the stand-ins received.
+pub fn sandbox() -> Arc<Sandbox> {
+    SANDBOX
+        .with(|slot| slot.borrow().clone())
+        .expect("an app was built on this thread")
 }
 
 /// Steps the app until `done` holds; fails after `timeout` with what is on screen.

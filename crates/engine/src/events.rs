@@ -1,0 +1,221 @@
+//! What the engine tells its front ends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::inputs::AddedInput;
+use banana_core::recipe::{Catalog, ProviderId, Recipe};
+use banana_imaging::{Comparison, Rgba};
+use banana_keys::KeyOrigin;
+use banana_library::{
+    Generation, HistoryQuery, ImageId, JobId, JobRecord, JobState, LineageTree, Session, SessionId,
+};
+use banana_providers::ErrorKind;
+
+/// One thing that happened. Front ends drain these every frame (or block on them).
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A job was written to the library and queued.
+    JobCreated {
+        /// Its id.
+        job: JobId,
+        /// What it asks.
+        recipe: Recipe,
+        /// Whether it runs against the sandbox.
+        sandbox: bool,
+        /// The job it retries.
+        retry_of: Option<JobId>,
+    },
+    /// A job moved to a non-terminal state (Running, Storing).
+    JobState {
+        /// Which job.
+        job: JobId,
+        /// The new state.
+        state: JobState,
+    },
+    /// News about a running job: a retry, a queue position.
+    JobProgress {
+        /// Which job.
+        job: JobId,
+        /// In words.
+        message: String,
+    },
+    /// A job ended with images.
+    JobSucceeded {
+        /// The stored generation.
+        generation: Box<Generation>,
+        /// Requests of the batch that failed, in words.
+        warnings: Vec<String>,
+    },
+    /// A job ended without images (failed or cancelled).
+    JobFailed {
+        /// Which job.
+        job: JobId,
+        /// What the user can do about it.
+        kind: ErrorKind,
+        /// In words.
+        message: String,
+    },
+    /// A recipe could not even be queued.
+    SubmitFailed {
+        /// In words.
+        message: String,
+    },
+    /// Jobs found unfinished at start-up, now Interrupted.
+    Interrupted {
+        /// Their records.
+        jobs: Vec<JobRecord>,
+    },
+    /// A page of history.
+    History {
+        /// Which `load_history` call this answers (they can finish out of order).
+        request: u64,
+        /// The query answered.
+        query: HistoryQuery,
+        /// Newest first.
+        generations: Vec<Generation>,
+    },
+    /// History could not be read.
+    HistoryFailed {
+        /// In words.
+        message: String,
+    },
+    /// A thumbnail, decoded.
+    Thumbnail {
+        /// Which image.
+        image: ImageId,
+        /// Pixels.
+        pixels: Arc<Rgba>,
+    },
+    /// A full image, decoded.
+    Image {
+        /// Which image.
+        image: ImageId,
+        /// Pixels.
+        pixels: Arc<Rgba>,
+    },
+    /// An image or thumbnail could not be loaded.
+    ImageFailed {
+        /// Which image.
+        image: ImageId,
+        /// In words.
+        message: String,
+    },
+    /// An image compared with what it came from.
+    Comparison {
+        /// The later image.
+        image: ImageId,
+        /// What it is compared with, in words ("parent image 4", "input 1").
+        against: String,
+        /// Before, heatmap and the share of changed pixels; or why there is none.
+        result: Result<Arc<Comparison>, String>,
+    },
+    /// The library changed in a way the gallery must show (marks, trash); reload history.
+    LibraryChanged {
+        /// What happened, in words, when worth telling.
+        message: Option<String>,
+        /// Whether what the gallery lists changed, so history must be read again.
+        reload: bool,
+    },
+    /// Another process (a CLI run, a second window) changed the library: lists should
+    /// be read again.
+    LibraryChangedElsewhere,
+    /// A library change failed.
+    LibraryFailed {
+        /// In words.
+        message: String,
+    },
+    /// An image was saved outside the library.
+    Exported {
+        /// Which image.
+        image: ImageId,
+        /// Where.
+        path: PathBuf,
+    },
+    /// Saving an image failed.
+    ExportFailed {
+        /// Which image.
+        image: ImageId,
+        /// In words.
+        message: String,
+    },
+    /// Several images saved to a folder ("Save selected to folder…").
+    ExportedMany {
+        /// The folder.
+        dir: PathBuf,
+        /// The files written, in the order asked.
+        saved: Vec<PathBuf>,
+        /// Images that could not be saved, with the reason.
+        failed: Vec<(ImageId, String)>,
+    },
+    /// The sessions, after a change or when asked.
+    Sessions {
+        /// Most recently used first.
+        sessions: Vec<Session>,
+        /// The one new jobs go into.
+        current: SessionId,
+    },
+    /// The lineage tree of an image.
+    Lineage {
+        /// The family, in tree order.
+        tree: Arc<LineageTree>,
+    },
+    /// A key was saved (the result says where), or could not be.
+    KeySaved {
+        /// Which provider.
+        provider: ProviderId,
+        /// Where it went, or why not.
+        result: Result<KeyOrigin, String>,
+    },
+    /// A stored key was removed, or could not be.
+    KeyRemoved {
+        /// Which provider.
+        provider: ProviderId,
+        /// Ok, or why not.
+        result: Result<(), String>,
+    },
+    /// A key test's answer, in words.
+    KeyTested {
+        /// Which provider.
+        provider: ProviderId,
+        /// Whether the key works.
+        ok: bool,
+        /// "Key works: 6 image models available", "Key rejected: ...".
+        message: String,
+    },
+    /// The settings could not be written.
+    SettingsFailed {
+        /// In words.
+        message: String,
+    },
+    /// Providers were reconnected (a key or connection changed); statuses are new.
+    ProvidersChanged,
+    /// The catalog, merged with a provider's live list.
+    Models {
+        /// Which provider was asked.
+        provider: ProviderId,
+        /// The merged catalog.
+        catalog: Catalog,
+    },
+    /// Input images were prepared (some may have been refused, each with its reason).
+    InputsAdded {
+        /// Ready to use, in the order given.
+        added: Vec<AddedInput>,
+        /// One message per refused file, naming it.
+        errors: Vec<String>,
+    },
+    /// The preview of a stored input.
+    InputPreview {
+        /// The input's hash.
+        sha256: String,
+        /// Pixels, or the reason it could not be read.
+        pixels: Result<Arc<Rgba>, String>,
+    },
+    /// A provider's live model list could not be read.
+    ModelsFailed {
+        /// Which provider.
+        provider: ProviderId,
+        /// In words.
+        message: String,
+    },
+}

@@ -1,0 +1,133 @@
+//! The engine's history-panel work: sessions, lineage trees and saving a selection to a
+//! folder, each on a blocking thread with its answer as an event.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Engine, Event, Inner};
+use banana_library::export::{ExportOptions, export_image};
+use banana_library::{ImageId, Library, LibraryError, SessionId};
+
+impl Engine {
+    /// Reads the sessions; `Event::Sessions` follows.
+    pub fn load_sessions(&self) {
+        self.session_task(|_| Ok(()));
+    }
+
+    /// Starts a session and makes it current; `Event::Sessions` follows.
+    pub fn new_session(&self, name: String) {
+        self.session_task(move |lib| lib.create_session(&name).map(|_| ()));
+    }
+
+    /// Makes a session current, so new jobs go into it; `Event::Sessions` follows.
+    pub fn set_session(&self, id: SessionId) {
+        self.session_task(move |lib| lib.set_current_session(id).map(|_| ()));
+    }
+
+    /// Renames a session; `Event::Sessions` follows.
+    pub fn rename_session(&self, id: SessionId, name: String) {
+        self.session_task(move |lib| lib.rename_session(id, &name));
+    }
+
+    fn session_task<F>(&self, change: F)
+    where
+        F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let result = inner
+                .blocking(move |lib: &Inner| {
+                    let library = &lib.library;
+                    change(library).map_err(|e| e.to_string())?;
+                    let sessions = library.sessions().map_err(|e| e.to_string())?;
+                    Ok((sessions, library.current_session()))
+                })
+                .await;
+            inner.emit(match result {
+                Ok((sessions, current)) => Event::Sessions { sessions, current },
+                Err(message) => Event::LibraryFailed { message },
+            });
+        });
+    }
+
+    /// Writes the settings to the data folder; `Event::SettingsFailed` follows on error.
+    pub fn save_settings(&self, settings: crate::settings::Settings) {
+        let inner = self.inner.clone();
+        if let Ok(mut pending) = inner.settings_pending.lock() {
+            *pending = Some(settings);
+        }
+        self.spawn(async move {
+            let result = inner.blocking(|lib| lib.write_pending_settings()).await;
+            if let Err(message) = result {
+                tracing::error!("{message}");
+                inner.emit(Event::SettingsFailed { message });
+            }
+        });
+    }
+
+    /// Reads the lineage tree of an image; `Event::Lineage` follows.
+    pub fn load_lineage(&self, image: ImageId) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let result = inner
+                .blocking(move |lib| lib.library.lineage(image).map_err(|e| e.to_string()))
+                .await;
+            inner.emit(match result {
+                Ok(tree) => Event::Lineage {
+                    tree: Arc::new(tree),
+                },
+                Err(message) => Event::LibraryFailed { message },
+            });
+        });
+    }
+
+    /// Saves images into a folder with file names from a template, never overwriting;
+    /// `Event::ExportedMany` follows. One failure does not stop the rest.
+    pub fn export_images(&self, images: Vec<ImageId>, dir: PathBuf, options: ExportOptions) {
+        let inner = self.inner.clone();
+        let asked = images.clone();
+        self.spawn(async move {
+            let folder = dir.clone();
+            let result = inner
+                .blocking(move |lib| {
+                    let mut saved = Vec::new();
+                    let mut failed = Vec::new();
+                    for image in images {
+                        match export_image(&lib.library, image, &folder, &options) {
+                            Ok(path) => saved.push(path),
+                            Err(message) => {
+                                tracing::warn!(image, "could not export: {message}");
+                                failed.push((image, message));
+                            }
+                        }
+                    }
+                    Ok((saved, failed))
+                })
+                .await;
+            inner.emit(match result {
+                Ok((saved, failed)) => Event::ExportedMany { dir, saved, failed },
+                // The whole batch failed (the worker died): every image says why.
+                Err(message) => Event::ExportedMany {
+                    dir,
+                    saved: Vec::new(),
+                    failed: asked.into_iter().map(|i| (i, message.clone())).collect(),
+                },
+            });
+        });
+    }
+}
+
+impl Inner {
+    /// Writes the newest settings asked for, if any are waiting. The lock is held while
+    /// writing, so an older save can never land after a newer one.
+    pub(super) fn write_pending_settings(&self) -> Result<(), String> {
+        let mut pending = self
+            .settings_pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match pending.take() {
+            Some(settings) => settings.save(self.library.root()),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! One job from queue to stored images: Created -> Running -> Storing -> an end state.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Event, Inner, lineage};
+use banana_core::recipe::{Catalog, OutputFormat, Recipe};
+use banana_imaging as imaging;
+use banana_library::{ImageId, JobId, JobState, NewImage};
+use banana_providers::{
+    CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress,
+};
+
+/// Where a job comes from: a retry of another, a refinement of an image.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Lineage {
+    pub retry_of: Option<JobId>,
+    pub parent_image: Option<ImageId>,
+    /// The job whose recipe this one runs on another provider.
+    pub same_recipe_of: Option<JobId>,
+}
+
+/// Writes the job first, then queues and runs it.
+pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: Lineage) {
+    let retry_of = lineage.retry_of;
+    let Some(slot) = inner.slot(recipe.provider) else {
+        inner.emit(Event::SubmitFailed {
+            message: format!("{} is not available", recipe.provider.label()),
+        });
+        return;
+    };
+    let sandbox = slot.sandbox;
+    let stored = recipe.clone();
+    let parent = lineage.parent_image;
+    let origin = lineage.same_recipe_of;
+    let created = inner
+        .blocking(move |lib| {
+            let job = lib
+                .library
+                .create_child_job(&stored, sandbox, retry_of, parent)
+                .map_err(|e| e.to_string())?;
+            if let Some(origin) = origin {
+                lib.library
+                    .set_same_recipe_of(job, origin)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(job)
+        })
+        .await;
+    let job = match created {
+        Ok(job) => job,
+        Err(message) => {
+            tracing::error!("could not record a job: {message}");
+            inner.emit(Event::SubmitFailed { message });
+            return;
+        }
+    };
+    let cancel = CancellationToken::new();
+    if let Ok(mut running) = inner.running.lock() {
+        running.insert(job, cancel.clone());
+    }
+    inner.emit(Event::JobCreated {
+        job,
+        recipe: recipe.clone(),
+        sandbox,
+        retry_of,
+    });
+    run(&inner, job, recipe, lineage.parent_image, cancel).await;
+    if let Ok(mut running) = inner.running.lock() {
+        running.remove(&job);
+    }
+}
+
+async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
+    let result = inner
+        .blocking(move |lib| lib.library.set_state(job, state).map_err(|e| e.to_string()))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(
+            target: crate::notify::TARGET,
+            job,
+            "Job #{job}: the history could not record that it is {} ({e}); the job goes on",
+            state.as_str()
+        );
+    }
+    inner.emit(Event::JobState { job, state });
+}
+
+async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) {
+    tracing::warn!(job, kind = kind.as_str(), "job ended: {message}");
+    let text = message.clone();
+    let result = inner
+        .blocking(move |lib| {
+            lib.library
+                .fail_job(job, kind.as_str(), &text)
+                .map_err(|e| e.to_string())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(
+            target: crate::notify::TARGET,
+            job,
+            "Job #{job}: the history could not record its failure ({e})"
+        );
+    }
+    inner.emit(Event::JobFailed { job, kind, message });
+}
+
+async fn run(
+    inner: &Arc<Inner>,
+    job: JobId,
+    recipe: Recipe,
+    parent: Option<ImageId>,
+    cancel: CancellationToken,
+) {
+    let Some(slot) = inner.slot(recipe.provider) else {
+        return;
+    };
+    // Wait for a slot of this provider; a cancel while queued ends the job here.
+    let permit = tokio::select! {
+        biased;
+        () = cancel.cancelled() => {
+            fail(inner, job, ErrorKind::Cancelled, "cancelled before it started".into()).await;
+            return;
+        }
+        permit = slot.semaphore.clone().acquire_owned() => permit,
+    };
+    let Ok(_permit) = permit else { return };
+    set_state(inner, job, JobState::Running).await;
+
+    let catalog = inner
+        .catalog
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|_| Catalog::bundled());
+    let Some(model) = catalog.model(recipe.provider, &recipe.model).cloned() else {
+        fail(
+            inner,
+            job,
+            ErrorKind::InvalidInput,
+            format!("the model {} is not in the catalog", recipe.model),
+        )
+        .await;
+        return;
+    };
+    let wanted = recipe.clone();
+    let loaded = inner
+        .blocking(move |lib| {
+            let inputs = wanted
+                .inputs
+                .iter()
+                .map(|i| {
+                    let bytes = lib
+                        .library
+                        .read_input(i)
+                        .map_err(|e| format!("an input image is missing from the library: {e}"))?;
+                    Ok(InputBytes {
+                        mime: i.mime.clone(),
+                        bytes: Arc::new(bytes),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let history = match parent {
+                Some(parent) => lineage::conversation(&lib.library, parent, &wanted)?,
+                None => Vec::new(),
+            };
+            Ok((inputs, history))
+        })
+        .await;
+    let (inputs, history) = match loaded {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            fail(inner, job, ErrorKind::Storage, message).await;
+            return;
+        }
+    };
+    let request = GenerateRequest {
+        recipe: recipe.clone(),
+        model: model.clone(),
+        inputs,
+        history,
+    };
+    let progress_inner = inner.clone();
+    let attempt_timeout = inner
+        .attempt_timeout()
+        .unwrap_or_else(|| model.attempt_deadline(recipe.effective_size(&catalog)));
+    let ctx = CallContext {
+        attempt_timeout: Some(attempt_timeout),
+        cancel: cancel.clone(),
+        progress: Arc::new(move |p: Progress| {
+            let message = match p {
+                Progress::Retrying(n) => format!(
+                    "attempt {} failed ({}); retrying in {:.1} s",
+                    n.attempt,
+                    n.reason,
+                    n.wait.as_secs_f32()
+                ),
+                Progress::Note(text) => text,
+            };
+            progress_inner.emit(Event::JobProgress { job, message });
+        }),
+    };
+    let output = match slot.provider.generate(&request, &ctx).await {
+        Ok(output) => output,
+        Err(e) => {
+            fail(inner, job, e.kind(), e.to_string()).await;
+            return;
+        }
+    };
+    set_state(inner, job, JobState::Storing).await;
+    // What the service says it charged wins over the catalog's estimate; the sandbox is free.
+    let cost = banana_library::JobCost {
+        usd: if slot.sandbox {
+            Some(0.0)
+        } else {
+            output.charged.usd.or_else(|| {
+                model
+                    .price_per_image(recipe.effective_size(&catalog))
+                    .map(|p| p * output.images.len() as f64)
+            })
+        },
+        credits: output.charged.credits,
+    };
+    let warnings = output.partial_failures.clone();
+    if let Some(left) = output.charged.credits_left {
+        inner.note_credits(recipe.provider, left);
+    }
+    let stored = inner
+        .blocking(move |lib| store(lib, job, &recipe, output, cost))
+        .await;
+    match stored {
+        Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
+            generation: Box::new(generation),
+            warnings,
+        }),
+        Ok(Err(unreadable)) => fail(inner, job, ErrorKind::BadResponse, unreadable).await,
+        Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
+    }
+}
+
+/// Decodes each result safely, converts it to the recipe's format, stores file and
+/// thumbnail, then records the images and the end state in one transaction. An image
+/// that does not decode (damaged, or a decompression bomb) is the service's bad answer,
+/// `Ok(Err(words))`, and nothing is stored; `Err` is a problem on this machine.
+fn store(
+    inner: &Inner,
+    job: JobId,
+    recipe: &Recipe,
+    output: GenerateOutput,
+    cost: banana_library::JobCost,
+) -> Result<Result<banana_library::Generation, String>, String> {
+    // Every image is decoded before any file is written.
+    let mut decoded_all = Vec::with_capacity(output.images.len());
+    for (i, image) in output.images.iter().enumerate() {
+        match imaging::decode(&image.bytes) {
+            Ok(decoded) => decoded_all.push(decoded),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "the service sent an image this app cannot read (image {} of the answer: {e})",
+                    i + 1
+                )));
+            }
+        }
+    }
+    let mut images = Vec::with_capacity(output.images.len());
+    for (i, (image, decoded)) in output.images.iter().zip(decoded_all).enumerate() {
+        let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
+        let bytes = if actual == Some(recipe.format) {
+            image.bytes.clone()
+        } else {
+            imaging::encode(&decoded, recipe.format).map_err(|e| e.to_string())?
+        };
+        let mime = recipe.format.mime();
+        let (sha256, _) = inner
+            .library
+            .put_image_file(&bytes, mime)
+            .map_err(|e| e.to_string())?;
+        let thumb = imaging::thumbnail_png(&decoded).map_err(|e| e.to_string())?;
+        inner
+            .library
+            .put_thumbnail(&sha256, &thumb)
+            .map_err(|e| e.to_string())?;
+        images.push(NewImage {
+            turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
+            sha256,
+            mime: mime.to_owned(),
+            width: decoded.width(),
+            height: decoded.height(),
+            size_bytes: bytes.len() as u64,
+        });
+    }
+    let turns = serde_json::to_string(&output.model_turns).ok();
+    inner
+        .library
+        .complete_job(job, &images, output.text.as_deref(), turns.as_deref(), cost)
+        .map_err(|e| e.to_string())?;
+    inner
+        .library
+        .generation(job)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the stored job vanished".to_owned())
+        .map(Ok)
+}

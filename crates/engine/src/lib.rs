@@ -1,0 +1,562 @@
+//! When: a tokio runtime on named threads, a job queue with per-provider concurrency,
+//! the job state machine, and events out to whoever listens.
+
+mod connect;
+mod events;
+mod history_tasks;
+mod inputs;
+mod jobs;
+mod library_tasks;
+mod lineage;
+pub mod notify;
+mod rerun;
+pub mod settings;
+mod setup;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+pub use connect::Connection;
+pub use events::Event;
+pub use inputs::{AddedInput, InputSource};
+pub use setup::{Env, connection, connections};
+
+use banana_core::recipe::{Catalog, ProviderId, Recipe, ValidationError};
+use banana_core::sandbox::SandboxHost;
+use banana_keys::{KeyOrigin, KeySource};
+use banana_library::{ImageId, JobId, Library, LibraryError};
+use banana_providers::gemini;
+use banana_providers::{CallContext, Provider, RetryPolicy};
+
+/// How the engine is set up.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// The library folder.
+    pub data_dir: PathBuf,
+    /// Use the offline sandbox even where a key is set.
+    pub force_sandbox: bool,
+    /// Where keys come from.
+    pub keys: Arc<dyn KeySource>,
+    /// Jobs running at once per provider.
+    pub concurrency: usize,
+    /// Retry and timeout policy for provider calls.
+    pub retry: RetryPolicy,
+    /// How each provider is reached (base URLs, jobs at once); a provider not listed
+    /// uses the service's own hosts and `concurrency`.
+    pub connections: HashMap<ProviderId, Connection>,
+    /// How long one attempt may take, when Settings raise it; None: what fits the
+    /// job's model and size.
+    pub attempt_timeout: Option<Duration>,
+    /// Starts a provider's offline stand-in when it runs without a key; None: such a
+    /// provider is unavailable.
+    pub sandbox: Option<Arc<dyn SandboxHost>>,
+}
+
+impl EngineConfig {
+    /// Defaults for a data folder, with keys from `keys`; see [`EngineConfig::configured`]
+    /// for Settings and the environment.
+    pub fn new(data_dir: impl Into<PathBuf>, keys: Arc<dyn KeySource>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            force_sandbox: false,
+            keys,
+            concurrency: 4,
+            retry: RetryPolicy {
+                attempt_timeout: gemini::default_timeout(),
+                ..RetryPolicy::default()
+            },
+            connections: HashMap::new(),
+            attempt_timeout: None,
+            sandbox: None,
+        }
+    }
+
+    /// Points one provider at another base URL (tests, tools).
+    pub fn set_base_url(&mut self, provider: ProviderId, url: impl Into<String>) {
+        let concurrency = self.concurrency;
+        self.connections
+            .entry(provider)
+            .or_insert_with(|| Connection::with_concurrency(concurrency))
+            .base_url = Some(url.into());
+    }
+
+    /// How a provider is to be reached at start.
+    pub fn connection(&self, provider: ProviderId) -> Connection {
+        self.connections
+            .get(&provider)
+            .cloned()
+            .unwrap_or_else(|| Connection::with_concurrency(self.concurrency))
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The runtime threads could not start.
+    #[error("could not start the background workers: {0}")]
+    Runtime(std::io::Error),
+    /// The library could not be opened.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+}
+
+/// How a provider is reached in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderStatus {
+    /// Whether this build can talk to it at all.
+    pub available: bool,
+    /// Whether it runs against the offline fake.
+    pub sandbox: bool,
+    /// Where its key came from.
+    pub key_origin: KeyOrigin,
+    /// Credits left on the account, as the service last said (Vydra).
+    pub credits_left: Option<u64>,
+}
+
+pub(crate) struct Slot {
+    provider: Arc<dyn Provider>,
+    sandbox: bool,
+    semaphore: Arc<Semaphore>,
+}
+
+pub(crate) struct Inner {
+    library: Library,
+    catalog: RwLock<Catalog>,
+    slots: RwLock<HashMap<ProviderId, Arc<Slot>>>,
+    statuses: RwLock<HashMap<ProviderId, ProviderStatus>>,
+    events: Sender<Event>,
+    repaint: RwLock<Option<Arc<dyn Fn() + Send + Sync>>>,
+    running: Mutex<HashMap<JobId, CancellationToken>>,
+    /// The newest settings asked to be saved and not yet written; held while writing so
+    /// saves land in order, and written at once when the engine stops.
+    settings_pending: Mutex<Option<crate::settings::Settings>>,
+    /// History reads asked for so far (numbers each `Event::History`).
+    history_requests: std::sync::atomic::AtomicU64,
+    /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
+    attempt_timeout_ms: std::sync::atomic::AtomicU64,
+}
+
+/// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
+fn millis_or_zero(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Inner {
+    /// The per-attempt deadline Settings ask for, if any.
+    pub(crate) fn attempt_timeout(&self) -> Option<Duration> {
+        let ms = self
+            .attempt_timeout_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+}
+
+impl Inner {
+    /// Runs library or file work on a blocking thread. Its error, or a panic there,
+    /// comes back as one message in words.
+    pub(crate) async fn blocking<T, F>(self: &Arc<Self>, work: F) -> Result<T, String>
+    where
+        F: FnOnce(&Inner) -> Result<T, String> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| format!("background work failed: {e}"))?
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        // The receiver lives as long as the engine; a closed channel means shutdown.
+        let _ = self.events.send(event);
+        if let Ok(repaint) = self.repaint.read()
+            && let Some(repaint) = repaint.as_ref()
+        {
+            repaint();
+        }
+    }
+}
+
+/// The engine: owns the runtime, the library and the providers.
+pub struct Engine {
+    inner: Arc<Inner>,
+    runtime: Option<tokio::runtime::Runtime>,
+    events: Receiver<Event>,
+    sandbox: Option<Arc<dyn SandboxHost>>,
+    keys: Arc<dyn KeySource>,
+    force_sandbox: bool,
+    retry: RetryPolicy,
+}
+
+impl Engine {
+    /// Starts the runtime, opens the library (marking unfinished jobs Interrupted)
+    /// and connects the providers, with the sandbox where no key is set.
+    pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("banana-engine")
+            .enable_all()
+            .build()
+            .map_err(EngineError::Runtime)?;
+        let (library, notice) = Library::open_checked(&config.data_dir)?;
+        let interrupted = library.interrupt_unfinished()?;
+        let interrupted: Vec<_> = interrupted
+            .into_iter()
+            .filter_map(|id| library.job(id).ok().flatten())
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+
+        // A provider without a key gets its stand-in from the sandbox host, started now
+        // and only for it; one whose key is removed in Settings falls back to it then.
+        let mut slots = HashMap::new();
+        let mut statuses = HashMap::new();
+        for provider in ProviderId::ALL {
+            let (key, origin) = config.keys.key(provider);
+            let connection = config.connection(provider);
+            let (slot, status) = connect::connect(
+                provider,
+                key,
+                origin,
+                &connection,
+                config.force_sandbox,
+                config.sandbox.as_ref(),
+                &config.retry,
+            );
+            if let Some(slot) = slot {
+                slots.insert(provider, slot);
+            }
+            statuses.insert(provider, status);
+        }
+
+        let inner = Arc::new(Inner {
+            library,
+            catalog: RwLock::new(Catalog::bundled()),
+            slots: RwLock::new(slots),
+            statuses: RwLock::new(statuses),
+            events: tx,
+            repaint: RwLock::new(None),
+            running: Mutex::new(HashMap::new()),
+            settings_pending: Mutex::new(None),
+            history_requests: std::sync::atomic::AtomicU64::new(0),
+            attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
+                config.attempt_timeout,
+            )),
+        });
+        if let Some(message) = notice {
+            inner.emit(Event::LibraryFailed { message });
+        }
+        // Leftovers of writes a crash cut short are collected in the background.
+        let collector = inner.clone();
+        runtime.spawn_blocking(move || match collector.library.collect_orphans() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("collected {n} orphan files"),
+            Err(e) => tracing::warn!(
+                target: crate::notify::TARGET,
+                "Leftover files of an earlier crash could not be tidied away ({e}); they only take space"
+            ),
+        });
+        if !interrupted.is_empty() {
+            tracing::warn!(
+                count = interrupted.len(),
+                "jobs were interrupted by the last exit"
+            );
+            inner.emit(Event::Interrupted { jobs: interrupted });
+        }
+        Ok(Self {
+            inner,
+            runtime: Some(runtime),
+            events: rx,
+            sandbox: config.sandbox.clone(),
+            keys: config.keys.clone(),
+            force_sandbox: config.force_sandbox,
+            retry: config.retry.clone(),
+        })
+    }
+
+    fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(rt) = &self.runtime {
+            rt.spawn(future);
+        }
+    }
+
+    /// Called after every event, e.g. to wake the GUI.
+    pub fn set_repaint(&self, repaint: Arc<dyn Fn() + Send + Sync>) {
+        if let Ok(mut slot) = self.inner.repaint.write() {
+            *slot = Some(repaint);
+        }
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub fn next_event(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// The catalog as currently known (merged with live lists once fetched).
+    pub fn catalog(&self) -> Catalog {
+        self.inner
+            .catalog
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|_| Catalog::bundled())
+    }
+
+    /// How a provider is reached.
+    pub fn status(&self, provider: ProviderId) -> ProviderStatus {
+        self.inner
+            .statuses
+            .read()
+            .ok()
+            .and_then(|s| s.get(&provider).cloned())
+            .unwrap_or(ProviderStatus {
+                available: false,
+                sandbox: false,
+                key_origin: KeyOrigin::NotSet,
+                credits_left: None,
+            })
+    }
+
+    /// Where keys come from, and a notice when no secure store answers.
+    pub fn keys(&self) -> &Arc<dyn KeySource> {
+        &self.keys
+    }
+
+    /// Checks and queues a recipe. The job is written to the library before anything
+    /// is sent; `Event::JobCreated` follows.
+    pub fn submit(&self, recipe: Recipe) -> Result<(), ValidationError> {
+        self.check_submittable(&recipe)?;
+        let inner = self.inner.clone();
+        let lineage = jobs::Lineage::default();
+        self.spawn(async move { jobs::create_and_run(inner, recipe, lineage).await });
+        Ok(())
+    }
+
+    /// Validation against the catalog, and a provider this build can reach.
+    fn check_submittable(&self, recipe: &Recipe) -> Result<(), ValidationError> {
+        recipe.validate(&self.catalog())?;
+        if self.inner.slot(recipe.provider).is_none() {
+            return Err(ValidationError {
+                field: "provider",
+                message: format!(
+                    "{} is not supported in this version yet; pick Gemini API or fal.ai",
+                    recipe.provider.label()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Continues from a stored image: the next step of the same conversation where the
+    /// provider and model keep one (Gemini), else the image becomes the first input.
+    /// The new job records `parent` as its parent image.
+    pub fn refine(&self, parent: ImageId, recipe: Recipe) -> Result<(), ValidationError> {
+        self.check_submittable(&recipe)?;
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let prepared = inner
+                .blocking(move |lib| {
+                    let mut recipe = recipe;
+                    let history = lineage::conversation(&lib.library, parent, &recipe)?;
+                    if history.is_empty() {
+                        // No conversation to continue: the parent becomes the first input.
+                        let added = inputs::add_one(lib, &InputSource::Stored(parent))?;
+                        recipe.inputs.insert(0, added.input);
+                    }
+                    Ok(recipe)
+                })
+                .await;
+            match prepared {
+                Ok(recipe) => {
+                    let lineage = jobs::Lineage {
+                        parent_image: Some(parent),
+                        ..jobs::Lineage::default()
+                    };
+                    jobs::create_and_run(inner, recipe, lineage).await;
+                }
+                Err(message) => inner.emit(Event::SubmitFailed { message }),
+            }
+        });
+        Ok(())
+    }
+
+    /// Cancels a queued or running job.
+    pub fn cancel(&self, job: JobId) {
+        if let Ok(running) = self.inner.running.lock()
+            && let Some(token) = running.get(&job)
+        {
+            token.cancel();
+        }
+    }
+
+    /// Sets the per-attempt deadline for jobs that start from now on (None: what fits
+    /// each job's model and size).
+    pub fn set_attempt_timeout(&self, timeout: Option<Duration>) {
+        self.inner.attempt_timeout_ms.store(
+            millis_or_zero(timeout),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// Jobs queued or running in this process.
+    pub fn running_count(&self) -> usize {
+        self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Cancels every queued and running job (on the provider too, where it can be);
+    /// each ends as Cancelled with its event.
+    pub fn cancel_all(&self) {
+        if let Ok(running) = self.inner.running.lock() {
+            for token in running.values() {
+                token.cancel();
+            }
+        }
+    }
+
+    /// Cancels every queued and running job when the process gets Ctrl+C (SIGINT),
+    /// so they end as Cancelled instead of being cut off mid-way.
+    pub fn cancel_all_on_ctrl_c(&self) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::warn!("interrupted: cancelling running jobs");
+                if let Ok(running) = inner.running.lock() {
+                    for token in running.values() {
+                        token.cancel();
+                    }
+                }
+            }
+        });
+    }
+
+    /// Prepares input images off the UI thread; `Event::InputsAdded` follows.
+    pub fn add_inputs(&self, sources: Vec<InputSource>) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let event = inner
+                .blocking(move |lib| Ok(inputs::add_all(lib, &sources)))
+                .await
+                .unwrap_or_else(|message| Event::InputsAdded {
+                    added: Vec::new(),
+                    errors: vec![message],
+                });
+            inner.emit(event);
+        });
+    }
+
+    /// Prepares input images and waits for them (for the CLI): every one is checked
+    /// before any is stored, so a refused set writes nothing.
+    pub fn add_inputs_blocking(
+        &self,
+        sources: &[InputSource],
+    ) -> Result<Vec<AddedInput>, Vec<String>> {
+        inputs::add_all_or_none(&self.inner, sources)
+    }
+
+    /// Loads the preview of a stored input; `Event::InputPreview` follows.
+    pub fn load_input_preview(&self, input: banana_core::recipe::InputImage) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let sha256 = input.sha256.clone();
+            let pixels = inner
+                .blocking(move |lib| inputs::preview(lib, &input))
+                .await
+                .map(Arc::new);
+            inner.emit(Event::InputPreview { sha256, pixels });
+        });
+    }
+
+    /// Asks a provider for its live model list and merges it; `Event::Models` follows.
+    pub fn refresh_models(&self, provider: ProviderId) {
+        let Some(slot) = self.inner.slot(provider) else {
+            return;
+        };
+        let client = slot.provider.clone();
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            match client.list_models(&CallContext::detached()).await {
+                Ok(live) => {
+                    let catalog = match inner.catalog.write() {
+                        Ok(mut c) => {
+                            c.merge_live(provider, &live);
+                            c.clone()
+                        }
+                        Err(_) => return,
+                    };
+                    inner.emit(Event::Models { provider, catalog });
+                }
+                Err(e) => inner.emit(Event::ModelsFailed {
+                    provider,
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+
+    /// Watches for other processes' writes to the library, about once a second off the
+    /// calling thread; `Event::LibraryChangedElsewhere` follows each change.
+    pub fn watch_library(&self) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let mut last = None;
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let checked = inner
+                    .blocking(move |lib| {
+                        let mut seen = last;
+                        let changed = lib
+                            .library
+                            .changed_elsewhere(&mut seen)
+                            .map_err(|e| e.to_string())?;
+                        Ok((changed, seen))
+                    })
+                    .await;
+                match checked {
+                    Ok((changed, seen)) => {
+                        last = seen;
+                        if changed {
+                            inner.emit(Event::LibraryChangedElsewhere);
+                        }
+                    }
+                    Err(e) => tracing::debug!("library watch: {e}"),
+                }
+            }
+        });
+    }
+
+    /// The library itself, for the CLI's read-only commands.
+    pub fn library(&self) -> &Library {
+        &self.inner.library
+    }
+}
+
+impl Drop for Engine {
+    /// Stops without cancelling: a job still running is left as it is in the history,
+    /// and the next start finds its owner gone and shows it Interrupted with Retry.
+    /// Cancelling is the user's choice ([`Engine::cancel_all`]), never a side effect
+    /// of closing.
+    fn drop(&mut self) {
+        // A settings save still waiting for the pool is written now, not lost.
+        if let Err(message) = self.inner.write_pending_settings() {
+            tracing::error!("{message}");
+        }
+        // Stop the fakes before the runtime they live on.
+        self.sandbox = None;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Running a stored job's recipe again: a retry, a new seed or more images, or the same
+//! recipe on another provider (linked to the family's first job, to compare).
+
+use super::{Engine, Event, jobs};
+use banana_core::recipe::ProviderId;
+use banana_library::JobId;
+
+/// How a stored job is run again.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Rerun {
+    /// The same recipe, after a failure.
+    Retry,
+    /// The same recipe with a new seed, optionally more images.
+    Regenerate { count: Option<u8> },
+    /// The same recipe on another provider, to compare.
+    OnProvider(ProviderId),
+}
+
+impl Engine {
+    /// Runs a failed, cancelled or interrupted job's recipe again as a new job.
+    pub fn retry(&self, job: JobId) {
+        self.rerun(job, Rerun::Retry);
+    }
+
+    /// Repeats a job's recipe with a new seed where the model takes one; `count`
+    /// asks for that many images instead (variations).
+    pub fn regenerate(&self, job: JobId, count: Option<u8>) {
+        self.rerun(job, Rerun::Regenerate { count });
+    }
+
+    /// Runs a job's recipe on another provider (its model of the same brand); the new
+    /// job is linked to the first of the family, so they can be listed side by side.
+    pub fn rerun_on(&self, job: JobId, provider: ProviderId) {
+        self.rerun(job, Rerun::OnProvider(provider));
+    }
+
+    fn rerun(&self, job: JobId, how: Rerun) {
+        let inner = self.inner.clone();
+        let catalog = self.catalog();
+        self.spawn(async move {
+            let record = inner
+                .blocking(move |lib| {
+                    lib.library
+                        .job(job)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("job {job} is not in the history"))
+                })
+                .await;
+            let record = match record {
+                Ok(record) => record,
+                Err(message) => {
+                    inner.emit(Event::SubmitFailed { message });
+                    return;
+                }
+            };
+            let mut recipe = record.recipe;
+            let mut same_recipe_of = None;
+            let retry_of = match how {
+                Rerun::Retry => Some(job),
+                Rerun::OnProvider(provider) => match recipe.on_provider(provider, &catalog) {
+                    Ok(translated) => {
+                        recipe = translated;
+                        same_recipe_of = Some(record.same_recipe_of.unwrap_or(job));
+                        None
+                    }
+                    Err(e) => {
+                        inner.emit(Event::SubmitFailed {
+                            message: format!("{} cannot run this recipe: {e}", provider.label()),
+                        });
+                        return;
+                    }
+                },
+                Rerun::Regenerate { count } => {
+                    if catalog
+                        .model(recipe.provider, &recipe.model)
+                        .is_some_and(|m| m.seed)
+                    {
+                        recipe.seed = Some(u64::from(rand::random::<u32>() & 0x7fff_ffff));
+                    }
+                    if let Some(count) = count {
+                        recipe.count = count;
+                    }
+                    None
+                }
+            };
+            match recipe.validate(&catalog) {
+                Ok(()) => {
+                    let lineage = jobs::Lineage {
+                        retry_of,
+                        parent_image: record.parent_image_id,
+                        same_recipe_of,
+                    };
+                    jobs::create_and_run(inner, recipe, lineage).await;
+                }
+                Err(e) => inner.emit(Event::SubmitFailed {
+                    message: e.to_string(),
+                }),
+            }
+        });
+    }
+}

@@ -1,0 +1,204 @@
+//! Settings people choose in the Settings dialog, kept as `settings.json` in the data
+//! folder (written atomically). Never a key: keys live in the keychain.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use banana_core::recipe::ProviderId;
+use banana_library::export::DEFAULT_TEMPLATE;
+
+/// The file name in the data folder.
+pub const FILE: &str = "settings.json";
+
+/// Dark, light, or as the system says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Dark.
+    Dark,
+    /// Light.
+    Light,
+    /// Follow the system.
+    #[default]
+    System,
+}
+
+impl Theme {
+    /// Every choice.
+    pub const ALL: [Theme; 3] = [Theme::Dark, Theme::Light, Theme::System];
+
+    /// Words for a menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::Dark => "Dark",
+            Theme::Light => "Light",
+            Theme::System => "Follow the system",
+        }
+    }
+}
+
+/// Everything the Settings dialog edits except keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Base URL per provider, instead of the service's own.
+    pub base_urls: BTreeMap<ProviderId, String>,
+    /// Jobs at once per provider.
+    pub concurrency: BTreeMap<ProviderId, usize>,
+    /// The provider a new draft starts with.
+    pub default_provider: ProviderId,
+    /// The model a new draft starts with (None: the provider's default).
+    pub default_model: Option<String>,
+    /// Where Save as… and Save selected to folder… start.
+    pub save_folder: Option<PathBuf>,
+    /// The export file-name template.
+    pub filename_template: String,
+    /// Whether exports carry the recipe.
+    pub embed_metadata: bool,
+    /// The look.
+    pub theme: Theme,
+    /// Whether the first-start welcome was seen.
+    pub welcomed: bool,
+    /// How long one attempt may wait for an answer, in seconds; 0: what fits the
+    /// model and size (a 1K Flash image about 50 s, a 4K Pro one about 170 s).
+    pub attempt_timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_urls: BTreeMap::new(),
+            concurrency: BTreeMap::new(),
+            default_provider: ProviderId::Gemini,
+            default_model: None,
+            save_folder: None,
+            filename_template: DEFAULT_TEMPLATE.to_owned(),
+            embed_metadata: true,
+            theme: Theme::System,
+            welcomed: false,
+            attempt_timeout_secs: 0,
+        }
+    }
+}
+
+/// Jobs at once when not set.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+impl Settings {
+    /// Reads the settings of a data folder; defaults when missing, and when damaged
+    /// (with the reason, so the caller can say so).
+    pub fn load(data_dir: &Path) -> (Self, Option<String>) {
+        let path = data_dir.join(FILE);
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (
+                Self::default(),
+                Some(format!("could not read {}: {e}", path.display())),
+            ),
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(s) => (s, None),
+                Err(e) => (
+                    Self::default(),
+                    Some(format!(
+                        "{} is damaged ({e}); defaults are used",
+                        path.display()
+                    )),
+                ),
+            },
+        }
+    }
+
+    /// Writes the settings (temp file, sync, rename).
+    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        banana_library::store::write_atomic(&data_dir.join(FILE), &json)
+            .map_err(|e| format!("could not save the settings: {e}"))
+    }
+
+    /// A provider's base URL override, if any.
+    pub fn base_url(&self, provider: ProviderId) -> Option<String> {
+        self.base_urls
+            .get(&provider)
+            .map(|s| s.trim().trim_end_matches('/').to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The per-attempt deadline Settings ask for, if any (at most an hour).
+    pub fn attempt_timeout(&self) -> Option<std::time::Duration> {
+        (self.attempt_timeout_secs > 0)
+            .then(|| std::time::Duration::from_secs(self.attempt_timeout_secs.min(3600)))
+    }
+
+    /// A provider's concurrency.
+    pub fn concurrency(&self, provider: ProviderId) -> usize {
+        self.concurrency
+            .get(&provider)
+            .copied()
+            .unwrap_or(DEFAULT_CONCURRENCY)
+            .clamp(1, 16)
+    }
+
+    /// Checks what the dialog would apply; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        for (provider, url) in &self.base_urls {
+            if url.trim().is_empty() {
+                continue;
+            }
+            banana_providers::origin::check_base_url(
+                &format!("{} base URL", provider.label()),
+                url,
+            )?;
+        }
+        if self.filename_template.trim().is_empty() {
+            return Err(
+                "File names: the template is empty; the default is {date}_{prompt}_{n}.{ext}"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_damage_falls_back_to_defaults() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut s = Settings::default();
+        s.base_urls
+            .insert(ProviderId::Gemini, "https://proxy.example/ ".into());
+        s.concurrency.insert(ProviderId::Gemini, 99);
+        s.theme = Theme::Light;
+        s.save(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let (back, problem) = Settings::load(dir.path());
+        assert_eq!((back.clone(), problem), (s, None));
+        assert_eq!(
+            back.base_url(ProviderId::Gemini).as_deref(),
+            Some("https://proxy.example")
+        );
+        assert_eq!(back.concurrency(ProviderId::Gemini), 16);
+        assert_eq!(back.concurrency(ProviderId::Fal), DEFAULT_CONCURRENCY);
+        std::fs::write(dir.path().join(FILE), b"{not json").unwrap_or_else(|e| panic!("{e}"));
+        let (back, problem) = Settings::load(dir.path());
+        assert_eq!(back, Settings::default());
+        assert!(problem.unwrap_or_default().contains("damaged"));
+    }
+
+    #[test]
+    fn plain_http_is_only_for_this_machine() {
+        let mut s = Settings::default();
+        s.base_urls
+            .insert(ProviderId::Gemini, "http://proxy.example".into());
+        assert!(s.validate().unwrap_err().contains("Gemini API base URL"));
+        s.base_urls
+            .insert(ProviderId::Gemini, "http://127.0.0.1:9000".into());
+        assert!(s.validate().is_ok());
+        s.base_urls
+            .insert(ProviderId::Gemini, "http://127.0.0.1.evil.com".into());
+        assert!(s.validate().unwrap_err().contains("clear text"));
+    }
+}

@@ -1,0 +1,176 @@
+//! How to ask: the provider trait, the shared HTTP layer and one file per provider.
+
+pub mod b64;
+pub mod download;
+pub mod eachlabs;
+pub mod error;
+pub mod fal;
+pub mod gemini;
+pub mod http;
+pub mod origin;
+pub mod oxen;
+pub mod poll;
+pub mod rest;
+pub mod vydra;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ErrorKind, ProviderError, classify_failure};
+pub use http::{RetryNotice, RetryPolicy};
+
+use banana_core::recipe::{LiveModel, ModelInfo, ProviderId, Recipe};
+
+/// An input image's bytes as sent to a provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputBytes {
+    /// MIME type.
+    pub mime: String,
+    /// Encoded bytes.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl InputBytes {
+    /// The bytes as a `data:` URI, for services that take inputs inline.
+    pub fn data_uri(&self) -> String {
+        use base64::Engine as _;
+        format!(
+            "data:{};base64,{}",
+            self.mime,
+            base64::engine::general_purpose::STANDARD.encode(self.bytes.as_slice())
+        )
+    }
+}
+
+/// One earlier step of a conversation, for refinement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Turn {
+    /// The user's prompt of that step.
+    pub prompt: String,
+    /// The user's inputs of that step.
+    pub inputs: Vec<InputBytes>,
+    /// The model's answer exactly as received (provider JSON), signatures included.
+    pub model_turn: serde_json::Value,
+}
+
+/// Everything a provider needs for one job.
+#[derive(Clone, Debug)]
+pub struct GenerateRequest {
+    /// What to make.
+    pub recipe: Recipe,
+    /// The catalog entry of the recipe's model.
+    pub model: ModelInfo,
+    /// The recipe's inputs, loaded.
+    pub inputs: Vec<InputBytes>,
+    /// Earlier turns of the conversation, oldest first.
+    pub history: Vec<Turn>,
+}
+
+/// One image a provider returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputImage {
+    /// MIME type as the provider said.
+    pub mime: String,
+    /// Encoded bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What a provider made.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GenerateOutput {
+    /// The images, in order.
+    pub images: Vec<OutputImage>,
+    /// The model's text, if any.
+    pub text: Option<String>,
+    /// The model's turns exactly as received, one per request, for refinement.
+    pub model_turns: Vec<serde_json::Value>,
+    /// For each image, the index of the model turn it came in.
+    pub image_turns: Vec<usize>,
+    /// Requests of a batch that failed while others succeeded, in words.
+    pub partial_failures: Vec<String>,
+    /// What the service says it charged, when it says.
+    pub charged: Charge,
+}
+
+/// What a job cost, as the service reported it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Charge {
+    /// US dollars (Eachlabs' `metrics.cost`).
+    pub usd: Option<f64>,
+    /// Credits (Vydra's `creditsCharged`).
+    pub credits: Option<u32>,
+    /// Credits left on the account afterwards (Vydra).
+    pub credits_left: Option<u64>,
+}
+
+/// Progress of a running call, told to the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// Waiting to try again.
+    Retrying(RetryNotice),
+    /// A line of news from the provider (queue position, logs).
+    Note(String),
+}
+
+/// The live context of one call: cancellation and a progress sink.
+#[derive(Clone)]
+pub struct CallContext {
+    /// Cancelled when the user cancels the job.
+    pub cancel: CancellationToken,
+    /// Receives progress.
+    pub progress: Arc<dyn Fn(Progress) + Send + Sync>,
+    /// How long one attempt of this job may take (fits its model and size); None: the
+    /// provider's policy.
+    pub attempt_timeout: Option<std::time::Duration>,
+}
+
+impl CallContext {
+    /// A context that nobody listens to, for tools and tests.
+    pub fn detached() -> Self {
+        Self {
+            cancel: CancellationToken::new(),
+            progress: Arc::new(|_| {}),
+            attempt_timeout: None,
+        }
+    }
+}
+
+/// A service that makes Nano Banana images.
+pub trait Provider: Send + Sync {
+    /// Which provider this is.
+    fn id(&self) -> ProviderId;
+
+    /// Makes the recipe's images (count N may mean N requests).
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<GenerateOutput, ProviderError>>;
+
+    /// The models this key can use, as the service lists them.
+    fn list_models<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<Vec<LiveModel>, ProviderError>>;
+
+    /// Tests the key with the cheapest authenticated call; what it found, in words.
+    fn check_key<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let n = self
+                .list_models(ctx)
+                .await?
+                .iter()
+                .filter(|m| m.generates && (m.id.contains("image") || m.id.contains("banana")))
+                .count();
+            Ok(format!(
+                "{n} image model{} available",
+                if n == 1 { "" } else { "s" }
+            ))
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! The request checks of the fake Gemini: what the real service rejects, it rejects.
+
+use std::sync::atomic::Ordering;
+
+use axum::response::Response;
+use base64::Engine as _;
+use image::DynamicImage;
+use serde_json::Value;
+
+use super::{Shared, field, invalid};
+use banana_core::recipe::{AspectRatio, ImageSize, ModelInfo};
+use banana_imaging as imaging;
+
+fn reject(message: &str) -> Box<Response> {
+    Box::new(invalid(message))
+}
+
+/// A check's result: the value, or the error answer to send (boxed: responses are large).
+pub(super) type Checked<T> = Result<T, Box<Response>>;
+
+pub(super) fn check_config(
+    model: &ModelInfo,
+    request: &Value,
+) -> Checked<(Option<AspectRatio>, Option<ImageSize>)> {
+    let config = field(request, "generationConfig", "generation_config");
+    let candidates = config
+        .and_then(|c| field(c, "candidateCount", "candidate_count"))
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    if candidates > 1 {
+        return Err(reject(&format!(
+            "Multiple candidates is not enabled for models/{}",
+            model.id
+        )));
+    }
+    let image_config = config.and_then(|c| field(c, "imageConfig", "image_config"));
+    let aspect = match image_config.and_then(|c| field(c, "aspectRatio", "aspect_ratio")) {
+        None => None,
+        Some(v) => {
+            let text = v.as_str().unwrap_or_default();
+            match text.parse::<AspectRatio>() {
+                Ok(a @ AspectRatio::Ratio(..)) if model.ratios.contains(&a) => Some(a),
+                _ => {
+                    return Err(reject(&format!(
+                        "* GenerateContentRequest.generation_config.image_config.aspect_ratio: \
+                         unsupported aspect ratio \"{text}\""
+                    )));
+                }
+            }
+        }
+    };
+    let size = match image_config.and_then(|c| field(c, "imageSize", "image_size")) {
+        None => None,
+        Some(_) if model.sizes.is_empty() => {
+            return Err(reject(&format!(
+                "* GenerateContentRequest.generation_config.image_config.image_size: \
+                 image_size is not supported for models/{}",
+                model.id
+            )));
+        }
+        Some(v) => {
+            let text = v.as_str().unwrap_or_default();
+            // Case matters: "2k" is rejected, only "2K" is taken.
+            match model.sizes.iter().find(|s| s.as_str() == text) {
+                Some(s) => Some(*s),
+                None => {
+                    let allowed: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
+                    return Err(reject(&format!(
+                        "* GenerateContentRequest.generation_config.image_config.image_size: \
+                         unsupported image size \"{text}\"; supported values are {}",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Ok((aspect, size.or(model.default_size)))
+}
+
+pub(super) fn check_contents(
+    shared: &Shared,
+    model: &ModelInfo,
+    request: &Value,
+) -> Checked<Vec<DynamicImage>> {
+    let Some(contents) = request
+        .get("contents")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    else {
+        return Err(reject(
+            "* GenerateContentRequest.contents: contents is not specified",
+        ));
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut last_inputs = Vec::new();
+    let mut last_model_image: Option<DynamicImage> = None;
+    for (i, content) in contents.iter().enumerate() {
+        let role = content
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("user");
+        let parts = content
+            .get("parts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if parts.is_empty() {
+            return Err(reject(&format!(
+                "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
+            )));
+        }
+        match role {
+            "model" => {
+                // The model's last image is what the next user turn talks about.
+                last_model_image = last_image_of(&parts);
+                if !model.thinking {
+                    continue;
+                }
+                for (j, part) in parts.iter().enumerate() {
+                    if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                        continue;
+                    }
+                    let signature = field(part, "thoughtSignature", "thought_signature")
+                        .and_then(Value::as_str);
+                    let is_image = field(part, "inlineData", "inline_data").is_some();
+                    match signature {
+                        Some(sig) => {
+                            if !super::signature_is_valid(sig) {
+                                return Err(reject("Corrupted thought signature."));
+                            }
+                            shared.returned_signatures.fetch_add(1, Ordering::SeqCst);
+                        }
+                        None if is_image || j == 0 => {
+                            let kind = if is_image { "Image" } else { "Text" };
+                            return Err(reject(&format!(
+                                "{kind} part is missing a thought_signature in content position {}, part position {}",
+                                i + 1,
+                                j + 1
+                            )));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            "user" => {
+                let mut inputs = Vec::new();
+                for part in &parts {
+                    let Some(inline) = field(part, "inlineData", "inline_data") else {
+                        continue;
+                    };
+                    let mime = field(inline, "mimeType", "mime_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if !matches!(
+                        mime,
+                        "image/png" | "image/jpeg" | "image/webp" | "image/heic" | "image/heif"
+                    ) {
+                        return Err(reject(&format!("Unsupported MIME type: {mime}")));
+                    }
+                    let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
+                    let Ok(bytes) = b64.decode(data) else {
+                        return Err(reject("Base64 decoding failed for inline_data.data."));
+                    };
+                    match imaging::decode(&bytes) {
+                        Ok(img) => inputs.push(img),
+                        Err(_) => {
+                            return Err(reject(
+                                "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+                            ));
+                        }
+                    }
+                }
+                last_inputs = inputs;
+            }
+            other => {
+                return Err(reject(&format!(
+                    "Please use a valid role: user, model. Got \"{other}\"."
+                )));
+            }
+        }
+    }
+    let last_role = contents
+        .last()
+        .and_then(|c| c.get("role"))
+        .and_then(Value::as_str)
+        .unwrap_or("user");
+    if last_role != "user" {
+        return Err(reject(
+            "Please ensure that multiturn requests end with a user role or a function response.",
+        ));
+    }
+    // A follow-up without new inputs edits the model's previous image, as the real one does.
+    if last_inputs.is_empty()
+        && let Some(previous) = last_model_image
+    {
+        last_inputs.push(previous);
+    }
+    Ok(last_inputs)
+}
+
+/// The last non-thought image of a model turn, decoded.
+fn last_image_of(parts: &[Value]) -> Option<DynamicImage> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    parts
+        .iter()
+        .rev()
+        .filter(|p| p.get("thought").and_then(Value::as_bool) != Some(true))
+        .find_map(|p| field(p, "inlineData", "inline_data"))
+        .and_then(|inline| inline.get("data").and_then(Value::as_str))
+        .and_then(|data| b64.decode(data).ok())
+        .and_then(|bytes| imaging::decode(&bytes).ok())
+}
+
+pub(super) fn nearest_ratio(model: &ModelInfo, input: Option<&DynamicImage>) -> AspectRatio {
+    let square = AspectRatio::Ratio(1, 1);
+    let Some(input) = input else { return square };
+    let want = input.width() as f32 / input.height().max(1) as f32;
+    model
+        .ratios
+        .iter()
+        .copied()
+        .filter(|r| model.pixels.iter().any(|(a, _)| a == r))
+        .min_by(|a, b| {
+            let da = (a.value().unwrap_or(1.0).ln() - want.ln()).abs();
+            let db = (b.value().unwrap_or(1.0).ln() - want.ln()).abs();
+            da.total_cmp(&db)
+        })
+        .unwrap_or(square)
+}

@@ -1,0 +1,482 @@
+//! A fake Gemini API: `generateContent` and `models.list`, as strict as the real one.
+
+mod checks;
+mod faults;
+
+pub use faults::Fault;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use image::DynamicImage;
+use serde_json::{Value, json};
+
+use self::checks::{check_config, check_contents, nearest_ratio};
+use self::faults::fault_response;
+use super::FakeServer;
+use super::render;
+use banana_core::recipe::{Catalog, ModelInfo, ModelStatus, OutputFormat, ProviderId};
+use banana_imaging as imaging;
+
+/// The real inline request limit.
+const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
+
+pub(super) struct Shared {
+    key: String,
+    catalog: Catalog,
+    script: Mutex<VecDeque<Fault>>,
+    signatures_issued: AtomicU64,
+    returned_signatures: AtomicU64,
+    requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    bodies: Mutex<Vec<Value>>,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A running fake Gemini server.
+pub struct FakeGemini {
+    server: FakeServer,
+    shared: Arc<Shared>,
+}
+
+impl FakeGemini {
+    /// Starts the fake on loopback; requests must carry `key`.
+    pub fn start(runtime: &tokio::runtime::Handle, key: &str) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            key: key.to_owned(),
+            catalog: Catalog::bundled(),
+            script: Mutex::new(VecDeque::new()),
+            signatures_issued: AtomicU64::new(0),
+            returned_signatures: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            bodies: Mutex::new(Vec::new()),
+        });
+        let router = Router::new()
+            .route("/v1beta/models", get(list_models))
+            .route("/v1beta/models/{*action}", post(generate))
+            .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES + 1024 * 1024))
+            .with_state(shared.clone());
+        Ok(Self {
+            server: FakeServer::start(runtime, router)?,
+            shared,
+        })
+    }
+
+    /// The base URL to give the provider.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Queues faults for the next requests, one each, before normal answers resume.
+    pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
+        if let Ok(mut script) = self.shared.script.lock() {
+            script.extend(faults);
+        }
+    }
+
+    /// How many generate requests arrived.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most generate requests that were in flight at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// How many issued signatures came back intact in later requests.
+    pub fn returned_signatures(&self) -> u64 {
+        self.shared.returned_signatures.load(Ordering::SeqCst)
+    }
+
+    /// The JSON bodies of generate requests so far (with image data elided).
+    pub fn request_bodies(&self) -> Vec<Value> {
+        self.shared
+            .bodies
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default()
+    }
+}
+
+pub(super) fn error(status: StatusCode, grpc: &str, message: &str, details: Value) -> Response {
+    let mut err = json!({"error": {"code": status.as_u16(), "message": message, "status": grpc}});
+    if details.is_array() {
+        err["error"]["details"] = details;
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        err.to_string(),
+    )
+        .into_response()
+}
+
+pub(super) fn invalid(message: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        message,
+        Value::Null,
+    )
+}
+
+fn check_key(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &Query<Vec<(String, String)>>,
+) -> Option<Response> {
+    let given = headers
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            query
+                .0
+                .iter()
+                .find(|(k, _)| k == "key")
+                .map(|(_, v)| v.clone())
+        });
+    match given {
+        None => Some(error(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "Method doesn't allow unregistered callers (callers without established identity). \
+             Please use API Key or other form of API consumer identity to call this API.",
+            Value::Null,
+        )),
+        Some(k) if k != shared.key => Some(error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]),
+        )),
+        Some(_) => None,
+    }
+}
+
+async fn list_models(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    query: Query<Vec<(String, String)>>,
+) -> Response {
+    if let Some(denied) = check_key(&shared, &headers, &query) {
+        return denied;
+    }
+    let mut models: Vec<Value> = shared
+        .catalog
+        .models_of(ProviderId::Gemini)
+        .filter(|m| m.status != ModelStatus::Retired)
+        .map(|m| {
+            json!({"name": format!("models/{}", m.id), "displayName": m.brand,
+                   "supportedGenerationMethods": ["generateContent", "countTokens"]})
+        })
+        .collect();
+    models.push(
+        json!({"name": "models/text-embedding-004", "displayName": "Text Embedding 004",
+                       "supportedGenerationMethods": ["embedContent"]}),
+    );
+    // The real list is paged; serve it in two pages so clients must follow the token.
+    let second_page = query
+        .0
+        .iter()
+        .any(|(k, v)| k == "pageToken" && v == "page-2");
+    let half = models.len() / 2;
+    let body = if second_page {
+        json!({"models": models.split_off(half)})
+    } else {
+        models.truncate(half);
+        json!({"models": models, "nextPageToken": "page-2"})
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+pub(super) fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
+    v.get(camel)
+        .or_else(|| v.get(snake))
+        .filter(|x| !x.is_null())
+}
+
+async fn generate(
+    State(shared): State<Arc<Shared>>,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    query: Query<Vec<(String, String)>>,
+    body: Bytes,
+) -> Response {
+    if let Some(denied) = check_key(&shared, &headers, &query) {
+        return denied;
+    }
+    let Some((model_id, method)) = action.split_once(':') else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Method not found.",
+            Value::Null,
+        );
+    };
+    let model = shared
+        .catalog
+        .model(ProviderId::Gemini, model_id)
+        .filter(|m| m.status != ModelStatus::Retired && m.id == model_id);
+    let Some(model) = model.cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!(
+                "models/{model_id} is not found for API version v1beta, or is not supported for \
+                 generateContent. Call ListModels to see the list of available models and their \
+                 supported methods."
+            ),
+            Value::Null,
+        );
+    };
+    if method != "generateContent" {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Method not found.",
+            Value::Null,
+        );
+    }
+    let request_number = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let _in_flight = InFlight::enter(&shared);
+    if body.len() > MAX_REQUEST_BYTES {
+        return invalid("Request payload size exceeds the limit: 104857600 bytes.");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return invalid("Invalid JSON payload received. Unexpected token.");
+    };
+    if let Ok(mut bodies) = shared.bodies.lock() {
+        bodies.push(elide_data(&request));
+    }
+    let prompt = last_user_prompt(&request);
+    let scripted = shared.script.lock().ok().and_then(|mut s| s.pop_front());
+    let fault = scripted.or_else(|| Fault::from_prompt(&prompt));
+    if let Some(Fault::Slow(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
+    let shared2 = shared.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        answer(&shared2, &model, &request, fault, request_number)
+    })
+    .await;
+    answer.unwrap_or_else(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "An internal error has occurred.",
+            Value::Null,
+        )
+    })
+}
+
+fn elide_data(request: &Value) -> Value {
+    let mut copy = request.clone();
+    if let Some(contents) = copy.get_mut("contents").and_then(Value::as_array_mut) {
+        for content in contents {
+            for part in content
+                .get_mut("parts")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                for key in ["inlineData", "inline_data"] {
+                    if let Some(data) = part.get_mut(key).and_then(|d| d.get_mut("data")) {
+                        let len = data.as_str().map_or(0, str::len);
+                        *data = json!(format!("<{len} base64 chars>"));
+                    }
+                }
+            }
+        }
+    }
+    copy
+}
+
+fn last_user_prompt(request: &Value) -> String {
+    let contents = request.get("contents").and_then(Value::as_array);
+    let last = contents.and_then(|c| c.last());
+    let parts = last.and_then(|c| c.get("parts")).and_then(Value::as_array);
+    parts
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn answer(
+    shared: &Shared,
+    model: &ModelInfo,
+    request: &Value,
+    fault: Option<Fault>,
+    request_number: u64,
+) -> Response {
+    if let Some(response) = fault.as_ref().and_then(fault_response) {
+        return response;
+    }
+    let (aspect, size) = match check_config(model, request) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let inputs = match check_contents(shared, model, request) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let prompt = last_user_prompt(request);
+    let seed = field(request, "generationConfig", "generation_config")
+        .and_then(|c| c.get("seed"))
+        .and_then(Value::as_u64)
+        // Without a seed the real service draws something new each time.
+        .unwrap_or(1_000_000 + request_number);
+    let aspect = match aspect {
+        Some(a) => a,
+        None => nearest_ratio(model, inputs.first()),
+    };
+    let Some((width, height)) = model.pixel_size(aspect, size) else {
+        return invalid(&format!(
+            "Unsupported aspect ratio {aspect} for this model."
+        ));
+    };
+    let picture = match inputs.first() {
+        Some(input) => render::render_edit(input, &prompt, seed, width, height),
+        None => render::render(&prompt, seed, width, height),
+    };
+    let picture = DynamicImage::ImageRgb8(picture);
+    // Flash answers PNG; the thinking models answer JPEG, whatever was asked.
+    let format = if model.thinking {
+        OutputFormat::Jpeg
+    } else {
+        OutputFormat::Png
+    };
+    let Ok(encoded) = imaging::encode(&picture, format) else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "An internal error has occurred.",
+            Value::Null,
+        );
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let data = b64.encode(&encoded);
+    let caption = format!(
+        "Here is your image: {}",
+        banana_core::recipe::preview(&prompt, 60)
+    );
+    let parts = if model.thinking {
+        let interim =
+            DynamicImage::ImageRgb8(render::render(&format!("draft {prompt}"), seed, 64, 64));
+        let interim = imaging::encode(&interim, OutputFormat::Png).unwrap_or_default();
+        json!([
+            {"text": "**Composing the scene**\n\nI'm laying out the main shapes first.", "thought": true},
+            {"inlineData": {"mimeType": "image/png", "data": b64.encode(interim)}, "thought": true},
+            {"text": caption, "thoughtSignature": issue_signature(shared)},
+            {"inlineData": {"mimeType": format.mime(), "data": data}, "thoughtSignature": issue_signature(shared)}
+        ])
+    } else {
+        json!([
+            {"text": caption},
+            {"inlineData": {"mimeType": format.mime(), "data": data}}
+        ])
+    };
+    let body = json!({
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 32, "candidatesTokenCount": 1290,
+            "totalTokenCount": 1322,
+            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
+        "modelVersion": model.id,
+        "responseId": format!("fake-{request_number}"),
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The key the fake signs its thought signatures with. Like the real service's, they
+/// verify without any server memory, so they stay valid across runs of the app.
+const SIGNING_KEY: u64 = 0x5eed_ba7a_7a5e_ed00;
+
+fn signature_digest(payload: &str) -> u64 {
+    render::stable_hash(payload, SIGNING_KEY)
+}
+
+/// A new signature: a unique payload and its keyed digest, base64-encoded.
+fn issue_signature(shared: &Shared) -> String {
+    let n = shared.signatures_issued.fetch_add(1, Ordering::SeqCst);
+    let payload = format!(
+        "fake-thought/{}/{n}/{}",
+        std::process::id(),
+        banana_core::now_ms()
+    );
+    let raw = format!("{payload}#{:016x}", signature_digest(&payload));
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Whether a signature is one the fake issued, unchanged byte for byte.
+pub(super) fn signature_is_valid(signature: &str) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else {
+        return false;
+    };
+    let Ok(raw) = String::from_utf8(raw) else {
+        return false;
+    };
+    let Some((payload, digest)) = raw.rsplit_once('#') else {
+        return false;
+    };
+    format!("{:016x}", signature_digest(payload)) == digest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_when_unchanged() {
+        let shared_sig = {
+            let payload = "fake-thought/1/0/0";
+            let raw = format!("{payload}#{:016x}", signature_digest(payload));
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        };
+        assert!(signature_is_valid(&shared_sig));
+        let mut tampered = shared_sig.into_bytes();
+        tampered[3] ^= 1;
+        assert!(!signature_is_valid(&String::from_utf8_lossy(&tampered)));
+        assert!(!signature_is_valid("not base64!"));
+    }
+}
