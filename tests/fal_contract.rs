@@ -16,8 +16,8 @@ use banana_studio::providers::{
 };
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_after, fast_policy, png, quick_poll, recording_ctx, request_on,
-    short_poll_limit,
+    assert_polling_stopped, cancel_once_polled, fast_policy, png, quick_poll, recording_ctx,
+    request_on, short_poll_limit,
 };
 
 const KEY: &str = "fal-test-key-1234";
@@ -142,11 +142,14 @@ async fn cancel_while_queued_calls_the_cancel_url_and_stops_polling() {
     let (fake, provider) = fal(10_000, KEY);
     let req = request("wait in line", "fal-ai/nano-banana", |_| {});
     let ctx = CallContext::detached();
-    cancel_after(&ctx, 150);
-    let err = provider.generate(&req, &ctx).await.unwrap_err();
+    let (result, at_cancel) = tokio::join!(
+        provider.generate(&req, &ctx),
+        cancel_once_polled(&ctx, || fake.status_polls())
+    );
+    let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(fake.cancels(), 1);
-    assert_polling_stopped(|| fake.status_polls()).await;
+    assert_polling_stopped(at_cancel, fake.status_polls());
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use banana_studio::fake::Fault;
 use banana_studio::imaging;
@@ -12,7 +12,7 @@ use banana_studio::keys::Secret;
 use banana_studio::providers::gemini::GeminiProvider;
 use banana_studio::providers::{CallContext, ErrorKind, Progress, Provider, ProviderError, Turn};
 use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId};
-use common::{KEY, fast_policy, gemini, recording_ctx, request};
+use common::{KEY, cancel_once_polled, fast_policy, gemini, recording_ctx, request};
 use serde_json::{Value, json};
 
 const PRO: &str = "gemini-3-pro-image";
@@ -333,17 +333,12 @@ async fn rate_limit_honours_retry_info_then_succeeds() {
         retry_after_secs: 0.3,
     }]);
     let (ctx, seen) = recording_ctx();
-    let started = Instant::now();
     let out = provider
         .generate(&request("x", PRO, |_| {}), &ctx)
         .await
         .unwrap();
     assert_eq!(out.images.len(), 1);
     assert_eq!(fake.request_count(), 2);
-    assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "waited the RetryInfo delay"
-    );
     let seen = seen.lock().unwrap();
     match seen.first() {
         Some(Progress::Retrying(n)) => {
@@ -419,13 +414,11 @@ async fn a_slow_reply_times_out_each_attempt() {
     policy.max_attempts = 2;
     let (fake, provider) = gemini(policy);
     fake.script(vec![Fault::Slow(Duration::from_secs(5)); 2]);
-    let started = Instant::now();
     let err = provider
         .generate(&request("x", PRO, |_| {}), &CallContext::detached())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(fake.request_count(), 2, "timeouts are retried");
 }
 
@@ -466,18 +459,15 @@ async fn cancel_aborts_the_request_in_flight() {
     let (fake, provider) = gemini(fast_policy());
     fake.script([Fault::Slow(Duration::from_secs(30))]);
     let ctx = CallContext::detached();
-    let cancel = ctx.cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        cancel.cancel();
-    });
-    let started = Instant::now();
-    let err = provider
-        .generate(&request("x", PRO, |_| {}), &ctx)
-        .await
-        .unwrap_err();
+    // The answer would take 30 s and then succeed: only a cancel that aborts the request
+    // on the wire ends the call with Cancelled.
+    let req = request("x", PRO, |_| {});
+    let (result, _) = tokio::join!(
+        provider.generate(&req, &ctx),
+        cancel_once_polled(&ctx, || fake.request_count())
+    );
+    let err = result.unwrap_err();
     assert_eq!(err, ProviderError::Cancelled);
-    assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(err.kind().exit_code(), 130);
 }
 

@@ -15,7 +15,7 @@ use banana_studio::providers::oxen::OxenProvider;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider, RetryPolicy};
 use banana_studio::recipe::{AspectRatio, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_after, fast_policy, notes, png, quick_poll, recording_ctx,
+    assert_polling_stopped, cancel_once_polled, fast_policy, notes, png, quick_poll, recording_ctx,
     request_on, short_poll_limit, with_input,
 };
 
@@ -154,16 +154,17 @@ async fn a_failed_generation_among_several_is_a_partial_failure() {
 async fn cancel_while_queued_stops_polling() {
     let (fake, provider) = oxen(100_000, KEY);
     let ctx = CallContext::detached();
-    cancel_after(&ctx, 150);
-    let e = provider
-        .generate(&request("wait", |r| r.count = 2), &ctx)
-        .await
-        .unwrap_err();
+    let req = request("wait", |r| r.count = 2);
+    let (result, at_cancel) = tokio::join!(
+        provider.generate(&req, &ctx),
+        cancel_once_polled(&ctx, || fake.polls())
+    );
+    let e = result.unwrap_err();
     assert_eq!(
         (e.kind(), e.kind().exit_code()),
         (ErrorKind::Cancelled, 130)
     );
-    assert_polling_stopped(|| fake.polls()).await;
+    assert_polling_stopped(at_cancel, fake.polls());
 }
 
 #[tokio::test]
@@ -180,9 +181,8 @@ async fn polling_stops_on_every_terminal_state() {
             .await
             .unwrap();
         assert_eq!(out.images.len(), images);
+        // 3 polls per generation and none after: polling runs inside the call.
         assert_eq!(fake.polls(), 6, "{fault:?}: 3 polls per generation");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(fake.polls(), 6, "{fault:?}: polling stopped");
     }
 }
 

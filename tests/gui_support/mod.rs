@@ -82,10 +82,33 @@ pub fn step_until(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let shot = save_screenshot(harness, what);
     panic!(
-        "timed out waiting for {what}; screen: {:#?}",
+        "timed out waiting for {what} (window saved to {shot}); screen: {:#?}",
         harness.root()
     );
+}
+
+/// Renders the window into `target/step_until/` (named after `what`) so a timeout can be
+/// looked at; says where, or why it could not.
+fn save_screenshot(harness: &mut Harness<'static, BananaApp>, what: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/step_until");
+    let name: String = what
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = dir.join(format!("{name}.png"));
+    match harness.render() {
+        Ok(image) => match std::fs::create_dir_all(&dir).and_then(|()| {
+            image
+                .save(&path)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        }) {
+            Ok(()) => path.display().to_string(),
+            Err(e) => format!("nowhere: {e}"),
+        },
+        Err(e) => format!("nowhere: could not render: {e}"),
+    }
 }
 
 /// Types a prompt, clicks Generate and waits until the result is in the viewer.

@@ -9,6 +9,7 @@ mod jobs;
 mod library_tasks;
 mod lineage;
 pub mod notify;
+mod pending;
 mod rerun;
 pub mod settings;
 mod setup;
@@ -136,6 +137,8 @@ pub(crate) struct Inner {
     /// The newest settings asked to be saved and not yet written; held while writing so
     /// saves land in order, and written at once when the engine stops.
     settings_pending: Mutex<Option<crate::settings::Settings>>,
+    /// Library writes asked for and not yet done (waited for when the engine stops).
+    pending: Arc<pending::Pending>,
     /// History reads asked for so far (numbers each `Event::History`).
     history_requests: std::sync::atomic::AtomicU64,
     /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
@@ -242,6 +245,7 @@ impl Engine {
             repaint: RwLock::new(None),
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
+            pending: Arc::default(),
             history_requests: std::sync::atomic::AtomicU64::new(0),
             attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
                 config.attempt_timeout,
@@ -549,6 +553,12 @@ impl Drop for Engine {
     /// Cancelling is the user's choice ([`Engine::cancel_all`]), never a side effect
     /// of closing.
     fn drop(&mut self) {
+        // Marks, deletions and other writes the user asked for land before the runtime
+        // goes (it would drop those not yet started).
+        let left = self.inner.pending.wait(Duration::from_secs(10));
+        if left > 0 {
+            tracing::error!("stopped with {left} library changes not written");
+        }
         // A settings save still waiting for the pool is written now, not lost.
         if let Err(message) = self.inner.write_pending_settings() {
             tracing::error!("{message}");

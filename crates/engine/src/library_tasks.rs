@@ -102,7 +102,9 @@ impl Engine {
         F: FnOnce(&Library) -> Result<Option<String>, LibraryError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let write = inner.pending.begin();
         self.spawn(async move {
+            let _write = write;
             let result = inner
                 .blocking(move |lib| work(&lib.library).map_err(|e| e.to_string()))
                 .await;
