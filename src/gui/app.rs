@@ -25,7 +25,7 @@ use super::viewer::Viewer;
 use super::{Command, prompt_panel};
 use crate::engine::{Engine, InputSource};
 use crate::imaging::Rgba;
-use crate::recipe::{Catalog, InputImage, ProviderId};
+use crate::recipe::{Catalog, ProviderId};
 
 /// The Banana Studio window.
 pub struct BananaApp {
@@ -140,21 +140,25 @@ impl BananaApp {
         self
     }
 
+    #[cfg(feature = "testing")]
     /// The engine, for tests.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    #[cfg(feature = "testing")]
     /// The gallery, for tests.
     pub fn gallery(&self) -> &Gallery {
         &self.gallery
     }
 
+    #[cfg(feature = "testing")]
     /// Thumbnail textures held now, for tests and the benchmark.
     pub fn thumbnail_textures(&self) -> usize {
         self.thumbs.texture_count()
     }
 
+    #[cfg(feature = "testing")]
     /// Thumbnail textures made since start, freed ones included.
     pub fn thumbnails_loaded(&self) -> usize {
         self.thumbs.loaded_total()
@@ -167,16 +171,19 @@ impl BananaApp {
         self.gallery.expect(&query, request);
     }
 
+    #[cfg(feature = "testing")]
     /// The inputs of the draft recipe, for tests.
-    pub fn draft_inputs(&self) -> &[InputImage] {
+    pub fn draft_inputs(&self) -> &[crate::recipe::InputImage] {
         &self.state.draft.inputs
     }
 
+    #[cfg(feature = "testing")]
     /// The jobs strip, for tests.
     pub fn jobs(&self) -> &JobsStrip {
         &self.jobs
     }
 
+    #[cfg(feature = "testing")]
     /// The prompt being composed, for tests.
     pub fn ui_state_draft_prompt(&self) -> &str {
         &self.state.draft.prompt
@@ -188,7 +195,7 @@ impl BananaApp {
             return;
         }
         egui::Panel::top("sandbox-banner").show(ui, |ui| {
-            egui::Frame::new().fill(egui::Color32::from_rgb(250, 205, 40)).inner_margin(6.0).show(ui, |ui| {
+            egui::Frame::new().fill(super::theme::SANDBOX).inner_margin(6.0).show(ui, |ui| {
                 ui.set_width(ui.available_width());
                 ui.colored_label(
                     egui::Color32::BLACK,
@@ -428,7 +435,7 @@ fn drop_highlight(ctx: &egui::Context) {
     painter.rect_stroke(
         screen.shrink(6.0),
         8.0,
-        egui::Stroke::new(3.0, egui::Color32::from_rgb(250, 205, 40)),
+        egui::Stroke::new(3.0, super::theme::SANDBOX),
         egui::StrokeKind::Inside,
     );
     let plural = if hovering == 1 { "image" } else { "images" };

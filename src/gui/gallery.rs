@@ -12,7 +12,7 @@ use super::gallery_text::{details, marks_badge, marks_text};
 use super::thumbs::{Thumb, ThumbCache};
 use crate::engine::Event;
 use crate::imaging::Rgba;
-use crate::library::{Generation, HistoryQuery, ImageId, ImageRecord, JobId};
+use crate::library::{Flag, Generation, HistoryQuery, ImageId, ImageRecord, JobId};
 
 /// Generations read per page.
 pub const PAGE: u32 = 100;
@@ -26,7 +26,7 @@ pub enum UndoStep {
     /// The last delete (its images are in `last_deleted`).
     Trashed,
     /// Marks changed on these images: each with its rating, flag and favourite before.
-    Marked(Vec<(ImageId, u8, i8, bool)>),
+    Marked(Vec<(ImageId, u8, Flag, bool)>),
 }
 
 /// The gallery's state.
@@ -120,11 +120,13 @@ impl Gallery {
         &self.generations
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Whether the first page of history has arrived.
     pub fn history_loaded(&self) -> bool {
         self.history_loaded
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The generations drawn in the last frame (the rest are not laid out at all).
     pub fn drawn(&self) -> std::ops::Range<usize> {
         self.drawn.clone()

@@ -47,6 +47,7 @@ pub struct JobsStrip {
 }
 
 impl JobsStrip {
+    #[cfg(any(test, feature = "testing"))]
     /// The jobs shown, newest first.
     pub fn jobs(&self) -> &[JobView] {
         &self.jobs
@@ -226,7 +227,7 @@ fn job_card(
         let state = state_words(job.state);
         let color = match job.state {
             JobState::Failed | JobState::Interrupted => ui.visuals().error_fg_color,
-            JobState::Succeeded => egui::Color32::from_rgb(80, 170, 90),
+            JobState::Succeeded => super::theme::SUCCESS,
             _ => ui.visuals().text_color(),
         };
         ui.colored_label(

@@ -101,6 +101,7 @@ impl<T> ThumbCache<T> {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The texture if it is loaded, without asking for it.
     pub fn peek(&self, image: ImageId) -> Option<&T> {
         match &self.entries.get(&image)?.slot {
@@ -180,16 +181,19 @@ impl<T> ThumbCache<T> {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Textures held now.
     pub fn texture_count(&self) -> usize {
         self.ready
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Textures made since the start (freed ones included).
     pub fn loaded_total(&self) -> usize {
         self.loaded_total
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Requests sent and not answered yet.
     pub fn in_flight(&self) -> usize {
         self.in_flight

@@ -10,16 +10,17 @@ mod migrations;
 mod owners;
 mod query;
 mod records;
+#[cfg(feature = "testing")]
 mod sample;
 mod sessions;
 pub mod store;
 
 pub use banana_core::media::extension_for;
 pub use banana_core::now_ms;
-pub use records::{
-    FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState, LineageNode,
-    LineageTree, NewImage, Session, SessionId,
+pub use records::{ FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState,
+    LineageNode, LineageTree, NewImage, Session, SessionId,
 };
+#[cfg(feature = "testing")]
 pub use sample::SampleSpec;
 pub use sessions::MAX_SESSION_NAME;
 

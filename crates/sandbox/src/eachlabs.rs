@@ -72,6 +72,8 @@ struct Shared {
 /// A running fake Eachlabs.
 pub struct FakeEachlabs {
     server: FakeServer,
+    /// What the handlers share; read here only by the accessors tests use.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     shared: Arc<Shared>,
 }
 
@@ -111,26 +113,31 @@ impl FakeEachlabs {
         self.server.base_url()
     }
 
+    #[cfg(feature = "testing")]
     /// Queues faults for the next creates, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FakeFault>) {
         self.shared.script.push(faults);
     }
 
+    #[cfg(feature = "testing")]
     /// Create calls that arrived.
     pub fn creates(&self) -> u64 {
         self.shared.creates.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Poll calls that arrived.
     pub fn polls(&self) -> u64 {
         self.shared.polls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The most predictions that were ever in flight at once.
     pub fn max_in_flight(&self) -> usize {
         self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The create bodies received so far.
     pub fn request_bodies(&self) -> Vec<Value> {
         self.shared.bodies.all()

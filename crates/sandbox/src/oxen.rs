@@ -55,6 +55,8 @@ struct Shared {
 /// A running fake Oxen.ai.
 pub struct FakeOxen {
     server: FakeServer,
+    /// What the handlers share; read here only by the accessors tests use.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     shared: Arc<Shared>,
 }
 
@@ -96,26 +98,31 @@ impl FakeOxen {
         self.server.base_url()
     }
 
+    #[cfg(feature = "testing")]
     /// Queues faults for the next sync or queue calls, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FakeFault>) {
         self.shared.script.push(faults);
     }
 
+    #[cfg(feature = "testing")]
     /// Synchronous calls that arrived.
     pub fn sync_calls(&self) -> u64 {
         self.shared.sync_calls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Queue submissions that arrived.
     pub fn queue_calls(&self) -> u64 {
         self.shared.queue_calls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Generation polls that arrived.
     pub fn polls(&self) -> u64 {
         self.shared.polls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The bodies received so far (sync and queue).
     pub fn request_bodies(&self) -> Vec<Value> {
         self.shared.bodies.all()

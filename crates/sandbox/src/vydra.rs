@@ -45,6 +45,8 @@ struct Shared {
 /// A running fake Vydra.
 pub struct FakeVydra {
     server: FakeServer,
+    /// What the handlers share; read here only by the accessors tests use.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     shared: Arc<Shared>,
 }
 
@@ -79,31 +81,37 @@ impl FakeVydra {
         format!("{}/api/v1", self.server.base_url())
     }
 
+    #[cfg(feature = "testing")]
     /// Queues faults for the next generation calls, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FakeFault>) {
         self.shared.script.push(faults);
     }
 
+    #[cfg(feature = "testing")]
     /// Sets the credits left on the account.
     pub fn set_credits(&self, credits: u64) {
         self.shared.credits.store(credits, Ordering::SeqCst);
     }
 
+    #[cfg(feature = "testing")]
     /// Credits left on the account.
     pub fn credits(&self) -> u64 {
         self.shared.credits.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Uploads that were stored.
     pub fn uploads(&self) -> u64 {
         self.shared.uploads.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Generation calls that arrived.
     pub fn calls(&self) -> u64 {
         self.shared.calls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The generation bodies received so far.
     pub fn request_bodies(&self) -> Vec<Value> {
         self.shared.bodies.all()

@@ -46,6 +46,7 @@ impl BananaApp {
     }
 
     /// Whether closing waits for jobs or asks about them (for tests).
+    #[cfg(feature = "testing")]
     pub fn is_asking_to_close(&self) -> bool {
         self.close_guard.is_open()
     }

@@ -57,6 +57,8 @@ struct Shared {
 /// A running fake fal.ai.
 pub struct FakeFal {
     server: FakeServer,
+    /// What the handlers share; read here only by the accessors tests use.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     shared: Arc<Shared>,
 }
 
@@ -132,26 +134,31 @@ impl FakeFal {
         format!("{}/rest", self.server.base_url())
     }
 
+    #[cfg(feature = "testing")]
     /// Queues faults for the next submits, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FalFault>) {
         self.shared.script.push(faults);
     }
 
+    #[cfg(feature = "testing")]
     /// Submits that arrived.
     pub fn submits(&self) -> u64 {
         self.shared.submits.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Status polls that arrived.
     pub fn status_polls(&self) -> u64 {
         self.shared.status_polls.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// Cancel requests that arrived.
     pub fn cancels(&self) -> u64 {
         self.shared.cancels.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The inputs submitted so far.
     pub fn request_bodies(&self) -> Vec<Value> {
         self.shared.bodies.all()

@@ -61,6 +61,8 @@ impl Drop for InFlight<'_> {
 /// A running fake Gemini server.
 pub struct FakeGemini {
     server: FakeServer,
+    /// What the handlers share; read here only by the accessors tests use.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     shared: Arc<Shared>,
 }
 
@@ -94,6 +96,7 @@ impl FakeGemini {
         self.server.base_url()
     }
 
+    #[cfg(feature = "testing")]
     /// Queues faults for the next requests, one each, before normal answers resume.
     pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
         if let Ok(mut script) = self.shared.script.lock() {
@@ -101,21 +104,25 @@ impl FakeGemini {
         }
     }
 
+    #[cfg(feature = "testing")]
     /// How many generate requests arrived.
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The most generate requests that were in flight at once.
     pub fn max_in_flight(&self) -> u64 {
         self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// How many issued signatures came back intact in later requests.
     pub fn returned_signatures(&self) -> u64 {
         self.shared.returned_signatures.load(Ordering::SeqCst)
     }
 
+    #[cfg(feature = "testing")]
     /// The JSON bodies of generate requests so far (with image data elided).
     pub fn request_bodies(&self) -> Vec<Value> {
         self.shared
