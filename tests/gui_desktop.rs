@@ -9,6 +9,7 @@ mod gui_support;
 use std::time::Duration;
 
 use banana_studio::gui::BananaApp;
+use banana_studio::library::Flag;
 use banana_studio::notify::{NoticeLayer, Notices, TARGET};
 use banana_studio::settings::Theme;
 use egui_kittest::Harness;
@@ -339,7 +340,11 @@ fn every_culling_key_marks_the_selection() {
         harness.run_steps(2);
         assert_eq!(image(&harness).rating, stars, "{key:?}");
     }
-    for (key, flag) in [(egui::Key::P, 1), (egui::Key::X, -1), (egui::Key::U, 0)] {
+    for (key, flag) in [
+        (egui::Key::P, Flag::Pick),
+        (egui::Key::X, Flag::Reject),
+        (egui::Key::U, Flag::Unflagged),
+    ] {
         harness.key_press(key);
         harness.run_steps(2);
         assert_eq!(image(&harness).flag, flag, "{key:?}");

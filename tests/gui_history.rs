@@ -7,7 +7,7 @@ mod gui_support;
 
 use std::time::Duration;
 
-use banana_studio::library::{Library, SampleSpec};
+use banana_studio::library::{Flag, Library, SampleSpec};
 use egui_kittest::kittest::Queryable;
 use gui_support::{
     app, generate_in_app, leave_text_fields, shows, step_until, type_into, type_prompt,
@@ -307,7 +307,7 @@ fn a_new_result_matching_the_search_joins_the_filtered_gallery() {
 /// Every shown image's marks: (rating, flag, favourite).
 fn marks(
     harness: &egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
-) -> Vec<(u8, i8, bool)> {
+) -> Vec<(u8, Flag, bool)> {
     harness
         .state()
         .gallery()
@@ -328,7 +328,7 @@ fn typing_a_session_name_never_changes_images_and_marks_undo_with_ctrl_z() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.run_steps(2);
     let before = marks(&harness);
-    assert_eq!(before, vec![(0, 0, false)]);
+    assert_eq!(before, vec![(0, Flag::Unflagged, false)]);
 
     // Rename: the field takes the keyboard at once; the words go into it.
     harness.get_by_label("Rename session").click();
@@ -355,10 +355,10 @@ fn typing_a_session_name_never_changes_images_and_marks_undo_with_ctrl_z() {
     harness.run_steps(2);
     harness.key_press(egui::Key::F);
     harness.run_steps(2);
-    assert_eq!(marks(&harness), vec![(4, 0, true)]);
+    assert_eq!(marks(&harness), vec![(4, Flag::Unflagged, true)]);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(2);
-    assert_eq!(marks(&harness), vec![(4, 0, false)]);
+    assert_eq!(marks(&harness), vec![(4, Flag::Unflagged, false)]);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(2);
     assert_eq!(marks(&harness), before);

@@ -1,7 +1,9 @@
 //! History at the library level: filters, paging, sessions and lineage, on temp dirs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use banana_studio::library::{FlagFilter, HistoryQuery, ImageId, JobId, Library, Mark, NewImage};
+use banana_studio::library::{
+    Flag, FlagFilter, HistoryQuery, ImageId, JobId, Library, Mark, NewImage,
+};
 use banana_studio::recipe::{Catalog, ProviderId, Recipe};
 
 /// A succeeded job with `n` images of distinct content; returns its id and image ids.
@@ -59,9 +61,9 @@ fn filters_narrow_by_marks_provider_model_and_date() {
     let (old, _) = job(&library, "old bear", ProviderId::Gemini, None, 1);
     library.mark(fox[0], Mark::Favourite(true)).unwrap();
     library.mark(fox[1], Mark::Rating(4)).unwrap();
-    library.mark(fox[2], Mark::Flag(-1)).unwrap();
+    library.mark(fox[2], Mark::Flag(Flag::Reject)).unwrap();
     library.mark(owl[0], Mark::Rating(2)).unwrap();
-    library.mark(owl[1], Mark::Flag(1)).unwrap();
+    library.mark(owl[1], Mark::Flag(Flag::Pick)).unwrap();
     // Back-date one job to the first day of 2025 (a second connection, as another
     // process would).
     let conn = rusqlite::Connection::open(dir.path().join("library.sqlite3")).unwrap();

@@ -2,7 +2,7 @@
 //! prompt (provider, model, ratio, time, time taken, cost) and an image's marks (ratings,
 //! flags, favourite) as words for labels and as a short badge on thumbnails.
 
-use crate::library::{Generation, ImageRecord};
+use crate::library::{Flag, Generation, ImageRecord};
 
 /// A creation time as a calendar date and time in UTC.
 pub fn format_time(ms: i64) -> String {
@@ -20,9 +20,9 @@ fn marks(image: &ImageRecord) -> Vec<(String, String)> {
         ));
     }
     match image.flag {
-        1 => marks.push(("picked".to_owned(), "PICK".to_owned())),
-        -1 => marks.push(("rejected".to_owned(), "REJECT".to_owned())),
-        _ => {}
+        Flag::Pick => marks.push(("picked".to_owned(), "PICK".to_owned())),
+        Flag::Reject => marks.push(("rejected".to_owned(), "REJECT".to_owned())),
+        Flag::Unflagged => {}
     }
     if image.favourite {
         marks.push(("favourite".to_owned(), "FAV".to_owned()));

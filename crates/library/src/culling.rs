@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{ImageId, Library, LibraryError, extension_for, now_ms, store};
+use super::{Flag, ImageId, Library, LibraryError, extension_for, now_ms, store};
 
 /// A change to one image's culling marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
     /// Stars, 0 (none) to 5.
     Rating(u8),
-    /// 1 pick, -1 reject, 0 neither.
-    Flag(i8),
+    /// Picked, rejected or neither.
+    Flag(Flag),
     /// Favourite or not.
     Favourite(bool),
 }
@@ -42,7 +42,7 @@ impl Library {
             )?,
             Mark::Flag(f) => conn.execute(
                 "UPDATE images SET flag = ?2 WHERE id = ?1",
-                params![image, f.signum()],
+                params![image, f],
             )?,
             Mark::Favourite(f) => conn.execute(
                 "UPDATE images SET favourite = ?2 WHERE id = ?1",

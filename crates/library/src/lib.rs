@@ -17,7 +17,8 @@ pub mod store;
 
 pub use banana_core::media::extension_for;
 pub use banana_core::now_ms;
-pub use records::{ FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState,
+pub use records::{
+    Flag, FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState,
     LineageNode, LineageTree, NewImage, Session, SessionId,
 };
 #[cfg(feature = "testing")]

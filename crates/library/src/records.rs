@@ -123,12 +123,57 @@ pub struct ImageRecord {
     pub turn_index: u32,
     /// Stars, 0 (none) to 5.
     pub rating: u8,
-    /// 1 picked, -1 rejected, 0 neither.
-    pub flag: i8,
+    /// Picked, rejected or neither.
+    pub flag: Flag,
     /// Marked as a favourite.
     pub favourite: bool,
     /// In the trash since (ms), if deleted.
     pub deleted_at_ms: Option<i64>,
+}
+
+/// A culling flag: what the designer decided about an image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Flag {
+    /// Kept: one of the chosen.
+    Pick,
+    /// Not decided.
+    #[default]
+    Unflagged,
+    /// Set aside (hidden by "hide rejects").
+    Reject,
+}
+
+impl Flag {
+    /// As the `images.flag` column holds it: 1 pick, 0 neither, -1 reject.
+    pub fn stored(self) -> i8 {
+        match self {
+            Flag::Pick => 1,
+            Flag::Unflagged => 0,
+            Flag::Reject => -1,
+        }
+    }
+
+    /// From the column; any other number reads as its sign, as the column was always
+    /// written.
+    pub fn from_stored(value: i64) -> Self {
+        match value.signum() {
+            1 => Flag::Pick,
+            -1 => Flag::Reject,
+            _ => Flag::Unflagged,
+        }
+    }
+}
+
+impl rusqlite::ToSql for Flag {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(i64::from(self.stored())))
+    }
+}
+
+impl rusqlite::types::FromSql for Flag {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value.as_i64().map(Flag::from_stored)
+    }
 }
 
 /// A job with its images: one row of the gallery.
@@ -235,9 +280,9 @@ impl FlagFilter {
     pub(super) fn sql(self) -> (Option<i8>, Option<i8>) {
         match self {
             FlagFilter::Any => (None, None),
-            FlagFilter::Picked => (Some(1), None),
-            FlagFilter::NotRejected => (None, Some(-1)),
-            FlagFilter::Rejected => (Some(-1), None),
+            FlagFilter::Picked => (Some(Flag::Pick.stored()), None),
+            FlagFilter::NotRejected => (None, Some(Flag::Reject.stored())),
+            FlagFilter::Rejected => (Some(Flag::Reject.stored()), None),
         }
     }
 }

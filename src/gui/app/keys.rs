@@ -3,7 +3,7 @@
 use super::BananaApp;
 use crate::gui::Command;
 use crate::gui::gallery::UndoStep;
-use crate::library::Mark;
+use crate::library::{Flag, Mark};
 
 impl BananaApp {
     /// Whether the keyboard belongs to text: a field has focus, or a name field is open
@@ -45,13 +45,13 @@ impl BananaApp {
                 }
             }
             if i.consume_key(Modifiers::NONE, Key::P) {
-                marks.push(Mark::Flag(1));
+                marks.push(Mark::Flag(Flag::Pick));
             }
             if i.consume_key(Modifiers::NONE, Key::X) {
-                marks.push(Mark::Flag(-1));
+                marks.push(Mark::Flag(Flag::Reject));
             }
             if i.consume_key(Modifiers::NONE, Key::U) {
-                marks.push(Mark::Flag(0));
+                marks.push(Mark::Flag(Flag::Unflagged));
             }
         });
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F)) {
