@@ -192,10 +192,7 @@ fn a_pasted_image_becomes_an_input() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    let image = egui::ColorImage::new(
-        [40, 30],
-        vec![egui::Color32::from_rgb(200, 40, 40); 40 * 30],
-    );
+    let image = egui::ColorImage::new([40, 30], vec![egui::Color32::DARK_RED; 40 * 30]);
     harness.event(egui::Event::PasteImage(Arc::new(image)));
     step_until(
         &mut harness,

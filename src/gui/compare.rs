@@ -170,7 +170,7 @@ impl CompareState {
                 );
                 painter.line_segment(
                     [pos2(split_x, drawn.top()), pos2(split_x, drawn.bottom())],
-                    egui::Stroke::new(2.0, Color32::from_rgb(250, 205, 40)),
+                    egui::Stroke::new(2.0, super::theme::SELECTED),
                 );
                 let label_pos = pos2(split_x, drawn.top() + 12.0);
                 painter.text(

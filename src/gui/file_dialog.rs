@@ -31,7 +31,8 @@ impl<T: Send + 'static> DialogThread<T> {
         name: &str,
         show: impl FnOnce() -> Option<T> + Send + 'static,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::channel();
+        // One answer: room for exactly it, so the dialog thread never waits.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {

@@ -2,7 +2,23 @@
 //! that keeps a readable contrast (WCAG AA: 4.5:1 for text, 3:1 for weak text) on every
 //! background it is drawn on.
 
+// The one place colours are written as numbers (clippy.toml keeps `from_rgb` here).
+#![allow(clippy::disallowed_methods)]
+
+use egui::Color32;
+
 use crate::settings::Theme;
+
+/// The sandbox's banner and outlines: the banana yellow, never used for model output.
+pub const SANDBOX: Color32 = Color32::from_rgb(250, 205, 40);
+/// The "SANDBOX IMAGE" label on a sandbox result.
+pub const SANDBOX_LABEL: Color32 = Color32::from_rgb(230, 170, 20);
+/// The selection outline in a comparison.
+pub const SELECTED: Color32 = SANDBOX;
+/// An error notice's fill (white text on it).
+pub const ERROR_FILL: Color32 = Color32::from_rgb(120, 24, 24);
+/// A job that succeeded.
+pub const SUCCESS: Color32 = Color32::from_rgb(80, 170, 90);
 
 /// Sets the looks and which one shows.
 pub fn apply(ctx: &egui::Context, theme: Theme) {

@@ -233,7 +233,7 @@ impl Toasts {
 fn colours(ui: &egui::Ui, level: Level) -> (egui::Color32, egui::Color32) {
     match level {
         Level::Info => (ui.visuals().extreme_bg_color, ui.visuals().text_color()),
-        Level::Error => (egui::Color32::from_rgb(120, 24, 24), egui::Color32::WHITE),
+        Level::Error => (super::theme::ERROR_FILL, egui::Color32::WHITE),
     }
 }
 

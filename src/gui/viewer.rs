@@ -157,7 +157,7 @@ impl Viewer {
                     image.width, image.height, image.mime, g.job.id
                 ));
                 if g.job.sandbox {
-                    ui.colored_label(egui::Color32::from_rgb(230, 170, 20), "SANDBOX IMAGE");
+                    ui.colored_label(super::theme::SANDBOX_LABEL, "SANDBOX IMAGE");
                 }
             }
         });

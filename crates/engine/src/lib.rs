@@ -212,6 +212,9 @@ impl Engine {
             .into_iter()
             .filter_map(|id| library.job(id).ok().flatten())
             .collect();
+        // News for the front end, drained every frame (or by the CLI's loop): unbounded on
+        // purpose, since a worker must never wait on a window that is not drawing.
+        #[allow(clippy::disallowed_methods)]
         let (tx, rx) = std::sync::mpsc::channel();
 
         // A provider without a key gets its stand-in from the sandbox host, started now

@@ -62,11 +62,13 @@ mod tests {
         let first = pending.begin();
         let second = pending.begin();
         assert_eq!(pending.wait(Duration::ZERO), 2);
-        let worker = std::thread::spawn(move || {
-            drop(first);
-            drop(second);
-        });
+        let worker = std::thread::Builder::new()
+            .name("writes".into())
+            .spawn(move || {
+                drop(first);
+                drop(second);
+            });
         assert_eq!(pending.wait(Duration::from_secs(30)), 0);
-        worker.join().ok();
+        assert!(worker.is_ok_and(|w| w.join().is_ok()));
     }
 }
