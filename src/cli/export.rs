@@ -53,13 +53,9 @@ pub fn run(args: &Args, e: &ExportArgs) -> i32 {
                     out!("{}", path.display());
                 }
             }
-            Err(message) => {
-                let code = if message.contains("not in the history") {
-                    2
-                } else {
-                    6
-                };
-                exit = exit.max(code);
+            Err(error) => {
+                exit = exit.max(error.kind().exit_code());
+                let message = error.to_string();
                 if e.output.json {
                     out!(
                         "{}",

@@ -95,9 +95,9 @@ impl Engine {
                     for image in images {
                         match export_image(&lib.library, image, &folder, &options) {
                             Ok(path) => saved.push(path),
-                            Err(message) => {
-                                tracing::warn!(image, "could not export: {message}");
-                                failed.push((image, message));
+                            Err(e) => {
+                                tracing::warn!(image, "could not export: {e}");
+                                failed.push((image, e.to_string()));
                             }
                         }
                     }

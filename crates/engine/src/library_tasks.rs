@@ -151,6 +151,7 @@ impl Engine {
                         &path,
                         embed_metadata,
                     )
+                    .map_err(|e| e.to_string())
                 })
                 .await;
             inner.emit(match result {

@@ -6,9 +6,62 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::dates::{rfc3339, utc_parts};
-use super::{ImageId, ImageRecord, JobRecord, Library};
+use super::{ImageId, ImageRecord, JobId, JobRecord, Library, LibraryError};
+use banana_core::ErrorKind;
 use banana_core::recipe::OutputFormat;
 use banana_imaging::metadata::{self, Embedded};
+
+/// Why an image could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// No such image (or it was deleted for good).
+    #[error("image {0} is not in the history")]
+    UnknownImage(ImageId),
+    /// The image's job is gone.
+    #[error("job {0} is not in the history")]
+    UnknownJob(JobId),
+    /// The history could not be read.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    /// The stored file could not be read.
+    #[error("image {image} cannot be read: {source}")]
+    Read {
+        /// Which image.
+        image: ImageId,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The image could not be re-encoded (metadata or format).
+    #[error("image {image}: {message}")]
+    Encode {
+        /// Which image.
+        image: ImageId,
+        /// What the encoder said.
+        message: String,
+    },
+    /// The destination could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// Where.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl ExportError {
+    /// What the user can do about it: an unknown image is a wrong argument (exit 2),
+    /// the rest fail on this machine (exit 6).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ExportError::UnknownImage(_) | ExportError::UnknownJob(_) => ErrorKind::InvalidInput,
+            ExportError::Library(_)
+            | ExportError::Read { .. }
+            | ExportError::Encode { .. }
+            | ExportError::Write { .. } => ErrorKind::Storage,
+        }
+    }
+}
 
 /// The default file name template.
 pub const DEFAULT_TEMPLATE: &str = "{date}_{prompt}_{n}.{ext}";
@@ -192,17 +245,18 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
 }
 
 /// A stored image with its job and its file's bytes.
-fn load(library: &Library, image: ImageId) -> Result<(JobRecord, ImageRecord, Vec<u8>), String> {
+fn load(
+    library: &Library,
+    image: ImageId,
+) -> Result<(JobRecord, ImageRecord, Vec<u8>), ExportError> {
     let record = library
-        .image(image)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("image {image} is not in the history"))?;
+        .image(image)?
+        .ok_or(ExportError::UnknownImage(image))?;
     let job = library
-        .job(record.job_id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("job {} is not in the history", record.job_id))?;
+        .job(record.job_id)?
+        .ok_or(ExportError::UnknownJob(record.job_id))?;
     let bytes =
-        std::fs::read(&record.path).map_err(|e| format!("image {image} cannot be read: {e}"))?;
+        std::fs::read(&record.path).map_err(|source| ExportError::Read { image, source })?;
     Ok((job, record, bytes))
 }
 
@@ -214,12 +268,16 @@ fn write(
     bytes: &[u8],
     embed: bool,
     path: &Path,
-) -> Result<(), String> {
+) -> Result<(), ExportError> {
     let embedded = embed.then(|| embedded_for(job, record));
-    let out = metadata::rewrite(bytes, embedded.as_ref())
-        .map_err(|e| format!("image {}: {e}", record.id))?;
-    super::store::write_atomic(path, &out)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let out = metadata::rewrite(bytes, embedded.as_ref()).map_err(|e| ExportError::Encode {
+        image: record.id,
+        message: e.to_string(),
+    })?;
+    super::store::write_atomic(path, &out).map_err(|source| ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes one stored image into `dir` under the template's name; returns the path.
@@ -228,9 +286,12 @@ pub fn export_image(
     image: ImageId,
     dir: &Path,
     options: &ExportOptions,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, ExportError> {
     let (job, record, bytes) = load(library, image)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let path = free_path(dir, &file_name(&options.template, &job, &record));
     write(&job, &record, &bytes, options.embed_metadata, &path)?;
     Ok(path)
@@ -243,14 +304,17 @@ pub fn save_image_as(
     image: ImageId,
     path: &Path,
     embed_metadata: bool,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, ExportError> {
     let (job, record, bytes) = load(library, image)?;
     let own = OutputFormat::from_mime(&record.mime).unwrap_or(OutputFormat::Png);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let (path, bytes) = match OutputFormat::from_extension(ext) {
         Some(format) if format != own => (
             path.to_path_buf(),
-            banana_imaging::convert(&bytes, format).map_err(|e| e.to_string())?,
+            banana_imaging::convert(&bytes, format).map_err(|e| ExportError::Encode {
+                image,
+                message: e.to_string(),
+            })?,
         ),
         Some(_) => (path.to_path_buf(), bytes),
         None => (path.with_extension(own.extension()), bytes),
