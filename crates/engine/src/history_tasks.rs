@@ -34,7 +34,7 @@ impl Engine {
         F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        self.spawn(async move {
+        self.spawn_write(async move {
             let result = inner
                 .blocking(move |lib: &Inner| {
                     let library = &lib.library;
@@ -86,7 +86,7 @@ impl Engine {
     pub fn export_images(&self, images: Vec<ImageId>, dir: PathBuf, options: ExportOptions) {
         let inner = self.inner.clone();
         let asked = images.clone();
-        self.spawn(async move {
+        self.spawn_write(async move {
             let folder = dir.clone();
             let result = inner
                 .blocking(move |lib| {

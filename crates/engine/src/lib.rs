@@ -294,6 +294,19 @@ impl Engine {
         }
     }
 
+    /// Runs a change the user asked for (a mark, a deletion, a session, an export): counted
+    /// from now, so stopping the engine waits for it instead of dropping it.
+    fn spawn_write<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let write = self.inner.pending.begin();
+        self.spawn(async move {
+            let _write = write;
+            future.await;
+        });
+    }
+
     /// Called after every event, e.g. to wake the GUI.
     pub fn set_repaint(&self, repaint: Arc<dyn Fn() + Send + Sync>) {
         if let Ok(mut slot) = self.inner.repaint.write() {
@@ -556,8 +569,8 @@ impl Drop for Engine {
     /// Cancelling is the user's choice ([`Engine::cancel_all`]), never a side effect
     /// of closing.
     fn drop(&mut self) {
-        // Marks, deletions and other writes the user asked for land before the runtime
-        // goes (it would drop those not yet started).
+        // Marks, deletions, sessions and exports the user asked for land before the
+        // runtime goes (it would drop those not yet started).
         let left = self.inner.pending.wait(Duration::from_secs(10));
         if left > 0 {
             tracing::error!("stopped with {left} library changes not written");
@@ -566,8 +579,6 @@ impl Drop for Engine {
         if let Err(message) = self.inner.write_pending_settings() {
             tracing::error!("{message}");
         }
-        // Stop the fakes before the runtime they live on.
-        self.sandbox = None;
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(2));
         }

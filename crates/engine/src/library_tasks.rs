@@ -102,9 +102,7 @@ impl Engine {
         F: FnOnce(&Library) -> Result<Option<String>, LibraryError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        let write = inner.pending.begin();
-        self.spawn(async move {
-            let _write = write;
+        self.spawn_write(async move {
             let result = inner
                 .blocking(move |lib| work(&lib.library).map_err(|e| e.to_string()))
                 .await;
@@ -142,7 +140,7 @@ impl Engine {
     /// another format; `Event::Exported` follows.
     pub fn export_image(&self, image: ImageId, path: PathBuf, embed_metadata: bool) {
         let inner = self.inner.clone();
-        self.spawn(async move {
+        self.spawn_write(async move {
             let result = inner
                 .blocking(move |lib| {
                     banana_library::export::save_image_as(
