@@ -195,7 +195,7 @@ fn a_refusal_fails_the_job_with_its_words_and_keeps_history() {
     assert!(message.contains("safety filter"), "{message}");
     let record = engine.library().job(*job).unwrap().unwrap();
     assert_eq!(record.state, JobState::Failed);
-    assert_eq!(record.error_kind.as_deref(), Some("refused"));
+    assert_eq!(record.error_kind, Some(ErrorKind::Refused));
     assert_eq!(
         record.recipe.prompt, "[fake:blocked-image] a crowd",
         "the prompt is never lost"

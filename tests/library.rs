@@ -2,16 +2,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use banana_studio::library::{HistoryQuery, JobState, Library, Mark, NewImage};
+use banana_studio::providers::ErrorKind;
 use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe};
 
 #[test]
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 6);
+    assert_eq!(library.schema_version().unwrap(), 7);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 6);
+    assert_eq!(again.schema_version().unwrap(), 7);
     assert!(
         again
             .generations(&HistoryQuery {
@@ -95,10 +96,12 @@ fn failures_and_interruptions_are_recorded() {
     let library = Library::open(dir.path()).unwrap();
     let recipe = Recipe::new("x", ProviderId::Gemini, &Catalog::bundled());
     let failed = library.create_job(&recipe, true, None).unwrap();
-    library.fail_job(failed, "refused", "blocked").unwrap();
+    library
+        .fail_job(failed, ErrorKind::Refused, "blocked")
+        .unwrap();
     let cancelled = library.create_job(&recipe, true, None).unwrap();
     library
-        .fail_job(cancelled, "cancelled", "cancelled")
+        .fail_job(cancelled, ErrorKind::Cancelled, "cancelled")
         .unwrap();
     let running = library.create_job(&recipe, true, None).unwrap();
     library.set_state(running, JobState::Storing).unwrap();

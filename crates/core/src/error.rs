@@ -33,6 +33,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 12] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::Auth,
+        ErrorKind::RateLimited,
+        ErrorKind::Refused,
+        ErrorKind::ModelNotFound,
+        ErrorKind::Network,
+        ErrorKind::Server,
+        ErrorKind::Timeout,
+        ErrorKind::BadResponse,
+        ErrorKind::Storage,
+        ErrorKind::Cancelled,
+        ErrorKind::Interrupted,
+    ];
+
     /// The stable name used in storage and `--json`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,23 +69,10 @@ impl ErrorKind {
 
     /// Parses [`Self::as_str`]; unknown names read as `Server`.
     pub fn parse(s: &str) -> Self {
-        [
-            ErrorKind::InvalidInput,
-            ErrorKind::Auth,
-            ErrorKind::RateLimited,
-            ErrorKind::Refused,
-            ErrorKind::ModelNotFound,
-            ErrorKind::Network,
-            ErrorKind::Server,
-            ErrorKind::Timeout,
-            ErrorKind::BadResponse,
-            ErrorKind::Storage,
-            ErrorKind::Cancelled,
-            ErrorKind::Interrupted,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .unwrap_or(ErrorKind::Server)
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(ErrorKind::Server)
     }
 
     /// The CLI exit code of the contract in ARCHITECTURE.md.

@@ -93,7 +93,7 @@ async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) 
     let result = inner
         .blocking(move |lib| {
             lib.library
-                .fail_job(job, kind.as_str(), &text)
+                .fail_job(job, kind, &text)
                 .map_err(|e| e.to_string())
         })
         .await;

@@ -31,6 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use banana_core::ErrorKind;
 use banana_core::recipe::{InputImage, Recipe};
 
 /// A job's row id.
@@ -216,9 +217,9 @@ impl Library {
         Ok(())
     }
 
-    /// Ends a job with an error (or as cancelled when `kind` is "cancelled").
-    pub fn fail_job(&self, id: JobId, kind: &str, message: &str) -> Result<(), LibraryError> {
-        let state = if kind == "cancelled" {
+    /// Ends a job with an error (or as cancelled when `kind` is `Cancelled`).
+    pub fn fail_job(&self, id: JobId, kind: ErrorKind, message: &str) -> Result<(), LibraryError> {
+        let state = if kind == ErrorKind::Cancelled {
             JobState::Cancelled
         } else {
             JobState::Failed
@@ -227,7 +228,7 @@ impl Library {
         self.conn().execute(
             "UPDATE jobs SET state = ?2, error_kind = ?3, error_message = ?4, updated_at = ?5, finished_at = ?5
              WHERE id = ?1",
-            params![id, state.as_str(), kind, message, now],
+            params![id, state.as_str(), kind.as_str(), message, now],
         )?;
         Ok(())
     }
@@ -476,7 +477,7 @@ impl RawJob {
             state: JobState::parse(&self.state),
             recipe: serde_json::from_str(&self.recipe_json)?,
             sandbox: self.sandbox,
-            error_kind: self.error_kind,
+            error_kind: self.error_kind.as_deref().map(ErrorKind::parse),
             error_message: self.error_message,
             text: self.text,
             cost_usd: self.cost_usd,

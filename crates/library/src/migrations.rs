@@ -87,13 +87,92 @@ pub fn migrations() -> Migrations<'static> {
         // 6: which process runs a job (its owner lock under owners/), so a second
         // process starting leaves the first one's live jobs alone.
         M::up("ALTER TABLE jobs ADD COLUMN owner TEXT;"),
+        // 7: the error kind is a typed value (`ErrorKind`). Every ended job that is not a
+        // success gets a kind the type can read; a name it cannot read (from a hand-edited
+        // file or an older build) becomes `server`, with the old name kept in the message.
+        M::up(
+            "UPDATE jobs SET error_kind = 'cancelled' WHERE state = 'cancelled' AND error_kind IS NULL;
+            UPDATE jobs SET error_kind = 'interrupted' WHERE state = 'interrupted' AND error_kind IS NULL;
+            UPDATE jobs SET error_kind = 'server' WHERE state = 'failed' AND error_kind IS NULL;
+            UPDATE jobs SET
+                error_message = COALESCE(error_message, '') || ' (stored kind: ' || error_kind || ')',
+                error_kind = 'server'
+            WHERE error_kind IS NOT NULL AND error_kind NOT IN (
+                'invalid_input', 'auth', 'rate_limited', 'refused', 'model_not_found', 'network',
+                'server', 'timeout', 'bad_response', 'storage', 'cancelled', 'interrupted');
+            UPDATE jobs SET error_kind = NULL WHERE state = 'succeeded';",
+        ),
     ])
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     #[test]
     fn migrations_are_valid() {
         assert!(super::migrations().validate().is_ok());
+    }
+
+    /// Every name `ErrorKind` writes survives migration 7 unchanged.
+    #[test]
+    fn migration_7_keeps_every_error_kind() {
+        use banana_core::ErrorKind;
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 6).unwrap();
+        for (id, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO jobs (id, created_at, updated_at, state, provider, model, prompt, recipe_json, error_kind)
+                 VALUES (?1, 0, 0, 'failed', 'gemini', 'm', 'p', '{}', ?2)",
+                rusqlite::params![id as i64 + 1, kind.as_str()],
+            )
+            .unwrap();
+        }
+        super::migrations().to_latest(&mut conn).unwrap();
+        let kinds: Vec<String> = conn
+            .prepare("SELECT error_kind FROM jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want: Vec<String> = ErrorKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        assert_eq!(kinds, want);
+    }
+
+    #[test]
+    fn migration_7_types_stored_kinds() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO jobs (id, created_at, updated_at, state, provider, model, prompt, recipe_json, error_kind, error_message)
+             VALUES (1, 0, 0, 'failed', 'gemini', 'm', 'p', '{}', 'refused', 'blocked'),
+                    (2, 0, 0, 'failed', 'gemini', 'm', 'p', '{}', 'Quota', 'slow down'),
+                    (3, 0, 0, 'cancelled', 'gemini', 'm', 'p', '{}', NULL, NULL),
+                    (4, 0, 0, 'failed', 'gemini', 'm', 'p', '{}', NULL, 'odd'),
+                    (5, 0, 0, 'succeeded', 'gemini', 'm', 'p', '{}', 'auth', NULL);",
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(Option<String>, Option<String>)> = conn
+            .prepare("SELECT error_kind, error_message FROM jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            rows,
+            vec![
+                (s("refused"), s("blocked")),
+                (s("server"), s("slow down (stored kind: Quota)")),
+                (s("cancelled"), None),
+                (s("server"), s("odd")),
+                (None, None),
+            ]
+        );
     }
 }

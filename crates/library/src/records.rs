@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{ImageId, JobId};
+use banana_core::ErrorKind;
 use banana_core::recipe::{ProviderId, Recipe};
 
 /// Where a job is in its life.
@@ -72,8 +73,8 @@ pub struct JobRecord {
     pub recipe: Recipe,
     /// Whether it ran against the offline sandbox.
     pub sandbox: bool,
-    /// The error kind when failed (`ErrorKind::as_str`).
-    pub error_kind: Option<String>,
+    /// What kind of failure ended it, when it failed, was cancelled or interrupted.
+    pub error_kind: Option<ErrorKind>,
     /// The error in words when failed.
     pub error_message: Option<String>,
     /// The model's text.
