@@ -90,7 +90,7 @@ impl Args {
     /// The engine configuration these arguments ask for, with keys from `key_source`;
     /// the base URLs and jobs at once of Settings, an environment override winning.
     /// The message names the variable or Settings field that is wrong.
-    pub fn engine_config(&self) -> Result<EngineConfig, String> {
+    pub fn engine_config(&self) -> Result<EngineConfig, crate::providers::origin::BaseUrlError> {
         let mut config = EngineConfig::new(self.data_dir(), self.key_source());
         config.force_sandbox = self.sandbox;
         // Only a provider without a key (or every one, with --sandbox) starts its stand-in.

@@ -114,7 +114,7 @@ impl SettingsDialog {
                             actions.push(SettingsAction::Apply(draft.clone()));
                             close = true;
                         }
-                        Err(e) => self.error = Some(e),
+                        Err(e) => self.error = Some(e.to_string()),
                     }
                 }
                 if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
 use banana_imaging::{Comparison, Rgba};
-use banana_keys::KeyOrigin;
+use banana_keys::{KeyError, KeyOrigin};
 use banana_library::{
     Generation, HistoryQuery, ImageId, JobId, JobRecord, JobState, LineageTree, Session, SessionId,
 };
@@ -165,14 +165,14 @@ pub enum Event {
         /// Which provider.
         provider: ProviderId,
         /// Where it went, or why not.
-        result: Result<KeyOrigin, String>,
+        result: Result<KeyOrigin, KeyError>,
     },
     /// A stored key was removed, or could not be.
     KeyRemoved {
         /// Which provider.
         provider: ProviderId,
         /// Ok, or why not.
-        result: Result<(), String>,
+        result: Result<(), KeyError>,
     },
     /// A key test's answer, in words.
     KeyTested {

@@ -57,7 +57,9 @@ impl Engine {
             *pending = Some(settings);
         }
         self.spawn(async move {
-            let result = inner.blocking(|lib| lib.write_pending_settings()).await;
+            let result = inner
+                .blocking(|lib| lib.write_pending_settings().map_err(|e| e.to_string()))
+                .await;
             if let Err(message) = result {
                 tracing::error!("{message}");
                 inner.emit(Event::SettingsFailed { message });
@@ -120,7 +122,7 @@ impl Engine {
 impl Inner {
     /// Writes the newest settings asked for, if any are waiting. The lock is held while
     /// writing, so an older save can never land after a newer one.
-    pub(super) fn write_pending_settings(&self) -> Result<(), String> {
+    pub(super) fn write_pending_settings(&self) -> Result<(), crate::settings::SettingsError> {
         let mut pending = self
             .settings_pending
             .lock()

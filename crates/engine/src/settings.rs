@@ -111,10 +111,11 @@ impl Settings {
     }
 
     /// Writes the settings (temp file, sync, rename).
-    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        banana_library::store::write_atomic(&data_dir.join(FILE), &json)
-            .map_err(|e| format!("could not save the settings: {e}"))
+    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
+        let json = serde_json::to_vec_pretty(self).map_err(SettingsError::Encode)?;
+        let path = data_dir.join(FILE);
+        banana_library::store::write_atomic(&path, &json)
+            .map_err(|source| SettingsError::Write { path, source })
     }
 
     /// A provider's base URL override, if any.
@@ -141,7 +142,7 @@ impl Settings {
     }
 
     /// Checks what the dialog would apply; the message names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         for (provider, url) in &self.base_urls {
             if url.trim().is_empty() {
                 continue;
@@ -152,13 +153,32 @@ impl Settings {
             )?;
         }
         if self.filename_template.trim().is_empty() {
-            return Err(
-                "File names: the template is empty; the default is {date}_{prompt}_{n}.{ext}"
-                    .into(),
-            );
+            return Err(SettingsError::EmptyTemplate);
         }
         Ok(())
     }
+}
+
+/// Settings that cannot be applied or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A base URL field is wrong.
+    #[error(transparent)]
+    BaseUrl(#[from] banana_providers::origin::BaseUrlError),
+    /// The file-name template is empty.
+    #[error("File names: the template is empty; the default is {{date}}_{{prompt}}_{{n}}.{{ext}}")]
+    EmptyTemplate,
+    /// The settings could not be encoded.
+    #[error("could not save the settings: {0}")]
+    Encode(serde_json::Error),
+    /// The settings file could not be written.
+    #[error("could not save the settings to {}: {source}; check that the folder is writable", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]
@@ -193,12 +213,19 @@ mod tests {
         let mut s = Settings::default();
         s.base_urls
             .insert(ProviderId::Gemini, "http://proxy.example".into());
-        assert!(s.validate().unwrap_err().contains("Gemini API base URL"));
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("Gemini API base URL")
+        );
         s.base_urls
             .insert(ProviderId::Gemini, "http://127.0.0.1:9000".into());
         assert!(s.validate().is_ok());
         s.base_urls
             .insert(ProviderId::Gemini, "http://127.0.0.1.evil.com".into());
-        assert!(s.validate().unwrap_err().contains("clear text"));
+        assert!(
+            matches!(s.validate(), Err(SettingsError::BaseUrl(e)) if e.to_string().contains("clear text"))
+        );
     }
 }

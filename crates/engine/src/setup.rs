@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::{Connection, EngineConfig};
 use crate::settings::Settings;
 use banana_core::recipe::ProviderId;
-use banana_providers::origin::check_base_url;
+use banana_providers::origin::{BaseUrlError, check_base_url};
 
 /// Reads an environment variable (injected, so tests need not touch the process's).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -30,7 +30,7 @@ pub const FAL_RUN_VAR: &str = "BANANA_STUDIO_FAL_BASE_URL";
 pub const FAL_STORAGE_VAR: &str = "BANANA_STUDIO_FAL_STORAGE_URL";
 
 /// A checked override from the environment, if set.
-fn from_env(env: Env, var: &str) -> Result<Option<String>, String> {
+fn from_env(env: Env, var: &str) -> Result<Option<String>, BaseUrlError> {
     match env(var).filter(|v| !v.trim().is_empty()) {
         Some(value) => check_base_url(var, &value).map(Some),
         None => Ok(None),
@@ -44,7 +44,7 @@ pub fn connection(
     provider: ProviderId,
     settings: &Settings,
     env: Env,
-) -> Result<Connection, String> {
+) -> Result<Connection, BaseUrlError> {
     let from_settings = match settings.base_url(provider) {
         Some(url) => Some(check_base_url(
             &format!("Settings, {} base URL", provider.label()),
@@ -70,7 +70,7 @@ pub fn connection(
 pub fn connections(
     settings: &Settings,
     env: Env,
-) -> Result<HashMap<ProviderId, Connection>, String> {
+) -> Result<HashMap<ProviderId, Connection>, BaseUrlError> {
     ProviderId::ALL
         .into_iter()
         .map(|p| connection(p, settings, env).map(|c| (p, c)))
@@ -79,7 +79,7 @@ pub fn connections(
 
 impl EngineConfig {
     /// The configuration of a data folder as Settings and the environment ask for it.
-    pub fn configured(mut self, settings: &Settings, env: Env) -> Result<Self, String> {
+    pub fn configured(mut self, settings: &Settings, env: Env) -> Result<Self, BaseUrlError> {
         self.connections = connections(settings, env)?;
         self.attempt_timeout = settings.attempt_timeout();
         Ok(self)
@@ -134,12 +134,12 @@ mod tests {
     fn a_clear_text_override_is_refused_by_name() {
         let env = env_of(&[("BANANA_STUDIO_EACHLABS_BASE_URL", "http://some-host")]);
         let e = connections(&Settings::default(), &env).unwrap_err();
-        assert!(e.starts_with("BANANA_STUDIO_EACHLABS_BASE_URL: "), "{e}");
+        assert!(e.field == "BANANA_STUDIO_EACHLABS_BASE_URL", "{e}");
         let mut settings = Settings::default();
         settings
             .base_urls
             .insert(ProviderId::Vydra, "http://127.0.0.1.evil.com".into());
         let e = connections(&settings, &env_of(&[])).unwrap_err();
-        assert!(e.starts_with("Settings, Vydra base URL: "), "{e}");
+        assert!(e.field == "Settings, Vydra base URL", "{e}");
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use keyring_core::{CredentialStore, Entry, Error};
 
-use super::{KeyOrigin, KeySource, Secret, env_vars};
+use super::{KeyError, KeyOrigin, KeySource, Secret, env_vars};
 use banana_core::recipe::ProviderId;
 
 /// The keychain service name entries are stored under.
@@ -125,9 +125,9 @@ impl KeySource for Keyring {
         (None, KeyOrigin::NotSet)
     }
 
-    fn save(&self, provider: ProviderId, key: &Secret) -> Result<KeyOrigin, String> {
+    fn save(&self, provider: ProviderId, key: &Secret) -> Result<KeyOrigin, KeyError> {
         if key.expose().is_empty() {
-            return Err("the key is empty".to_owned());
+            return Err(KeyError::Empty);
         }
         let stored = match (self.entry(provider), &self.secure) {
             (Some(entry), Some(secure)) => match entry.and_then(|e| e.set_password(key.expose())) {
@@ -156,14 +156,17 @@ impl KeySource for Keyring {
         }
     }
 
-    fn remove(&self, provider: ProviderId) -> Result<(), String> {
+    fn remove(&self, provider: ProviderId) -> Result<(), KeyError> {
         self.memory().remove(&provider);
-        match self.entry(provider) {
-            None => Ok(()),
-            Some(entry) => match entry.and_then(|e| e.delete_credential()) {
+        match (self.entry(provider), &self.secure) {
+            (Some(entry), Some(secure)) => match entry.and_then(|e| e.delete_credential()) {
                 Ok(()) | Err(Error::NoEntry) => Ok(()),
-                Err(e) => Err(format!("could not remove the key: {}", describe(&e))),
+                Err(e) => Err(KeyError::Store {
+                    store: secure.name.clone(),
+                    reason: describe(&e),
+                }),
             },
+            _ => Ok(()),
         }
     }
 

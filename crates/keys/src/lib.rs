@@ -12,6 +12,25 @@ use banana_core::recipe::ProviderId;
 
 pub use banana_core::Secret;
 
+/// Why a key could not be kept or forgotten. Never carries the key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// An empty key was offered.
+    #[error("the key is empty")]
+    Empty,
+    /// This source only reads keys (the environment, tests).
+    #[error("keys cannot be {0} here")]
+    ReadOnly(&'static str),
+    /// The secure store refused, in its words.
+    #[error("{store} could not remove the key: {reason}")]
+    Store {
+        /// The store's name in words.
+        store: String,
+        /// What it said.
+        reason: String,
+    },
+}
+
 /// Where a key was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyOrigin {
@@ -67,13 +86,13 @@ pub trait KeySource: Send + Sync {
 
     /// Keeps a key: in the keychain, or for this run only where none answers. Returns
     /// where it went.
-    fn save(&self, _provider: ProviderId, _key: &Secret) -> Result<KeyOrigin, String> {
-        Err("keys cannot be saved here".to_owned())
+    fn save(&self, _provider: ProviderId, _key: &Secret) -> Result<KeyOrigin, KeyError> {
+        Err(KeyError::ReadOnly("saved"))
     }
 
     /// Forgets a stored key (an environment variable stays: the user set it).
-    fn remove(&self, _provider: ProviderId) -> Result<(), String> {
-        Err("keys cannot be removed here".to_owned())
+    fn remove(&self, _provider: ProviderId) -> Result<(), KeyError> {
+        Err(KeyError::ReadOnly("removed"))
     }
 
     /// A warning for the user about where keys can be kept, if any.

@@ -29,29 +29,74 @@ pub fn secure_or_local(url: &reqwest::Url) -> bool {
     }
 }
 
+/// A base URL that cannot be used, with the field or variable it came from.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct BaseUrlError {
+    /// The Settings field or environment variable, in words.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: BaseUrlProblem,
+}
+
+/// What is wrong with a base URL, and what to give instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlProblem {
+    /// It does not parse.
+    #[error("\"{url}\" is not a URL ({reason}); use e.g. https://proxy.example.com")]
+    NotAUrl {
+        /// What was given, trimmed.
+        url: String,
+        /// The parser's words.
+        reason: String,
+    },
+    /// It holds a user name or password.
+    #[error(
+        "a user name or password in the URL is not allowed (it would be sent to every request's logs); use the key field instead"
+    )]
+    Credentials,
+    /// It holds a query or fragment.
+    #[error(
+        "a base URL takes no ?query or #fragment; give the address and an optional path prefix"
+    )]
+    QueryOrFragment,
+    /// Plain http to another machine, or another scheme.
+    #[error(
+        "{scheme} to {host} would send the key in clear text; use https:// (plain http only for this machine: 127.0.0.1, ::1 or localhost)"
+    )]
+    Insecure {
+        /// The scheme given.
+        scheme: String,
+        /// The host given.
+        host: String,
+    },
+}
+
 /// Checks a base URL from Settings or the environment; `what` names the field or
 /// variable in the message. The URL trimmed of a trailing slash when it may be used.
-pub fn check_base_url(what: &str, url: &str) -> Result<String, String> {
+pub fn check_base_url(what: &str, url: &str) -> Result<String, BaseUrlError> {
     let trimmed = url.trim().trim_end_matches('/');
+    let fail = |problem| BaseUrlError {
+        field: what.to_owned(),
+        problem,
+    };
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
-        format!("{what}: \"{trimmed}\" is not a URL ({e}); use e.g. https://proxy.example.com")
+        fail(BaseUrlProblem::NotAUrl {
+            url: trimmed.to_owned(),
+            reason: e.to_string(),
+        })
     })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(format!(
-            "{what}: a user name or password in the URL is not allowed (it would be sent to every request's logs); use the key field instead"
-        ));
+        return Err(fail(BaseUrlProblem::Credentials));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(format!(
-            "{what}: a base URL takes no ?query or #fragment; give the address and an optional path prefix"
-        ));
+        return Err(fail(BaseUrlProblem::QueryOrFragment));
     }
     if !secure_or_local(&parsed) {
-        let host = parsed.host_str().unwrap_or("");
-        return Err(format!(
-            "{what}: {} to {host} would send the key in clear text; use https:// (plain http only for this machine: 127.0.0.1, ::1 or localhost)",
-            parsed.scheme()
-        ));
+        return Err(fail(BaseUrlProblem::Insecure {
+            scheme: parsed.scheme().to_owned(),
+            host: parsed.host_str().unwrap_or("").to_owned(),
+        }));
     }
     Ok(trimmed.to_owned())
 }
@@ -102,15 +147,26 @@ mod tests {
             "https://proxy.example/?key=1",
         ] {
             let e = check_base_url("BANANA_STUDIO_GEMINI_BASE_URL", bad).unwrap_err();
+            assert_eq!(e.field, "BANANA_STUDIO_GEMINI_BASE_URL", "{bad}");
             assert!(
-                e.starts_with("BANANA_STUDIO_GEMINI_BASE_URL: "),
+                e.to_string().starts_with("BANANA_STUDIO_GEMINI_BASE_URL: "),
                 "{bad}: {e}"
             );
         }
-        assert!(
-            check_base_url("V", "http://some-host")
+        let e = check_base_url("V", "http://some-host").unwrap_err();
+        assert_eq!(
+            e.problem,
+            BaseUrlProblem::Insecure {
+                scheme: "http".into(),
+                host: "some-host".into()
+            }
+        );
+        assert!(e.to_string().contains("clear text"));
+        assert_eq!(
+            check_base_url("V", "https://u:p@x.example")
                 .unwrap_err()
-                .contains("clear text")
+                .problem,
+            BaseUrlProblem::Credentials
         );
     }
 }

@@ -84,8 +84,8 @@ impl BananaApp {
                         let field = format!("{} base URL", provider.label());
                         match crate::providers::origin::check_base_url(&field, &url) {
                             Ok(url) => connection.base_url = Some(url),
-                            Err(message) => {
-                                self.toasts.add(Level::Error, message);
+                            Err(e) => {
+                                self.toasts.add(Level::Error, e.to_string());
                                 continue;
                             }
                         }
