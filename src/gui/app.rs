@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+mod answers;
 mod closing;
 mod commands;
 mod events;
@@ -49,6 +50,8 @@ pub struct BananaApp {
     welcome: bool,
     theme_set: bool,
     ctx: egui::Context,
+    /// Requests whose answers the app waits for.
+    answers: answers::Answers,
 }
 
 /// Ctrl+, (Cmd+,) opens Settings.
@@ -130,6 +133,7 @@ impl BananaApp {
             welcome,
             theme_set: false,
             ctx: cc.egui_ctx.clone(),
+            answers: Default::default(),
         }
     }
 
@@ -167,8 +171,8 @@ impl BananaApp {
     /// Reads the first page of history again, as the history panel asks.
     fn reload_history(&mut self) {
         let query = self.history.query(crate::library::now_ms(), gallery::PAGE);
-        let request = self.engine.load_history(query.clone());
-        self.gallery.expect(&query, request);
+        let answer = self.engine.load_history(query.clone());
+        self.gallery.expect(query, answer);
     }
 
     #[cfg(feature = "testing")]
@@ -226,9 +230,9 @@ impl eframe::App for BananaApp {
         }
         self.toasts.receive();
         self.guard_close(ctx);
+        self.poll_answers(ctx);
         if let Some((image, path)) = self.save.poll(ctx) {
-            self.engine
-                .export_image(image, path, self.settings.embed_metadata);
+            self.run(Command::Export(image, path));
         }
         if let Some(sources) = self.tray.poll(ctx) {
             self.run(Command::AddInputs(sources));
@@ -350,8 +354,7 @@ impl eframe::App for BananaApp {
             commands.extend(self.viewer.ui(ui, &self.gallery, &self.catalog));
         });
         if let Some((image, path)) = self.save.ui(ui.ctx()) {
-            self.engine
-                .export_image(image, path, self.settings.embed_metadata);
+            self.run(Command::Export(image, path));
         }
         if let Some(request) = self.export.ui(ui.ctx(), &self.gallery) {
             // The folder, template and metadata choice are remembered for next time.
@@ -360,8 +363,10 @@ impl eframe::App for BananaApp {
             settings.filename_template = request.options.template.clone();
             settings.embed_metadata = request.options.embed_metadata;
             self.apply_settings(settings);
-            self.engine
+            let answer = self
+                .engine
                 .export_images(request.images, request.dir, request.options);
+            self.answers.batch_exports.push(answer);
         }
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
@@ -373,7 +378,8 @@ impl eframe::App for BananaApp {
             self.run(command);
         }
         for image in self.thumbs.take_requests() {
-            self.engine.load_thumbnail(image);
+            let answer = self.engine.load_thumbnail(image);
+            self.answers.thumbs.push((image, answer));
         }
         self.thumbs.evict();
     }

@@ -4,7 +4,8 @@
 use egui::{Color32, Rect, Response, TextureHandle, pos2};
 
 use super::gallery::texture;
-use crate::engine::Event;
+
+use crate::engine::{ComparisonAnswer, TaskError};
 use crate::library::ImageId;
 
 /// How the viewer shows the image.
@@ -34,7 +35,9 @@ pub struct CompareState {
     /// Where the before/after split is, 0 (all after) to 1 (all before).
     pub split: f32,
     loaded: Option<(ImageId, Result<Loaded, String>)>,
-    pending: Option<ImageId>,
+    /// The comparison asked for and not yet answered; a newer request replaces it, so
+    /// an older answer is never shown.
+    pending: Option<(ImageId, Option<ComparisonAnswer>)>,
 }
 
 impl Default for CompareState {
@@ -51,25 +54,30 @@ impl Default for CompareState {
 const FULL_UV: Rect = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
 
 impl CompareState {
-    /// Follows finished comparisons.
-    pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
-        if let Event::Comparison {
-            image,
-            against,
-            result,
-        } = event
-        {
-            if self.pending == Some(*image) {
-                self.pending = None;
-            }
-            let loaded = result.as_ref().map_err(Clone::clone).map(|c| Loaded {
-                against: against.clone(),
-                before: texture(ctx, format!("before-{image}"), &c.before),
-                heatmap: texture(ctx, format!("heatmap-{image}"), &c.heatmap),
-                changed_fraction: c.changed_fraction,
-            });
-            self.loaded = Some((*image, loaded));
-        }
+    /// Waits for the comparison of `image`, asked for by the last `mode_ui`.
+    pub fn expect(&mut self, image: ImageId, answer: ComparisonAnswer) {
+        self.pending = Some((image, Some(answer)));
+    }
+
+    /// Takes the comparison once it has come.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let Some((image, Some(answer))) = &mut self.pending else {
+            return;
+        };
+        let image = *image;
+        let result = match answer.take() {
+            Some(result) => result,
+            None if answer.is_gone() => Err(TaskError::Worker("the app is closing".into())),
+            None => return,
+        };
+        self.pending = None;
+        let loaded = result.map_err(|e| e.to_string()).map(|c| Loaded {
+            against: c.against.clone(),
+            before: texture(ctx, format!("before-{image}"), &c.comparison.before),
+            heatmap: texture(ctx, format!("heatmap-{image}"), &c.comparison.heatmap),
+            changed_fraction: c.comparison.changed_fraction,
+        });
+        self.loaded = Some((image, loaded));
     }
 
     /// The mode buttons; returns true when the comparison for `shown` must be loaded.
@@ -112,10 +120,10 @@ impl CompareState {
             }
         });
         let needed = self.mode != ViewMode::Single
-            && self.pending != Some(shown)
+            && !matches!(&self.pending, Some((id, _)) if *id == shown)
             && !matches!(&self.loaded, Some((id, _)) if *id == shown);
         if needed {
-            self.pending = Some(shown);
+            self.pending = Some((shown, None));
         }
         needed
     }

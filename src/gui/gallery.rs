@@ -11,6 +11,7 @@ use super::gallery_layout::{Layout, Metrics};
 use super::gallery_text::{details, marks_badge, marks_text};
 use super::thumbs::{Thumb, ThumbCache};
 use crate::engine::Event;
+pub use crate::engine::HistoryAnswer;
 use crate::imaging::Rgba;
 use crate::library::{Flag, Generation, HistoryQuery, ImageId, ImageRecord, JobId};
 
@@ -49,9 +50,11 @@ pub struct Gallery {
     next_offset: u32,
     exhausted: bool,
     loading_more: bool,
-    /// The newest first-page read asked for, and the newest next-page read.
-    first_page_request: u64,
-    page_request: u64,
+    /// The newest first-page read asked for and the newest next-page read, with their
+    /// queries. A newer request drops the older handle, so an older page can never
+    /// replace a newer one.
+    first_page: Option<(HistoryQuery, HistoryAnswer)>,
+    page: Option<(HistoryQuery, HistoryAnswer)>,
     scroll_to_selected: bool,
     /// Bumped whenever the list changes, so the layout is rebuilt.
     revision: u64,
@@ -59,6 +62,15 @@ pub struct Gallery {
     layout: Layout,
     /// Generations drawn last frame, for tests and the benchmark.
     drawn: std::ops::Range<usize>,
+}
+
+/// What `Gallery::poll` tells the app.
+#[derive(Debug, PartialEq)]
+pub enum PageNews {
+    /// The first page of the listing arrived.
+    FirstPage,
+    /// A page could not be read, in words.
+    Failed(String),
 }
 
 /// A texture from decoded pixels.
@@ -219,15 +231,47 @@ impl Gallery {
     }
 
     /// Starts a new listing: later pages of an older query are dropped.
-    pub fn expect(&mut self, query: &HistoryQuery, request: u64) {
+    pub fn expect(&mut self, query: HistoryQuery, answer: HistoryAnswer) {
         self.query = Some(query.clone());
         self.loading_more = false;
-        self.first_page_request = request;
+        self.page = None;
+        self.first_page = Some((query, answer));
     }
 
-    /// Notes the request reading the next page.
-    pub fn expect_page(&mut self, request: u64) {
-        self.page_request = request;
+    /// Waits for the next page, asked for by `ui`.
+    pub fn expect_page(&mut self, query: HistoryQuery, answer: HistoryAnswer) {
+        self.page = Some((query, answer));
+    }
+
+    /// Takes pages once they have come. Says when a first page arrived, or why a
+    /// page could not be read.
+    pub fn poll(&mut self) -> Option<PageNews> {
+        let mut news = None;
+        if let Some((query, answer)) = &mut self.first_page
+            && let Some(result) = answer.take()
+        {
+            let query = query.clone();
+            self.first_page = None;
+            news = Some(match result {
+                Ok(generations) => {
+                    self.take_page(&query, &generations);
+                    PageNews::FirstPage
+                }
+                Err(e) => PageNews::Failed(e.to_string()),
+            });
+        }
+        if let Some((query, answer)) = &mut self.page
+            && let Some(result) = answer.take()
+        {
+            let query = query.clone();
+            self.page = None;
+            self.loading_more = false;
+            match result {
+                Ok(generations) => self.take_page(&query, &generations),
+                Err(e) => news = Some(PageNews::Failed(e.to_string())),
+            }
+        }
+        news
     }
 
     /// The next page to read, when the view nears the end of what is loaded.
@@ -251,75 +295,59 @@ impl Gallery {
             .is_some_and(|q| q.search.is_some() || q.filters_images() || q.same_recipe.is_some())
     }
 
-    /// Follows history and results.
+    /// Follows new results.
     pub fn on_event(&mut self, event: &Event) {
-        match event {
-            Event::History {
-                request,
-                generations,
-                query,
-            } => {
-                if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
-                    return;
-                }
-                // Reads finish out of order: a first page older than the newest one asked
-                // for (say read mid-undo) must not replace it, nor a page asked before it.
-                let wanted = if query.offset == 0 {
-                    self.first_page_request
-                } else {
-                    self.page_request.max(self.first_page_request)
-                };
-                if *request < wanted {
-                    return;
-                }
-                // A first page replaces the list: it is the whole truth after marks,
-                // deletions or a new filter.
-                if query.offset == 0 {
-                    self.generations.clear();
-                    self.job_ids.clear();
-                    self.query = Some(query.clone());
-                }
-                self.next_offset = query.offset + generations.len() as u32;
-                self.exhausted = (generations.len() as u32) < query.limit;
-                self.loading_more = false;
-                for g in generations {
-                    if !g.images.is_empty() && self.job_ids.insert(g.job.id) {
-                        self.generations.push(g.clone());
-                    }
-                }
-                if query.offset > 0 {
-                    self.generations.sort_by(|a, b| {
-                        b.job
-                            .created_at_ms
-                            .cmp(&a.job.created_at_ms)
-                            .then(b.job.id.cmp(&a.job.id))
-                    });
-                }
-                self.history_loaded = true;
+        if let Event::JobSucceeded { generation, .. } = event {
+            // Job-level filters are checked here; search and mark filters are the
+            // database's to answer (the app reads the page again, see `relists_new_jobs`).
+            let job = &generation.job;
+            let in_view = !self.relists_new_jobs()
+                && self.query.as_ref().is_none_or(|q| {
+                    q.provider.is_none_or(|p| p == job.recipe.provider)
+                        && q.model.as_ref().is_none_or(|m| *m == job.recipe.model)
+                        && q.session.is_none_or(|s| job.session_id == Some(s))
+                        && q.until_ms.is_none_or(|t| job.created_at_ms < t)
+                });
+            if in_view && self.job_ids.insert(generation.job.id) {
+                self.generations.insert(0, (**generation).clone());
+                self.next_offset += 1;
                 self.revision += 1;
             }
-            Event::JobSucceeded { generation, .. } => {
-                // Job-level filters are checked here; search and mark filters are the
-                // database's to answer (the app reads the page again, see `relists_new_jobs`).
-                let job = &generation.job;
-                let in_view = !self.relists_new_jobs()
-                    && self.query.as_ref().is_none_or(|q| {
-                        q.provider.is_none_or(|p| p == job.recipe.provider)
-                            && q.model.as_ref().is_none_or(|m| *m == job.recipe.model)
-                            && q.session.is_none_or(|s| job.session_id == Some(s))
-                            && q.until_ms.is_none_or(|t| job.created_at_ms < t)
-                    });
-                if in_view && self.job_ids.insert(generation.job.id) {
-                    self.generations.insert(0, (**generation).clone());
-                    self.next_offset += 1;
-                    self.revision += 1;
-                }
-                if let Some(first) = generation.images.first() {
-                    self.select(first.id);
-                }
+            if let Some(first) = generation.images.first() {
+                self.select(first.id);
             }
-            _ => {}
         }
+    }
+
+    /// Puts a page of `query` in the list: a first page replaces it (it is the whole
+    /// truth after marks, deletions or a new filter); a page of another query is dropped.
+    fn take_page(&mut self, query: &HistoryQuery, generations: &[Generation]) {
+        if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
+            return;
+        }
+        if query.offset == 0 {
+            self.generations.clear();
+            self.job_ids.clear();
+            self.query = Some(query.clone());
+        }
+        self.next_offset = query.offset + generations.len() as u32;
+        self.exhausted = (generations.len() as u32) < query.limit;
+        self.loading_more = false;
+        for g in generations {
+            if !g.images.is_empty() && self.job_ids.insert(g.job.id) {
+                self.generations.push(g.clone());
+            }
+        }
+        if query.offset > 0 {
+            self.generations.sort_by(|a, b| {
+                b.job
+                    .created_at_ms
+                    .cmp(&a.job.created_at_ms)
+                    .then(b.job.id.cmp(&a.job.id))
+            });
+        }
+        self.history_loaded = true;
+        self.revision += 1;
     }
 
     fn metrics(ui: &egui::Ui, thumb_size: f32) -> Metrics {
@@ -539,5 +567,59 @@ impl Gallery {
             bottom,
             ui.visuals().widgets.noninteractive.bg_stroke,
         );
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::engine::Answer;
+    use crate::library::{Library, SampleSpec};
+
+    fn page(library: &Library, query: &HistoryQuery) -> HistoryAnswer {
+        Answer::ready_with(Ok(library.generations(query).unwrap()))
+    }
+
+    /// Two reads answered in either order: only the newest request is ever listed, and a
+    /// next page asked before a reload is dropped with it.
+    #[test]
+    fn only_the_newest_request_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        library
+            .fill_sample(SampleSpec {
+                jobs: 6,
+                images_per_job: 1,
+                edge: 8,
+            })
+            .unwrap();
+        let all = HistoryQuery {
+            limit: 2,
+            ..Default::default()
+        };
+        let gemini = HistoryQuery {
+            provider: Some(crate::recipe::ProviderId::Gemini),
+            ..all.clone()
+        };
+        let mut gallery = Gallery::default();
+        // Asked first, answered; then a newer read is asked before the app polls.
+        gallery.expect(all.clone(), page(&library, &all));
+        gallery.expect(gemini.clone(), page(&library, &gemini));
+        assert_eq!(gallery.poll(), Some(PageNews::FirstPage));
+        assert!(
+            gallery
+                .generations()
+                .iter()
+                .all(|g| g.job.recipe.provider == crate::recipe::ProviderId::Gemini)
+        );
+        // A next page of the old listing, then a reload: the page is never shown.
+        let mut next = all.clone();
+        next.offset = 2;
+        gallery.expect_page(next.clone(), page(&library, &next));
+        gallery.expect(gemini.clone(), page(&library, &gemini));
+        assert_eq!(gallery.poll(), Some(PageNews::FirstPage));
+        assert_eq!(gallery.generations().len(), 2);
+        assert_eq!(gallery.poll(), None);
     }
 }

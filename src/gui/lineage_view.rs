@@ -8,7 +8,7 @@ use egui::{RichText, TextureHandle, vec2};
 use super::Command;
 use super::gallery_text::marks_text;
 use super::thumbs::{Thumb, ThumbCache};
-use crate::engine::Event;
+use crate::engine::{Event, LineageAnswer};
 use crate::library::{ImageId, LineageTree};
 
 const ROW: f32 = 44.0;
@@ -19,6 +19,9 @@ const INDENT: f32 = 18.0;
 pub struct LineageView {
     tree: Option<Arc<LineageTree>>,
     requested: Option<ImageId>,
+    /// The answer to the newest request; an older one is dropped with its handle.
+    answer: Option<LineageAnswer>,
+    error: Option<String>,
 }
 
 /// Parent, siblings and children of the focus, in words.
@@ -54,14 +57,30 @@ fn summary(tree: &LineageTree) -> String {
 impl LineageView {
     /// Drops the tree after a change that may add to it (a new refinement, a delete).
     pub fn on_event(&mut self, event: &Event) {
-        match event {
-            Event::Lineage { tree } if Some(tree.focus) == self.requested => {
-                self.tree = Some(tree.clone());
+        if let Event::JobSucceeded { .. } | Event::LibraryChanged { reload: true, .. } = event {
+            self.requested = None;
+        }
+    }
+
+    /// Waits for the tree asked for by the last `ui`.
+    pub fn expect(&mut self, answer: LineageAnswer) {
+        self.answer = Some(answer);
+    }
+
+    /// Takes the tree once it has come.
+    pub fn poll(&mut self) {
+        if let Some(answer) = &mut self.answer
+            && let Some(result) = answer.take()
+        {
+            self.answer = None;
+            match result {
+                Ok(tree) if Some(tree.focus) == self.requested => {
+                    self.tree = Some(tree);
+                    self.error = None;
+                }
+                Ok(_) => {}
+                Err(e) => self.error = Some(format!("The lineage could not be read: {e}")),
             }
-            Event::JobSucceeded { .. } | Event::LibraryChanged { reload: true, .. } => {
-                self.requested = None;
-            }
-            _ => {}
         }
     }
 
@@ -79,7 +98,12 @@ impl LineageView {
         };
         if self.requested != Some(selected) {
             self.requested = Some(selected);
+            self.error = None;
             commands.push(Command::LoadLineage(selected));
+        }
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+            return commands;
         }
         let Some(tree) = self.tree.clone() else {
             ui.weak("Reading the lineage…");

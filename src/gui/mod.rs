@@ -96,6 +96,8 @@ pub enum Command {
     EmptyTrash,
     /// Compare an image with what it came from.
     LoadComparison(ImageId),
+    /// Save an image to a file the user chose (Save as…).
+    Export(ImageId, std::path::PathBuf),
 }
 
 /// The window icon: the app icon at 256 px (`assets/icons`, rendered from its SVG).

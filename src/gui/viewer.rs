@@ -1,11 +1,14 @@
 //! The viewer: the chosen image with fit, zoom and pan, and the model's words.
 
+use std::sync::Arc;
+
 use egui::{Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2};
 
 use super::Command;
 use super::compare::CompareState;
 use super::gallery::{Gallery, texture};
-use crate::engine::Event;
+use crate::engine::PixelsAnswer;
+use crate::imaging::Rgba;
 use crate::library::ImageId;
 
 /// The viewer's state.
@@ -13,8 +16,10 @@ use crate::library::ImageId;
 pub struct Viewer {
     shown: Option<ImageId>,
     texture: Option<(ImageId, TextureHandle)>,
-    pixels: Option<(ImageId, std::sync::Arc<crate::imaging::Rgba>)>,
+    pixels: Option<(ImageId, Arc<Rgba>)>,
     error: Option<String>,
+    /// The decode asked for the shown image; switching image drops it.
+    loading: Option<(ImageId, PixelsAnswer)>,
     /// None fits the image to the view; Some is a scale (1.0 = 100%).
     zoom: Option<f32>,
     pan: Vec2,
@@ -36,25 +41,38 @@ impl Viewer {
     }
 
     /// The shown image's pixels, once decoded.
-    pub fn shown_pixels(&self) -> Option<&crate::imaging::Rgba> {
+    pub fn shown_pixels(&self) -> Option<&Rgba> {
         match &self.pixels {
             Some((id, p)) if Some(*id) == self.shown => Some(p),
             _ => None,
         }
     }
 
-    /// Follows decoded images and comparisons.
-    pub fn on_event(&mut self, ctx: &egui::Context, event: &Event) {
-        self.compare.on_event(ctx, event);
-        match event {
-            Event::Image { image, pixels } if Some(*image) == self.shown => {
-                self.pixels = Some((*image, pixels.clone()));
-                self.texture = Some((*image, texture(ctx, format!("full-{image}"), pixels)));
+    /// Waits for the pixels of `image`, asked for after `show` said so.
+    pub fn expect(&mut self, image: ImageId, answer: PixelsAnswer) {
+        self.loading = Some((image, answer));
+    }
+
+    /// Takes decoded pixels and comparisons once they have come.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        self.compare.poll(ctx);
+        let Some((image, answer)) = &mut self.loading else {
+            return;
+        };
+        let image = *image;
+        let Some(result) = answer.take() else {
+            return;
+        };
+        self.loading = None;
+        if Some(image) != self.shown {
+            return;
+        }
+        match result {
+            Ok(pixels) => {
+                self.texture = Some((image, texture(ctx, format!("full-{image}"), &pixels)));
+                self.pixels = Some((image, pixels));
             }
-            Event::ImageFailed { image, message } if Some(*image) == self.shown => {
-                self.error = Some(message.clone());
-            }
-            _ => {}
+            Err(e) => self.error = Some(e.to_string()),
         }
     }
 

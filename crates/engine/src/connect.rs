@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use super::answer::Answer;
 use super::{Engine, Event, Inner, ProviderStatus, Slot};
 use banana_core::recipe::ProviderId;
 use banana_core::sandbox::{SANDBOX_KEY, SandboxEndpoint, SandboxHost};
@@ -279,13 +280,18 @@ impl Engine {
     }
 
     /// Tests a key with the provider's cheapest authenticated call (Gemini: list the
-    /// models) through `connection` or the service; `Event::KeyTested` follows. Without a
+    /// models) through `connection` or the service; answers whether it works. Without a
     /// key typed, the stored one is tested.
-    pub fn test_key(&self, provider: ProviderId, key: Option<Secret>, connection: Connection) {
+    pub fn test_key(
+        &self,
+        provider: ProviderId,
+        key: Option<Secret>,
+        connection: Connection,
+    ) -> Answer<KeyTest> {
+        let (reply, answer) = self.inner.answer();
         let Some(runtime) = self.runtime.as_ref().map(|r| r.handle().clone()) else {
-            return;
+            return answer;
         };
-        let inner = self.inner.clone();
         let keys = self.keys.clone();
         let retry = RetryPolicy {
             max_attempts: 1,
@@ -306,14 +312,20 @@ impl Engine {
                         tested(provider, result)
                     }
                 };
-                inner.emit(Event::KeyTested {
-                    provider,
-                    ok,
-                    message,
-                });
+                reply.send(KeyTest { ok, message });
             });
         });
+        answer
     }
+}
+
+/// A key test's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyTest {
+    /// Whether the key works.
+    pub ok: bool,
+    /// "Key works: 6 image models available", "Key rejected: ...".
+    pub message: String,
 }
 
 impl Inner {

@@ -1,18 +1,17 @@
 //! What the engine tells its front ends.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
-use banana_imaging::{Comparison, Rgba};
+use banana_imaging::Rgba;
 use banana_keys::{KeyError, KeyOrigin};
-use banana_library::{
-    Generation, HistoryQuery, ImageId, JobId, JobRecord, JobState, LineageTree, Session, SessionId,
-};
+use banana_library::{Generation, JobId, JobRecord, JobState, Session, SessionId};
 use banana_providers::ErrorKind;
 
-/// One thing that happened. Front ends drain these every frame (or block on them).
+/// News: one thing that happened, which any front end may want to know. Front ends
+/// drain these every frame (or block on them). Answers to one request come back in
+/// that request's [`crate::Answer`] instead.
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A job was written to the library and queued.
@@ -66,50 +65,6 @@ pub enum Event {
         /// Their records.
         jobs: Vec<JobRecord>,
     },
-    /// A page of history.
-    History {
-        /// Which `load_history` call this answers (they can finish out of order).
-        request: u64,
-        /// The query answered.
-        query: HistoryQuery,
-        /// Newest first.
-        generations: Vec<Generation>,
-    },
-    /// History could not be read.
-    HistoryFailed {
-        /// In words.
-        message: String,
-    },
-    /// A thumbnail, decoded.
-    Thumbnail {
-        /// Which image.
-        image: ImageId,
-        /// Pixels.
-        pixels: Arc<Rgba>,
-    },
-    /// A full image, decoded.
-    Image {
-        /// Which image.
-        image: ImageId,
-        /// Pixels.
-        pixels: Arc<Rgba>,
-    },
-    /// An image or thumbnail could not be loaded.
-    ImageFailed {
-        /// Which image.
-        image: ImageId,
-        /// In words.
-        message: String,
-    },
-    /// An image compared with what it came from.
-    Comparison {
-        /// The later image.
-        image: ImageId,
-        /// What it is compared with, in words ("parent image 4", "input 1").
-        against: String,
-        /// Before, heatmap and the share of changed pixels; or why there is none.
-        result: Result<Arc<Comparison>, String>,
-    },
     /// The library changed in a way the gallery must show (marks, trash); reload history.
     LibraryChanged {
         /// What happened, in words, when worth telling.
@@ -125,40 +80,12 @@ pub enum Event {
         /// In words.
         message: String,
     },
-    /// An image was saved outside the library.
-    Exported {
-        /// Which image.
-        image: ImageId,
-        /// Where.
-        path: PathBuf,
-    },
-    /// Saving an image failed.
-    ExportFailed {
-        /// Which image.
-        image: ImageId,
-        /// In words.
-        message: String,
-    },
-    /// Several images saved to a folder ("Save selected to folder…").
-    ExportedMany {
-        /// The folder.
-        dir: PathBuf,
-        /// The files written, in the order asked.
-        saved: Vec<PathBuf>,
-        /// Images that could not be saved, with the reason.
-        failed: Vec<(ImageId, String)>,
-    },
     /// The sessions, after a change or when asked.
     Sessions {
         /// Most recently used first.
         sessions: Vec<Session>,
         /// The one new jobs go into.
         current: SessionId,
-    },
-    /// The lineage tree of an image.
-    Lineage {
-        /// The family, in tree order.
-        tree: Arc<LineageTree>,
     },
     /// A key was saved (the result says where), or could not be.
     KeySaved {
@@ -173,15 +100,6 @@ pub enum Event {
         provider: ProviderId,
         /// Ok, or why not.
         result: Result<(), KeyError>,
-    },
-    /// A key test's answer, in words.
-    KeyTested {
-        /// Which provider.
-        provider: ProviderId,
-        /// Whether the key works.
-        ok: bool,
-        /// "Key works: 6 image models available", "Key rejected: ...".
-        message: String,
     },
     /// The settings could not be written.
     SettingsFailed {

@@ -1,10 +1,10 @@
-//! The engine's history-panel work: sessions, lineage trees and saving a selection to a
-//! folder, each on a blocking thread with its answer as an event.
+//! The engine's history-panel work: sessions (news), lineage trees and saving a
+//! selection to a folder (answers), each on a blocking thread.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{Engine, Event, Inner};
+use super::{Answer, Engine, Event, Inner, LineageAnswer, TaskError};
 use banana_library::export::{ExportOptions, export_image};
 use banana_library::{ImageId, Library, LibraryError, SessionId};
 
@@ -67,31 +67,34 @@ impl Engine {
         });
     }
 
-    /// Reads the lineage tree of an image; `Event::Lineage` follows.
-    pub fn load_lineage(&self, image: ImageId) {
+    /// Reads the lineage tree of an image.
+    pub fn load_lineage(&self, image: ImageId) -> LineageAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn(async move {
             let result = inner
-                .blocking(move |lib| lib.library.lineage(image).map_err(|e| e.to_string()))
+                .run_blocking(move |lib| lib.library.lineage(image))
                 .await;
-            inner.emit(match result {
-                Ok(tree) => Event::Lineage {
-                    tree: Arc::new(tree),
-                },
-                Err(message) => Event::LibraryFailed { message },
-            });
+            reply.send(result.map(Arc::new));
         });
+        answer
     }
 
-    /// Saves images into a folder with file names from a template, never overwriting;
-    /// `Event::ExportedMany` follows. One failure does not stop the rest.
-    pub fn export_images(&self, images: Vec<ImageId>, dir: PathBuf, options: ExportOptions) {
+    /// Saves images into a folder with file names from a template, never overwriting.
+    /// One failure does not stop the rest. Stopping the engine waits for it.
+    pub fn export_images(
+        &self,
+        images: Vec<ImageId>,
+        dir: PathBuf,
+        options: ExportOptions,
+    ) -> Answer<ExportedMany> {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         let asked = images.clone();
         self.spawn_write(async move {
             let folder = dir.clone();
             let result = inner
-                .blocking(move |lib| {
+                .run_blocking(move |lib| {
                     let mut saved = Vec::new();
                     let mut failed = Vec::new();
                     for image in images {
@@ -99,24 +102,36 @@ impl Engine {
                             Ok(path) => saved.push(path),
                             Err(e) => {
                                 tracing::warn!(image, "could not export: {e}");
-                                failed.push((image, e.to_string()));
+                                failed.push((image, TaskError::from(e)));
                             }
                         }
                     }
-                    Ok((saved, failed))
+                    Ok::<_, TaskError>((saved, failed))
                 })
                 .await;
-            inner.emit(match result {
-                Ok((saved, failed)) => Event::ExportedMany { dir, saved, failed },
+            reply.send(match result {
+                Ok((saved, failed)) => ExportedMany { dir, saved, failed },
                 // The whole batch failed (the worker died): every image says why.
-                Err(message) => Event::ExportedMany {
+                Err(e) => ExportedMany {
                     dir,
                     saved: Vec::new(),
-                    failed: asked.into_iter().map(|i| (i, message.clone())).collect(),
+                    failed: asked.into_iter().map(|i| (i, e.clone())).collect(),
                 },
             });
         });
+        answer
     }
+}
+
+/// What "Save selected to folder..." did.
+#[derive(Clone, Debug)]
+pub struct ExportedMany {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The files written, in the order asked.
+    pub saved: Vec<PathBuf>,
+    /// Images that could not be saved, with the reason.
+    pub failed: Vec<(ImageId, TaskError)>,
 }
 
 impl Inner {

@@ -1,6 +1,7 @@
 //! When: a tokio runtime on named threads, a job queue with per-provider concurrency,
 //! the job state machine, and events out to whoever listens.
 
+mod answer;
 mod connect;
 mod events;
 mod history_tasks;
@@ -23,9 +24,23 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-pub use connect::Connection;
+pub use answer::{Answer, TaskError};
+pub use connect::{Connection, KeyTest};
 pub use events::Event;
+pub use history_tasks::ExportedMany;
 pub use inputs::{AddedInput, InputSource};
+pub use library_tasks::Compared;
+
+/// The answer to a history read: a page, newest first.
+pub type HistoryAnswer = Answer<Result<Vec<banana_library::Generation>, TaskError>>;
+/// The answer to a thumbnail or full-image decode.
+pub type PixelsAnswer = Answer<Result<Arc<banana_imaging::Rgba>, TaskError>>;
+/// The answer to a comparison with what an image came from.
+pub type ComparisonAnswer = Answer<Result<Arc<Compared>, TaskError>>;
+/// The answer to a lineage read.
+pub type LineageAnswer = Answer<Result<Arc<banana_library::LineageTree>, TaskError>>;
+/// The answer to "Save as…": the path written.
+pub type ExportAnswer = Answer<Result<PathBuf, TaskError>>;
 pub use setup::{Env, connection, connections};
 
 use banana_core::recipe::{Catalog, ProviderId, Recipe, ValidationError};
@@ -139,8 +154,6 @@ pub(crate) struct Inner {
     settings_pending: Mutex<Option<crate::settings::Settings>>,
     /// Library writes asked for and not yet done (waited for when the engine stops).
     pending: Arc<pending::Pending>,
-    /// History reads asked for so far (numbers each `Event::History`).
-    history_requests: std::sync::atomic::AtomicU64,
     /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
     attempt_timeout_ms: std::sync::atomic::AtomicU64,
 }
@@ -172,6 +185,27 @@ impl Inner {
         tokio::task::spawn_blocking(move || work(&inner))
             .await
             .map_err(|e| format!("background work failed: {e}"))?
+    }
+
+    /// Runs library or file work on a blocking thread for a one-shot answer; a panic
+    /// there comes back as `TaskError::Worker`.
+    pub(crate) async fn run_blocking<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, TaskError>
+    where
+        F: FnOnce(&Inner) -> Result<T, E> + Send + 'static,
+        E: Into<TaskError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.clone();
+        match tokio::task::spawn_blocking(move || work(&inner)).await {
+            Ok(result) => result.map_err(Into::into),
+            Err(e) => Err(TaskError::Worker(e.to_string())),
+        }
+    }
+
+    /// A reply and its answer; sending the reply repaints the window.
+    pub(crate) fn answer<T>(&self) -> (answer::Reply<T>, Answer<T>) {
+        let wake = self.repaint.read().ok().and_then(|r| r.clone());
+        answer::pair(wake)
     }
 
     pub(crate) fn emit(&self, event: Event) {
@@ -249,7 +283,6 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
             pending: Arc::default(),
-            history_requests: std::sync::atomic::AtomicU64::new(0),
             attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
                 config.attempt_timeout,
             )),

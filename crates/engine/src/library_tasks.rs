@@ -1,98 +1,81 @@
 //! The engine's library work: history pages, decoded pixels, comparisons, culling and
-//! exports, each on a blocking thread with its answer as an event.
+//! exports, each on a blocking thread. Reads and exports answer the asker through an
+//! [`Answer`]; culling changes are news (`Event::LibraryChanged`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{Engine, Event};
+use super::{
+    ComparisonAnswer, Engine, Event, ExportAnswer, HistoryAnswer, PixelsAnswer, TaskError,
+};
 use banana_imaging::{self as imaging, Rgba};
 use banana_library::{HistoryQuery, ImageId, Library, LibraryError, Mark};
 
 impl Engine {
-    /// Reads a page of history; `Event::History` follows, carrying the number returned
-    /// here. Reads run side by side and may answer out of order: the number tells which
-    /// answer is the newest.
-    pub fn load_history(&self, query: HistoryQuery) -> u64 {
-        let request = self
-            .inner
-            .history_requests
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
+    /// Reads a page of history. Reads run side by side; the asker keeps the answer of
+    /// the newest request, so an older page can never replace a newer one.
+    pub fn load_history(&self, query: HistoryQuery) -> HistoryAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn(async move {
-            let q = query.clone();
             let result = inner
-                .blocking(move |lib| lib.library.generations(&q).map_err(|e| e.to_string()))
+                .run_blocking(move |lib| lib.library.generations(&query))
                 .await;
-            inner.emit(match result {
-                Ok(generations) => Event::History {
-                    request,
-                    query,
-                    generations,
-                },
-                Err(message) => Event::HistoryFailed { message },
-            });
+            if let Err(e) = &result {
+                tracing::warn!("history could not be read: {e}");
+            }
+            reply.send(result);
         });
-        request
+        answer
     }
 
-    fn load_pixels(&self, image: ImageId, thumbnail: bool) {
+    fn load_pixels(&self, image: ImageId, thumbnail: bool) -> PixelsAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn(async move {
             let result = inner
-                .blocking(move |lib| {
+                .run_blocking(move |lib| {
                     let record = lib
                         .library
-                        .image(image)
-                        .map_err(|e| e.to_string())?
-                        .ok_or("the image is not in the history")?;
+                        .image(image)?
+                        .ok_or(TaskError::Missing("the image"))?;
                     let path = if thumbnail {
                         &record.thumb_path
                     } else {
                         &record.path
                     };
-                    let bytes = std::fs::read(path)
-                        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
-                    let img = imaging::decode(&bytes).map_err(|e| e.to_string())?;
-                    Ok(Arc::new(Rgba::from(img)))
+                    let bytes = std::fs::read(path).map_err(|e| TaskError::read(path, e))?;
+                    let img = imaging::decode(&bytes)?;
+                    Ok::<_, TaskError>(Arc::new(Rgba::from(img)))
                 })
                 .await;
-            inner.emit(match result {
-                Ok(pixels) if thumbnail => Event::Thumbnail { image, pixels },
-                Ok(pixels) => Event::Image { image, pixels },
-                Err(message) => Event::ImageFailed { image, message },
-            });
+            reply.send(result);
         });
+        answer
     }
 
-    /// Decodes a thumbnail off the UI thread; `Event::Thumbnail` follows.
-    pub fn load_thumbnail(&self, image: ImageId) {
-        self.load_pixels(image, true);
+    /// Decodes a thumbnail off the UI thread.
+    pub fn load_thumbnail(&self, image: ImageId) -> PixelsAnswer {
+        self.load_pixels(image, true)
     }
 
-    /// Decodes a full image off the UI thread; `Event::Image` follows.
-    pub fn load_image(&self, image: ImageId) {
-        self.load_pixels(image, false);
+    /// Decodes a full image off the UI thread.
+    pub fn load_image(&self, image: ImageId) -> PixelsAnswer {
+        self.load_pixels(image, false)
     }
 
     /// Compares an image with its parent (or, for an edit, its first input) off the UI
-    /// thread; `Event::Comparison` follows.
-    pub fn load_comparison(&self, image: ImageId) {
+    /// thread.
+    pub fn load_comparison(&self, image: ImageId) -> ComparisonAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn(async move {
             let result = inner
-                .blocking(move |lib| compare_with_origin(&lib.library, image))
+                .run_blocking(move |lib| compare_with_origin(&lib.library, image))
                 .await;
-            let (against, result) = match result {
-                Ok((against, c)) => (against, Ok(Arc::new(c))),
-                Err(message) => (String::new(), Err(message)),
-            };
-            inner.emit(Event::Comparison {
-                image,
-                against,
-                result,
-            });
+            reply.send(result.map(Arc::new));
         });
+        answer
     }
 
     /// Runs a library change; `reload` says whether the gallery must read history again
@@ -136,60 +119,71 @@ impl Engine {
         });
     }
 
-    /// Saves an image to `path` with its recipe (unless `embed_metadata` is off), converting when the extension names
-    /// another format; `Event::Exported` follows.
-    pub fn export_image(&self, image: ImageId, path: PathBuf, embed_metadata: bool) {
+    /// Saves an image to `path` with its recipe (unless `embed_metadata` is off),
+    /// converting when the extension names another format. Answers with the path
+    /// written. Stopping the engine waits for it.
+    pub fn export_image(
+        &self,
+        image: ImageId,
+        path: PathBuf,
+        embed_metadata: bool,
+    ) -> ExportAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn_write(async move {
             let result = inner
-                .blocking(move |lib| {
+                .run_blocking(move |lib| {
                     banana_library::export::save_image_as(
                         &lib.library,
                         image,
                         &path,
                         embed_metadata,
                     )
-                    .map_err(|e| e.to_string())
                 })
                 .await;
-            inner.emit(match result {
-                Ok(path) => Event::Exported { image, path },
-                Err(message) => Event::ExportFailed { image, message },
-            });
+            if let Err(e) = &result {
+                tracing::warn!(image, "could not export: {e}");
+            }
+            reply.send(result);
         });
+        answer
     }
 }
 
+/// An image compared with what it came from.
+#[derive(Clone, Debug)]
+pub struct Compared {
+    /// What it is compared with, in words ("parent image 4", "input 1").
+    pub against: String,
+    /// Before, heatmap and the share of changed pixels.
+    pub comparison: imaging::Comparison,
+}
+
 /// What an image came from, decoded, and the comparison with it.
-fn compare_with_origin(
-    library: &Library,
-    image: ImageId,
-) -> Result<(String, imaging::Comparison), String> {
+fn compare_with_origin(library: &Library, image: ImageId) -> Result<Compared, TaskError> {
     let record = library
-        .image(image)
-        .map_err(|e| e.to_string())?
-        .ok_or("the image is not in the history")?;
+        .image(image)?
+        .ok_or(TaskError::Missing("the image"))?;
     let job = library
-        .job(record.job_id)
-        .map_err(|e| e.to_string())?
-        .ok_or("its job is not in the history")?;
+        .job(record.job_id)?
+        .ok_or(TaskError::Missing("its job"))?;
     let (against, before_bytes) = if let Some(parent) = job.parent_image_id {
         let parent_record = library
-            .image(parent)
-            .map_err(|e| e.to_string())?
-            .ok_or("its parent image was deleted")?;
+            .image(parent)?
+            .ok_or(TaskError::Missing("its parent image"))?;
         let bytes = std::fs::read(&parent_record.path)
-            .map_err(|e| format!("the parent image cannot be read: {e}"))?;
+            .map_err(|e| TaskError::read(&parent_record.path, e))?;
         (format!("parent image {parent}"), bytes)
     } else if let Some(input) = job.recipe.inputs.first() {
-        let bytes = library.read_input(input).map_err(|e| e.to_string())?;
-        ("input 1".to_owned(), bytes)
+        ("input 1".to_owned(), library.read_input(input)?)
     } else {
-        return Err("made from the prompt alone: there is no earlier image to compare with".into());
+        return Err(TaskError::NothingToCompare);
     };
-    let after =
-        std::fs::read(&record.path).map_err(|e| format!("the image cannot be read: {e}"))?;
-    let after = imaging::decode(&after).map_err(|e| e.to_string())?;
-    let before = imaging::decode(&before_bytes).map_err(|e| e.to_string())?;
-    Ok((against, imaging::compare(&before, &after)))
+    let after = std::fs::read(&record.path).map_err(|e| TaskError::read(&record.path, e))?;
+    let after = imaging::decode(&after)?;
+    let before = imaging::decode(&before_bytes)?;
+    Ok(Compared {
+        against,
+        comparison: imaging::compare(&before, &after),
+    })
 }

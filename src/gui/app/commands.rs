@@ -23,7 +23,8 @@ impl BananaApp {
                     self.gallery.select(image);
                 }
                 if self.viewer.show(image) {
-                    self.engine.load_image(image);
+                    let answer = self.engine.load_image(image);
+                    self.viewer.expect(image, answer);
                 }
             }
             Command::SaveAs(image) => {
@@ -42,8 +43,8 @@ impl BananaApp {
                 self.save.open(image, folder.join(name));
             }
             Command::LoadPage(query) => {
-                let request = self.engine.load_history(query);
-                self.gallery.expect_page(request);
+                let answer = self.engine.load_history(query.clone());
+                self.gallery.expect_page(query, answer);
             }
             Command::ReloadHistory => self.reload_history(),
             Command::SetSession(id) => {
@@ -54,7 +55,10 @@ impl BananaApp {
             }
             Command::NewSession(name) => self.engine.new_session(name),
             Command::RenameSession(id, name) => self.engine.rename_session(id, name),
-            Command::LoadLineage(image) => self.engine.load_lineage(image),
+            Command::LoadLineage(image) => {
+                let answer = self.engine.load_lineage(image);
+                self.lineage.expect(answer);
+            }
             Command::SaveSelected => {
                 let images = self.gallery.targets();
                 if !images.is_empty() {
@@ -90,7 +94,16 @@ impl BananaApp {
                 }
                 self.state.refine_from = Some(image);
             }
-            Command::LoadComparison(image) => self.engine.load_comparison(image),
+            Command::LoadComparison(image) => {
+                let answer = self.engine.load_comparison(image);
+                self.viewer.compare.expect(image, answer);
+            }
+            Command::Export(image, path) => {
+                let answer = self
+                    .engine
+                    .export_image(image, path, self.settings.embed_metadata);
+                self.answers.exports.push(answer);
+            }
             Command::Regenerate(job, count) => self.engine.regenerate(job, count),
             Command::SameRecipeOn(job, provider) => {
                 self.engine.rerun_on(job, provider);

@@ -1,6 +1,5 @@
 //! The app's answer to engine events: panels follow them; toasts say what happened.
 
-use super::super::gallery::texture;
 use super::super::toasts::{Action, Level, Notice};
 use super::BananaApp;
 use crate::engine::Event;
@@ -14,7 +13,6 @@ impl BananaApp {
         self.jobs.on_event(&event);
         self.gallery.on_event(&event);
         self.lineage.on_event(&event);
-        self.viewer.on_event(ctx, &event);
         let model = self
             .catalog
             .model(self.state.draft.provider, &self.state.draft.model);
@@ -66,52 +64,12 @@ impl BananaApp {
                 // A CLI run or another window added or changed generations.
                 self.reload_history();
             }
-            Event::Thumbnail { image, pixels } => {
-                let tex = texture(ctx, format!("thumb-{image}"), &pixels);
-                self.thumbs.loaded(image, tex);
-            }
-            Event::ImageFailed { image, message } => self.thumbs.failed(image, message),
             Event::Sessions { sessions, current } => {
                 let changed = self.history.current != Some(current);
                 self.history.sessions = sessions;
                 self.history.current = Some(current);
                 if changed {
                     self.reload_history();
-                }
-            }
-            Event::ExportedMany { dir, saved, failed } => {
-                if !saved.is_empty() {
-                    let n = saved.len();
-                    self.toasts.push(
-                        Notice::new(
-                            Level::Info,
-                            format!(
-                                "Saved {n} image{} to {}",
-                                if n == 1 { "" } else { "s" },
-                                crate::notify::tilde(&dir)
-                            ),
-                        )
-                        .with_action(Action::ShowFolder(dir)),
-                    );
-                }
-                for (image, message) in failed {
-                    self.toasts.add(
-                        Level::Error,
-                        format!("Could not save image {image}: {message}"),
-                    );
-                }
-            }
-            Event::History { .. } => {
-                // Open on the newest result, so the viewer is never empty without reason.
-                if self.gallery.selected.is_none()
-                    && let Some(newest) = self
-                        .gallery
-                        .generations()
-                        .first()
-                        .and_then(|g| g.images.first())
-                {
-                    let id = newest.id;
-                    self.run(Command::Select(id));
                 }
             }
             Event::JobSucceeded {
@@ -150,22 +108,8 @@ impl BananaApp {
                 );
             }
             Event::SettingsFailed { message } => self.toasts.add(Level::Error, message),
-            Event::SubmitFailed { message } | Event::HistoryFailed { message } => {
+            Event::SubmitFailed { message } => {
                 self.toasts.add(Level::Error, message);
-            }
-            Event::Exported { path, .. } => {
-                let mut notice = Notice::new(
-                    Level::Info,
-                    format!("Saved {}", crate::notify::tilde(&path)),
-                );
-                if let Some(folder) = path.parent() {
-                    notice = notice.with_action(Action::ShowFolder(folder.to_path_buf()));
-                }
-                self.toasts.push(notice);
-            }
-            Event::ExportFailed { message, .. } => {
-                self.toasts
-                    .add(Level::Error, format!("Could not save: {message}"));
             }
             Event::Models { catalog, .. } => self.catalog = catalog,
             Event::LibraryChanged { message, reload } => {

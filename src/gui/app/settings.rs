@@ -90,7 +90,8 @@ impl BananaApp {
                             }
                         }
                     }
-                    self.engine.test_key(provider, key, connection);
+                    let answer = self.engine.test_key(provider, key, connection);
+                    self.answers.key_tests.push((provider, answer));
                 }
             }
         }
@@ -113,11 +114,6 @@ impl BananaApp {
                 Ok(()) => (*provider, true, "Key removed".to_owned()),
                 Err(e) => (*provider, false, format!("Key not removed: {e}")),
             },
-            Event::KeyTested {
-                provider,
-                ok,
-                message,
-            } => (*provider, *ok, message.clone()),
             Event::ProvidersChanged => {
                 for provider in ProviderId::ALL {
                     let status = self.engine.status(provider);
@@ -129,6 +125,17 @@ impl BananaApp {
             }
             _ => return,
         };
+        self.key_answer(provider, ok, message, saved);
+    }
+
+    /// An answer about a key: in its row in Settings and in a toast.
+    pub(super) fn key_answer(
+        &mut self,
+        provider: ProviderId,
+        ok: bool,
+        message: String,
+        saved: bool,
+    ) {
         let level = if ok { Level::Info } else { Level::Error };
         self.toasts
             .add(level, format!("{}: {message}", provider.label()));

@@ -1,0 +1,123 @@
+//! The answers the app waits for: thumbnails, exports and key tests it asked the engine
+//! for, each polled every frame and told in a toast or its panel. Panels that asked for
+//! their own (gallery pages, the viewer's pixels and comparison, the lineage) poll theirs.
+
+use super::super::gallery::{PageNews, texture};
+use super::super::toasts::{Action, Level, Notice};
+use super::BananaApp;
+use crate::engine::{Answer, ExportAnswer, ExportedMany, KeyTest, PixelsAnswer};
+use crate::gui::Command;
+use crate::library::ImageId;
+use crate::recipe::ProviderId;
+
+/// Requests the app made and has not heard back from.
+#[derive(Default)]
+pub(super) struct Answers {
+    /// Thumbnails being decoded.
+    pub thumbs: Vec<(ImageId, PixelsAnswer)>,
+    /// "Save as…" writes.
+    pub exports: Vec<ExportAnswer>,
+    /// "Save selected to folder…" writes.
+    pub batch_exports: Vec<Answer<ExportedMany>>,
+    /// Key tests from Settings.
+    pub key_tests: Vec<(ProviderId, Answer<KeyTest>)>,
+}
+
+/// Takes each answer that has come (or whose engine is gone) out of `pending`.
+fn arrived<A, T>(pending: &mut Vec<A>, mut take: impl FnMut(&mut A) -> Option<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    pending.retain_mut(|a| match take(a) {
+        Some(v) => {
+            out.push(v);
+            false
+        }
+        None => true,
+    });
+    out
+}
+
+impl BananaApp {
+    /// Every answer that has come since the last frame.
+    pub(super) fn poll_answers(&mut self, ctx: &egui::Context) {
+        match self.gallery.poll() {
+            Some(PageNews::FirstPage) => {
+                // Open on the newest result, so the viewer is never empty without reason.
+                if self.gallery.selected.is_none()
+                    && let Some(newest) = self
+                        .gallery
+                        .generations()
+                        .first()
+                        .and_then(|g| g.images.first())
+                {
+                    let id = newest.id;
+                    self.run(Command::Select(id));
+                }
+            }
+            Some(PageNews::Failed(message)) => self.toasts.add(
+                Level::Error,
+                format!("The history could not be read: {message}"),
+            ),
+            None => {}
+        }
+        self.viewer.poll(ctx);
+        self.lineage.poll();
+        for (image, result) in arrived(&mut self.answers.thumbs, |(image, a)| {
+            a.take().map(|r| (*image, r))
+        }) {
+            match result {
+                Ok(pixels) => {
+                    let tex = texture(ctx, format!("thumb-{image}"), &pixels);
+                    self.thumbs.loaded(image, tex);
+                }
+                Err(e) => self.thumbs.failed(image, e.to_string()),
+            }
+        }
+        for result in arrived(&mut self.answers.exports, Answer::take) {
+            match result {
+                Ok(path) => {
+                    let mut notice = Notice::new(
+                        Level::Info,
+                        format!("Saved {}", crate::notify::tilde(&path)),
+                    );
+                    if let Some(folder) = path.parent() {
+                        notice = notice.with_action(Action::ShowFolder(folder.to_path_buf()));
+                    }
+                    self.toasts.push(notice);
+                }
+                Err(e) => self
+                    .toasts
+                    .add(Level::Error, format!("Could not save: {e}")),
+            }
+        }
+        for done in arrived(&mut self.answers.batch_exports, Answer::take) {
+            self.exported_many(done);
+        }
+        for (provider, test) in arrived(&mut self.answers.key_tests, |(p, a)| {
+            a.take().map(|t| (*p, t))
+        }) {
+            self.key_answer(provider, test.ok, test.message, false);
+        }
+    }
+
+    fn exported_many(&mut self, done: ExportedMany) {
+        let ExportedMany { dir, saved, failed } = done;
+        if !saved.is_empty() {
+            let n = saved.len();
+            self.toasts.push(
+                Notice::new(
+                    Level::Info,
+                    format!(
+                        "Saved {n} image{} to {}",
+                        if n == 1 { "" } else { "s" },
+                        crate::notify::tilde(&dir)
+                    ),
+                )
+                .with_action(Action::ShowFolder(dir)),
+            );
+        }
+        for (image, e) in failed {
+            self.toasts
+                .add(Level::Error, format!("Could not save image {image}: {e}"));
+        }
+    }
+}
