@@ -301,9 +301,8 @@ impl eframe::App for BananaApp {
                 }
             });
         });
-        let mut actions = Vec::new();
         egui::Panel::bottom("status-bar").show(ui, |ui| {
-            actions.extend(self.toasts.status_bar(ui));
+            commands.extend(self.toasts.status_bar(ui));
         });
         egui::Panel::bottom("jobs-strip")
             .resizable(true)
@@ -370,10 +369,7 @@ impl eframe::App for BananaApp {
         }
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
-        actions.extend(self.toasts.ui(ui.ctx()));
-        for action in actions {
-            self.act(action);
-        }
+        commands.extend(self.toasts.ui(ui.ctx()));
         for command in commands {
             self.run(command);
         }

@@ -34,7 +34,8 @@ use crate::recipe::{InputImage, Recipe};
 /// The app id; matches the desktop file's name (Wayland needs them equal).
 pub const APP_ID: &str = "studio.banana.BananaStudio";
 
-/// What a panel asks the app to do; the app carries it out after drawing.
+/// What a panel (or dialog, or notice) asks the app to do: the one way panels talk to
+/// the app, which carries it out after drawing. Panels never call the engine.
 #[must_use]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -98,6 +99,33 @@ pub enum Command {
     LoadComparison(ImageId),
     /// Save an image to a file the user chose (Save as…).
     Export(ImageId, std::path::PathBuf),
+    /// Open a folder in the file manager (a notice's "Show folder").
+    ShowFolder(std::path::PathBuf),
+    /// Keep these settings: written to disk, theme set, changed providers reconnected.
+    ApplySettings(Box<crate::settings::Settings>),
+    /// Keep a provider's key (keychain, else this run) and reconnect it.
+    SaveKey(crate::recipe::ProviderId, crate::keys::Secret),
+    /// Forget a provider's stored key and reconnect it.
+    RemoveKey(crate::recipe::ProviderId),
+    /// Test the typed key (or the stored one) through the typed base URL (or the
+    /// configured one); the answer shows in the key's row and a toast.
+    TestKey {
+        /// Which provider.
+        provider: crate::recipe::ProviderId,
+        /// The key typed, if any.
+        key: Option<crate::keys::Secret>,
+        /// The base URL typed, if any (checked as Apply would).
+        base_url: Option<String>,
+    },
+}
+
+impl From<crate::notify::Action> for Command {
+    fn from(action: crate::notify::Action) -> Self {
+        match action {
+            crate::notify::Action::Retry(job) => Command::Retry(job),
+            crate::notify::Action::ShowFolder(folder) => Command::ShowFolder(folder),
+        }
+    }
 }
 
 /// The window icon: the app icon at 256 px (`assets/icons`, rendered from its SVG).

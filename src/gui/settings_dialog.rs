@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Command;
 use crate::engine::ProviderStatus;
 use crate::keys::{KeyOrigin, Secret};
 use crate::recipe::{Catalog, ProviderId};
@@ -27,19 +28,6 @@ struct KeyRow {
     show: bool,
     /// The last answer (saved, removed, tested), and whether it was good news.
     answer: Option<(bool, String)>,
-}
-
-/// What the dialog asks the app to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SettingsAction {
-    /// Keep these settings.
-    Apply(Settings),
-    /// Save a key for a provider.
-    SaveKey(ProviderId, Secret),
-    /// Remove a provider's stored key.
-    RemoveKey(ProviderId),
-    /// Test the typed key, or the stored one.
-    TestKey(ProviderId, Option<Secret>, Option<String>),
 }
 
 /// The dialog's state: the copy being edited and the key rows.
@@ -80,7 +68,7 @@ impl SettingsDialog {
         catalog: &Catalog,
         status: &dyn Fn(ProviderId) -> ProviderStatus,
         notice: Option<&str>,
-    ) -> Vec<SettingsAction> {
+    ) -> Vec<Command> {
         let mut actions = Vec::new();
         let Some(draft) = self.draft.as_mut() else {
             return actions;
@@ -111,7 +99,7 @@ impl SettingsDialog {
                     draft.base_urls.retain(|_, url| !url.trim().is_empty());
                     match draft.validate() {
                         Ok(()) => {
-                            actions.push(SettingsAction::Apply(draft.clone()));
+                            actions.push(Command::ApplySettings(Box::new(draft.clone())));
                             close = true;
                         }
                         Err(e) => self.error = Some(e.to_string()),
@@ -145,7 +133,7 @@ fn provider_section(
     draft: &mut Settings,
     row: &mut KeyRow,
     status: &ProviderStatus,
-    actions: &mut Vec<SettingsAction>,
+    actions: &mut Vec<Command>,
 ) {
     let name = provider.label();
     egui::CollapsingHeader::new(name)
@@ -177,7 +165,7 @@ fn provider_section(
                     .on_hover_text("Keep it in the OS keychain")
                     .clicked()
                 {
-                    actions.push(SettingsAction::SaveKey(provider, typed.clone()));
+                    actions.push(Command::SaveKey(provider, typed.clone()));
                 }
                 let stored = matches!(
                     status.key_origin,
@@ -187,7 +175,7 @@ fn provider_section(
                     .add_enabled(stored, egui::Button::new("Remove key"))
                     .clicked()
                 {
-                    actions.push(SettingsAction::RemoveKey(provider));
+                    actions.push(Command::RemoveKey(provider));
                 }
                 if ui
                     .button("Test")
@@ -195,11 +183,11 @@ fn provider_section(
                     .clicked()
                 {
                     let key = has_typed.then_some(typed);
-                    actions.push(SettingsAction::TestKey(
+                    actions.push(Command::TestKey {
                         provider,
                         key,
-                        draft.base_url(provider),
-                    ));
+                        base_url: draft.base_url(provider),
+                    });
                     row.answer = Some((true, "Testing…".to_owned()));
                 }
                 ui.hyperlink_to("Get a key", key_page(provider));

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::notify::Notices;
 pub use crate::notify::{Action, Level, Notice};
 
+use super::Command;
+
 /// How long a toast stays: failures longer, and none goes while the pointer is on it.
 fn lifetime(level: Level) -> Duration {
     match level {
@@ -88,9 +90,9 @@ impl Toasts {
         }
     }
 
-    /// Draws the toasts in the bottom-right corner, drops old ones, and returns the actions
-    /// clicked.
-    pub fn ui(&mut self, ctx: &egui::Context) -> Vec<Action> {
+    /// Draws the toasts in the bottom-right corner, drops old ones, and returns the commands
+    /// of the actions clicked.
+    pub fn ui(&mut self, ctx: &egui::Context) -> Vec<Command> {
         let mut actions = Vec::new();
         self.showing
             .retain(|t| t.shown_at.elapsed() < lifetime(t.notice.level));
@@ -119,7 +121,7 @@ impl Toasts {
                             if let Some(action) = &toast.notice.action
                                 && ui.small_button(action.label()).clicked()
                             {
-                                actions.push(action.clone());
+                                actions.push(action.clone().into());
                                 dismissed.push(toast.id);
                             }
                             if ui
@@ -148,7 +150,7 @@ impl Toasts {
 
     /// The status bar: the newest notice, and a button that opens every notice of the
     /// session. Returns the actions clicked in the history.
-    pub fn status_bar(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+    pub fn status_bar(&mut self, ui: &mut egui::Ui) -> Vec<Command> {
         let mut actions = Vec::new();
         ui.horizontal(|ui| {
             let label = if self.unseen_errors > 0 {
@@ -216,7 +218,7 @@ impl Toasts {
                                     if let Some(action) = &notice.action
                                         && ui.small_button(action.label()).clicked()
                                     {
-                                        actions.push(action.clone());
+                                        actions.push(action.clone().into());
                                     }
                                 });
                             }

@@ -98,6 +98,15 @@ impl BananaApp {
                 let answer = self.engine.load_comparison(image);
                 self.viewer.compare.expect(image, answer);
             }
+            Command::ShowFolder(folder) => {
+                if let Err(message) = crate::gui::desktop::open_folder(&folder) {
+                    self.toasts.add(Level::Error, message);
+                }
+            }
+            Command::ApplySettings(_)
+            | Command::SaveKey(..)
+            | Command::RemoveKey(_)
+            | Command::TestKey { .. } => self.run_settings(command),
             Command::Export(image, path) => {
                 let answer = self
                     .engine
@@ -171,18 +180,6 @@ impl BananaApp {
             Command::Refine(parent, recipe) => {
                 if let Err(e) = self.engine.refine(parent, recipe) {
                     self.toasts.add(Level::Error, e.to_string());
-                }
-            }
-        }
-    }
-
-    /// Carries out a notice's button.
-    pub(super) fn act(&mut self, action: crate::gui::toasts::Action) {
-        match action {
-            crate::gui::toasts::Action::Retry(job) => self.engine.retry(job),
-            crate::gui::toasts::Action::ShowFolder(folder) => {
-                if let Err(message) = crate::gui::desktop::open_folder(&folder) {
-                    self.toasts.add(Level::Error, message);
                 }
             }
         }

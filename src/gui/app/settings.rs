@@ -1,15 +1,55 @@
 //! The app's side of Settings and the first-start welcome: applying a settings copy
 //! (saved, theme set, providers reconnected) and the answers about keys.
 
-use super::super::settings_dialog::{SettingsAction, welcome};
+use super::super::settings_dialog::welcome;
 use super::super::toasts::Level;
 use super::BananaApp;
 use crate::engine::{Connection, Event};
+use crate::gui::Command;
 use crate::keys::KeyOrigin;
 use crate::recipe::ProviderId;
 use crate::settings::Settings;
 
 impl BananaApp {
+    /// Carries out a Settings command.
+    pub(super) fn run_settings(&mut self, command: Command) {
+        match command {
+            Command::ApplySettings(settings) => {
+                self.apply_settings(*settings);
+                self.toasts.add(Level::Info, "Settings saved");
+            }
+            Command::SaveKey(provider, key) => {
+                let connection = Self::connection(&self.settings, provider);
+                self.engine.save_key(provider, key, connection);
+            }
+            Command::RemoveKey(provider) => {
+                let connection = Self::connection(&self.settings, provider);
+                self.engine.remove_key(provider, connection);
+            }
+            Command::TestKey {
+                provider,
+                key,
+                base_url,
+            } => {
+                // The base URL typed in the dialog, checked as Apply would.
+                let mut connection = Self::connection(&self.settings, provider);
+                if let Some(url) = base_url {
+                    let field = format!("{} base URL", provider.label());
+                    match crate::providers::origin::check_base_url(&field, &url) {
+                        Ok(url) => connection.base_url = Some(url),
+                        Err(e) => {
+                            self.toasts.add(Level::Error, e.to_string());
+                            return;
+                        }
+                    }
+                }
+                let answer = self.engine.test_key(provider, key, connection);
+                self.answers.key_tests.push((provider, answer));
+            }
+            _ => {}
+        }
+    }
+
     /// A provider's connection under these settings, with this run's environment
     /// overrides (checked when the app started, so a failure here keeps the service's
     /// own hosts and is logged).
@@ -60,40 +100,11 @@ impl BananaApp {
         let engine = &self.engine;
         let status = |p: ProviderId| engine.status(p);
         let notice = engine.keys().notice();
-        let actions = self
+        let commands = self
             .settings_dialog
             .ui(ctx, &self.catalog, &status, notice.as_deref());
-        for action in actions {
-            match action {
-                SettingsAction::Apply(settings) => {
-                    self.apply_settings(settings);
-                    self.toasts.add(Level::Info, "Settings saved");
-                }
-                SettingsAction::SaveKey(provider, key) => {
-                    let connection = Self::connection(&self.settings, provider);
-                    self.engine.save_key(provider, key, connection);
-                }
-                SettingsAction::RemoveKey(provider) => {
-                    let connection = Self::connection(&self.settings, provider);
-                    self.engine.remove_key(provider, connection);
-                }
-                SettingsAction::TestKey(provider, key, base_url) => {
-                    // The base URL typed in the dialog, checked as Apply would.
-                    let mut connection = Self::connection(&self.settings, provider);
-                    if let Some(url) = base_url {
-                        let field = format!("{} base URL", provider.label());
-                        match crate::providers::origin::check_base_url(&field, &url) {
-                            Ok(url) => connection.base_url = Some(url),
-                            Err(e) => {
-                                self.toasts.add(Level::Error, e.to_string());
-                                continue;
-                            }
-                        }
-                    }
-                    let answer = self.engine.test_key(provider, key, connection);
-                    self.answers.key_tests.push((provider, answer));
-                }
-            }
+        for command in commands {
+            self.run(command);
         }
     }
 
