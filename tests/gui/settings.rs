@@ -3,7 +3,7 @@
 //! against the fake and failure for a bad key, Cancel discards edits, Apply keeps them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
+use crate::gui_support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! GUI tests with egui_kittest: the app in sandbox mode, driven by label and role.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
+use crate::gui_support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,8 +5,8 @@
 //! checks the error class and its words, and that the key never reached another host.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod hostile_support;
+use crate::common;
+use crate::hostile_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! gallery shows provider, time and cost; Vydra's credits left are shown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
+use crate::gui_support;
 
 use std::time::Duration;
 

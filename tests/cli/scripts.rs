@@ -3,9 +3,8 @@
 //! silent servers and redirects away.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli_support;
-mod common;
-mod hostile_support;
+use crate::cli_support;
+use crate::hostile_support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! how to select first), Ctrl+, opens Settings, Ctrl+O is taken by the app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
+use crate::gui_support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! code, polling that stops on each terminal state, and slow results that hit the timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

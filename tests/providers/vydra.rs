@@ -4,7 +4,7 @@
 //! and exit codes, cancel, and a slow result that hits the timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //! filters, the lineage tree, and a large history that scrolls with bounded textures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli_support;
-mod gui_support;
+use crate::cli_support;
+use crate::gui_support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The CLI contract: exit codes 0, 2, 3, 4, 5, 6 against the fake, and `--json` lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli_support;
+use crate::cli_support;
 
 use std::path::Path;
 use std::process::Command;

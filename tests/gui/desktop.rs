@@ -4,7 +4,7 @@
 //! shortcuts not covered elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
+use crate::gui_support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! code, polling that stops on each terminal state, and a slow result that hits the timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use banana_studio::fake::common::FakeFault;
 use banana_studio::fake::eachlabs::FakeEachlabs;

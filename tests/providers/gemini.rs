@@ -2,7 +2,7 @@
 //! provider and every fault scenario of the fake, asserting the user-facing kind and words.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,16 @@
+//! Contract tests of every provider against its sandbox fake (faults included), and
+//! hostile loopback servers.
+//!
+//! One test binary for the group: each binary costs a link on 2 cores.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../hostile_support/mod.rs"]
+mod hostile_support;
+
+mod eachlabs;
+mod fal;
+mod gemini;
+mod hostile;
+mod oxen;
+mod vydra;
