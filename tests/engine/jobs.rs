@@ -338,3 +338,40 @@ fn settings_saved_just_before_closing_are_kept_and_the_newest_wins() {
     let (saved, _) = banana_studio::settings::Settings::load(dir.path());
     assert_eq!(saved.filename_template, "{prompt}_19.{ext}");
 }
+
+/// A job on a keyed service records what the service billed (Eachlabs' `metrics.cost`),
+/// not the catalog's estimate; the fake bills a figure no catalog price matches.
+#[test]
+fn a_job_records_what_the_service_billed_not_the_estimate() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = banana_studio::fake::eachlabs::FakeEachlabs::start(runtime.handle(), "each-key", 0)
+        .unwrap();
+    fake.set_billed_per_image(0.0731);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(banana_studio::keys::StaticKeys(vec![(
+        ProviderId::Eachlabs,
+        banana_studio::keys::Secret::new("each-key"),
+    )]));
+    let mut config = EngineConfig::new(dir.path(), keys);
+    config.set_base_url(ProviderId::Eachlabs, fake.base_url());
+    let engine = Engine::start(config).unwrap();
+    let catalog = Catalog::bundled();
+    let mut recipe = Recipe::new("a billed banana", ProviderId::Eachlabs, &catalog);
+    recipe.count = 2;
+    let estimate = recipe.estimate_cost(&catalog).usd;
+    engine.submit(recipe).unwrap();
+    let mut job = None;
+    events_until(&engine, Duration::from_secs(60), |e| match e {
+        Event::JobSucceeded { generation, .. } => {
+            job = Some(generation.job.clone());
+            true
+        }
+        Event::JobFailed { message, .. } => panic!("the job failed: {message}"),
+        _ => false,
+    });
+    let job = job.unwrap();
+    assert!(!job.sandbox);
+    let billed = job.cost_usd.unwrap();
+    assert!((billed - 0.1462).abs() < 1e-9, "recorded {billed}");
+    assert_ne!(Some(billed), estimate, "not the catalog's estimate");
+}

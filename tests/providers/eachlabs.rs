@@ -33,6 +33,9 @@ fn request(prompt: &str, model: &str, edit: impl FnOnce(&mut Recipe)) -> Generat
 #[tokio::test]
 async fn generate_polls_the_prediction_and_reports_its_cost() {
     let (fake, provider) = eachlabs(2, KEY);
+    // What the service billed, unlike the catalog's quote ($0.15), so the figure can
+    // only have come from the answer.
+    fake.set_billed_per_image(0.0731);
     let req = request("a banana rocket", "nano-banana-pro", |r| {
         r.aspect = AspectRatio::Ratio(16, 9);
         r.size = Some(ImageSize::K2);
@@ -44,7 +47,7 @@ async fn generate_polls_the_prediction_and_reports_its_cost() {
     let decoded = image::load_from_memory(&out.images[0].bytes).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (2752, 1536));
     assert_eq!(out.images[0].mime, "image/jpeg");
-    assert_eq!(out.charged.usd, Some(0.15), "metrics.cost is recorded");
+    assert_eq!(out.charged.usd, Some(0.0731), "metrics.cost is recorded");
     let body = &fake.request_bodies()[0];
     assert_eq!(body["model"], "nano-banana-pro");
     assert_eq!(body["version"], "0.0.1");

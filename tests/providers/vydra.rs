@@ -35,6 +35,9 @@ fn request(prompt: &str, edit: impl FnOnce(&mut Recipe)) -> GenerateRequest {
 #[tokio::test]
 async fn generate_charges_credits_and_reads_what_is_left() {
     let (fake, provider) = vydra(KEY);
+    // The service's charge, unlike the catalog's 8, so the figure can only have come
+    // from the answer.
+    fake.set_charge(11);
     let (ctx, seen) = recording_ctx();
     let out = provider
         .generate(
@@ -46,15 +49,15 @@ async fn generate_charges_credits_and_reads_what_is_left() {
     assert_eq!(out.images.len(), 1);
     let decoded = image::load_from_memory(&out.images[0].bytes).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (768, 1344));
-    assert_eq!(out.charged.credits, Some(8));
-    assert_eq!(out.charged.credits_left, Some(START_CREDITS - 8));
+    assert_eq!(out.charged.credits, Some(11));
+    assert_eq!(out.charged.credits_left, Some(START_CREDITS - 11));
     let body = &fake.request_bodies()[0];
     assert_eq!(body["aspectRatio"], "9:16");
     assert!(body.get("imageUrl").is_none(), "no imageUrl = generate");
     assert!(
         notes(&seen)
             .iter()
-            .any(|n| n == "Vydra: 8 credits charged, 992 left"),
+            .any(|n| n == "Vydra: 11 credits charged, 989 left"),
         "{:?}",
         notes(&seen)
     );
@@ -63,6 +66,7 @@ async fn generate_charges_credits_and_reads_what_is_left() {
 #[tokio::test]
 async fn count_n_is_n_calls() {
     let (fake, provider) = vydra(KEY);
+    fake.set_charge(7);
     let out = provider
         .generate(
             &request("three bananas", |r| r.count = 3),
@@ -76,8 +80,8 @@ async fn count_n_is_n_calls() {
         out.images[0].bytes, out.images[1].bytes,
         "three calls, three pictures"
     );
-    assert_eq!(out.charged.credits, Some(24));
-    assert_eq!(fake.credits(), START_CREDITS - 24);
+    assert_eq!(out.charged.credits, Some(21));
+    assert_eq!(fake.credits(), START_CREDITS - 21);
 }
 
 #[tokio::test]
@@ -114,6 +118,7 @@ async fn an_edit_uploads_the_local_input_first() {
 async fn out_of_credits_says_how_many_are_needed_and_left() {
     let (fake, provider) = vydra(KEY);
     fake.set_credits(3);
+    fake.set_charge(9);
     let e = provider
         .generate(&request("a cat", |_| {}), &CallContext::detached())
         .await
@@ -124,7 +129,7 @@ async fn out_of_credits_says_how_many_are_needed_and_left() {
     );
     assert_eq!(
         e.to_string(),
-        "Vydra needs 8 credits for this image and 3 are left; top up at vydra.app"
+        "Vydra needs 9 credits for this image and 3 are left; top up at vydra.app"
     );
     assert_eq!(fake.calls(), 1, "402 is not retried");
 }

@@ -67,7 +67,14 @@ struct Shared {
     max_in_flight: AtomicUsize,
     bodies: common::Recorded,
     created_polls: u32,
+    /// What the service bills per image, in micro-dollars: its own figure, not the
+    /// catalog's quote (the app must record what was billed, not what it estimated).
+    billed_micros: AtomicU64,
 }
+
+/// What the fake bills per image by default: the figure of the docs' example answer
+/// (`"metrics":{"cost":0.05}`), unlike any catalog price.
+pub const BILLED_PER_IMAGE_USD: f64 = 0.05;
 
 /// A running fake Eachlabs.
 pub struct FakeEachlabs {
@@ -98,6 +105,7 @@ impl FakeEachlabs {
             max_in_flight: AtomicUsize::new(0),
             bodies: common::Recorded::default(),
             created_polls,
+            billed_micros: AtomicU64::new((BILLED_PER_IMAGE_USD * 1e6) as u64),
         });
         let router = Router::new()
             .route("/v1/prediction/", post(create))
@@ -117,6 +125,14 @@ impl FakeEachlabs {
     /// Queues faults for the next creates, one each.
     pub fn script(&self, faults: impl IntoIterator<Item = FakeFault>) {
         self.shared.script.push(faults);
+    }
+
+    #[cfg(feature = "testing")]
+    /// Sets what the service bills per image, in US dollars.
+    pub fn set_billed_per_image(&self, usd: f64) {
+        self.shared
+            .billed_micros
+            .store((usd * 1e6).round() as u64, Ordering::SeqCst);
     }
 
     #[cfg(feature = "testing")]
@@ -448,7 +464,8 @@ fn finish(shared: &Shared, id: &str, p: &Prediction) -> Response {
     } else {
         json!(urls)
     };
-    let price = p.model.price_per_image(size).unwrap_or(0.0) * n as f64;
+    let per_image = shared.billed_micros.load(Ordering::SeqCst) as f64 / 1e6;
+    let price = per_image * n as f64;
     common::json(
         StatusCode::OK,
         json!({"id": id, "status": "success", "output": output,

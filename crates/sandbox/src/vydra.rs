@@ -31,12 +31,17 @@ pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Credits a new fake account starts with.
 pub const START_CREDITS: u64 = 1000;
 
+/// Credits charged per image by default, as the docs say.
+pub const CREDITS_PER_IMAGE: u64 = 8;
+
 struct Shared {
     key: String,
     catalog: Catalog,
     script: Script,
     files: Arc<Files>,
     credits: AtomicU64,
+    /// Credits charged per image: the service's figure, not the catalog's quote.
+    charge: AtomicU64,
     uploads: AtomicU64,
     calls: AtomicU64,
     bodies: common::Recorded,
@@ -61,6 +66,7 @@ impl FakeVydra {
             script: Script::default(),
             files: files.clone(),
             credits: AtomicU64::new(START_CREDITS),
+            charge: AtomicU64::new(CREDITS_PER_IMAGE),
             uploads: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             bodies: common::Recorded::default(),
@@ -91,6 +97,12 @@ impl FakeVydra {
     /// Sets the credits left on the account.
     pub fn set_credits(&self, credits: u64) {
         self.shared.credits.store(credits, Ordering::SeqCst);
+    }
+
+    #[cfg(feature = "testing")]
+    /// Sets the credits the service charges per image.
+    pub fn set_charge(&self, credits: u64) {
+        self.shared.charge.store(credits, Ordering::SeqCst);
     }
 
     #[cfg(feature = "testing")]
@@ -329,7 +341,7 @@ async fn edit(
             "edit"
         }
     };
-    let required = u64::from(model.credits.unwrap_or(8));
+    let required = shared.charge.load(Ordering::SeqCst);
     let left = shared.credits.load(Ordering::SeqCst);
     if left < required {
         return error(
