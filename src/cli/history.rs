@@ -85,8 +85,14 @@ pub fn run(args: &Args, h: &HistoryArgs) -> i32 {
             );
         } else {
             let ids: Vec<String> = g.images.iter().map(|i| i.id.to_string()).collect();
+            // Sandbox results say so, so a listing is never mistaken for model output.
+            let sandbox = if job.sandbox {
+                "  (sandbox, not model output)"
+            } else {
+                ""
+            };
             out!(
-                "job {:>5}  {:<11} {:<26} images [{}]  {}",
+                "job {:>5}  {:<11} {:<26} images [{}]  {}{sandbox}",
                 job.id,
                 job.state.as_str(),
                 job.recipe.model,

@@ -50,6 +50,12 @@ pub fn run(args: &Args, m: &ModelsArgs) -> i32 {
             }
         }
     }
+    if engine.status(m.provider).sandbox {
+        eprintln!(
+            "note: no {} key is set, so \"live\" is the sandbox's list, not the service's; set a key to list the real models",
+            m.provider.label()
+        );
+    }
     for model in catalog.models_of(m.provider) {
         let live = match model.live {
             Some(true) => "live",

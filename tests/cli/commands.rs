@@ -204,6 +204,12 @@ fn models_lists_the_catalog_merged_with_the_live_list() {
         .unwrap();
     assert_eq!(retired["live"], false);
     assert_eq!(retired["status"], "retired");
+    // "live" here is the sandbox's list: the CLI says so.
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("\"live\" is the sandbox's list"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[cfg(unix)]
@@ -390,7 +396,28 @@ fn export_writes_named_files_with_the_recipe_and_reports_unknown_ids() {
     let path = Path::new(rows[0]["path"].as_str().unwrap());
     assert_eq!(path.file_name().unwrap(), "1-a-paper-crane-1.png");
     let bytes = std::fs::read(path).unwrap();
-    assert!(String::from_utf8_lossy(&bytes).contains("banana-studio"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("banana-studio"));
+    // The file's own text (what a viewer or metadata tool shows) says it is a stand-in,
+    // not only the recipe JSON.
+    assert!(
+        text.contains("Sandbox: offline stand-in, not model output"),
+        "the parameters text names the sandbox"
+    );
+    assert!(
+        text.contains("(sandbox image, not model output)"),
+        "and the Software field"
+    );
+
+    // The text listing says so too.
+    let listed = cli(dir.path()).arg("history").output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed
+            .lines()
+            .all(|l| l.ends_with("a paper crane  (sandbox, not model output)")),
+        "{listed}"
+    );
 
     let clean = cli(dir.path())
         .arg("export")

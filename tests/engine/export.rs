@@ -37,8 +37,9 @@ fn generate(dir: &Path, format: OutputFormat) -> Generation {
     panic!("no result");
 }
 
-const PARAMS_LINE: &str =
-    "Model: gemini-3-pro-image, Provider: gemini, Aspect: 16:9, Size: 1K, Seed: 42";
+/// The images here come from the sandbox, and their text says so.
+const PARAMS_LINE: &str = "Model: gemini-3-pro-image, Provider: gemini, Aspect: 16:9, Size: 1K, \
+    Seed: 42, Sandbox: offline stand-in, not model output";
 
 fn check_recipe_json(text: &str, generation: &Generation) {
     let recipe: serde_json::Value = serde_json::from_str(text).unwrap();

@@ -28,6 +28,19 @@ fn typing_a_prompt_and_clicking_generate_shows_a_thumbnail() {
     });
     assert_eq!(harness.state().gallery().generations().len(), 1);
     assert!(harness.query_by_label_contains("Done").is_some());
+    // The result is labelled as a stand-in in the viewer and in the gallery.
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the viewer's label",
+        |h| h.query_by_label("SANDBOX IMAGE").is_some(),
+    );
+    assert!(
+        harness
+            .query_by_label_contains("SANDBOX (not model output)")
+            .is_some(),
+        "the gallery says the image is not model output"
+    );
 }
 
 #[test]

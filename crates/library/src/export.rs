@@ -222,6 +222,10 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
     if let Some(seed) = r.seed {
         line.push_str(&format!(", Seed: {seed}"));
     }
+    // Whoever reads the file later (a viewer, a metadata tool) learns it is a stand-in.
+    if job.sandbox {
+        line.push_str(", Sandbox: offline stand-in, not model output");
+    }
     let inputs: Vec<&str> = r.inputs.iter().map(|i| i.sha256.as_str()).collect();
     let recipe = json!({
         "app": "banana-studio",
@@ -240,7 +244,14 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
     Embedded {
         parameters: format!("{}\n{line}", r.prompt),
         recipe_json: recipe.to_string(),
-        software: format!("Banana Studio {}", env!("CARGO_PKG_VERSION")),
+        software: if job.sandbox {
+            format!(
+                "Banana Studio {} (sandbox image, not model output)",
+                env!("CARGO_PKG_VERSION")
+            )
+        } else {
+            format!("Banana Studio {}", env!("CARGO_PKG_VERSION"))
+        },
     }
 }
 

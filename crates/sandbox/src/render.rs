@@ -237,4 +237,33 @@ mod tests {
         assert!(mean_difference(&edited, &input) < mean_difference(&unrelated, &input));
         assert!(mean_difference(&edited, &input) > 3.0);
     }
+
+    /// Every sandbox picture, generated or edited, at any size and shape, carries the
+    /// yellow-and-black hazard stripe along its bottom edge.
+    #[test]
+    fn every_picture_carries_the_hazard_stripe() {
+        let is_yellow = |p: &image::Rgb<u8>| p.0[0] > 200 && p.0[1] > 170 && p.0[2] < 80;
+        let is_dark = |p: &image::Rgb<u8>| p.0.iter().all(|&v| v < 40);
+        let input = DynamicImage::ImageRgb8(render("a cat", 1, 64, 64));
+        for img in [
+            render("a red fox", 0, 1024, 1024),
+            render("a wide one", 3, 1536, 672),
+            render("a tall one", 4, 768, 1344),
+            render_edit(&input, "make it blue", 0, 800, 600),
+        ] {
+            let (w, h) = img.dimensions();
+            let bottom: Vec<_> = (0..w).map(|x| *img.get_pixel(x, h - 2)).collect();
+            let yellow = bottom.iter().filter(|p| is_yellow(p)).count();
+            let dark = bottom.iter().filter(|p| is_dark(p)).count();
+            assert!(
+                yellow > w as usize / 4 && dark > w as usize / 4,
+                "{w}x{h}: {yellow} yellow, {dark} dark"
+            );
+            assert_eq!(
+                yellow + dark,
+                w as usize,
+                "{w}x{h}: the bottom row is all stripe"
+            );
+        }
+    }
 }
