@@ -9,7 +9,7 @@ use egui::{RichText, Role, TextureHandle, WidgetInfo};
 use super::Command;
 use super::file_dialog::{Answer, DialogThread};
 use super::gallery::texture;
-use crate::engine::{Event, InputSource};
+use crate::engine::{Event, InputSource, PixelsAnswer};
 use crate::recipe::{InputImage, ModelInfo, Recipe};
 
 enum Preview {
@@ -30,6 +30,8 @@ pub struct InputTray {
     /// Sources refused for the model's limit before they were sent, in words; shown
     /// with the answer about the rest.
     refused_early: Option<String>,
+    /// Previews of stored inputs asked for and not yet answered.
+    pending_previews: Vec<(String, PixelsAnswer)>,
 }
 
 impl InputTray {
@@ -72,7 +74,7 @@ impl InputTray {
         sources
     }
 
-    /// Follows prepared inputs and previews; adds what fits the model's limit.
+    /// Follows prepared inputs; adds what fits the model's limit.
     pub fn on_event(
         &mut self,
         ctx: &egui::Context,
@@ -80,51 +82,66 @@ impl InputTray {
         inputs: &mut Vec<InputImage>,
         model: Option<&ModelInfo>,
     ) {
-        match event {
-            Event::InputsAdded { added, errors } => {
-                self.restorable = added
-                    .iter()
-                    .find_map(|a| a.recipe.clone().map(|r| (a.name.clone(), r)));
-                let mut problems = errors.clone();
-                problems.extend(self.refused_early.take());
-                let limit = model.map_or(usize::MAX, |m| m.max_inputs as usize);
-                let mut left_out = Vec::new();
-                for a in added {
-                    if inputs.iter().any(|i| i.sha256 == a.input.sha256) {
-                        continue;
-                    }
-                    if inputs.len() >= limit {
-                        left_out.push(a.name.clone());
-                        continue;
-                    }
-                    self.previews.insert(
-                        a.input.sha256.clone(),
-                        Preview::Ready(texture(
-                            ctx,
-                            format!("input-{}", a.input.sha256),
-                            &a.preview,
-                        )),
-                    );
-                    inputs.push(a.input.clone());
+        if let Event::InputsAdded { added, errors } = event {
+            self.restorable = added
+                .iter()
+                .find_map(|a| a.recipe.clone().map(|r| (a.name.clone(), r)));
+            let mut problems = errors.clone();
+            problems.extend(self.refused_early.take());
+            let limit = model.map_or(usize::MAX, |m| m.max_inputs as usize);
+            let mut left_out = Vec::new();
+            for a in added {
+                if inputs.iter().any(|i| i.sha256 == a.input.sha256) {
+                    continue;
                 }
-                if let (false, Some(m)) = (left_out.is_empty(), model) {
-                    problems.push(format!(
-                        "{} takes at most {} input images; not added: {}",
-                        m.brand,
-                        m.max_inputs,
-                        left_out.join(", ")
-                    ));
+                if inputs.len() >= limit {
+                    left_out.push(a.name.clone());
+                    continue;
                 }
-                self.message = (!problems.is_empty()).then(|| problems.join("\n"));
+                self.previews.insert(
+                    a.input.sha256.clone(),
+                    Preview::Ready(texture(
+                        ctx,
+                        format!("input-{}", a.input.sha256),
+                        &a.preview,
+                    )),
+                );
+                inputs.push(a.input.clone());
             }
-            Event::InputPreview { sha256, pixels } => {
-                let preview = match pixels {
-                    Ok(p) => Preview::Ready(texture(ctx, format!("input-{sha256}"), p)),
-                    Err(e) => Preview::Failed(e.clone()),
-                };
-                self.previews.insert(sha256.clone(), preview);
+            if let (false, Some(m)) = (left_out.is_empty(), model) {
+                problems.push(format!(
+                    "{} takes at most {} input images; not added: {}",
+                    m.brand,
+                    m.max_inputs,
+                    left_out.join(", ")
+                ));
             }
-            _ => {}
+            self.message = (!problems.is_empty()).then(|| problems.join("\n"));
+        }
+    }
+
+    /// Waits for the preview of a stored input, asked for by `ui`.
+    pub fn expect_preview(&mut self, sha256: String, answer: PixelsAnswer) {
+        self.pending_previews.push((sha256, answer));
+    }
+
+    /// Takes previews once they have come.
+    pub fn poll_previews(&mut self, ctx: &egui::Context) {
+        let mut done = Vec::new();
+        self.pending_previews
+            .retain_mut(|(sha256, answer)| match answer.take() {
+                Some(pixels) => {
+                    done.push((sha256.clone(), pixels));
+                    false
+                }
+                None => !answer.is_gone(),
+            });
+        for (sha256, pixels) in done {
+            let preview = match pixels {
+                Ok(p) => Preview::Ready(texture(ctx, format!("input-{sha256}"), &p)),
+                Err(e) => Preview::Failed(e.to_string()),
+            };
+            self.previews.insert(sha256, preview);
         }
     }
 

@@ -226,6 +226,42 @@ fn a_pasted_image_becomes_an_input() {
     assert!(harness.query_by_label("Inputs: 1 of 14").is_some());
 }
 
+/// An input stored by an earlier run is read back for its preview when a recipe puts it
+/// in the tray again (the preview answer of a fresh window).
+#[test]
+fn a_stored_input_shows_its_preview_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut harness = app(dir.path());
+        harness.step();
+        let image = egui::ColorImage::new([40, 30], vec![egui::Color32::DARK_RED; 40 * 30]);
+        harness.event(egui::Event::PasteImage(Arc::new(image)));
+        step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
+            h.state().draft_inputs().len() == 1
+        });
+        type_prompt(&mut harness, "make it blue");
+        harness.get_by_label("Generate").click();
+        step_until(&mut harness, Duration::from_secs(60), "the edit", |h| {
+            h.state().gallery().generations().len() == 1
+        });
+    }
+    let mut harness = app(dir.path());
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the old result",
+        |h| h.query_by_label("Use these settings").is_some(),
+    );
+    harness.get_by_label("Use these settings").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the stored input's preview",
+        |h| h.query_by_label("Input 1, 40x30").is_some(),
+    );
+    assert_eq!(harness.state().draft_inputs().len(), 1);
+}
+
 #[test]
 fn a_dropped_file_becomes_an_input_and_can_be_removed() {
     let dir = tempfile::tempdir().unwrap();

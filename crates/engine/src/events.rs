@@ -1,10 +1,7 @@
 //! What the engine tells its front ends.
 
-use std::sync::Arc;
-
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
-use banana_imaging::Rgba;
 use banana_keys::{KeyError, KeyOrigin};
 use banana_library::{Generation, JobId, JobRecord, JobState, Session, SessionId};
 use banana_providers::ErrorKind;
@@ -121,13 +118,6 @@ pub enum Event {
         added: Vec<AddedInput>,
         /// One message per refused file, naming it.
         errors: Vec<String>,
-    },
-    /// The preview of a stored input.
-    InputPreview {
-        /// The input's hash.
-        sha256: String,
-        /// Pixels, or the reason it could not be read.
-        pixels: Result<Arc<Rgba>, String>,
     },
     /// A provider's live model list could not be read.
     ModelsFailed {

@@ -167,9 +167,9 @@ fn preview_of(bytes: &[u8]) -> Result<Rgba, imaging::ImagingError> {
 }
 
 /// The preview of an input already stored (after a restart).
-pub(super) fn preview(inner: &Inner, input: &InputImage) -> Result<Rgba, String> {
-    let bytes = inner.library.read_input(input).map_err(|e| e.to_string())?;
-    preview_of(&bytes).map_err(|e| e.to_string())
+pub(super) fn preview(inner: &Inner, input: &InputImage) -> Result<Rgba, crate::TaskError> {
+    let bytes = inner.library.read_input(input)?;
+    Ok(preview_of(&bytes)?)
 }
 
 /// Prepares every source; failures are reported one by one, the rest still added.

@@ -517,17 +517,18 @@ impl Engine {
         inputs::add_all_or_none(&self.inner, sources)
     }
 
-    /// Loads the preview of a stored input; `Event::InputPreview` follows.
-    pub fn load_input_preview(&self, input: banana_core::recipe::InputImage) {
+    /// Loads the preview of a stored input.
+    pub fn load_input_preview(&self, input: banana_core::recipe::InputImage) -> PixelsAnswer {
         let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
         self.spawn(async move {
-            let sha256 = input.sha256.clone();
             let pixels = inner
-                .blocking(move |lib| inputs::preview(lib, &input))
+                .run_blocking(move |lib| inputs::preview(lib, &input))
                 .await
                 .map(Arc::new);
-            inner.emit(Event::InputPreview { sha256, pixels });
+            reply.send(pixels);
         });
+        answer
     }
 
     /// Asks a provider for its live model list and merges it; `Event::Models` follows.

@@ -60,6 +60,7 @@ impl BananaApp {
             None => {}
         }
         self.viewer.poll(ctx);
+        self.tray.poll_previews(ctx);
         self.lineage.poll();
         for (image, result) in arrived(&mut self.answers.thumbs, |(image, a)| {
             a.take().map(|r| (*image, r))

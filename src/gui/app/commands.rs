@@ -78,7 +78,11 @@ impl BananaApp {
                 }
             }
             Command::OpenInputs => self.tray.open_dialog(),
-            Command::LoadInputPreview(input) => self.engine.load_input_preview(input),
+            Command::LoadInputPreview(input) => {
+                let sha256 = input.sha256.clone();
+                let answer = self.engine.load_input_preview(input);
+                self.tray.expect_preview(sha256, answer);
+            }
             Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),
             Command::StartRefine(image) => {
                 if let Some((g, _)) = self.gallery.image(image) {
