@@ -167,7 +167,8 @@ pub fn request_body(request: &GenerateRequest, image_urls: &[String]) -> Value {
     let recipe = &request.recipe;
     let mut body = json!({
         "prompt": recipe.prompt,
-        "num_images": recipe.count.clamp(1, 4),
+        // As asked: a count the service lacks fails in its words, never shrinks.
+        "num_images": recipe.count,
         "output_format": match recipe.format {
             banana_core::recipe::OutputFormat::Jpeg => "jpeg",
             banana_core::recipe::OutputFormat::Webp => "webp",
@@ -336,8 +337,17 @@ impl FalProvider {
             match status["status"].as_str().unwrap_or("") {
                 "COMPLETED" => {
                     if let Some(error) = status["error"].as_str() {
-                        return Err(ProviderError::InvalidInput {
-                            message: format!("fal.ai could not make the image: {error}"),
+                        // A failed run (its shape is unverified: the status may carry
+                        // the error, or only the response URL says so).
+                        return Err(if status["error_type"] == "content_policy_violation" {
+                            ProviderError::Refused {
+                                reason: format!("fal.ai refused to make the image: {error}"),
+                                text: None,
+                            }
+                        } else {
+                            ProviderError::InvalidInput {
+                                message: format!("fal.ai could not make the image: {error}"),
+                            }
                         });
                     }
                     return Ok(());

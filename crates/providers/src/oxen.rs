@@ -107,7 +107,9 @@ pub fn request_body(request: &GenerateRequest) -> Value {
         );
     }
     if recipe.count > 1 {
-        body["num_generations"] = json!(recipe.count.clamp(1, 4));
+        // Sent as asked: a count Oxen lacks must fail in words, not shrink silently
+        // (the recipe's own check stops it first).
+        body["num_generations"] = json!(recipe.count);
     } else {
         body["response_format"] = json!("b64_json");
     }
