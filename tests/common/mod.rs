@@ -148,3 +148,60 @@ pub fn assert_polling_stopped(at_cancel: u64, now: u64) {
         "polling went on after cancel: {at_cancel} polls at cancel, {now} after the call"
     );
 }
+
+/// A PNG of this size whose left half is black and right half white: an edit of it
+/// shows whether the service really drew from the input (see [`assert_edit_of_two_tone`]).
+pub fn two_tone_png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, _| {
+        if x < w / 2 {
+            image::Rgb([0, 0, 0])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// Makes a request an edit of one two-tone input of this size (PNG).
+pub fn with_two_tone_input(req: &mut GenerateRequest, w: u32, h: u32) {
+    with_input(req, "image/png", two_tone_png(w, h));
+    req.recipe.inputs[0].width = w;
+    req.recipe.inputs[0].height = h;
+}
+
+/// The image decodes to exactly `size`, and it was drawn from a two-tone input: its
+/// right half is far brighter than its left (a picture drawn without the input is not).
+pub fn assert_edit_of_two_tone(bytes: &[u8], size: (u32, u32), what: &str) {
+    let img = image::load_from_memory(bytes)
+        .unwrap_or_else(|e| panic!("{what}: does not decode: {e}"))
+        .to_luma8();
+    assert_eq!(img.dimensions(), size, "{what}: decoded size");
+    let (w, h) = img.dimensions();
+    // The sandbox's hazard stripe runs along the bottom: judge the rows above it.
+    let rows = h * 9 / 10;
+    let mean = |xs: std::ops::Range<u32>| {
+        let n = f64::from(xs.len() as u32 * rows);
+        let sum: u64 = xs
+            .flat_map(|x| (0..rows).map(move |y| (x, y)))
+            .map(|(x, y)| u64::from(img.get_pixel(x, y).0[0]))
+            .sum();
+        sum as f64 / n
+    };
+    let (left, right) = (mean(0..w / 3), mean(w - w / 3..w));
+    assert!(
+        right - left > 60.0,
+        "{what}: not drawn from the input (left {left:.0}, right {right:.0})"
+    );
+}
+
+/// The image decodes to exactly `size`.
+pub fn assert_decodes_to(bytes: &[u8], size: (u32, u32), what: &str) {
+    let (w, h) = image::load_from_memory(bytes)
+        .map(|i| (i.width(), i.height()))
+        .unwrap_or_else(|e| panic!("{what}: does not decode: {e}"));
+    assert_eq!((w, h), size, "{what}: decoded size");
+}

@@ -10,6 +10,7 @@ mod gui_support;
 
 mod desktop;
 mod history_panel;
+mod inputs;
 mod leak;
 mod providers;
 mod settings;

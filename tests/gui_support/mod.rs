@@ -196,3 +196,30 @@ pub fn click_empty_viewer(harness: &mut Harness<'static, BananaApp>) {
     }
     harness.run_steps(2);
 }
+
+/// The pixels of a draft input as the library stored them (what will be sent).
+pub fn stored_input(
+    dir: &std::path::Path,
+    input: &banana_studio::recipe::InputImage,
+) -> image::RgbImage {
+    let ext = banana_studio::library::extension_for(&input.mime);
+    let path = dir
+        .join("inputs")
+        .join(&input.sha256[..2])
+        .join(format!("{}.{ext}", input.sha256));
+    image::open(&path)
+        .unwrap_or_else(|e| panic!("the stored input {}: {e}", path.display()))
+        .to_rgb8()
+}
+
+/// The mean difference per channel of two images of one size (0 alike, 255 opposite).
+pub fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions(), "sizes differ");
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}

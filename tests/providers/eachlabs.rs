@@ -13,8 +13,9 @@ use banana_studio::providers::eachlabs::EachlabsProvider;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider};
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_once_polled, fast_policy, notes, png, quick_poll, recording_ctx,
-    request_on, short_poll_limit, with_input,
+    assert_decodes_to, assert_edit_of_two_tone, assert_polling_stopped, cancel_once_polled,
+    fast_policy, notes, quick_poll, recording_ctx, request_on, short_poll_limit, with_input,
+    with_two_tone_input,
 };
 
 const KEY: &str = "eachlabs-test-key-1";
@@ -69,12 +70,18 @@ async fn generate_polls_the_prediction_and_reports_its_cost() {
 #[tokio::test]
 async fn several_images_come_as_an_array() {
     let (fake, provider) = eachlabs(0, KEY);
-    let req = request("four bananas", "nano-banana", |r| r.count = 3);
+    let req = request("four bananas", "nano-banana", |r| {
+        r.count = 3;
+        r.aspect = AspectRatio::Ratio(9, 16);
+    });
     let out = provider
         .generate(&req, &CallContext::detached())
         .await
         .unwrap();
     assert_eq!(out.images.len(), 3);
+    for (n, image) in out.images.iter().enumerate() {
+        assert_decodes_to(&image.bytes, (768, 1344), &format!("image {}", n + 1));
+    }
     assert_eq!(fake.creates(), 1, "num_images in one prediction");
     assert_eq!(fake.request_bodies()[0]["input"]["num_images"], 3);
 }
@@ -85,12 +92,15 @@ async fn an_edit_sends_local_inputs_as_data_uris_to_the_edit_model() {
     let mut req = request("make it blue", "nano-banana", |r| {
         r.aspect = AspectRatio::Auto
     });
-    with_input(&mut req, "image/png", png(40, 30));
+    with_two_tone_input(&mut req, 400, 200);
     let out = provider
         .generate(&req, &CallContext::detached())
         .await
         .unwrap();
     assert_eq!(out.images.len(), 1);
+    // The service read the input: the edit derives from it and follows its 2:1 shape
+    // to the nearest ratio it takes, 16:9.
+    assert_edit_of_two_tone(&out.images[0].bytes, (1344, 768), "the edit");
     let body = &fake.request_bodies()[0];
     assert_eq!(body["model"], "nano-banana-edit");
     assert!(
@@ -318,13 +328,13 @@ async fn the_fake_refuses_an_eleventh_prediction_in_flight() {
 
 #[tokio::test]
 async fn the_key_test_is_an_authenticated_call() {
-    let (_fake, good) = eachlabs(0, KEY);
+    let (fake, good) = eachlabs(0, KEY);
+    let models = good.list_models(&CallContext::detached()).await.unwrap();
+    assert!(models.iter().all(|m| m.generates), "{models:?}");
     assert_eq!(
-        good.list_models(&CallContext::detached())
-            .await
-            .unwrap()
-            .len(),
-        2
+        fake.polls(),
+        1,
+        "the key was tried on an authenticated Eachlabs call"
     );
     let (_fake, bad) = eachlabs(0, "nope");
     let e = bad.list_models(&CallContext::detached()).await.unwrap_err();

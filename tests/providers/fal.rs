@@ -16,8 +16,8 @@ use banana_studio::providers::{
 };
 use banana_studio::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_once_polled, fast_policy, png, quick_poll, recording_ctx,
-    request_on, short_poll_limit,
+    assert_edit_of_two_tone, assert_polling_stopped, cancel_once_polled, fast_policy, quick_poll,
+    recording_ctx, request_on, short_poll_limit, with_two_tone_input,
 };
 
 const KEY: &str = "fal-test-key-1234";
@@ -91,22 +91,25 @@ async fn an_edit_uploads_local_inputs_and_follows_urls_without_the_edit_subpath(
     let (fake, provider) = fal(1, KEY);
     let mut req = request("make it blue", "fal-ai/nano-banana", |r| {
         r.aspect = AspectRatio::Auto;
-        r.inputs = vec![banana_studio::recipe::InputImage {
-            sha256: "x".repeat(64),
-            mime: "image/png".into(),
-            width: 40,
-            height: 30,
-        }];
+        r.count = 2;
     });
-    req.inputs = vec![InputBytes {
-        mime: "image/png".into(),
-        bytes: Arc::new(png(40, 30)),
-    }];
+    with_two_tone_input(&mut req, 400, 200);
     let out = provider
         .generate(&req, &CallContext::detached())
         .await
         .unwrap();
-    assert_eq!(out.images.len(), 1);
+    assert_eq!(out.images.len(), 2);
+    // `auto` follows the 2:1 input: the nearest ratio fal takes is 16:9. The second
+    // image comes with only its url (the optional fields are not guaranteed).
+    for (n, image) in out.images.iter().enumerate() {
+        assert_edit_of_two_tone(&image.bytes, (1344, 768), &format!("image {}", n + 1));
+        assert_eq!(
+            image.mime,
+            "image/png",
+            "image {}: sniffed, not told",
+            n + 1
+        );
+    }
     let body = &fake.request_bodies()[0];
     assert_eq!(body["endpoint"], "fal-ai/nano-banana/edit");
     assert_eq!(body["input"]["aspect_ratio"], "auto");
@@ -228,6 +231,21 @@ async fn each_error_class_maps_to_its_kind() {
     let e = r.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.to_string().contains("the prompt was flagged"), "{e}");
+    let (r, submits) = run(Some(FalFault::ImageTooLarge), KEY).await;
+    let e = r.unwrap_err();
+    assert_eq!((e.kind(), submits), (ErrorKind::InvalidInput, 1), "{e}");
+    assert!(
+        e.to_string().starts_with("image_urls.0: Image too large"),
+        "names the input and the limit: {e}"
+    );
+    // A failed run: COMPLETED with `error` and `error_type`; the response URL says 422.
+    let (r, submits) = run(Some(FalFault::Failed), KEY).await;
+    let e = r.unwrap_err();
+    assert_eq!((e.kind(), submits), (ErrorKind::Refused, 1), "{e}");
+    assert!(
+        e.to_string().contains("flagged by a content checker"),
+        "{e}"
+    );
     let (r, _) = run(Some(FalFault::MalformedJson), KEY).await;
     assert_eq!(r.unwrap_err().kind(), ErrorKind::BadResponse);
     let (r, submits) = run(Some(FalFault::TruncatedBody), KEY).await;
@@ -268,9 +286,17 @@ async fn each_error_class_maps_to_its_kind() {
 
 #[tokio::test]
 async fn the_key_test_is_an_authenticated_status_call() {
-    let (_fake, good) = fal(0, KEY);
+    let (fake, good) = fal(0, KEY);
     let models = good.list_models(&CallContext::detached()).await.unwrap();
-    assert_eq!(models.len(), 2);
+    // fal has no model list: the key is tried on a status call, and the known models
+    // are offered (each one fal serves).
+    assert_eq!(fake.status_polls(), 1, "the key was tried on fal");
+    assert!(
+        models
+            .iter()
+            .all(|m| m.generates && m.id.contains("nano-banana")),
+        "{models:?}"
+    );
     let (_fake, bad) = fal(0, "nope");
     let e = bad.list_models(&CallContext::detached()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);

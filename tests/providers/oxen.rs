@@ -15,8 +15,9 @@ use banana_studio::providers::oxen::OxenProvider;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider, RetryPolicy};
 use banana_studio::recipe::{AspectRatio, ProviderId, Recipe};
 use common::{
-    assert_polling_stopped, cancel_once_polled, fast_policy, notes, png, quick_poll, recording_ctx,
-    request_on, short_poll_limit, with_input,
+    assert_decodes_to, assert_edit_of_two_tone, assert_polling_stopped, cancel_once_polled,
+    fast_policy, notes, quick_poll, recording_ctx, request_on, short_poll_limit, with_input,
+    with_two_tone_input,
 };
 
 const KEY: &str = "oxen-test-key-1";
@@ -61,10 +62,20 @@ async fn one_image_is_synchronous_with_base64() {
 #[tokio::test]
 async fn several_images_go_through_the_queue() {
     let (fake, provider) = oxen(2, KEY);
-    let req = request("three bananas", |r| r.count = 3);
+    let req = request("three bananas", |r| {
+        r.count = 3;
+        r.aspect = AspectRatio::Ratio(16, 9);
+    });
     let (ctx, seen) = recording_ctx();
     let out = provider.generate(&req, &ctx).await.unwrap();
     assert_eq!(out.images.len(), 3);
+    for (n, image) in out.images.iter().enumerate() {
+        assert_decodes_to(
+            &image.bytes,
+            (1344, 768),
+            &format!("queued image {}", n + 1),
+        );
+    }
     assert_eq!((fake.sync_calls(), fake.queue_calls()), (0, 1));
     assert_eq!(fake.request_bodies()[0]["num_generations"], 3);
     let notes = notes(&seen);
@@ -77,11 +88,24 @@ async fn several_images_go_through_the_queue() {
 async fn an_edit_sends_local_inputs_inline() {
     let (fake, provider) = oxen(0, KEY);
     let mut req = request("make it blue", |r| r.aspect = AspectRatio::Auto);
-    with_input(&mut req, "image/png", png(40, 30));
-    provider
+    // A tall input: the edit follows it to the nearest ratio Oxen takes, 9:16.
+    with_two_tone_input(&mut req, 200, 400);
+    let out = provider
         .generate(&req, &CallContext::detached())
         .await
         .unwrap();
+    assert_edit_of_two_tone(&out.images[0].bytes, (768, 1344), "the edit");
+    // Several through the queue: each generation downloads the input too.
+    let mut queued = req.clone();
+    queued.recipe.count = 2;
+    let out = provider
+        .generate(&queued, &CallContext::detached())
+        .await
+        .unwrap();
+    assert_eq!(out.images.len(), 2);
+    for (n, image) in out.images.iter().enumerate() {
+        assert_edit_of_two_tone(&image.bytes, (768, 1344), &format!("queued edit {}", n + 1));
+    }
     let body = &fake.request_bodies()[0];
     assert!(body.get("aspect_ratio").is_none());
     assert!(
@@ -221,6 +245,14 @@ async fn each_error_class_maps_to_its_kind() {
     let (r, _) = run(vec![FakeFault::ServerError { status: 500 }; 4], KEY).await;
     let e = r.unwrap_err();
     assert_eq!((e.kind(), e.kind().exit_code()), (ErrorKind::Server, 6));
+    // Errors come as bare words, or (unverified) as JSON: both are read.
+    let (r, calls) = run(vec![FakeFault::Own("json-error")], KEY).await;
+    let e = r.unwrap_err();
+    assert_eq!((e.kind(), calls), (ErrorKind::InvalidInput, 1), "{e}");
+    assert!(
+        e.to_string().contains("flagged by the content filter"),
+        "{e}"
+    );
     let (r, _) = run(vec![FakeFault::Malformed], KEY).await;
     assert_eq!(r.unwrap_err().kind(), ErrorKind::BadResponse);
     let (r, calls) = run(vec![FakeFault::Truncated], KEY).await;
@@ -276,13 +308,13 @@ async fn slow_results_hit_the_timeout() {
 
 #[tokio::test]
 async fn the_key_test_is_an_authenticated_call() {
-    let (_fake, good) = oxen(0, KEY);
+    let (fake, good) = oxen(0, KEY);
+    let models = good.list_models(&CallContext::detached()).await.unwrap();
+    assert!(models.iter().all(|m| m.generates), "{models:?}");
     assert_eq!(
-        good.list_models(&CallContext::detached())
-            .await
-            .unwrap()
-            .len(),
-        1
+        fake.polls(),
+        1,
+        "the key was tried on an authenticated Oxen call"
     );
     let (_fake, bad) = oxen(0, "nope");
     assert_eq!(
@@ -292,4 +324,61 @@ async fn the_key_test_is_an_authenticated_call() {
             .kind(),
         ErrorKind::Auth
     );
+}
+
+#[tokio::test]
+async fn the_queue_judges_num_generations_when_it_runs() {
+    let (fake, provider) = oxen(0, KEY);
+    let client = reqwest::Client::new();
+    let post = |n: serde_json::Value| {
+        client
+            .post(format!("{}/api/ai/queue", fake.base_url()))
+            .bearer_auth(KEY)
+            .json(
+                &serde_json::json!({"model": "nano-banana", "prompt": "six", "num_generations": n}),
+            )
+            .send()
+    };
+    // Not clamped to four: one generation is queued, and it fails when it runs.
+    let queued: serde_json::Value = post(serde_json::json!(6))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = queued["generations"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{queued}");
+    let id = listed[0]["generation_id"].as_str().unwrap();
+    let mut status = serde_json::Value::Null;
+    for _ in 0..10 {
+        status = client
+            .get(format!("{}/api/ai/queue/{id}", fake.base_url()))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !matches!(status["status"].as_str(), Some("queued" | "processing")) {
+            break;
+        }
+    }
+    assert_eq!(status["status"], "failed", "{status}");
+    assert!(
+        status["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("num_generations"),
+        "{status}"
+    );
+    // The provider sends the count as asked, never a smaller one it was not asked for:
+    // five fails in Oxen's words.
+    let e = provider
+        .generate(&request("five", |r| r.count = 5), &CallContext::detached())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("num_generations"), "{e}");
+    assert_eq!(fake.request_bodies()[1]["num_generations"], 5);
 }

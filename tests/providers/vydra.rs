@@ -14,7 +14,10 @@ use banana_studio::keys::Secret;
 use banana_studio::providers::vydra::VydraProvider;
 use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider, RetryPolicy};
 use banana_studio::recipe::{AspectRatio, ProviderId, Recipe};
-use common::{cancel_once_polled, fast_policy, notes, png, recording_ctx, request_on, with_input};
+use common::{
+    assert_edit_of_two_tone, cancel_once_polled, fast_policy, notes, recording_ctx, request_on,
+    with_input, with_two_tone_input,
+};
 
 const KEY: &str = "vydra-test-key-1";
 
@@ -88,17 +91,30 @@ async fn count_n_is_n_calls() {
 async fn an_edit_uploads_the_local_input_first() {
     let (fake, provider) = vydra(KEY);
     let mut req = request("make it blue", |r| r.aspect = AspectRatio::Auto);
-    with_input(&mut req, "image/png", png(40, 30));
-    provider
+    with_two_tone_input(&mut req, 400, 200);
+    let out = provider
         .generate(&req, &CallContext::detached())
         .await
         .unwrap();
     assert_eq!(fake.uploads(), 1);
+    // Vydra fetched the upload and edited it, following its 2:1 shape to 16:9.
+    assert_edit_of_two_tone(&out.images[0].bytes, (1344, 768), "the edit");
+    let mut two = req.clone();
+    two.recipe.count = 2;
+    let out = provider
+        .generate(&two, &CallContext::detached())
+        .await
+        .unwrap();
+    for (n, image) in out.images.iter().enumerate() {
+        assert_edit_of_two_tone(&image.bytes, (1344, 768), &format!("edit {}", n + 1));
+    }
+    assert_eq!(out.images.len(), 2);
     let url = fake.request_bodies()[0]["imageUrl"]
         .as_str()
         .unwrap()
         .to_owned();
     assert!(url.contains("/files/"), "the URL /upload gave: {url}");
+    let uploads_before = fake.uploads();
     // A file that is not the image it claims: /upload refuses it by code.
     let mut bad = request("make it blue", |_| {});
     with_input(&mut bad, "image/png", b"%PDF-1.7 not an image".to_vec());
@@ -111,7 +127,11 @@ async fn an_edit_uploads_the_local_input_first() {
         (ErrorKind::InvalidInput, 2)
     );
     assert!(e.to_string().contains("JPEG, PNG, WebP or GIF"), "{e}");
-    assert_eq!(fake.uploads(), 1);
+    assert_eq!(
+        fake.uploads(),
+        uploads_before,
+        "the refused file was not stored"
+    );
 }
 
 #[tokio::test]
@@ -156,6 +176,28 @@ async fn a_429_waits_the_retry_after_it_names() {
         })
         .collect();
     assert_eq!(retries, vec![Duration::from_secs(1)]);
+    // The wait may come in `details` instead of at the top: it is honoured there too.
+    fake.script([FakeFault::Own("ratelimit-details")]);
+    let (ctx, seen) = recording_ctx();
+    provider
+        .generate(&request("a cat", |_| {}), &ctx)
+        .await
+        .unwrap();
+    let waits: Vec<_> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|p| match p {
+            banana_studio::providers::Progress::Retrying(n) => Some(n.wait),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        waits,
+        vec![Duration::from_secs(
+            banana_studio::fake::vydra::RETRY_AFTER_IN_DETAILS_SECS
+        )]
+    );
 }
 
 #[tokio::test]

@@ -186,6 +186,9 @@ pub fn tag(prompt: &str) -> Option<FakeFault> {
         "nocode" => FakeFault::Own("nocode"),
         "datauri" => FakeFault::Own("datauri"),
         "cancelled" => FakeFault::Own("cancelled"),
+        "ratelimit-details" => FakeFault::Own("ratelimit-details"),
+        "forbidden" => FakeFault::Own("forbidden"),
+        "json-error" => FakeFault::Own("json-error"),
         _ => return None,
     })
 }
@@ -255,7 +258,39 @@ async fn serve(State(files): State<Arc<Files>>, Path(name): Path<String>) -> Res
     }
 }
 
-/// One result image for a prompt at the model's catalog size, encoded.
+/// One rendered result: the encoded bytes and the pixel size they hold.
+pub struct Rendered {
+    /// The encoded image.
+    pub bytes: Vec<u8>,
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
+}
+
+/// The ratio a service picks when none is asked for (or `auto`): the model's ratio
+/// nearest the input's shape, or square without an input. Every Nano Banana service
+/// follows the input this way.
+pub fn nearest_ratio(model: &ModelInfo, input: Option<&image::DynamicImage>) -> AspectRatio {
+    let square = AspectRatio::Ratio(1, 1);
+    let Some(input) = input else { return square };
+    let want = (input.width().max(1) as f32 / input.height().max(1) as f32).ln();
+    model
+        .ratios
+        .iter()
+        .copied()
+        .filter(|r| model.pixels.iter().any(|(a, _)| a == r))
+        .min_by(|a, b| {
+            let da = (a.value().unwrap_or(1.0).ln() - want).abs();
+            let db = (b.value().unwrap_or(1.0).ln() - want).abs();
+            da.total_cmp(&db)
+        })
+        .unwrap_or(square)
+}
+
+/// One result image for a prompt at the model's catalog size, encoded. With an input it
+/// is an edit of that input (which visibly derives from it), and a missing or `auto`
+/// ratio follows the input's shape, as the services do.
 pub fn render_result(
     model: &ModelInfo,
     prompt: &str,
@@ -263,16 +298,41 @@ pub fn render_result(
     ratio: Option<AspectRatio>,
     size: Option<ImageSize>,
     format: OutputFormat,
-) -> Result<Vec<u8>, String> {
+    input: Option<&image::DynamicImage>,
+) -> Result<Rendered, String> {
     let ratio = ratio
         .filter(|r| *r != AspectRatio::Auto)
-        .unwrap_or(AspectRatio::Ratio(1, 1));
-    let (w, h) = model.pixel_size(ratio, size).unwrap_or((1024, 1024));
+        .unwrap_or_else(|| nearest_ratio(model, input));
+    let (width, height) = model.pixel_size(ratio, size).unwrap_or((1024, 1024));
     // Each service's fake draws its own picture for the same prompt, so a recipe compared
     // across providers in the sandbox shows which run is which.
     let seed = seed ^ render::stable_hash(model.provider.as_str(), 0);
-    let picture = render::render(prompt, seed, w, h);
-    imaging::encode(&image::DynamicImage::ImageRgb8(picture), format).map_err(|e| e.to_string())
+    let picture = match input {
+        Some(input) => render::render_edit(input, prompt, seed, width, height),
+        None => render::render(prompt, seed, width, height),
+    };
+    let bytes = imaging::encode(&image::DynamicImage::ImageRgb8(picture), format)
+        .map_err(|e| e.to_string())?;
+    Ok(Rendered {
+        bytes,
+        width,
+        height,
+    })
+}
+
+/// What a service downloads from an input URL: a `data:` URI's image, or a file this
+/// fake serves (the loopback fakes can reach nothing else). None when neither decodes.
+pub fn read_input(url: &str, files: &Files) -> Option<image::DynamicImage> {
+    let bytes = if url.starts_with("data:") {
+        data_uri_image(url)?.1
+    } else {
+        let name = url.split("/files/").nth(1)?;
+        if !files.holds_url(url) {
+            return None;
+        }
+        files.get(name)?.1
+    };
+    imaging::decode(&bytes).ok()
 }
 
 /// Decodes a `data:` URI to its MIME type and bytes, when it holds an image.

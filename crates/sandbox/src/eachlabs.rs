@@ -448,11 +448,27 @@ fn finish(shared: &Shared, id: &str, p: &Prediction) -> Response {
         v => v.as_u64().unwrap_or(1),
     };
     let prompt = input["prompt"].as_str().unwrap_or("");
+    // The service downloads the first input and edits it (following its shape).
+    let source = match input["image_urls"][0].as_str() {
+        Some(url) => match common::read_input(url, &shared.files) {
+            Some(image) => Some(image),
+            None => {
+                return common::json(
+                    StatusCode::OK,
+                    json!({"id": id, "status": "error", "output": null,
+                           "message": "Failed to download image from image_urls[0]"}),
+                );
+            }
+        },
+        None => None,
+    };
     let mut urls = Vec::new();
     for i in 0..n {
-        match common::render_result(&p.model, prompt, i, ratio, size, format) {
-            Ok(bytes) => {
-                let name = shared.files.put(format.mime(), bytes, format.extension());
+        match common::render_result(&p.model, prompt, i, ratio, size, format, source.as_ref()) {
+            Ok(made) => {
+                let name = shared
+                    .files
+                    .put(format.mime(), made.bytes, format.extension());
                 urls.push(shared.files.url(&name));
             }
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e),

@@ -2,12 +2,15 @@
 //! queue (`/api/ai/queue` with `num_generations`, one generation id each, polled through
 //! queued → processing → succeeded / failed). As strict as the real one: a Bearer key,
 //! model `nano-banana` only ("Model not found: NAME"), the seven ratios Oxen takes,
-//! `input_image` as URLs or data URIs that must hold images. Its awkward shape: queue
-//! parameters are checked only when the job runs, so a bad one ends `failed` with an
-//! `error_message` instead of a 400.
+//! `input_image` as URLs or data URIs that must hold images (the first is downloaded and
+//! edited). Its awkward shape: queue parameters, `num_generations` included, are checked
+//! only when the job runs, so a bad one ends `failed` with an `error_message`, not a 400.
+//!
+//! Errors are the bare words the docs quote ("Model not found: NAME"); the JSON envelope
+//! is unverified, so the `json-error` fault answers `{"error": ...}` to cover that reading.
 //!
 //! Own faults: `failed` (the first generation fails), `cancelled` (the first generation
-//! is cancelled on Oxen's side), `forbidden` (403).
+//! is cancelled on Oxen's side), `forbidden` (403), `json-error` (400 as JSON).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,8 +132,15 @@ impl FakeOxen {
     }
 }
 
+/// An error as the docs quote it: the bare words ("Model not found: NAME"). Oxen's JSON
+/// envelope is unverified, so the `json-error` fault answers `{"error": ...}` instead.
 fn error(status: StatusCode, text: &str) -> Response {
-    common::json(status, json!({"status": "error", "status_message": text}))
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text.to_owned(),
+    )
+        .into_response()
 }
 
 fn authorised(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
@@ -160,6 +170,11 @@ fn check(model: &ModelInfo, input: &Value) -> Result<(), String> {
             "prompt must be at most {} characters",
             model.max_prompt_chars
         ));
+    }
+    if let Some(n) = input.get("num_generations")
+        && !n.as_u64().is_some_and(|n| (1..=4).contains(&n))
+    {
+        return Err(format!("num_generations must be between 1 and 4, not {n}"));
     }
     if let Some(ratio) = input.get("aspect_ratio") {
         let ok = ratio
@@ -204,10 +219,10 @@ fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
             (
                 StatusCode::TOO_MANY_REQUESTS,
                 [
-                    (header::CONTENT_TYPE, "application/json".to_owned()),
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
                     (header::RETRY_AFTER, retry_after_secs.to_string()),
                 ],
-                json!({"status": "error", "status_message": "Too many requests"}).to_string(),
+                "Too many requests".to_owned(),
             )
                 .into_response(),
         ),
@@ -218,6 +233,10 @@ fn fault_answer(fault: Option<&FakeFault>) -> Option<Response> {
         FakeFault::Own("forbidden") => Some(error(
             StatusCode::FORBIDDEN,
             "This key may not run inference",
+        )),
+        FakeFault::Own("json-error") => Some(common::json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "The prompt was flagged by the content filter"}),
         )),
         other => common::generic_fault(other),
     }
@@ -257,9 +276,24 @@ fn render(
         .as_str()
         .and_then(|t| t.parse::<AspectRatio>().ok());
     let prompt = input["prompt"].as_str().unwrap_or("");
-    let bytes = common::render_result(model, prompt, index, ratio, None, OutputFormat::Png)?;
-    let name = shared.files.put("image/png", bytes.clone(), "png");
-    Ok((shared.files.url(&name), bytes))
+    // The service downloads the first input and edits it, following its shape.
+    let source = match input["input_image"][0].as_str() {
+        Some(url) => Some(
+            common::read_input(url, &shared.files).ok_or("Could not download input_image[0]")?,
+        ),
+        None => None,
+    };
+    let made = common::render_result(
+        model,
+        prompt,
+        index,
+        ratio,
+        None,
+        OutputFormat::Png,
+        source.as_ref(),
+    )?;
+    let name = shared.files.put("image/png", made.bytes.clone(), "png");
+    Ok((shared.files.url(&name), made.bytes))
 }
 
 async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -307,7 +341,12 @@ async fn enqueue(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     if let Err((status, text)) = model(&shared, input["model"].as_str().unwrap_or("")) {
         return error(status, &text);
     }
-    let n = input["num_generations"].as_u64().unwrap_or(1).clamp(1, 4);
+    // Like every queue parameter, num_generations is judged only when the job runs: a
+    // bad one gives one generation that ends failed.
+    let n = match input.get("num_generations") {
+        None => 1,
+        Some(n) => n.as_u64().filter(|n| (1..=4).contains(n)).unwrap_or(1),
+    };
     let extra = match fault {
         Some(FakeFault::Slow(n)) => n,
         _ => 0,

@@ -4,9 +4,10 @@
 //! uploads of at most 20 MB, `imageUrl` must be a file it can fetch (its own uploads),
 //! the ten ratios, 8 credits per image and 402 with `creditsRequired`/`creditsRemaining`
 //! when they run out. Its awkward shapes: `code` is sometimes absent, and a 429's wait is
-//! `retryAfter` in the body, not a header.
+//! `retryAfter` in the body (at the top or in `details`), not a header.
 //!
-//! Own faults: `credits` (402), `revoked` (401 KEY_REVOKED), `nocode` (400 without a code).
+//! Own faults: `credits` (402), `revoked` (401 KEY_REVOKED), `nocode` (400 without a code),
+//! `ratelimit-details` (429 whose `retryAfter` is in `details`, not at the top).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,9 @@ use banana_imaging as imaging;
 
 /// Vydra's upload limit.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+/// The wait the `ratelimit-details` fault names in `details.retryAfter`.
+pub const RETRY_AFTER_IN_DETAILS_SECS: u64 = 2;
 
 /// Credits a new fake account starts with.
 pub const START_CREDITS: u64 = 1000;
@@ -256,12 +260,21 @@ async fn edit(
     // Each call draws its own picture, even when several arrive at once.
     let seed = shared.calls.fetch_add(1, Ordering::SeqCst);
     match &fault {
+        // Where the wait goes is unverified: at the top of the body (here), or in
+        // `details` (the `ratelimit-details` fault).
         Some(FakeFault::RateLimited { retry_after_secs }) => {
+            return common::json(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "Rate limit exceeded", "code": "RATE_LIMIT_EXCEEDED",
+                       "retryAfter": retry_after_secs, "details": {}}),
+            );
+        }
+        Some(FakeFault::Own("ratelimit-details")) => {
             return error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Rate limit exceeded",
                 Some("RATE_LIMIT_EXCEEDED"),
-                json!({"retryAfter": retry_after_secs}),
+                json!({"retryAfter": RETRY_AFTER_IN_DETAILS_SECS}),
             );
         }
         // Vydra's 500s come without a code.
@@ -332,14 +345,17 @@ async fn edit(
             }
         },
     };
-    let mode = match input.get("imageUrl") {
-        None => "generate",
-        Some(url) => {
-            if !url.as_str().is_some_and(|u| shared.files.holds_url(u)) {
-                return bad("INVALID_URL", "Could not fetch imageUrl");
-            }
-            "edit"
-        }
+    // An edit downloads its one input and follows its shape when no ratio is asked.
+    let (mode, source) = match input.get("imageUrl") {
+        None => ("generate", None),
+        Some(url) => match url
+            .as_str()
+            .filter(|u| !u.starts_with("data:"))
+            .and_then(|u| common::read_input(u, &shared.files))
+        {
+            Some(image) => ("edit", Some(image)),
+            None => return bad("INVALID_URL", "Could not fetch imageUrl"),
+        },
     };
     let required = shared.charge.load(Ordering::SeqCst);
     let left = shared.credits.load(Ordering::SeqCst);
@@ -351,8 +367,17 @@ async fn edit(
             json!({"creditsRequired": required, "creditsRemaining": left}),
         );
     }
-    let bytes = match common::render_result(&model, prompt, seed, ratio, None, OutputFormat::Png) {
-        Ok(bytes) => bytes,
+    let made = common::render_result(
+        &model,
+        prompt,
+        seed,
+        ratio,
+        None,
+        OutputFormat::Png,
+        source.as_ref(),
+    );
+    let bytes = match made {
+        Ok(made) => made.bytes,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e, None, json!({})),
     };
     shared.credits.fetch_sub(required, Ordering::SeqCst);

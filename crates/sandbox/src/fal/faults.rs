@@ -28,6 +28,11 @@ pub enum FalFault {
     DetailString,
     /// The request stays in progress this many extra polls.
     Slow(u32),
+    /// 422 whose `detail` list names an input with `type: image_too_large`.
+    ImageTooLarge,
+    /// The run fails: its status is COMPLETED with `error` and `error_type`, and the
+    /// response URL answers 422 (a content-policy refusal).
+    Failed,
     /// 200 with cut-off JSON.
     MalformedJson,
     /// A body the connection drops half-way.
@@ -69,7 +74,15 @@ pub(super) fn fault_answer(fault: &FalFault) -> Option<Response> {
         )),
         FalFault::MalformedJson => Some(common::cut_json("{\"status\":\"IN_QU")),
         FalFault::TruncatedBody => Some(common::dropped_after(b"{\"request_id\":\"")),
-        FalFault::Slow(_) => None,
+        FalFault::ImageTooLarge => Some(answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"detail": [{"loc": ["body", "image_urls", 0],
+                "msg": "Image too large: the image is 9000x9000 pixels; the maximum is 4096x4096.",
+                "type": "image_too_large",
+                "ctx": {"max_height": 4096, "max_width": 4096},
+                "input": "https://v3.fal.media/files/input.png"}]}),
+        )),
+        FalFault::Slow(_) | FalFault::Failed => None,
     }
 }
 
@@ -95,6 +108,8 @@ fn tag_fault(prompt: &str) -> Option<FalFault> {
             retryable: true,
         },
         "timeout" => FalFault::RequestTimeout,
+        "failed" => FalFault::Failed,
+        "too-large" => FalFault::ImageTooLarge,
         "slow" => FalFault::Slow(20),
         "malformed" => FalFault::MalformedJson,
         "truncated" => FalFault::TruncatedBody,

@@ -22,8 +22,8 @@ mod faults;
 pub use faults::FalFault;
 use faults::fault_answer;
 
+use super::FakeServer;
 use super::common::{self, Files, Script};
-use super::{FakeServer, render};
 use banana_core::recipe::{AspectRatio, Catalog, ImageSize, OutputFormat, ProviderId};
 use banana_imaging as imaging;
 
@@ -35,7 +35,12 @@ struct Job {
     queue_left: u32,
     running_left: u32,
     cancelled: bool,
+    /// The run ends in failure (a scripted `Failed`).
+    failed: bool,
 }
+
+/// The words of a failed run, in the status and the response.
+const FAILED_RUN: &str = "The content could not be processed because it contained material flagged by a content checker.";
 
 struct Shared {
     key: String,
@@ -333,6 +338,7 @@ async fn submit_to(
         queue_left: shared.queue_polls,
         running_left: 1 + extra,
         cancelled: false,
+        failed: fault == Some(FalFault::Failed),
     };
     if let Ok(mut jobs) = shared.jobs.lock() {
         jobs.insert(id.clone(), job);
@@ -389,6 +395,12 @@ async fn status(
                 StatusCode::OK,
                 json!({"status": "IN_PROGRESS", "logs": logs}),
             )
+        } else if job.failed {
+            answer(
+                StatusCode::OK,
+                json!({"status": "COMPLETED", "logs": logs, "metrics": {},
+                       "error": FAILED_RUN, "error_type": "content_policy_violation"}),
+            )
         } else {
             answer(
                 StatusCode::OK,
@@ -416,13 +428,18 @@ async fn response(
     if job.queue_left > 0 || job.running_left > 0 {
         return detail(StatusCode::BAD_REQUEST, "Request is still in progress");
     }
+    if job.failed {
+        return unprocessable(&["body"], FAILED_RUN, "content_policy_violation");
+    }
     match make_images(&shared, &job) {
         Ok(output) => answer(StatusCode::OK, output),
         Err(message) => detail(StatusCode::INTERNAL_SERVER_ERROR, &message),
     }
 }
 
-/// Renders the job's images at the catalog's pixel size and serves them from /files.
+/// Renders the job's images at the catalog's pixel size and serves them from /files. An
+/// edit draws from its first input, and `auto` follows that input's shape. Only `url` is
+/// guaranteed: the first image carries every optional field, the others none.
 fn make_images(shared: &Shared, job: &Job) -> Result<Value, String> {
     let input = &job.input;
     let base_id = job.endpoint.trim_end_matches("/edit");
@@ -433,32 +450,47 @@ fn make_images(shared: &Shared, job: &Job) -> Result<Value, String> {
         .ok_or("unknown model")?;
     let ratio = input["aspect_ratio"]
         .as_str()
-        .and_then(|t| t.parse::<AspectRatio>().ok())
-        .filter(|r| *r != AspectRatio::Auto)
-        .unwrap_or(AspectRatio::Ratio(1, 1));
+        .and_then(|t| t.parse::<AspectRatio>().ok());
     let size = input["resolution"]
         .as_str()
         .and_then(|t| t.parse::<ImageSize>().ok());
-    let (w, h) = model.pixel_size(ratio, size).unwrap_or((1024, 1024));
     let format = match input["output_format"].as_str() {
         Some("jpeg") => OutputFormat::Jpeg,
         Some("webp") => OutputFormat::Webp,
         _ => OutputFormat::Png,
+    };
+    let source = match input["image_urls"][0].as_str() {
+        Some(url) => Some(
+            common::read_input(url, &shared.files)
+                .ok_or("Failed to download the file. Please check if the URL is accessible.")?,
+        ),
+        None => None,
     };
     let prompt = input["prompt"].as_str().unwrap_or("");
     let seed = input["seed"].as_u64().unwrap_or(0);
     let n = input["num_images"].as_u64().unwrap_or(1);
     let mut images = Vec::new();
     for i in 0..n {
-        let picture = render::render(prompt, seed.wrapping_add(i), w, h);
-        let bytes = imaging::encode(&image::DynamicImage::ImageRgb8(picture), format)
-            .map_err(|e| e.to_string())?;
-        let size = bytes.len();
-        let name = shared.files.put(format.mime(), bytes, format.extension());
-        images.push(
+        let made = common::render_result(
+            model,
+            prompt,
+            seed.wrapping_add(i),
+            ratio,
+            size,
+            format,
+            source.as_ref(),
+        )?;
+        let file_size = made.bytes.len();
+        let name = shared
+            .files
+            .put(format.mime(), made.bytes, format.extension());
+        images.push(if i == 0 {
             json!({"url": shared.files.url(&name), "content_type": format.mime(),
-                           "file_name": name, "file_size": size, "width": w, "height": h}),
-        );
+                   "file_name": name, "file_size": file_size,
+                   "width": made.width, "height": made.height})
+        } else {
+            json!({"url": shared.files.url(&name)})
+        });
     }
     Ok(json!({"images": images, "description": ""}))
 }

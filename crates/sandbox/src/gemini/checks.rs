@@ -125,7 +125,9 @@ pub(super) fn check_contents(
                     let is_image = field(part, "inlineData", "inline_data").is_some();
                     match signature {
                         Some(sig) => {
-                            if !super::signature_is_valid(sig) {
+                            // A signature holds for the part it came with, where it came:
+                            // parts moved, changed or dropped around it break it.
+                            if !super::signature_is_valid(sig, j, &signed_content(part)) {
                                 return Err(reject("Corrupted thought signature."));
                             }
                             shared.returned_signatures.fetch_add(1, Ordering::SeqCst);
@@ -170,6 +172,15 @@ pub(super) fn check_contents(
                         }
                     }
                 }
+                if inputs.len() > model.max_inputs as usize {
+                    return Err(reject(&format!(
+                        "* GenerateContentRequest.contents[{i}].parts: too many images: {} were \
+                         sent, models/{} takes at most {}.",
+                        inputs.len(),
+                        model.id,
+                        model.max_inputs
+                    )));
+                }
                 last_inputs = inputs;
             }
             other => {
@@ -211,19 +222,14 @@ fn last_image_of(parts: &[Value]) -> Option<DynamicImage> {
         .and_then(|bytes| imaging::decode(&bytes).ok())
 }
 
-pub(super) fn nearest_ratio(model: &ModelInfo, input: Option<&DynamicImage>) -> AspectRatio {
-    let square = AspectRatio::Ratio(1, 1);
-    let Some(input) = input else { return square };
-    let want = input.width() as f32 / input.height().max(1) as f32;
-    model
-        .ratios
-        .iter()
-        .copied()
-        .filter(|r| model.pixels.iter().any(|(a, _)| a == r))
-        .min_by(|a, b| {
-            let da = (a.value().unwrap_or(1.0).ln() - want.ln()).abs();
-            let db = (b.value().unwrap_or(1.0).ln() - want.ln()).abs();
-            da.total_cmp(&db)
-        })
-        .unwrap_or(square)
+/// What a part's signature covers: its text, or its image data as sent.
+pub(super) fn signed_content(part: &Value) -> String {
+    if let Some(text) = part.get("text").and_then(Value::as_str) {
+        return text.to_owned();
+    }
+    field(part, "inlineData", "inline_data")
+        .and_then(|inline| inline.get("data"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }

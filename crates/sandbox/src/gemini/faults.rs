@@ -22,7 +22,27 @@ pub enum Fault {
         /// The RetryInfo delay.
         retry_after_secs: f32,
     },
-    /// A 5xx with the real error envelope (500 INTERNAL or 503 UNAVAILABLE).
+    /// 429 RESOURCE_EXHAUSTED without RetryInfo: the wait is only in `Retry-After`.
+    RateLimitedHeaderOnly {
+        /// The header's seconds.
+        retry_after_secs: u64,
+    },
+    /// 200 with a candidate that holds no image: `content.parts` null (or `content`
+    /// absent), the finish reason named, and a `finishMessage`.
+    NoImage {
+        /// IMAGE_SAFETY, IMAGE_PROHIBITED_CONTENT, RECITATION, NO_IMAGE, SPII, OTHER...
+        finish_reason: &'static str,
+        /// `content: {"parts": null}` when true; no `content` at all when false.
+        parts_null: bool,
+    },
+    /// 400 FAILED_PRECONDITION (the API is not offered where the caller is).
+    FailedPrecondition,
+    /// 403 PERMISSION_DENIED (the key's project may not use the model).
+    PermissionDenied,
+    /// An answer holding this many result images (each a result).
+    SeveralImages(u8),
+    /// A 5xx with the real error envelope (500 INTERNAL, 503 UNAVAILABLE or 504
+    /// DEADLINE_EXCEEDED).
     ServerError(u16),
     /// Waits this long, then answers normally.
     Slow(Duration),
@@ -43,6 +63,17 @@ impl Fault {
             "429" => Fault::RateLimited {
                 retry_after_secs: 1.0,
             },
+            "429-header" => Fault::RateLimitedHeaderOnly {
+                retry_after_secs: 1,
+            },
+            "no-image" => Fault::NoImage {
+                finish_reason: "NO_IMAGE",
+                parts_null: true,
+            },
+            "precondition" => Fault::FailedPrecondition,
+            "403" => Fault::PermissionDenied,
+            "two-images" => Fault::SeveralImages(2),
+            "504" => Fault::ServerError(504),
             "500" => Fault::ServerError(500),
             "503" => Fault::ServerError(503),
             "slow" => Fault::Slow(Duration::from_secs(8)),
@@ -89,6 +120,49 @@ pub(super) fn fault_response(fault: &Fault) -> Option<Response> {
                      "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{retry_after_secs}s")}
             ]),
+        )),
+        Fault::RateLimitedHeaderOnly { retry_after_secs } => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+                Value::Null,
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Some(response)
+        }
+        Fault::NoImage {
+            finish_reason,
+            parts_null,
+        } => {
+            let mut candidate = json!({"finishReason": finish_reason, "index": 0,
+                "finishMessage": "The model could not make an image for this request."});
+            if *parts_null {
+                candidate["content"] = json!({"role": "model", "parts": null});
+            }
+            ok(json!({"candidates": [candidate],
+                "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}}))
+        }
+        Fault::FailedPrecondition => Some(error(
+            StatusCode::BAD_REQUEST,
+            "FAILED_PRECONDITION",
+            "User location is not supported for the API use.",
+            Value::Null,
+        )),
+        Fault::PermissionDenied => Some(error(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "Permission denied: the caller does not have permission to use this model.",
+            Value::Null,
+        )),
+        Fault::SeveralImages(_) => None,
+        Fault::ServerError(504) => Some(error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "DEADLINE_EXCEEDED",
+            "Deadline expired before operation could complete.",
+            Value::Null,
         )),
         Fault::ServerError(503) => Some(error(
             StatusCode::SERVICE_UNAVAILABLE,

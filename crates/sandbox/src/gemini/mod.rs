@@ -2,6 +2,7 @@
 
 mod checks;
 mod faults;
+mod schema;
 
 pub use faults::Fault;
 
@@ -19,9 +20,10 @@ use base64::Engine as _;
 use image::DynamicImage;
 use serde_json::{Value, json};
 
-use self::checks::{check_config, check_contents, nearest_ratio};
+use self::checks::{check_config, check_contents};
 use self::faults::fault_response;
 use super::FakeServer;
+use super::common::nearest_ratio;
 use super::render;
 use banana_core::recipe::{Catalog, ModelInfo, ModelStatus, OutputFormat, ProviderId};
 use banana_imaging as imaging;
@@ -355,6 +357,9 @@ fn answer(
     if let Some(response) = fault.as_ref().and_then(fault_response) {
         return response;
     }
+    if let Err(response) = schema::check_known_fields(request) {
+        return *response;
+    }
     let (aspect, size) = match check_config(model, request) {
         Ok(v) => v,
         Err(response) => return *response,
@@ -378,52 +383,65 @@ fn answer(
             "Unsupported aspect ratio {aspect} for this model."
         ));
     };
-    let picture = match inputs.first() {
-        Some(input) => render::render_edit(input, &prompt, seed, width, height),
-        None => render::render(&prompt, seed, width, height),
-    };
-    let picture = DynamicImage::ImageRgb8(picture);
     // Flash answers PNG; the thinking models answer JPEG, whatever was asked.
     let format = if model.thinking {
         OutputFormat::Jpeg
     } else {
         OutputFormat::Png
     };
-    let Ok(encoded) = imaging::encode(&picture, format) else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "An internal error has occurred.",
-            Value::Null,
-        );
-    };
     let b64 = base64::engine::general_purpose::STANDARD;
-    let data = b64.encode(&encoded);
+    // Some answers hold several images (a `SeveralImages` fault): each is a result.
+    let count = match fault {
+        Some(Fault::SeveralImages(n)) => u64::from(n.max(1)),
+        _ => 1,
+    };
+    let mut images = Vec::new();
+    for k in 0..count {
+        let seed = seed.wrapping_add(k * 7_919);
+        let picture = match inputs.first() {
+            Some(input) => render::render_edit(input, &prompt, seed, width, height),
+            None => render::render(&prompt, seed, width, height),
+        };
+        let Ok(encoded) = imaging::encode(&DynamicImage::ImageRgb8(picture), format) else {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "An internal error has occurred.",
+                Value::Null,
+            );
+        };
+        images.push(b64.encode(&encoded));
+    }
     let caption = format!(
         "Here is your image: {}",
         banana_core::recipe::preview(&prompt, 60)
     );
-    let parts = if model.thinking {
+    let mut parts = Vec::new();
+    if model.thinking {
         let interim =
             DynamicImage::ImageRgb8(render::render(&format!("draft {prompt}"), seed, 64, 64));
         let interim = imaging::encode(&interim, OutputFormat::Png).unwrap_or_default();
-        json!([
-            {"text": "**Composing the scene**\n\nI'm laying out the main shapes first.", "thought": true},
-            {"inlineData": {"mimeType": "image/png", "data": b64.encode(interim)}, "thought": true},
-            {"text": caption, "thoughtSignature": issue_signature(shared)},
-            {"inlineData": {"mimeType": format.mime(), "data": data}, "thoughtSignature": issue_signature(shared)}
-        ])
-    } else {
-        json!([
-            {"text": caption},
-            {"inlineData": {"mimeType": format.mime(), "data": data}}
-        ])
-    };
+        parts.push(json!({"text": "**Composing the scene**\n\nI'm laying out the main shapes first.", "thought": true}));
+        parts.push(json!({"inlineData": {"mimeType": "image/png", "data": b64.encode(interim)}, "thought": true}));
+    }
+    parts.push(json!({"text": caption}));
+    for data in images {
+        parts.push(json!({"inlineData": {"mimeType": format.mime(), "data": data}}));
+    }
+    if model.thinking {
+        // Every non-thought part is signed, bound to its place and content.
+        for (position, part) in parts.iter_mut().enumerate() {
+            if part.get("thought").is_none() {
+                let content = checks::signed_content(part);
+                part["thoughtSignature"] = json!(issue_signature(shared, position, &content));
+            }
+        }
+    }
     let body = json!({
         "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 32, "candidatesTokenCount": 1290,
-            "totalTokenCount": 1322,
-            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
+        "usageMetadata": {"promptTokenCount": 32, "candidatesTokenCount": 1290 * count,
+            "totalTokenCount": 32 + 1290 * count,
+            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290 * count}]},
         "modelVersion": model.id,
         "responseId": format!("fake-{request_number}"),
     });
@@ -443,20 +461,27 @@ fn signature_digest(payload: &str) -> u64 {
     render::stable_hash(payload, SIGNING_KEY)
 }
 
-/// A new signature: a unique payload and its keyed digest, base64-encoded.
-fn issue_signature(shared: &Shared) -> String {
+/// A new signature for the part at `position` holding `content`: a unique payload that
+/// names both, and its keyed digest, base64-encoded.
+fn issue_signature(shared: &Shared, position: usize, content: &str) -> String {
     let n = shared.signatures_issued.fetch_add(1, Ordering::SeqCst);
-    let payload = format!(
-        "fake-thought/{}/{n}/{}",
-        std::process::id(),
-        banana_core::now_ms()
+    let payload = signature_payload(
+        &format!("{}/{n}/{}", std::process::id(), banana_core::now_ms()),
+        position,
+        content,
     );
     let raw = format!("{payload}#{:016x}", signature_digest(&payload));
     base64::engine::general_purpose::STANDARD.encode(raw)
 }
 
-/// Whether a signature is one the fake issued, unchanged byte for byte.
-pub(super) fn signature_is_valid(signature: &str) -> bool {
+fn signature_payload(unique: &str, position: usize, content: &str) -> String {
+    let content = render::stable_hash(content, 0);
+    format!("fake-thought/{unique}/p{position}/{content:016x}")
+}
+
+/// Whether a signature is one the fake issued, unchanged byte for byte, and sent back on
+/// the part it came with (same place in the turn, same content).
+pub(super) fn signature_is_valid(signature: &str, position: usize, content: &str) -> bool {
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else {
         return false;
     };
@@ -466,7 +491,14 @@ pub(super) fn signature_is_valid(signature: &str) -> bool {
     let Some((payload, digest)) = raw.rsplit_once('#') else {
         return false;
     };
+    let Some((unique, _)) = payload
+        .strip_prefix("fake-thought/")
+        .and_then(|rest| rest.rsplit_once("/p"))
+    else {
+        return false;
+    };
     format!("{:016x}", signature_digest(payload)) == digest
+        && signature_payload(unique, position, content) == payload
 }
 
 #[cfg(test)]
@@ -474,16 +506,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_verify_only_when_unchanged() {
-        let shared_sig = {
-            let payload = "fake-thought/1/0/0";
-            let raw = format!("{payload}#{:016x}", signature_digest(payload));
+    fn signatures_verify_only_when_unchanged_and_in_place() {
+        let sign = |position, content| {
+            let payload = signature_payload("1/0/0", position, content);
+            let raw = format!("{payload}#{:016x}", signature_digest(&payload));
             base64::engine::general_purpose::STANDARD.encode(raw)
         };
-        assert!(signature_is_valid(&shared_sig));
-        let mut tampered = shared_sig.into_bytes();
+        let sig = sign(3, "iVBORw0");
+        assert!(signature_is_valid(&sig, 3, "iVBORw0"));
+        assert!(!signature_is_valid(&sig, 1, "iVBORw0"), "moved");
+        assert!(!signature_is_valid(&sig, 3, "iVBORw1"), "on other content");
+        let mut tampered = sig.into_bytes();
         tampered[3] ^= 1;
-        assert!(!signature_is_valid(&String::from_utf8_lossy(&tampered)));
-        assert!(!signature_is_valid("not base64!"));
+        assert!(!signature_is_valid(
+            &String::from_utf8_lossy(&tampered),
+            3,
+            "iVBORw0"
+        ));
+        assert!(!signature_is_valid("not base64!", 3, "iVBORw0"));
     }
 }
