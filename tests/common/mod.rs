@@ -205,3 +205,15 @@ pub fn assert_decodes_to(bytes: &[u8], size: (u32, u32), what: &str) {
         .unwrap_or_else(|e| panic!("{what}: does not decode: {e}"));
     assert_eq!((w, h), size, "{what}: decoded size");
 }
+
+/// The waits announced before each retry, in order.
+pub fn retry_waits(seen: &Mutex<Vec<Progress>>) -> Vec<Duration> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Retrying(n) => Some(n.wait),
+            _ => None,
+        })
+        .collect()
+}

@@ -9,10 +9,10 @@ use crate::common;
 use std::time::Duration;
 
 use banana_studio::fake::Fault;
-use banana_studio::providers::{CallContext, ErrorKind, Progress, Provider, Turn};
+use banana_studio::providers::{CallContext, ErrorKind, Provider, Turn};
 use common::{
     KEY, assert_decodes_to, assert_edit_of_two_tone, fast_policy, gemini, png, recording_ctx,
-    request, with_two_tone_input,
+    request, retry_waits, with_two_tone_input,
 };
 use serde_json::{Value, json};
 
@@ -155,15 +155,7 @@ async fn a_429_with_only_retry_after_waits_what_the_header_says() {
         .await
         .unwrap();
     assert_eq!(out.images.len(), 1);
-    let waits: Vec<Duration> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|p| match p {
-            Progress::Retrying(n) => Some(n.wait),
-            _ => None,
-        })
-        .collect();
+    let waits = retry_waits(&seen);
     assert_eq!(
         waits,
         vec![Duration::from_secs(1)],

@@ -16,7 +16,7 @@ use banana_studio::providers::{CallContext, ErrorKind, GenerateRequest, Provider
 use banana_studio::recipe::{AspectRatio, ProviderId, Recipe};
 use common::{
     assert_edit_of_two_tone, cancel_once_polled, fast_policy, notes, recording_ctx, request_on,
-    with_input, with_two_tone_input,
+    retry_waits, with_input, with_two_tone_input,
 };
 
 const KEY: &str = "vydra-test-key-1";
@@ -166,15 +166,7 @@ async fn a_429_waits_the_retry_after_it_names() {
         .await
         .unwrap();
     assert_eq!(out.images.len(), 1);
-    let retries: Vec<_> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|p| match p {
-            banana_studio::providers::Progress::Retrying(n) => Some(n.wait),
-            _ => None,
-        })
-        .collect();
+    let retries = retry_waits(&seen);
     assert_eq!(retries, vec![Duration::from_secs(1)]);
     // The wait may come in `details` instead of at the top: it is honoured there too.
     fake.script([FakeFault::Own("ratelimit-details")]);
@@ -183,15 +175,7 @@ async fn a_429_waits_the_retry_after_it_names() {
         .generate(&request("a cat", |_| {}), &ctx)
         .await
         .unwrap();
-    let waits: Vec<_> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|p| match p {
-            banana_studio::providers::Progress::Retrying(n) => Some(n.wait),
-            _ => None,
-        })
-        .collect();
+    let waits = retry_waits(&seen);
     assert_eq!(
         waits,
         vec![Duration::from_secs(
