@@ -56,6 +56,26 @@ fn settings_save_a_key_test_it_and_cancel_discards_edits() {
         keys.key(ProviderId::Gemini).0.unwrap().expose(),
         "sandbox-key"
     );
+    // Removed, and saved again: each answer reaches the row and the store.
+    harness.get_by_label("Remove key").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the removed key",
+        |h| shows(h, "Key removed"),
+    );
+    assert!(
+        keys.key(ProviderId::Gemini).0.is_none(),
+        "gone from the store"
+    );
+    type_into(&mut harness, "Gemini API key", "sandbox-key");
+    harness.get_by_label("Save key").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the key saved again",
+        |h| keys.key(ProviderId::Gemini).0.is_some() && shows(h, "Key saved"),
+    );
 
     type_into(&mut harness, "Gemini API base URL", &fake_url);
     harness.get_by_label("Test").click();

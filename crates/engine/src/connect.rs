@@ -10,7 +10,7 @@ use super::answer::Answer;
 use super::{Engine, Event, Inner, ProviderStatus, Slot};
 use banana_core::recipe::ProviderId;
 use banana_core::sandbox::{SANDBOX_KEY, SandboxEndpoint, SandboxHost};
-use banana_keys::{KeyOrigin, Secret};
+use banana_keys::{KeyError, KeyOrigin, Secret};
 use banana_providers::eachlabs::{self, EachlabsProvider};
 use banana_providers::fal::{self, FalProvider, PollPolicy};
 use banana_providers::gemini::{self, GeminiProvider};
@@ -231,29 +231,39 @@ impl Engine {
         on_key_thread(move || reconnect(provider, connection));
     }
 
-    /// Saves a key (keychain, or this run only) and reconnects the provider;
-    /// `Event::KeySaved` follows, then `Event::ProvidersChanged`.
-    pub fn save_key(&self, provider: ProviderId, key: Secret, connection: Connection) {
-        let inner = self.inner.clone();
+    /// Saves a key (keychain, or this run only) and reconnects the provider; answers
+    /// where it went or why it could not be saved. `Event::ProvidersChanged` follows.
+    pub fn save_key(
+        &self,
+        provider: ProviderId,
+        key: Secret,
+        connection: Connection,
+    ) -> Answer<Result<KeyOrigin, KeyError>> {
+        let (reply, answer) = self.inner.answer();
         let keys = self.keys.clone();
         let this = self.reconnector();
         on_key_thread(move || {
-            let result = keys.save(provider, &key);
-            inner.emit(Event::KeySaved { provider, result });
+            reply.send(keys.save(provider, &key));
             this(provider, connection);
         });
+        answer
     }
 
-    /// Removes a stored key and reconnects the provider; `Event::KeyRemoved` follows.
-    pub fn remove_key(&self, provider: ProviderId, connection: Connection) {
-        let inner = self.inner.clone();
+    /// Removes a stored key and reconnects the provider; answers whether it went.
+    /// `Event::ProvidersChanged` follows.
+    pub fn remove_key(
+        &self,
+        provider: ProviderId,
+        connection: Connection,
+    ) -> Answer<Result<(), KeyError>> {
+        let (reply, answer) = self.inner.answer();
         let keys = self.keys.clone();
         let this = self.reconnector();
         on_key_thread(move || {
-            let result = keys.remove(provider);
-            inner.emit(Event::KeyRemoved { provider, result });
+            reply.send(keys.remove(provider));
             this(provider, connection);
         });
+        answer
     }
 
     /// A function that reconnects a provider from any thread.

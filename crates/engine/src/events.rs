@@ -2,7 +2,6 @@
 
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
-use banana_keys::{KeyError, KeyOrigin};
 use banana_library::{Generation, JobId, JobRecord, JobState, Session, SessionId};
 use banana_providers::ErrorKind;
 
@@ -83,20 +82,6 @@ pub enum Event {
         sessions: Vec<Session>,
         /// The one new jobs go into.
         current: SessionId,
-    },
-    /// A key was saved (the result says where), or could not be.
-    KeySaved {
-        /// Which provider.
-        provider: ProviderId,
-        /// Where it went, or why not.
-        result: Result<KeyOrigin, KeyError>,
-    },
-    /// A stored key was removed, or could not be.
-    KeyRemoved {
-        /// Which provider.
-        provider: ProviderId,
-        /// Ok, or why not.
-        result: Result<(), KeyError>,
     },
     /// The settings could not be written.
     SettingsFailed {

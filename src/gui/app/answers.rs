@@ -1,12 +1,14 @@
-//! The answers the app waits for: thumbnails, exports and key tests it asked the engine
-//! for, each polled every frame and told in a toast or its panel. Panels that asked for
-//! their own (gallery pages, the viewer's pixels and comparison, the lineage) poll theirs.
+//! The answers the app waits for: thumbnails, exports, and the key tests, saves and
+//! removals it asked the engine for, each polled every frame and told in a toast or its
+//! panel. Panels that asked for their own (gallery pages, the viewer's pixels and
+//! comparison, the lineage) poll theirs.
 
 use super::super::gallery::{PageNews, texture};
 use super::super::toasts::{Action, Level, Notice};
 use super::BananaApp;
 use crate::engine::{Answer, ExportAnswer, ExportedMany, KeyTest, PixelsAnswer};
 use crate::gui::Command;
+use crate::keys::{KeyError, KeyOrigin};
 use crate::library::ImageId;
 use crate::recipe::ProviderId;
 
@@ -21,6 +23,10 @@ pub(super) struct Answers {
     pub batch_exports: Vec<Answer<ExportedMany>>,
     /// Key tests from Settings.
     pub key_tests: Vec<(ProviderId, Answer<KeyTest>)>,
+    /// Keys being saved from Settings.
+    pub key_saves: Vec<(ProviderId, Answer<Result<KeyOrigin, KeyError>>)>,
+    /// Keys being removed from Settings.
+    pub key_removals: Vec<(ProviderId, Answer<Result<(), KeyError>>)>,
 }
 
 /// Takes each answer that has come (or whose engine is gone) out of `pending`.
@@ -97,6 +103,16 @@ impl BananaApp {
             a.take().map(|t| (*p, t))
         }) {
             self.key_answer(provider, test.ok, test.message, false);
+        }
+        for (provider, result) in arrived(&mut self.answers.key_saves, |(p, a)| {
+            a.take().map(|r| (*p, r))
+        }) {
+            self.key_saved(provider, result);
+        }
+        for (provider, result) in arrived(&mut self.answers.key_removals, |(p, a)| {
+            a.take().map(|r| (*p, r))
+        }) {
+            self.key_removed(provider, result);
         }
     }
 

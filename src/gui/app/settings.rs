@@ -6,7 +6,7 @@ use super::super::toasts::Level;
 use super::BananaApp;
 use crate::engine::{Connection, Event};
 use crate::gui::Command;
-use crate::keys::KeyOrigin;
+use crate::keys::{KeyError, KeyOrigin};
 use crate::recipe::ProviderId;
 use crate::settings::Settings;
 
@@ -20,11 +20,13 @@ impl BananaApp {
             }
             Command::SaveKey(provider, key) => {
                 let connection = Self::connection(&self.settings, provider);
-                self.engine.save_key(provider, key, connection);
+                let answer = self.engine.save_key(provider, key, connection);
+                self.answers.key_saves.push((provider, answer));
             }
             Command::RemoveKey(provider) => {
                 let connection = Self::connection(&self.settings, provider);
-                self.engine.remove_key(provider, connection);
+                let answer = self.engine.remove_key(provider, connection);
+                self.answers.key_removals.push((provider, answer));
             }
             Command::TestKey {
                 provider,
@@ -108,35 +110,39 @@ impl BananaApp {
         }
     }
 
-    /// Answers about keys go to their row in Settings and to a toast.
+    /// When the providers change (a key saved or removed), the live model lists of
+    /// those with a real key are read again.
     pub(super) fn on_key_event(&mut self, event: &Event) {
-        let saved = matches!(event, Event::KeySaved { result: Ok(_), .. });
-        let (provider, ok, message) = match event {
-            Event::KeySaved { provider, result } => match result {
-                Ok(KeyOrigin::ThisRun) => (
-                    *provider,
-                    true,
-                    "Key kept for this run only: no secure key store answers".to_owned(),
-                ),
-                Ok(origin) => (*provider, true, format!("Key saved ({origin})")),
-                Err(e) => (*provider, false, format!("Key not saved: {e}")),
-            },
-            Event::KeyRemoved { provider, result } => match result {
-                Ok(()) => (*provider, true, "Key removed".to_owned()),
-                Err(e) => (*provider, false, format!("Key not removed: {e}")),
-            },
-            Event::ProvidersChanged => {
-                for provider in ProviderId::ALL {
-                    let status = self.engine.status(provider);
-                    if status.available && !status.sandbox {
-                        self.engine.refresh_models(provider);
-                    }
+        if matches!(event, Event::ProvidersChanged) {
+            for provider in ProviderId::ALL {
+                let status = self.engine.status(provider);
+                if status.available && !status.sandbox {
+                    self.engine.refresh_models(provider);
                 }
-                return;
             }
-            _ => return,
+        }
+    }
+
+    /// A key saved, or not: in its row in Settings and in a toast.
+    pub(super) fn key_saved(&mut self, provider: ProviderId, result: Result<KeyOrigin, KeyError>) {
+        let (ok, message) = match result {
+            Ok(KeyOrigin::ThisRun) => (
+                true,
+                "Key kept for this run only: no secure key store answers".to_owned(),
+            ),
+            Ok(origin) => (true, format!("Key saved ({origin})")),
+            Err(e) => (false, format!("Key not saved: {e}")),
         };
-        self.key_answer(provider, ok, message, saved);
+        self.key_answer(provider, ok, message, ok);
+    }
+
+    /// A key removed, or not: in its row in Settings and in a toast.
+    pub(super) fn key_removed(&mut self, provider: ProviderId, result: Result<(), KeyError>) {
+        let (ok, message) = match result {
+            Ok(()) => (true, "Key removed".to_owned()),
+            Err(e) => (false, format!("Key not removed: {e}")),
+        };
+        self.key_answer(provider, ok, message, false);
     }
 
     /// An answer about a key: in its row in Settings and in a toast.
