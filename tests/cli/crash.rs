@@ -183,3 +183,70 @@ fn a_damaged_database_is_kept_as_a_backup_and_replaced() {
         b"this is not a database at all, just text"
     );
 }
+
+/// A library whose database has one page overwritten, closed cleanly beforehand, so the
+/// header and schema still read but the table's pages do not.
+fn library_with_a_damaged_page(dir: &Path) {
+    drop(Library::open(dir).unwrap());
+    let db = dir.join("library.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE filler (x BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO filler SELECT randomblob(900) FROM n;
+             PRAGMA wal_checkpoint(TRUNCATE);",
+        )
+        .unwrap();
+    }
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > page * 40, "the filler spans many pages");
+    let start = bytes.len() - page * 20;
+    bytes[start..start + page].fill(0xA5);
+    std::fs::write(&db, bytes).unwrap();
+}
+
+/// After a clean close the next open reads no more than the header: a damaged page
+/// goes unread, and the library opens without a word.
+#[test]
+fn a_clean_close_skips_the_check_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    library_with_a_damaged_page(dir.path());
+    let (library, notice) = Library::open_checked(dir.path()).unwrap();
+    assert!(!library.opened_after_unclean_close());
+    assert_eq!(notice, None);
+}
+
+/// A process that ended without closing (its owner lock left behind, as after SIGKILL)
+/// makes the next open check the pages; the damage is found, the database kept aside,
+/// and the open after that is clean again.
+#[test]
+fn an_unclean_close_makes_the_next_open_check_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    library_with_a_damaged_page(dir.path());
+    // A lock file nobody holds: what a killed process leaves.
+    std::fs::write(dir.path().join("owners").join("4242-dead.lock"), b"").unwrap();
+    let (library, notice) = Library::open_checked(dir.path()).unwrap();
+    assert!(library.opened_after_unclean_close());
+    let notice = notice.expect("the damage is found");
+    assert!(notice.contains("was damaged"), "{notice}");
+    drop(library);
+    let (again, notice) = Library::open_checked(dir.path()).unwrap();
+    assert!(
+        !again.opened_after_unclean_close(),
+        "the stale lock was swept"
+    );
+    assert_eq!(notice, None);
+}
+
+/// A sound database after an unclean close opens normally, having been checked.
+#[test]
+fn a_sound_database_after_an_unclean_close_opens_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Library::open(dir.path()).unwrap());
+    std::fs::write(dir.path().join("owners").join("4242-dead.lock"), b"").unwrap();
+    let (library, notice) = Library::open_checked(dir.path()).unwrap();
+    assert!(library.opened_after_unclean_close());
+    assert_eq!(notice, None);
+}

@@ -14,9 +14,19 @@ const ORPHAN_MIN_AGE: Duration = Duration::from_secs(10 * 60);
 /// The database file name in the data folder.
 pub const DB_FILE: &str = "library.sqlite3";
 
-/// Runs SQLite's integrity check; Ok(None) when sound, Ok(Some(problem)) when not.
-pub(super) fn integrity_problem(conn: &Connection) -> Result<Option<String>, rusqlite::Error> {
-    let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+/// The check made at open. After a clean close it reads only the header and schema
+/// (a file that is not a database at all fails here); after an unclean one it runs
+/// SQLite's `quick_check`, which reads every page but skips the index cross-checks of
+/// the full `integrity_check`. Ok(None) when sound, Ok(Some(problem)) when not.
+pub(super) fn start_up_problem(
+    conn: &Connection,
+    unclean: bool,
+) -> Result<Option<String>, rusqlite::Error> {
+    let _: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    if !unclean {
+        return Ok(None);
+    }
+    let result: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     Ok((result != "ok").then_some(result))
 }
 

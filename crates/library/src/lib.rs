@@ -86,6 +86,9 @@ pub struct Library {
     session: AtomicI64,
     /// This process's claim; its name goes with every job created here.
     owner: owners::OwnerLock,
+    /// Whether a process before this one ended without closing the library, so the
+    /// database was checked at open.
+    after_unclean_close: bool,
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
@@ -116,8 +119,11 @@ impl Library {
         })?;
         let db = root.join(health::DB_FILE);
         let mut notice = None;
+        // Reading every page at each start grows with the library; only a process that
+        // ended without closing its library (its owner lock left behind) warrants it.
+        let unclean = owners::unclean_close(root);
         let damaged = match Connection::open(&db) {
-            Ok(conn) => match health::integrity_problem(&conn) {
+            Ok(conn) => match health::start_up_problem(&conn, unclean) {
                 Ok(problem) => problem,
                 Err(e) => Some(e.to_string()),
             },
@@ -148,10 +154,17 @@ impl Library {
             conn: Mutex::new(conn),
             session: AtomicI64::new(0),
             owner,
+            after_unclean_close: unclean,
         };
         let current = library.most_recent_session()?;
         library.session.store(current, Ordering::Relaxed);
         Ok((library, notice))
+    }
+
+    /// Whether an earlier process ended without closing the library (a crash, a kill,
+    /// a power cut), so this open checked the database before use.
+    pub fn opened_after_unclean_close(&self) -> bool {
+        self.after_unclean_close
     }
 
     /// The data folder.

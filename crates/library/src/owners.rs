@@ -71,6 +71,18 @@ impl Drop for OwnerLock {
     }
 }
 
+/// Whether a process ended without closing the library in `root`: a lock file is left
+/// whose owner is gone. A clean close removes its own file.
+pub(super) fn unclean_close(root: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(root.join(DIR)) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        path.extension().is_some_and(|e| e == "lock") && !lock_is_held(&path)
+    })
+}
+
 /// Whether the owner of a lock file still runs: its lock cannot be taken.
 fn lock_is_held(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
