@@ -28,6 +28,17 @@ fn shows(h: &egui_kittest::Harness<'static, banana_studio::gui::BananaApp>, text
     h.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Clicks the button labelled `button`, then steps until `done` holds (10 s at most).
+fn press_until(
+    h: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+    button: &str,
+    what: &str,
+    done: impl Fn(&egui_kittest::Harness<'static, banana_studio::gui::BananaApp>) -> bool,
+) {
+    h.get_by_label(button).click();
+    step_until(h, Duration::from_secs(10), what, done);
+}
+
 #[test]
 fn settings_save_a_key_test_it_and_cancel_discards_edits() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,13 +52,9 @@ fn settings_save_a_key_test_it_and_cancel_discards_edits() {
         h.query_by_label("Gemini API key").is_some()
     });
     type_into(&mut harness, "Gemini API key", "sandbox-key");
-    harness.get_by_label("Save key").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(10),
-        "the saved key",
-        |h| shows(h, "Key saved (keychain: the mock store)"),
-    );
+    press_until(&mut harness, "Save key", "the saved key", |h| {
+        shows(h, "Key saved (keychain: the mock store)")
+    });
     assert_eq!(
         keys.key(ProviderId::Gemini).1,
         KeyOrigin::Keychain("the mock store".into())
@@ -57,25 +64,17 @@ fn settings_save_a_key_test_it_and_cancel_discards_edits() {
         "sandbox-key"
     );
     // Removed, and saved again: each answer reaches the row and the store.
-    harness.get_by_label("Remove key").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(10),
-        "the removed key",
-        |h| shows(h, "Key removed"),
-    );
+    press_until(&mut harness, "Remove key", "the removed key", |h| {
+        shows(h, "Key removed")
+    });
     assert!(
         keys.key(ProviderId::Gemini).0.is_none(),
         "gone from the store"
     );
     type_into(&mut harness, "Gemini API key", "sandbox-key");
-    harness.get_by_label("Save key").click();
-    step_until(
-        &mut harness,
-        Duration::from_secs(10),
-        "the key saved again",
-        |h| keys.key(ProviderId::Gemini).0.is_some() && shows(h, "Key saved"),
-    );
+    press_until(&mut harness, "Save key", "the key saved again", |h| {
+        keys.key(ProviderId::Gemini).0.is_some() && shows(h, "Key saved")
+    });
 
     type_into(&mut harness, "Gemini API base URL", &fake_url);
     harness.get_by_label("Test").click();

@@ -9,7 +9,9 @@ use crate::recipe::AspectRatio;
 
 impl BananaApp {
     pub(super) fn on_event(&mut self, ctx: &egui::Context, event: Event) {
-        self.on_key_event(&event);
+        if matches!(event, Event::ProvidersChanged) {
+            self.on_providers_changed();
+        }
         self.jobs.on_event(&event);
         self.gallery.on_event(&event);
         self.lineage.on_event(&event);

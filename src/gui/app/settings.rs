@@ -4,7 +4,7 @@
 use super::super::settings_dialog::welcome;
 use super::super::toasts::Level;
 use super::BananaApp;
-use crate::engine::{Connection, Event};
+use crate::engine::Connection;
 use crate::gui::Command;
 use crate::keys::{KeyError, KeyOrigin};
 use crate::recipe::ProviderId;
@@ -112,13 +112,11 @@ impl BananaApp {
 
     /// When the providers change (a key saved or removed), the live model lists of
     /// those with a real key are read again.
-    pub(super) fn on_key_event(&mut self, event: &Event) {
-        if matches!(event, Event::ProvidersChanged) {
-            for provider in ProviderId::ALL {
-                let status = self.engine.status(provider);
-                if status.available && !status.sandbox {
-                    self.engine.refresh_models(provider);
-                }
+    pub(super) fn on_providers_changed(&mut self) {
+        for provider in ProviderId::ALL {
+            let status = self.engine.status(provider);
+            if status.available && !status.sandbox {
+                self.engine.refresh_models(provider);
             }
         }
     }
