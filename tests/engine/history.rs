@@ -35,7 +35,7 @@ fn job(
         })
         .collect();
     let ids = library
-        .complete_job(job, &images, None, None, None)
+        .complete_job(job, &images, None, None, &[], None)
         .unwrap();
     (job, ids)
 }

@@ -9,10 +9,10 @@ use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe}
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 7);
+    assert_eq!(library.schema_version().unwrap(), 8);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 7);
+    assert_eq!(again.schema_version().unwrap(), 8);
     assert!(
         again
             .generations(&HistoryQuery {
@@ -56,6 +56,7 @@ fn a_generation_round_trips_with_its_images() {
             &images,
             Some("Here you go"),
             Some("[{\"role\":\"model\"}]"),
+            &[],
             Some(0.134),
         )
         .unwrap();
@@ -137,7 +138,7 @@ fn job_with_image(library: &Library, prompt: &str, content: &[u8]) -> (i64, i64)
         turn_index: 0,
     };
     let ids = library
-        .complete_job(job, &[image], None, None, None)
+        .complete_job(job, &[image], None, None, &[], None)
         .unwrap();
     (job, ids[0])
 }

@@ -8,3 +8,4 @@ mod inputs;
 mod jobs;
 mod library;
 mod refine;
+mod turns;

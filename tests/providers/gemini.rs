@@ -507,7 +507,7 @@ async fn multi_turn_pro_needs_every_signature_back() {
     let turn = Turn {
         prompt: "a red chair".into(),
         inputs: Vec::new(),
-        model_turn: out.model_turns[0].clone(),
+        model_turn: out.turn_with_pictures(0),
     };
     let mut second = request("make it blue", PRO, |_| {});
     second.history = vec![turn.clone()];

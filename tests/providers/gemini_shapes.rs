@@ -100,7 +100,7 @@ async fn a_signature_holds_only_on_its_own_part_in_its_place() {
     let turn = Turn {
         prompt: "a red chair".into(),
         inputs: Vec::new(),
-        model_turn: out.model_turns[0].clone(),
+        model_turn: out.turn_with_pictures(0),
     };
     let refine = |turn: Turn| {
         let mut next = request("make it blue", PRO, |_| {});

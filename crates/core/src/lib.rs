@@ -7,6 +7,7 @@ pub mod media;
 pub mod recipe;
 pub mod sandbox;
 pub mod secret;
+pub mod turn_parts;
 
 pub use error::ErrorKind;
 pub use secret::Secret;

@@ -9,7 +9,7 @@ use banana_core::recipe::{Catalog, OutputFormat, Recipe};
 use banana_imaging as imaging;
 use banana_library::{ImageId, JobId, JobState, NewImage};
 use banana_providers::{
-    CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress,
+    CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress, TurnPart,
 };
 
 /// Where a job comes from: a retry of another, a refinement of an image.
@@ -264,18 +264,24 @@ fn store(
         }
     }
     let mut images = Vec::with_capacity(output.images.len());
+    // Where each image's bytes, exactly as the service sent them, are on disk.
+    let mut as_sent = Vec::with_capacity(output.images.len());
     for (i, (image, decoded)) in output.images.iter().zip(decoded_all).enumerate() {
         let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
-        let bytes = if actual == Some(recipe.format) {
-            image.bytes.clone()
+        let unchanged = actual == Some(recipe.format);
+        let converted;
+        let bytes = if unchanged {
+            &image.bytes
         } else {
-            imaging::encode(&decoded, recipe.format).map_err(|e| e.to_string())?
+            converted = imaging::encode(&decoded, recipe.format).map_err(|e| e.to_string())?;
+            &converted
         };
         let mime = recipe.format.mime();
-        let (sha256, _) = inner
+        let (sha256, path) = inner
             .library
-            .put_image_file(&bytes, mime)
+            .put_image_file(bytes, mime)
             .map_err(|e| e.to_string())?;
+        as_sent.push(unchanged.then_some(path));
         let thumb = imaging::thumbnail_png(&decoded).map_err(|e| e.to_string())?;
         inner
             .library
@@ -290,10 +296,48 @@ fn store(
             size_bytes: bytes.len() as u64,
         });
     }
-    let turns = serde_json::to_string(&output.model_turns).ok();
+    // The pictures of each model turn are stored once; the turn keeps their hashes.
+    let mut model_turns = output.model_turns;
+    let mut parts = Vec::new();
+    for (t, turn) in model_turns.iter_mut().enumerate() {
+        let lifted = output
+            .turn_parts
+            .get(t)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut shas = Vec::with_capacity(lifted.len());
+        for part in lifted {
+            let (bytes, same_file) = match part {
+                TurnPart::Image(i) => (
+                    output
+                        .images
+                        .get(*i)
+                        .map(|im| im.bytes.as_slice())
+                        .unwrap_or_default(),
+                    as_sent.get(*i).cloned().flatten(),
+                ),
+                TurnPart::Other(bytes) => (bytes.as_slice(), None),
+            };
+            let sha = inner
+                .library
+                .put_turn_part(bytes, same_file.as_deref())
+                .map_err(|e| e.to_string())?;
+            shas.push(sha);
+        }
+        banana_core::turn_parts::seal(turn, &shas)?;
+        parts.extend(shas);
+    }
+    let turns = serde_json::to_string(&model_turns).ok();
     inner
         .library
-        .complete_job(job, &images, output.text.as_deref(), turns.as_deref(), cost)
+        .complete_job(
+            job,
+            &images,
+            output.text.as_deref(),
+            turns.as_deref(),
+            &parts,
+            cost,
+        )
         .map_err(|e| e.to_string())?;
     inner
         .library

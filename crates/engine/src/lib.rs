@@ -290,15 +290,24 @@ impl Engine {
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
         }
-        // Leftovers of writes a crash cut short are collected in the background.
+        // In the background: pictures moved out of turns an earlier version stored,
+        // then leftovers of writes a crash cut short collected.
         let collector = inner.clone();
-        runtime.spawn_blocking(move || match collector.library.collect_orphans() {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("collected {n} orphan files"),
-            Err(e) => tracing::warn!(
-                target: crate::notify::TARGET,
-                "Leftover files of an earlier crash could not be tidied away ({e}); they only take space"
-            ),
+        runtime.spawn_blocking(move || {
+            match collector.library.lift_stored_turns() {
+                Ok(report) if report.jobs > 0 || report.compacted => tracing::info!(
+                    jobs = report.jobs,
+                    pictures = report.pictures,
+                    compacted = report.compacted,
+                    "moved the pictures of stored model turns into files"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    "the pictures of older model turns could not be moved out yet ({e}); \
+                     they stay where they were and the next start tries again"
+                ),
+            }
+            collect_orphans(&collector.library);
         });
         if !interrupted.is_empty() {
             tracing::warn!(
@@ -616,5 +625,17 @@ impl Drop for Engine {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_secs(2));
         }
+    }
+}
+
+/// Removes files that crashes left behind, telling the user only when it fails.
+fn collect_orphans(library: &banana_library::Library) {
+    match library.collect_orphans() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("collected {n} orphan files"),
+        Err(e) => tracing::warn!(
+            target: crate::notify::TARGET,
+            "Leftover files of an earlier crash could not be tidied away ({e}); they only take space"
+        ),
     }
 }

@@ -50,13 +50,22 @@ pub(super) fn conversation(
             None => break,
         };
         // Blocked or empty turns never made an image, so they are never on this path.
-        let Some(model_turn) = stored
-            .get(image.turn_index as usize)
+        let Some(mut model_turn) = stored
+            .into_iter()
+            .nth(image.turn_index as usize)
             .filter(|t| !t.is_null())
-            .cloned()
         else {
             break;
         };
+        // The pictures go back exactly as they came, or the signatures do not hold.
+        library
+            .put_back_turn_pictures(&mut model_turn)
+            .map_err(|e| {
+                format!(
+                    "the conversation of image {image_id} cannot be continued: a picture of \
+                     it is missing from the library ({e}); start a new edit from the image instead"
+                )
+            })?;
         let inputs = job
             .recipe
             .inputs

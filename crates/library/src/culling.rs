@@ -145,6 +145,9 @@ impl Library {
                 let _ = std::fs::remove_file(thumb);
             }
         }
+        if !trashed.is_empty() {
+            self.forget_unreachable_turn_parts()?;
+        }
         Ok(trashed.len())
     }
 }

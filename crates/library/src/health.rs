@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::Connection;
 
-use super::{Library, LibraryError, now_ms};
+use super::{Library, LibraryError, now_ms, turns};
 
 /// Files younger than this are left alone: another instance may be about to index them.
 const ORPHAN_MIN_AGE: Duration = Duration::from_secs(10 * 60);
@@ -56,7 +56,7 @@ fn old_enough(path: &Path, now: SystemTime, min_age: Duration) -> bool {
 
 impl Library {
     /// Removes leftovers of interrupted writes: temp files, and stored files that no
-    /// image or input refers to. Returns how many files went.
+    /// image, input or model turn refers to. Returns how many files went.
     pub fn collect_orphans(&self) -> Result<usize, LibraryError> {
         self.collect_orphans_older_than(ORPHAN_MIN_AGE)
     }
@@ -73,15 +73,28 @@ impl Library {
             let recipes: Vec<String> = stmt
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
+            let mut stmt = conn.prepare(
+                "SELECT sha256 FROM turn_parts WHERE job_id IN (SELECT job_id FROM images)",
+            )?;
+            let parts: Vec<String> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             let inputs = recipes
                 .iter()
                 .filter_map(|json| serde_json::from_str::<banana_core::recipe::Recipe>(json).ok())
                 .flat_map(|r| r.inputs.into_iter().map(|i| i.sha256));
-            images.into_iter().chain(inputs).collect()
+            images.into_iter().chain(parts).chain(inputs).collect()
         };
         let now = SystemTime::now();
         let mut removed = 0;
-        for kind in ["images", "thumbs", "inputs", "trash", "trash-thumbs"] {
+        for kind in [
+            "images",
+            "thumbs",
+            "inputs",
+            "trash",
+            "trash-thumbs",
+            turns::PARTS_DIR,
+        ] {
             let Ok(fans) = std::fs::read_dir(self.root.join(kind)) else {
                 continue;
             };

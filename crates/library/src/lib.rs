@@ -14,6 +14,8 @@ mod records;
 mod sample;
 mod sessions;
 pub mod store;
+mod turns;
+pub use turns::LiftReport;
 
 pub use banana_core::media::extension_for;
 pub use banana_core::now_ms;
@@ -48,6 +50,14 @@ pub enum LibraryError {
     /// The database schema could not be brought up to date.
     #[error("the history database could not be upgraded: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    /// A stored file could not be read.
+    #[error("could not read {path}: {source}")]
+    Read {
+        /// Which path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A file could not be written or read.
     #[error("could not write to the library folder {path}: {source}")]
     Io {
@@ -317,6 +327,7 @@ impl Library {
         images: &[NewImage],
         text: Option<&str>,
         model_turns_json: Option<&str>,
+        turn_parts: &[String],
         cost: impl Into<JobCost>,
     ) -> Result<Vec<ImageId>, LibraryError> {
         let cost = cost.into();
@@ -338,6 +349,12 @@ impl Library {
              WHERE id = ?1",
             params![id, text, model_turns_json, cost.usd, now, cost.credits],
         )?;
+        for sha in turn_parts {
+            tx.execute(
+                "INSERT OR IGNORE INTO turn_parts (job_id, sha256) VALUES (?1, ?2)",
+                params![id, sha],
+            )?;
+        }
         tx.commit()?;
         Ok(ids)
     }

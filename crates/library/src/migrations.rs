@@ -102,6 +102,25 @@ pub fn migrations() -> Migrations<'static> {
                 'server', 'timeout', 'bad_response', 'storage', 'cancelled', 'interrupted');
             UPDATE jobs SET error_kind = NULL WHERE state = 'succeeded';",
         ),
+        // 8: model turns without pixels. Each picture of a turn is a file under parts/
+        // and the turn holds its hash; `turn_parts` says which job needs which file.
+        // Turns stored before hold their base64 still: a task in the background lifts
+        // them out job by job (`library_tasks` keeps its place), then compacts the file.
+        M::up(
+            "CREATE TABLE turn_parts (
+                job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                sha256 TEXT NOT NULL,
+                PRIMARY KEY (job_id, sha256)
+            ) WITHOUT ROWID;
+            CREATE INDEX turn_parts_sha ON turn_parts(sha256);
+            CREATE TABLE library_tasks (
+                name TEXT PRIMARY KEY,
+                progress INTEGER NOT NULL DEFAULT 0
+            ) WITHOUT ROWID;
+            INSERT INTO library_tasks (name, progress)
+                SELECT 'lift_turn_pictures', 0
+                WHERE EXISTS (SELECT 1 FROM jobs WHERE model_turns_json IS NOT NULL);",
+        ),
     ])
 }
 

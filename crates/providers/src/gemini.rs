@@ -12,9 +12,11 @@ use super::error::ProviderError;
 use super::http::{self, RetryPolicy};
 use super::{
     CallContext, GenerateOutput, GenerateRequest, InputBytes, OutputImage, Progress, Provider,
+    TurnPart,
 };
 use banana_core::Secret;
 use banana_core::recipe::{AspectRatio, LiveModel, ProviderId};
+use banana_core::turn_parts::{self, decode_exact};
 
 /// The public base URL.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -229,6 +231,8 @@ struct SingleAnswer {
     images: Vec<OutputImage>,
     text: Option<String>,
     model_turn: Value,
+    /// The pictures lifted out of `model_turn`, by placeholder index.
+    parts: Vec<TurnPart>,
 }
 
 fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
@@ -238,9 +242,10 @@ fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
 }
 
 fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| ProviderError::BadResponse {
-        message: format!("the answer is not valid JSON ({e})"),
-    })?;
+    let mut root: Value =
+        serde_json::from_slice(bytes).map_err(|e| ProviderError::BadResponse {
+            message: format!("the answer is not valid JSON ({e})"),
+        })?;
     let candidates = field(&root, "candidates", "candidates")
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
@@ -292,22 +297,51 @@ fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
 
     let mut images = Vec::new();
     let mut texts = Vec::new();
-    for part in parts {
-        if part.get("thought").and_then(Value::as_bool) == Some(true) {
-            continue; // Thinking text and interim images are not results.
+    // The pictures leave the turn as they are read: each becomes a placeholder, so the
+    // kept turn holds no second copy of megabytes of base64.
+    let mut lifted = Vec::new();
+    for (position, part) in parts.iter().enumerate() {
+        let thought = part.get("thought").and_then(Value::as_bool) == Some(true);
+        let inline = field(part, "inlineData", "inline_data");
+        let data = inline
+            .and_then(|i| i.get("data"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if thought {
+            // Thinking text and interim images are not results, but an interim image
+            // goes back to the model with its signature on a refine.
+            if let Some((spelling, bytes)) = inline
+                .and_then(|_| decode_exact(data))
+                .filter(|_| !data.is_empty())
+            {
+                lifted.push((position, spelling, TurnPart::Other(bytes)));
+            }
+            continue;
         }
         if let Some(t) = part.get("text").and_then(Value::as_str) {
             texts.push(t.to_owned());
         }
-        if let Some(inline) = field(part, "inlineData", "inline_data") {
-            let data = inline.get("data").and_then(Value::as_str).unwrap_or("");
-            let bytes = super::b64::decode(data).map_err(|e| ProviderError::BadResponse {
-                message: format!("an image in the answer is not valid base64 ({e})"),
-            })?;
+        if let Some(inline) = inline {
+            let exact = decode_exact(data);
+            let bytes = match &exact {
+                Some(_) => None,
+                None => Some(
+                    super::b64::decode(data).map_err(|e| ProviderError::BadResponse {
+                        message: format!("an image in the answer is not valid base64 ({e})"),
+                    })?,
+                ),
+            };
             let mime = field(inline, "mimeType", "mime_type")
                 .and_then(Value::as_str)
                 .unwrap_or("image/png")
                 .to_owned();
+            let bytes = match exact {
+                Some((spelling, bytes)) => {
+                    lifted.push((position, spelling, TurnPart::Image(images.len())));
+                    bytes
+                }
+                None => bytes.unwrap_or_default(),
+            };
             images.push(OutputImage { mime, bytes });
         }
     }
@@ -324,10 +358,29 @@ fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
             text: text.or(finish_message),
         });
     }
+    let mut model_turn = root
+        .get_mut("candidates")
+        .and_then(|c| c.get_mut(0))
+        .and_then(|c| c.get_mut("content"))
+        .map(Value::take)
+        .unwrap_or(Value::Null);
+    let mut parts_out = Vec::with_capacity(lifted.len());
+    let kept = model_turn.get_mut("parts").and_then(Value::as_array_mut);
+    let kept = kept.map(|p| p.as_mut_slice()).unwrap_or_default();
+    for (index, (position, spelling, part)) in lifted.into_iter().enumerate() {
+        if let Some(inline) = kept
+            .get_mut(position)
+            .and_then(turn_parts::inline_object_mut)
+        {
+            turn_parts::set_placeholder(inline, index, spelling);
+        }
+        parts_out.push(part);
+    }
     Ok(SingleAnswer {
         images,
         text,
-        model_turn: content.cloned().unwrap_or(Value::Null),
+        model_turn,
+        parts: parts_out,
     })
 }
 
@@ -372,9 +425,12 @@ fn merge_answers(
                 let turn = out.model_turns.len();
                 out.image_turns
                     .extend(std::iter::repeat_n(turn, a.images.len()));
+                let first_image = out.images.len();
                 out.images.extend(a.images);
                 texts.extend(a.text);
                 out.model_turns.push(a.model_turn);
+                out.turn_parts
+                    .push(a.parts.into_iter().map(|p| p.offset(first_image)).collect());
             }
             Err(e) => errors.push(e),
         }

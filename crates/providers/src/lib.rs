@@ -77,6 +77,25 @@ pub struct OutputImage {
     pub bytes: Vec<u8>,
 }
 
+/// A picture lifted out of a model turn, stored once as a file by the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TurnPart {
+    /// The same bytes as the output's image of this index.
+    Image(usize),
+    /// A picture that is not a result (an interim thought image), with its bytes.
+    Other(Vec<u8>),
+}
+
+impl TurnPart {
+    /// The same part with its image index moved by `by` (when answers are merged).
+    pub fn offset(self, by: usize) -> Self {
+        match self {
+            Self::Image(i) => Self::Image(i + by),
+            other => other,
+        }
+    }
+}
+
 /// What a provider made.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GenerateOutput {
@@ -88,10 +107,39 @@ pub struct GenerateOutput {
     pub model_turns: Vec<serde_json::Value>,
     /// For each image, the index of the model turn it came in.
     pub image_turns: Vec<usize>,
+    /// For each model turn, the pictures lifted out of it, by placeholder index (see
+    /// `banana_core::turn_parts`): the turns hold no base64 of their own.
+    pub turn_parts: Vec<Vec<TurnPart>>,
     /// Requests of a batch that failed while others succeeded, in words.
     pub partial_failures: Vec<String>,
     /// What the service says it charged, when it says.
     pub charged: Charge,
+}
+
+impl GenerateOutput {
+    /// Model turn `index` with its pictures put back, as the service sent it: what a
+    /// refinement sends when the turn was never stored.
+    pub fn turn_with_pictures(&self, index: usize) -> serde_json::Value {
+        let mut turn = self.model_turns.get(index).cloned().unwrap_or_default();
+        let parts = self
+            .turn_parts
+            .get(index)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let _ = banana_core::turn_parts::put_back(&mut turn, |r| match r {
+            banana_core::turn_parts::Reference::Placeholder(k) => match parts.get(k) {
+                Some(TurnPart::Image(i)) => self
+                    .images
+                    .get(*i)
+                    .map(|image| image.bytes.clone())
+                    .ok_or(()),
+                Some(TurnPart::Other(bytes)) => Ok(bytes.clone()),
+                None => Err(()),
+            },
+            banana_core::turn_parts::Reference::Stored(_) => Err(()),
+        });
+        turn
+    }
 }
 
 /// What a job cost, as the service reported it.
