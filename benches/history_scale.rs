@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use banana_studio::engine::{Engine, EngineConfig};
 use banana_studio::gui::BananaApp;
 use banana_studio::keys::NoKeys;
-use banana_studio::library::{HistoryQuery, Library, SampleSpec};
+use banana_studio::library::{HistoryQuery, Library, PageKey, SampleSpec};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;
 
@@ -59,7 +59,11 @@ fn library_benches(c: &mut Criterion) {
             "last page",
             HistoryQuery {
                 limit: 100,
-                offset: u32::MAX,
+                // Set below to the key of the page before the last.
+                after: Some(PageKey {
+                    created_at_ms: i64::MAX,
+                    id: i64::MAX,
+                }),
                 succeeded_only: true,
                 ..Default::default()
             },
@@ -87,8 +91,18 @@ fn library_benches(c: &mut Criterion) {
         for ((jobs, name), dir) in SIZES.iter().zip(&dirs) {
             let library = Library::open(dir.path()).unwrap();
             let mut query = query.clone();
-            if query.offset == u32::MAX {
-                query.offset = (*jobs as u32).saturating_sub(100);
+            if query.after.is_some() {
+                // Keyset paging: the last page starts after the job before it.
+                let before = HistoryQuery {
+                    limit: (*jobs as u32).saturating_sub(100).max(1),
+                    after: None,
+                    ..query.clone()
+                };
+                query.after = library
+                    .generations(&before)
+                    .unwrap()
+                    .last()
+                    .map(PageKey::of);
             }
             group.bench_with_input(BenchmarkId::new(what, name), &query, |b, q| {
                 b.iter(|| library.generations(q).unwrap());

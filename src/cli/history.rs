@@ -126,7 +126,7 @@ fn query_from(library: &Library, h: &HistoryArgs) -> Result<HistoryQuery, String
     Ok(HistoryQuery {
         same_recipe: None,
         limit: h.limit,
-        offset: 0,
+        after: None,
         search: h.search.clone().filter(|s| !s.is_empty()),
         succeeded_only: false,
         session,

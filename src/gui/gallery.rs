@@ -12,7 +12,7 @@ use super::gallery_layout::Layout;
 use crate::engine::Event;
 pub use crate::engine::HistoryAnswer;
 use crate::imaging::Rgba;
-use crate::library::{Flag, Generation, HistoryQuery, ImageId, ImageRecord, JobId};
+use crate::library::{Flag, Generation, HistoryQuery, ImageId, ImageRecord, JobId, PageKey};
 
 /// Generations read per page.
 pub const PAGE: u32 = 100;
@@ -46,7 +46,8 @@ pub struct Gallery {
     history_loaded: bool,
     /// The query the shown pages answer; pages of another are stale and dropped.
     query: Option<HistoryQuery>,
-    next_offset: u32,
+    /// Where the next page starts: after the last job read.
+    next_after: Option<PageKey>,
     exhausted: bool,
     loading_more: bool,
     /// The newest first-page read asked for and the newest next-page read, with their
@@ -85,11 +86,11 @@ pub fn texture(ctx: &egui::Context, name: String, pixels: &Rgba) -> TextureHandl
 fn same_filters(a: &HistoryQuery, b: &HistoryQuery) -> bool {
     HistoryQuery {
         limit: 0,
-        offset: 0,
+        after: None,
         ..a.clone()
     } == HistoryQuery {
         limit: 0,
-        offset: 0,
+        after: None,
         ..b.clone()
     }
 }
@@ -280,7 +281,7 @@ impl Gallery {
             return None;
         }
         let mut query = self.query.clone()?;
-        query.offset = self.next_offset;
+        query.after = self.next_after;
         query.limit = PAGE;
         self.loading_more = true;
         Some(query)
@@ -309,7 +310,6 @@ impl Gallery {
                 });
             if in_view && self.job_ids.insert(generation.job.id) {
                 self.generations.insert(0, (**generation).clone());
-                self.next_offset += 1;
                 self.revision += 1;
             }
             if let Some(first) = generation.images.first() {
@@ -324,12 +324,14 @@ impl Gallery {
         if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
             return;
         }
-        if query.offset == 0 {
+        if query.after.is_none() {
             self.generations.clear();
             self.job_ids.clear();
             self.query = Some(query.clone());
         }
-        self.next_offset = query.offset + generations.len() as u32;
+        if let Some(last) = generations.last() {
+            self.next_after = Some(PageKey::of(last));
+        }
         self.exhausted = (generations.len() as u32) < query.limit;
         self.loading_more = false;
         for g in generations {
@@ -337,7 +339,7 @@ impl Gallery {
                 self.generations.push(g.clone());
             }
         }
-        if query.offset > 0 {
+        if query.after.is_some() {
             self.generations.sort_by(|a, b| {
                 b.job
                     .created_at_ms
@@ -395,7 +397,7 @@ mod tests {
         );
         // A next page of the old listing, then a reload: the page is never shown.
         let mut next = all.clone();
-        next.offset = 2;
+        next.after = gallery.generations().last().map(PageKey::of);
         gallery.expect_page(next.clone(), page(&library, &next));
         gallery.expect(gemini.clone(), page(&library, &gemini));
         assert_eq!(gallery.poll(), Some(PageNews::FirstPage));

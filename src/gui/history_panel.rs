@@ -127,7 +127,7 @@ impl HistoryPanel {
         let search = self.search.trim();
         HistoryQuery {
             limit,
-            offset: 0,
+            after: None,
             search: (!search.is_empty()).then(|| search.to_owned()),
             succeeded_only: true,
             session: if self.all_sessions || f.same_recipe.is_some() {

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use banana_studio::library::{
-    Flag, FlagFilter, HistoryQuery, ImageId, JobId, Library, Mark, NewImage,
+    Flag, FlagFilter, HistoryQuery, ImageId, JobId, Library, Mark, NewImage, PageKey,
 };
 use banana_studio::recipe::{Catalog, ProviderId, Recipe};
 
@@ -204,21 +204,33 @@ fn pages_are_newest_first_without_gaps_or_repeats() {
     let ids: Vec<JobId> = (0..25)
         .map(|i| job(&library, &format!("p{i}"), ProviderId::Gemini, None, 1).0)
         .collect();
-    let mut seen = Vec::new();
-    for (offset, expected) in [(0, 10), (10, 10), (20, 5), (30, 0)] {
-        let page = library
-            .generations(&HistoryQuery {
-                limit: 10,
-                offset,
-                ..Default::default()
-            })
-            .unwrap();
-        assert_eq!(page.len(), expected);
-        seen.extend(page.iter().map(|g| g.job.id));
-    }
+    let read_all = |library: &Library| {
+        let mut seen = Vec::new();
+        let mut after = None;
+        for expected in [10, 10, 5, 0] {
+            let page = library
+                .generations(&HistoryQuery {
+                    limit: 10,
+                    after,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(page.len(), expected);
+            seen.extend(page.iter().map(|g| g.job.id));
+            after = page.last().map(PageKey::of).or(after);
+        }
+        seen
+    };
     let mut newest_first = ids.clone();
     newest_first.reverse();
-    assert_eq!(seen, newest_first);
+    assert_eq!(read_all(&library), newest_first);
+    // Jobs made in the same millisecond page by id, still without gaps or repeats.
+    drop(library);
+    let db = rusqlite::Connection::open(dir.path().join("library.sqlite3")).unwrap();
+    db.execute("UPDATE jobs SET created_at = 1000", []).unwrap();
+    drop(db);
+    let library = Library::open(dir.path()).unwrap();
+    assert_eq!(read_all(&library), newest_first);
     // Listings leave the model turns out; the job itself still has them.
     let page = library
         .generations(&HistoryQuery {

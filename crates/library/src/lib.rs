@@ -21,7 +21,7 @@ pub use banana_core::media::extension_for;
 pub use banana_core::now_ms;
 pub use records::{
     Flag, FlagFilter, Generation, HistoryQuery, ImageRecord, JobCost, JobRecord, JobState,
-    LineageNode, LineageTree, NewImage, Session, SessionId,
+    LineageNode, LineageTree, NewImage, PageKey, Session, SessionId,
 };
 #[cfg(feature = "testing")]
 pub use sample::SampleSpec;

@@ -106,6 +106,7 @@ pub fn migrations() -> Migrations<'static> {
         // and the turn holds its hash; `turn_parts` says which job needs which file.
         // Turns stored before hold their base64 still: a task in the background lifts
         // them out job by job (`library_tasks` keeps its place), then compacts the file.
+        // And the index history pages walk: newest first, the next page after a key.
         M::up(
             "CREATE TABLE turn_parts (
                 job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -113,6 +114,7 @@ pub fn migrations() -> Migrations<'static> {
                 PRIMARY KEY (job_id, sha256)
             ) WITHOUT ROWID;
             CREATE INDEX turn_parts_sha ON turn_parts(sha256);
+            CREATE INDEX jobs_page ON jobs(created_at DESC, id DESC);
             CREATE TABLE library_tasks (
                 name TEXT PRIMARY KEY,
                 progress INTEGER NOT NULL DEFAULT 0

@@ -41,7 +41,10 @@ impl Library {
         if search.is_some() {
             sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :search)");
         }
-        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset");
+        if query.after.is_some() {
+            sql.push_str(" AND (created_at, id) < (:after_at, :after_id)");
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT :limit");
         let mut stmt = conn.prepare_cached(&sql)?;
         let provider = query.provider.map(|p| p.as_str());
         let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
@@ -53,8 +56,12 @@ impl Library {
             (":succeeded", &query.succeeded_only),
             (":family", &query.same_recipe),
             (":limit", &query.limit),
-            (":offset", &query.offset),
         ];
+        let after = query.after.map(|k| (k.created_at_ms, k.id));
+        if let Some((at, id)) = &after {
+            params.push((":after_at", at));
+            params.push((":after_id", id));
+        }
         let image_params: [(&str, &dyn rusqlite::ToSql); 4] = [
             (":favourites", &query.favourites_only),
             (":min_rating", &query.min_rating),

@@ -203,14 +203,35 @@ pub struct NewImage {
     pub turn_index: u32,
 }
 
+/// Where a page of history ends: the last job of the page before, in the listing's order
+/// (newest first). The next page starts right after it, at the same cost wherever it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageKey {
+    /// The job's creation time.
+    pub created_at_ms: i64,
+    /// The job, for jobs created in the same millisecond.
+    pub id: i64,
+}
+
+impl PageKey {
+    /// The key of a listed generation.
+    pub fn of(generation: &Generation) -> Self {
+        Self {
+            created_at_ms: generation.job.created_at_ms,
+            id: generation.job.id,
+        }
+    }
+}
+
 /// What history to list: a page of generations, newest first, narrowed by filters.
 /// Image filters (favourite, rating, flag) list a generation only with its matching images.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     /// Most rows.
     pub limit: u32,
-    /// Rows to skip.
-    pub offset: u32,
+    /// Start after this job (None: the first page). Keyset paging: no rows are read
+    /// and skipped, so the last page of a big library costs what the first does.
+    pub after: Option<PageKey>,
     /// Only prompts containing these words (case-insensitive, prefixes).
     pub search: Option<String>,
     /// Only finished jobs with images.
