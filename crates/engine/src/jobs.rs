@@ -4,13 +4,10 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, Inner, lineage};
-use banana_core::recipe::{Catalog, OutputFormat, Recipe};
-use banana_imaging as imaging;
-use banana_library::{ImageId, JobId, JobState, NewImage};
-use banana_providers::{
-    CallContext, ErrorKind, GenerateOutput, GenerateRequest, InputBytes, Progress, TurnPart,
-};
+use super::{Event, Inner, lineage, store};
+use banana_core::recipe::{Catalog, Recipe};
+use banana_library::{ImageId, JobId, JobState};
+use banana_providers::{CallContext, ErrorKind, GenerateRequest, InputBytes, Progress};
 
 /// Where a job comes from: a retry of another, a refinement of an image.
 #[derive(Clone, Copy, Debug, Default)]
@@ -227,7 +224,7 @@ async fn run(
         inner.note_credits(recipe.provider, left);
     }
     let stored = inner
-        .blocking(move |lib| store(lib, job, &recipe, output, cost))
+        .blocking(move |lib| store::store(lib, job, &recipe, output, cost))
         .await;
     match stored {
         Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
@@ -237,112 +234,4 @@ async fn run(
         Ok(Err(unreadable)) => fail(inner, job, ErrorKind::BadResponse, unreadable).await,
         Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
     }
-}
-
-/// Decodes each result safely, converts it to the recipe's format, stores file and
-/// thumbnail, then records the images and the end state in one transaction. An image
-/// that does not decode (damaged, or a decompression bomb) is the service's bad answer,
-/// `Ok(Err(words))`, and nothing is stored; `Err` is a problem on this machine.
-fn store(
-    inner: &Inner,
-    job: JobId,
-    recipe: &Recipe,
-    output: GenerateOutput,
-    cost: banana_library::JobCost,
-) -> Result<Result<banana_library::Generation, String>, String> {
-    // Every image is decoded before any file is written.
-    let mut decoded_all = Vec::with_capacity(output.images.len());
-    for (i, image) in output.images.iter().enumerate() {
-        match imaging::decode(&image.bytes) {
-            Ok(decoded) => decoded_all.push(decoded),
-            Err(e) => {
-                return Ok(Err(format!(
-                    "the service sent an image this app cannot read (image {} of the answer: {e})",
-                    i + 1
-                )));
-            }
-        }
-    }
-    let mut images = Vec::with_capacity(output.images.len());
-    // Where each image's bytes, exactly as the service sent them, are on disk.
-    let mut as_sent = Vec::with_capacity(output.images.len());
-    for (i, (image, decoded)) in output.images.iter().zip(decoded_all).enumerate() {
-        let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
-        let unchanged = actual == Some(recipe.format);
-        let converted;
-        let bytes = if unchanged {
-            &image.bytes
-        } else {
-            converted = imaging::encode(&decoded, recipe.format).map_err(|e| e.to_string())?;
-            &converted
-        };
-        let mime = recipe.format.mime();
-        let (sha256, path) = inner
-            .library
-            .put_image_file(bytes, mime)
-            .map_err(|e| e.to_string())?;
-        as_sent.push(unchanged.then_some(path));
-        let thumb = imaging::thumbnail_png(&decoded).map_err(|e| e.to_string())?;
-        inner
-            .library
-            .put_thumbnail(&sha256, &thumb)
-            .map_err(|e| e.to_string())?;
-        images.push(NewImage {
-            turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
-            sha256,
-            mime: mime.to_owned(),
-            width: decoded.width(),
-            height: decoded.height(),
-            size_bytes: bytes.len() as u64,
-        });
-    }
-    // The pictures of each model turn are stored once; the turn keeps their hashes.
-    let mut model_turns = output.model_turns;
-    let mut parts = Vec::new();
-    for (t, turn) in model_turns.iter_mut().enumerate() {
-        let lifted = output
-            .turn_parts
-            .get(t)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut shas = Vec::with_capacity(lifted.len());
-        for part in lifted {
-            let (bytes, same_file) = match part {
-                TurnPart::Image(i) => (
-                    output
-                        .images
-                        .get(*i)
-                        .map(|im| im.bytes.as_slice())
-                        .unwrap_or_default(),
-                    as_sent.get(*i).cloned().flatten(),
-                ),
-                TurnPart::Other(bytes) => (bytes.as_slice(), None),
-            };
-            let sha = inner
-                .library
-                .put_turn_part(bytes, same_file.as_deref())
-                .map_err(|e| e.to_string())?;
-            shas.push(sha);
-        }
-        banana_core::turn_parts::seal(turn, &shas)?;
-        parts.extend(shas);
-    }
-    let turns = serde_json::to_string(&model_turns).ok();
-    inner
-        .library
-        .complete_job(
-            job,
-            &images,
-            output.text.as_deref(),
-            turns.as_deref(),
-            &parts,
-            cost,
-        )
-        .map_err(|e| e.to_string())?;
-    inner
-        .library
-        .generation(job)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the stored job vanished".to_owned())
-        .map(Ok)
 }

@@ -14,6 +14,7 @@ mod pending;
 mod rerun;
 pub mod settings;
 mod setup;
+mod store;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

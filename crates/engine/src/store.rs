@@ -1,0 +1,182 @@
+//! Storing a job's results: the images of a job are checked, converted, hashed, written
+//! and thumbnailed in parallel (as many at once as there are cores, so peak memory is a
+//! few decoded images, not all of them), then recorded in one transaction.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::Inner;
+use banana_core::recipe::{OutputFormat, Recipe};
+use banana_imaging as imaging;
+use banana_library::{Generation, JobCost, JobId, NewImage};
+use banana_providers::{GenerateOutput, OutputImage, TurnPart};
+
+/// Runs `work` on every item, up to one thread per core, and returns the results in
+/// the items' order.
+pub(crate) fn parallel_map<T, R, F>(items: &[T], work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    if items.len() <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = work(item);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// An image checked before anything is written: its size, thumbnail, and its bytes in
+/// the recipe's format when the service sent another. The full decode is dropped here.
+struct Checked {
+    converted: Option<Vec<u8>>,
+    width: u32,
+    height: u32,
+    thumb: Vec<u8>,
+}
+
+enum CheckError {
+    /// The service's bad answer, in words.
+    Unreadable(String),
+    /// A failure on this machine.
+    Local(String),
+}
+
+fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckError> {
+    let decoded =
+        imaging::decode(&image.bytes).map_err(|e| CheckError::Unreadable(e.to_string()))?;
+    let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
+    let converted = if actual == Some(format) {
+        None
+    } else {
+        Some(imaging::encode(&decoded, format).map_err(|e| CheckError::Local(e.to_string()))?)
+    };
+    let thumb = imaging::thumbnail_png(&decoded).map_err(|e| CheckError::Local(e.to_string()))?;
+    Ok(Checked {
+        converted,
+        width: decoded.width(),
+        height: decoded.height(),
+        thumb,
+    })
+}
+
+/// Decodes each result safely, converts it to the recipe's format, stores file and
+/// thumbnail, then records the images and the end state in one transaction. An image
+/// that does not decode (damaged, or a decompression bomb) is the service's bad answer,
+/// `Ok(Err(words))`, and nothing is stored; `Err` is a problem on this machine.
+pub(super) fn store(
+    inner: &Inner,
+    job: JobId,
+    recipe: &Recipe,
+    output: GenerateOutput,
+    cost: JobCost,
+) -> Result<Result<Generation, String>, String> {
+    // Every image is checked before any file is written.
+    let checked = parallel_map(&output.images, |image| check(image, recipe.format));
+    let mut ready = Vec::with_capacity(checked.len());
+    for (i, result) in checked.into_iter().enumerate() {
+        match result {
+            Ok(c) => ready.push(c),
+            Err(CheckError::Unreadable(e)) => {
+                return Ok(Err(format!(
+                    "the service sent an image this app cannot read (image {} of the answer: {e})",
+                    i + 1
+                )));
+            }
+            Err(CheckError::Local(e)) => return Err(e),
+        }
+    }
+    let mime = recipe.format.mime();
+    let pairs: Vec<(&OutputImage, &Checked)> = output.images.iter().zip(&ready).collect();
+    // Hash, write and sync each file, in parallel; the paths of files that hold the
+    // bytes exactly as sent become the turn pictures' hard links.
+    let written = parallel_map(&pairs, |(image, checked)| {
+        let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
+        let (sha256, path) = inner.library.put_image_file(bytes, mime)?;
+        inner.library.put_thumbnail(&sha256, &checked.thumb)?;
+        Ok::<_, banana_library::LibraryError>((sha256, path, bytes.len() as u64))
+    });
+    let mut images = Vec::with_capacity(written.len());
+    let mut as_sent = Vec::with_capacity(written.len());
+    for (i, (result, checked)) in written.into_iter().zip(&ready).enumerate() {
+        let (sha256, path, size_bytes) = result.map_err(|e| e.to_string())?;
+        as_sent.push(checked.converted.is_none().then_some(path));
+        images.push(NewImage {
+            turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
+            sha256,
+            mime: mime.to_owned(),
+            width: checked.width,
+            height: checked.height,
+            size_bytes,
+        });
+    }
+    drop(ready);
+    // The pictures of each model turn are stored once; the turn keeps their hashes.
+    let mut model_turns = output.model_turns;
+    let mut parts = Vec::new();
+    for (t, turn) in model_turns.iter_mut().enumerate() {
+        let lifted = output
+            .turn_parts
+            .get(t)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut shas = Vec::with_capacity(lifted.len());
+        for part in lifted {
+            let (bytes, same_file) = match part {
+                TurnPart::Image(i) => (
+                    output
+                        .images
+                        .get(*i)
+                        .map(|im| im.bytes.as_slice())
+                        .unwrap_or_default(),
+                    as_sent.get(*i).cloned().flatten(),
+                ),
+                TurnPart::Other(bytes) => (bytes.as_slice(), None),
+            };
+            let sha = inner
+                .library
+                .put_turn_part(bytes, same_file.as_deref())
+                .map_err(|e| e.to_string())?;
+            shas.push(sha);
+        }
+        banana_core::turn_parts::seal(turn, &shas)?;
+        parts.extend(shas);
+    }
+    let turns = serde_json::to_string(&model_turns).ok();
+    inner
+        .library
+        .complete_job(
+            job,
+            &images,
+            output.text.as_deref(),
+            turns.as_deref(),
+            &parts,
+            cost,
+        )
+        .map_err(|e| e.to_string())?;
+    inner
+        .library
+        .generation(job)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the stored job vanished".to_owned())
+        .map(Ok)
+}
