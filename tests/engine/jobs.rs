@@ -375,3 +375,37 @@ fn a_job_records_what_the_service_billed_not_the_estimate() {
     assert!((billed - 0.1462).abs() < 1e-9, "recorded {billed}");
     assert_ne!(Some(billed), estimate, "not the catalog's estimate");
 }
+
+/// Issue 15: a process whose providers all have keys opens no loopback port; a provider
+/// without a key starts its own stand-in and no other.
+#[test]
+fn stand_ins_start_only_for_providers_without_a_key() {
+    let all = [
+        ProviderId::Gemini,
+        ProviderId::Fal,
+        ProviderId::Eachlabs,
+        ProviderId::Oxen,
+        ProviderId::Vydra,
+    ];
+    for missing in [None, Some(ProviderId::Oxen)] {
+        let dir = tempfile::tempdir().unwrap();
+        let keyed = all
+            .iter()
+            .filter(|p| Some(**p) != missing)
+            .map(|p| (*p, banana_studio::keys::Secret::new("a-key")))
+            .collect();
+        let sandbox = Sandbox::standard();
+        let mut config =
+            EngineConfig::new(dir.path(), Arc::new(banana_studio::keys::StaticKeys(keyed)));
+        config.sandbox = Some(sandbox.clone());
+        for provider in all {
+            // Nothing listens there: no request may leave the machine.
+            config.set_base_url(provider, "http://127.0.0.1:9".to_owned());
+        }
+        let engine = Engine::start(config).unwrap();
+        assert_eq!(sandbox.running(), missing.into_iter().collect::<Vec<_>>());
+        for provider in all {
+            assert_eq!(engine.status(provider).sandbox, Some(provider) == missing);
+        }
+    }
+}
