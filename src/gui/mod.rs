@@ -117,6 +117,9 @@ pub enum Command {
         /// The base URL typed, if any (checked as Apply would).
         base_url: Option<String>,
     },
+    /// Check the whole library (Settings, "Check the library"); progress and the
+    /// finding show in the dialog.
+    CheckLibrary,
 }
 
 impl From<crate::notify::Action> for Command {

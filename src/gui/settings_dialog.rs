@@ -1,12 +1,13 @@
 //! Settings (modal, Ctrl+,): per provider where the key comes from, a masked entry with
 //! Show, Save key, Remove key and Test; base URL and jobs at once; defaults for new
-//! drafts and exports; the theme. Keys are saved at once (to the keychain); everything
-//! else edits a copy that Apply keeps and Cancel drops.
+//! drafts and exports; the theme; "Check the library" with its progress. Keys are saved
+//! at once (to the keychain); everything else edits a copy that Apply keeps and Cancel
+//! drops.
 
 use std::collections::BTreeMap;
 
 use super::Command;
-use crate::engine::ProviderStatus;
+use crate::engine::{LibraryCheck, ProviderStatus};
 use crate::keys::{KeyOrigin, Secret};
 use crate::recipe::{Catalog, ProviderId};
 use crate::settings::{Settings, Theme};
@@ -36,6 +37,10 @@ pub struct SettingsDialog {
     draft: Option<Settings>,
     keys: BTreeMap<ProviderId, KeyRow>,
     error: Option<String>,
+    /// The library check under way, or its last finding (kept while the app runs).
+    check: Option<LibraryCheck>,
+    /// The last check's finding in words, and whether the library was sound.
+    check_finding: Option<(bool, String)>,
 }
 
 impl SettingsDialog {
@@ -61,6 +66,26 @@ impl SettingsDialog {
         row.answer = Some((ok, message));
     }
 
+    /// Follows a library check the user started.
+    pub fn checking(&mut self, check: LibraryCheck) {
+        self.check = Some(check);
+        self.check_finding = None;
+    }
+
+    /// Takes the check's finding once it has come.
+    fn poll_check(&mut self) {
+        let Some(check) = &mut self.check else {
+            return;
+        };
+        if let Some(result) = check.answer.take() {
+            self.check_finding = Some(match result {
+                Ok(report) => (report.is_sound(), report.summary()),
+                Err(e) => (false, format!("The library could not be checked: {e}")),
+            });
+            self.check = None;
+        }
+    }
+
     /// Draws the dialog; returns what to do.
     pub fn ui(
         &mut self,
@@ -70,10 +95,11 @@ impl SettingsDialog {
         notice: Option<&str>,
     ) -> Vec<Command> {
         let mut actions = Vec::new();
+        self.poll_check();
+        let mut close = false;
         let Some(draft) = self.draft.as_mut() else {
             return actions;
         };
-        let mut close = false;
         egui::Modal::new(egui::Id::unique("settings-dialog")).show(ctx, |ui| {
             ui.set_width(640.0);
             ui.heading("Settings");
@@ -89,6 +115,13 @@ impl SettingsDialog {
                     }
                     ui.separator();
                     general(ui, draft, catalog);
+                    ui.separator();
+                    library_ui(
+                        ui,
+                        self.check.as_ref(),
+                        self.check_finding.as_ref(),
+                        &mut actions,
+                    );
                 });
             if let Some(error) = &self.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
@@ -115,6 +148,51 @@ impl SettingsDialog {
             self.keys.clear();
         }
         actions
+    }
+}
+
+/// The Library section: the check's button, progress and finding.
+fn library_ui(
+    ui: &mut egui::Ui,
+    check: Option<&LibraryCheck>,
+    finding: Option<&(bool, String)>,
+    actions: &mut Vec<Command>,
+) {
+    ui.strong("Library");
+    ui.horizontal(|ui| {
+        let running = check.is_some();
+        let button = ui
+            .add_enabled(!running, egui::Button::new("Check the library"))
+            .on_hover_text(
+                "Reads the whole history database and every image file; missing \
+                 thumbnails are made again. The app stays usable meanwhile.",
+            );
+        if button.clicked() {
+            actions.push(Command::CheckLibrary);
+        }
+        if let Some(check) = check {
+            let (done, total) = check.progress.get();
+            let fraction = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(240.0)
+                    .text(format!("Checked {done} of {total}")),
+            );
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    });
+    if let Some((sound, finding)) = finding {
+        let colour = if *sound {
+            ui.visuals().text_color()
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        ui.colored_label(colour, finding);
     }
 }
 

@@ -219,28 +219,53 @@ fn a_clean_close_skips_the_check_at_the_next_open() {
 }
 
 /// A process that ended without closing (its owner lock left behind, as after SIGKILL)
-/// makes the next open check the pages; the damage is found, the database kept aside,
-/// and the open after that is clean again.
+/// leaves the open as fast as ever; the quick check made in the background finds the
+/// damage and notes it, and the next open keeps the database aside and starts anew.
 #[test]
-fn an_unclean_close_makes_the_next_open_check_the_database() {
+fn an_unclean_close_leads_to_a_check_that_sets_damage_aside_at_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
     library_with_a_damaged_page(dir.path());
     // A lock file nobody holds: what a killed process leaves.
     std::fs::write(dir.path().join("owners").join("4242-dead.lock"), b"").unwrap();
     let (library, notice) = Library::open_checked(dir.path()).unwrap();
     assert!(library.opened_after_unclean_close());
-    let notice = notice.expect("the damage is found");
-    assert!(notice.contains("was damaged"), "{notice}");
+    assert_eq!(notice, None, "the open itself reads no pages");
+    let problem = library.quick_check().unwrap().expect("the damage is found");
+    assert!(!problem.is_empty());
     drop(library);
     let (again, notice) = Library::open_checked(dir.path()).unwrap();
+    let notice = notice.expect("the noted damage is dealt with before use");
+    assert!(notice.contains("was damaged"), "{notice}");
     assert!(
         !again.opened_after_unclean_close(),
         "the stale lock was swept"
     );
+    assert_eq!(again.quick_check().unwrap(), None, "a new history");
+    drop(again);
+    let (_third, notice) = Library::open_checked(dir.path()).unwrap();
     assert_eq!(notice, None);
 }
 
-/// A sound database after an unclean close opens normally, having been checked.
+/// The engine makes that check itself, in the background, and says what it found.
+#[test]
+fn the_engine_checks_after_an_unclean_close_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    library_with_a_damaged_page(dir.path());
+    std::fs::write(dir.path().join("owners").join("4242-dead.lock"), b"").unwrap();
+    let engine = Engine::start(EngineConfig::new(dir.path(), Arc::new(NoKeys))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let message = loop {
+        assert!(Instant::now() < deadline, "no word of the damage");
+        if let Some(Event::LibraryFailed { message }) =
+            engine.next_event(Duration::from_millis(200))
+        {
+            break message;
+        }
+    };
+    assert!(message.contains("Restart the app"), "{message}");
+}
+
+/// A sound database after an unclean close opens normally and checks out.
 #[test]
 fn a_sound_database_after_an_unclean_close_opens_quietly() {
     let dir = tempfile::tempdir().unwrap();
@@ -249,4 +274,5 @@ fn a_sound_database_after_an_unclean_close_opens_quietly() {
     let (library, notice) = Library::open_checked(dir.path()).unwrap();
     assert!(library.opened_after_unclean_close());
     assert_eq!(notice, None);
+    assert_eq!(library.quick_check().unwrap(), None);
 }

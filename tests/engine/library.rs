@@ -241,3 +241,55 @@ fn writes_by_another_process_are_noticed() {
     assert!(watcher.changed_elsewhere(&mut seen).unwrap());
     assert!(!watcher.changed_elsewhere(&mut seen).unwrap());
 }
+
+/// "Check the library": every file read against its hash, with progress; a missing
+/// file and a changed one are named, a lost thumbnail is made again, and the summary
+/// says what to do.
+#[test]
+fn the_full_check_finds_missing_and_changed_files_and_remakes_thumbnails() {
+    use banana_studio::library::{CheckProgress, SampleSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path()).unwrap();
+    library
+        .fill_sample(SampleSpec {
+            jobs: 4,
+            images_per_job: 2,
+            edge: 32,
+        })
+        .unwrap();
+    let progress = CheckProgress::default();
+    let sound = library.check(&progress).unwrap();
+    assert!(sound.is_sound(), "{sound:?}");
+    assert_eq!(sound.images_checked, 8);
+    assert_eq!(progress.get(), (9, 9), "the database and each image");
+    assert!(sound.summary().contains("sound"), "{}", sound.summary());
+
+    let ids: Vec<_> = library
+        .generations(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .flat_map(|g| {
+            g.images
+                .iter()
+                .map(|i| (i.id, i.path.clone(), i.thumb_path.clone()))
+        })
+        .collect();
+    let (gone, changed, thumbless) = (&ids[0], &ids[3], &ids[5]);
+    std::fs::remove_file(&gone.1).unwrap();
+    std::fs::write(&changed.1, b"not the stored bytes").unwrap();
+    std::fs::remove_file(&thumbless.2).unwrap();
+
+    let report = library.check(&progress).unwrap();
+    assert!(!report.is_sound());
+    assert_eq!(report.missing, vec![gone.0]);
+    assert_eq!(report.damaged, vec![changed.0]);
+    assert_eq!(report.thumbnails_rebuilt, 1);
+    assert!(thumbless.2.exists(), "the thumbnail is back");
+    let summary = report.summary();
+    assert!(summary.contains(&format!("#{}", gone.0)), "{summary}");
+    assert!(summary.contains("Restore them from a backup"), "{summary}");
+    assert_eq!(library.check(&progress).unwrap().thumbnails_rebuilt, 0);
+}

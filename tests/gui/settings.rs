@@ -223,3 +223,41 @@ fn the_key_test_works_for_eachlabs_oxen_and_vydra() {
         harness.run_steps(3);
     }
 }
+
+/// Settings, "Check the library": the check runs with progress and reports its finding
+/// in the dialog; a file removed behind the app's back is named.
+#[test]
+fn settings_check_the_library_reports_what_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = banana_studio::library::Library::open(dir.path()).unwrap();
+    library
+        .fill_sample(banana_studio::library::SampleSpec {
+            jobs: 3,
+            images_per_job: 2,
+            edge: 32,
+        })
+        .unwrap();
+    drop(library);
+    let mut harness = gui_support::app(dir.path());
+    harness.step();
+    harness.get_by_label("Settings…").click();
+    step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
+        h.query_by_label("Check the library").is_some()
+    });
+    press_until(&mut harness, "Check the library", "the finding", |h| {
+        shows(h, "The library is sound")
+    });
+    assert!(shows(&harness, "all 6 image files check out"));
+
+    let gone = std::fs::read_dir(dir.path().join("images"))
+        .unwrap()
+        .flatten()
+        .flat_map(|fan| std::fs::read_dir(fan.path()).unwrap().flatten())
+        .next()
+        .unwrap()
+        .path();
+    std::fs::remove_file(gone).unwrap();
+    press_until(&mut harness, "Check the library", "the missing file", |h| {
+        shows(h, "1 of 6 image files are missing")
+    });
+}

@@ -30,7 +30,7 @@ pub use connect::{Connection, KeyTest};
 pub use events::Event;
 pub use history_tasks::ExportedMany;
 pub use inputs::{AddedInput, InputSource};
-pub use library_tasks::Compared;
+pub use library_tasks::{Compared, LibraryCheck};
 
 /// The answer to a history read: a page, newest first.
 pub type HistoryAnswer = Answer<Result<Vec<banana_library::Generation>, TaskError>>;
@@ -42,6 +42,8 @@ pub type ComparisonAnswer = Answer<Result<Arc<Compared>, TaskError>>;
 pub type LineageAnswer = Answer<Result<Arc<banana_library::LineageTree>, TaskError>>;
 /// The answer to "Save as…": the path written.
 pub type ExportAnswer = Answer<Result<PathBuf, TaskError>>;
+/// The answer to [`Engine::check_library`].
+pub type CheckAnswer = Answer<Result<banana_library::CheckReport, TaskError>>;
 pub use setup::{Env, connection, connections};
 
 use banana_core::recipe::{Catalog, ProviderId, Recipe, ValidationError};
@@ -295,6 +297,11 @@ impl Engine {
         // then leftovers of writes a crash cut short collected.
         let collector = inner.clone();
         runtime.spawn_blocking(move || {
+            // After an unclean close the pages are read here, with the app already in use,
+            // rather than before the first frame.
+            if collector.library.opened_after_unclean_close() {
+                quick_check(&collector);
+            }
             match collector.library.lift_stored_turns() {
                 Ok(report) if report.jobs > 0 || report.compacted => tracing::info!(
                     jobs = report.jobs,
@@ -638,5 +645,28 @@ fn collect_orphans(library: &banana_library::Library) {
             target: crate::notify::TARGET,
             "Leftover files of an earlier crash could not be tidied away ({e}); they only take space"
         ),
+    }
+}
+
+/// The check after an unclean close: damage found reaches the user with what to do.
+fn quick_check(inner: &Inner) {
+    let started = std::time::Instant::now();
+    match inner.library.quick_check() {
+        Ok(None) => tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "the history database is sound after the unclean close"
+        ),
+        Ok(Some(problem)) => {
+            tracing::error!("the history database is damaged: {problem}");
+            inner.emit(Event::LibraryFailed {
+                message: format!(
+                    "The history database was damaged when the app last stopped without closing \
+                     ({problem}). What still reads stays usable. Restart the app to keep a copy \
+                     of the damaged database and start a new history; your image files are \
+                     untouched."
+                ),
+            });
+        }
+        Err(e) => tracing::warn!("the history database could not be checked: {e}"),
     }
 }

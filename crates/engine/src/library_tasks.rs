@@ -187,3 +187,34 @@ fn compare_with_origin(library: &Library, image: ImageId) -> Result<Compared, Ta
         comparison: imaging::compare(&before, &after),
     })
 }
+
+/// A full check of the library under way: its progress now, and its answer.
+pub struct LibraryCheck {
+    /// Steps done and in all.
+    pub progress: Arc<banana_library::CheckProgress>,
+    /// The report, once the check is done.
+    pub answer: super::CheckAnswer,
+}
+
+impl Engine {
+    /// Checks the whole library (the database's pages, every image file against its
+    /// hash; missing thumbnails made again) off the UI thread, with progress.
+    pub fn check_library(&self) -> LibraryCheck {
+        let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
+        let progress = Arc::new(banana_library::CheckProgress::default());
+        let counting = progress.clone();
+        self.spawn(async move {
+            let result = inner
+                .run_blocking(move |lib| lib.library.check(&counting))
+                .await;
+            match &result {
+                Ok(report) if report.is_sound() => tracing::info!("{}", report.summary()),
+                Ok(report) => tracing::warn!("{}", report.summary()),
+                Err(e) => tracing::warn!("the library could not be checked: {e}"),
+            }
+            reply.send(result);
+        });
+        LibraryCheck { progress, answer }
+    }
+}

@@ -14,16 +14,17 @@ const ORPHAN_MIN_AGE: Duration = Duration::from_secs(10 * 60);
 /// The database file name in the data folder.
 pub const DB_FILE: &str = "library.sqlite3";
 
-/// The check made at open. After a clean close it reads only the header and schema
-/// (a file that is not a database at all fails here); after an unclean one it runs
-/// SQLite's `quick_check`, which reads every page but skips the index cross-checks of
-/// the full `integrity_check`. Ok(None) when sound, Ok(Some(problem)) when not.
+/// The check made at open. Normally it reads only the header and schema (a file that is
+/// not a database at all fails here), so opening costs the same at any library size.
+/// Where a check made while the library was in use found damage (`suspect`), it runs
+/// SQLite's `quick_check` again before use. Ok(None) when sound, Ok(Some(problem)) when
+/// not.
 pub(super) fn start_up_problem(
     conn: &Connection,
-    unclean: bool,
+    suspect: bool,
 ) -> Result<Option<String>, rusqlite::Error> {
     let _: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
-    if !unclean {
+    if !suspect {
         return Ok(None);
     }
     let result: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;

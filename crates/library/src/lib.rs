@@ -1,8 +1,10 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
+mod check;
 mod culling;
 pub mod dates;
 mod health;
+pub use check::{CheckProgress, CheckReport};
 pub use culling::Mark;
 pub mod export;
 mod lineage;
@@ -129,16 +131,23 @@ impl Library {
         })?;
         let db = root.join(health::DB_FILE);
         let mut notice = None;
-        // Reading every page at each start grows with the library; only a process that
-        // ended without closing its library (its owner lock left behind) warrants it.
+        // Reading every page at each start grows with the library. After an unclean close
+        // the engine checks in the background with the app already usable; only damage
+        // such a check found makes this open read the pages again before use.
         let unclean = owners::unclean_close(root);
+        let marker = root.join(check::DAMAGE_MARKER);
+        let suspect = marker.exists();
         let damaged = match Connection::open(&db) {
-            Ok(conn) => match health::start_up_problem(&conn, unclean) {
+            Ok(conn) => match health::start_up_problem(&conn, suspect) {
                 Ok(problem) => problem,
                 Err(e) => Some(e.to_string()),
             },
             Err(e) => Some(e.to_string()),
         };
+        if suspect {
+            // Dealt with now: set aside below, or sound after all.
+            let _ = std::fs::remove_file(&marker);
+        }
         if let Some(problem) = damaged {
             let backup = health::set_aside(root)?;
             tracing::error!(
@@ -172,7 +181,7 @@ impl Library {
     }
 
     /// Whether an earlier process ended without closing the library (a crash, a kill,
-    /// a power cut), so this open checked the database before use.
+    /// a power cut), so the database deserves a check ([`Library::quick_check`]).
     pub fn opened_after_unclean_close(&self) -> bool {
         self.after_unclean_close
     }

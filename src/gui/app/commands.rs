@@ -110,7 +110,8 @@ impl BananaApp {
             Command::ApplySettings(_)
             | Command::SaveKey(..)
             | Command::RemoveKey(_)
-            | Command::TestKey { .. } => self.run_settings(command),
+            | Command::TestKey { .. }
+            | Command::CheckLibrary => self.run_settings(command),
             Command::Export(image, path) => {
                 let answer = self
                     .engine

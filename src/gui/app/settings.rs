@@ -48,6 +48,10 @@ impl BananaApp {
                 let answer = self.engine.test_key(provider, key, connection);
                 self.answers.key_tests.push((provider, answer));
             }
+            Command::CheckLibrary => {
+                let check = self.engine.check_library();
+                self.settings_dialog.checking(check);
+            }
             _ => {}
         }
     }
