@@ -176,6 +176,18 @@ impl BananaApp {
     }
 
     #[cfg(feature = "testing")]
+    /// Shows an image in the viewer as a click on it would, for tests and the benchmark.
+    pub fn view(&mut self, image: crate::library::ImageId) {
+        self.run(Command::Select(image));
+    }
+
+    #[cfg(feature = "testing")]
+    /// Whether the viewer has the pixels of the image it shows.
+    pub fn viewer_ready(&self) -> bool {
+        self.viewer.shown_pixels().is_some()
+    }
+
+    #[cfg(feature = "testing")]
     /// The inputs of the draft recipe, for tests.
     pub fn draft_inputs(&self) -> &[crate::recipe::InputImage] {
         &self.state.draft.inputs
