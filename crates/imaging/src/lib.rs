@@ -2,6 +2,7 @@
 
 mod compare;
 mod input;
+mod inspect;
 pub mod metadata;
 
 use std::io::Cursor;
@@ -14,6 +15,7 @@ pub use input::{
     DEFAULT_MAX_SIDE_PX, InputError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, PreparedInput,
     prepare_input, too_large_message,
 };
+pub use inspect::{Inspected, inspect};
 
 use banana_core::recipe::OutputFormat;
 

@@ -1,0 +1,325 @@
+//! Checking a result and making its thumbnail in one pass. A 4K PNG decodes to 50 MB of
+//! pixels; here its rows are read one at a time (every chunk's CRC checked, the stream
+//! read to its end) and averaged into the thumbnail as they come, so no full-size buffer
+//! is ever made. Formats and shapes the pass does not cover take the full decode.
+
+use std::io::Cursor;
+
+use image::DynamicImage;
+
+use super::{ImagingError, MAX_ALLOC_BYTES, MAX_SIDE_PX, THUMB_SIDE_PX, decode, thumbnail_png};
+use banana_core::recipe::OutputFormat;
+
+/// A checked image: its size and its thumbnail as PNG.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inspected {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The thumbnail, at most [`THUMB_SIDE_PX`] on the long side.
+    pub thumb_png: Vec<u8>,
+}
+
+/// Checks untrusted bytes decode whole (within the limits) and makes their thumbnail.
+pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImagingError> {
+    match streamed(bytes) {
+        Some(result) => result,
+        None => {
+            let img = decode(bytes)?;
+            Ok(Inspected {
+                width: img.width(),
+                height: img.height(),
+                thumb_png: thumbnail_png(&img)?,
+            })
+        }
+    }
+}
+
+fn corrupt(e: png::DecodingError) -> ImagingError {
+    ImagingError::Corrupt(e.to_string())
+}
+
+/// The one-pass path for a plain PNG larger than a thumbnail; None where the full decode
+/// must do (another format, interlacing, an EXIF orientation, a small image).
+fn streamed(bytes: &[u8]) -> Option<Result<Inspected, ImagingError>> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    // The size a bomb claims is told from the header alone, before any reading.
+    let (width, height) = match super::dimensions(bytes) {
+        Ok(size) => size,
+        Err(e) => return Some(Err(e)),
+    };
+    if width > MAX_SIDE_PX || height > MAX_SIDE_PX {
+        return Some(Err(ImagingError::TooLarge {
+            width,
+            height,
+            limit: MAX_SIDE_PX,
+        }));
+    }
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: MAX_ALLOC_BYTES as usize,
+        },
+    );
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = match decoder.read_info() {
+        Ok(reader) => reader,
+        Err(e) => return Some(Err(corrupt(e))),
+    };
+    let info = reader.info();
+    if (info.width, info.height) != (width, height) {
+        return Some(Err(ImagingError::Corrupt(
+            "the header contradicts itself".into(),
+        )));
+    }
+    if info.interlaced
+        || info.exif_metadata.is_some()
+        || width.max(height) <= THUMB_SIDE_PX
+        || info.is_animated()
+    {
+        return None;
+    }
+    let channels = match reader.output_color_type() {
+        (png::ColorType::Grayscale, png::BitDepth::Eight) => 1,
+        (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight) => 2,
+        (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
+        (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
+        _ => return None,
+    };
+    Some(average_rows(&mut reader, width, height, channels))
+}
+
+/// Reads every row, summing each source pixel into the thumbnail pixel it falls in.
+fn average_rows(
+    reader: &mut png::Reader<Cursor<&[u8]>>,
+    width: u32,
+    height: u32,
+    channels: usize,
+) -> Result<Inspected, ImagingError> {
+    let (tw, th) = thumb_size(width, height);
+    // Which thumbnail column each source column falls in.
+    let columns: Vec<usize> = (0..width as u64)
+        .map(|x| (x * u64::from(tw) / u64::from(width)) as usize)
+        .collect();
+    let mut sums = vec![0u32; tw as usize * th as usize * 4];
+    let mut counts = vec![0u32; tw as usize * th as usize];
+    let mut y = 0u64;
+    while let Some(row) = reader.next_row().map_err(corrupt)? {
+        if y >= u64::from(height) {
+            return Err(ImagingError::Corrupt(
+                "more rows than the header says".into(),
+            ));
+        }
+        let ty = (y * u64::from(th) / u64::from(height)) as usize;
+        let base = ty * tw as usize;
+        let data = row.data();
+        let cells = &mut sums[base * 4..(base + tw as usize) * 4];
+        // One loop per layout, so the compiler sees fixed strides.
+        match channels {
+            3 => {
+                for (px, column) in data.chunks_exact(3).zip(&columns) {
+                    let sum = &mut cells[(column * 4)..(column * 4 + 3)];
+                    sum[0] += u32::from(px[0]);
+                    sum[1] += u32::from(px[1]);
+                    sum[2] += u32::from(px[2]);
+                }
+            }
+            4 => {
+                for (px, column) in data.chunks_exact(4).zip(&columns) {
+                    let sum = &mut cells[(column * 4)..(column * 4 + 4)];
+                    sum[0] += u32::from(px[0]);
+                    sum[1] += u32::from(px[1]);
+                    sum[2] += u32::from(px[2]);
+                    sum[3] += u32::from(px[3]);
+                }
+            }
+            _ => {
+                for (px, column) in data.chunks_exact(channels).zip(&columns) {
+                    let sum = &mut cells[(column * 4)..(column * 4 + 4)];
+                    let v = u32::from(px[0]);
+                    sum[0] += v;
+                    sum[1] += v;
+                    sum[2] += v;
+                    sum[3] += px.get(1).map_or(255, |a| u32::from(*a));
+                }
+            }
+        }
+        for count in &mut counts[base..base + tw as usize] {
+            // Each cell of this thumbnail row took the same number of columns; count
+            // per cell below from the column map.
+            *count += 1;
+        }
+        y += 1;
+    }
+    if y != u64::from(height) {
+        return Err(ImagingError::Corrupt(format!(
+            "the image has {y} of its {height} rows"
+        )));
+    }
+    // The rest of the file, to its end chunk, must read too (a cut-off file fails here).
+    reader.finish().map_err(corrupt)?;
+    let mut per_column = vec![0u32; tw as usize];
+    for c in &columns {
+        per_column[*c] += 1;
+    }
+    let alpha = channels.is_multiple_of(2);
+    let mut pixels = Vec::with_capacity(tw as usize * th as usize * if alpha { 4 } else { 3 });
+    for (cell, rows) in counts.iter().enumerate() {
+        let n = (rows * per_column[cell % tw as usize]).max(1);
+        let sum = &sums[cell * 4..cell * 4 + 4];
+        let avg = |v: u32| ((v + n / 2) / n) as u8;
+        pixels.extend([avg(sum[0]), avg(sum[1]), avg(sum[2])]);
+        if alpha {
+            pixels.push(avg(sum[3]));
+        }
+    }
+    let thumb = if alpha {
+        image::RgbaImage::from_raw(tw, th, pixels).map(DynamicImage::ImageRgba8)
+    } else {
+        image::RgbImage::from_raw(tw, th, pixels).map(DynamicImage::ImageRgb8)
+    }
+    .ok_or_else(|| ImagingError::Encode("the thumbnail's size does not add up".into()))?;
+    Ok(Inspected {
+        width,
+        height,
+        thumb_png: super::encode(&thumb, OutputFormat::Png)?,
+    })
+}
+
+/// The thumbnail's size: the long side [`THUMB_SIDE_PX`], the shape kept, at least 1.
+fn thumb_size(width: u32, height: u32) -> (u32, u32) {
+    let side = u64::from(THUMB_SIDE_PX);
+    let (w, h) = (u64::from(width), u64::from(height));
+    if w >= h {
+        (THUMB_SIDE_PX, ((h * side + w / 2) / w).max(1) as u32)
+    } else {
+        (((w * side + h / 2) / h).max(1) as u32, THUMB_SIDE_PX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode;
+
+    fn picture(w: u32, h: u32, alpha: bool) -> DynamicImage {
+        let mut state = 11u32;
+        let rgb = image::RgbaImage::from_fn(w, h, |x, y| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let grain = (state >> 24) as u8 % 16;
+            image::Rgba([
+                (x * 255 / w) as u8 / 2 + grain,
+                (y * 255 / h) as u8 / 2 + grain,
+                120,
+                if alpha { (x % 256) as u8 } else { 255 },
+            ])
+        });
+        if alpha {
+            DynamicImage::ImageRgba8(rgb)
+        } else {
+            DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgb).into_rgb8())
+        }
+    }
+
+    fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
+        let a = decode(a).unwrap().into_rgba8();
+        let b = decode(b).unwrap().into_rgba8();
+        assert_eq!(a.dimensions(), b.dimensions());
+        let total: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        total as f64 / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn one_pass_thumbnail_matches_the_full_decode() {
+        for (w, h, alpha) in [(1200, 700, false), (500, 900, true), (257, 3000, false)] {
+            let img = picture(w, h, alpha);
+            let bytes = encode(&img, OutputFormat::Png).unwrap();
+            assert!(streamed(&bytes).is_some(), "{w}x{h} takes the one pass");
+            let fast = inspect(&bytes).unwrap();
+            assert_eq!((fast.width, fast.height), (w, h));
+            let full = thumbnail_png(&img).unwrap();
+            let diff = mean_difference(&fast.thumb_png, &full);
+            assert!(diff < 3.0, "{w}x{h}: mean difference {diff}");
+        }
+    }
+
+    #[test]
+    fn grey_and_sixteen_bit_pngs_take_the_one_pass_too() {
+        let grey = DynamicImage::ImageLuma8(picture(600, 400, false).into_luma8());
+        let deep = DynamicImage::ImageRgb16(picture(600, 400, false).into_rgb16());
+        for img in [grey, deep] {
+            let bytes = encode(&img, OutputFormat::Png).unwrap();
+            let fast = inspect(&bytes).unwrap();
+            assert_eq!((fast.width, fast.height), (600, 400));
+            let diff = mean_difference(&fast.thumb_png, &thumbnail_png(&img).unwrap());
+            assert!(diff < 3.0, "mean difference {diff}");
+        }
+    }
+
+    #[test]
+    fn a_cut_off_or_damaged_png_fails() {
+        let bytes = encode(&picture(800, 600, false), OutputFormat::Png).unwrap();
+        for cut in [
+            bytes.len() / 3,
+            bytes.len() * 2 / 3,
+            bytes.len() - 20,
+            bytes.len() - 4,
+        ] {
+            assert!(
+                matches!(inspect(&bytes[..cut]), Err(ImagingError::Corrupt(_))),
+                "cut at {cut} of {}",
+                bytes.len()
+            );
+        }
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0x55;
+        assert!(inspect(&flipped).is_err(), "a changed byte breaks a CRC");
+    }
+
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(kind);
+        out.extend(data);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend(crc.finalize().to_be_bytes());
+    }
+
+    #[test]
+    fn a_bomb_is_refused_by_its_header() {
+        // A valid header claiming 40000x40000 pixels, and a scrap of data.
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::new();
+        ihdr.extend(40_000u32.to_be_bytes());
+        ihdr.extend(40_000u32.to_be_bytes());
+        ihdr.extend([8, 2, 0, 0, 0]);
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0, 0]);
+        chunk(&mut png, b"IEND", &[]);
+        let result = inspect(&png);
+        assert!(
+            matches!(result, Err(ImagingError::TooLarge { width: 40_000, .. })),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn other_formats_and_small_images_take_the_full_decode() {
+        let jpeg = encode(&picture(800, 600, false), OutputFormat::Jpeg).unwrap();
+        assert!(streamed(&jpeg).is_none());
+        assert_eq!(inspect(&jpeg).unwrap().width, 800);
+        let small = encode(&picture(100, 80, false), OutputFormat::Png).unwrap();
+        assert!(streamed(&small).is_none());
+        assert_eq!(inspect(&small).unwrap().height, 80);
+    }
+}
