@@ -19,10 +19,22 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    parallel_map_on(items, cores, work)
+}
+
+/// [`parallel_map`] on up to `threads` threads: more than the cores where the work
+/// mostly waits on the disk.
+fn parallel_map_on<T, R, F>(items: &[T], threads: usize, work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
     if items.len() <= 1 {
         return items.iter().map(work).collect();
     }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = threads.max(1);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -45,6 +57,9 @@ where
         .collect()
 }
 
+/// Files of one job written at once, at most.
+const MAX_WRITERS: usize = 16;
+
 /// An image checked before anything is written: its size, thumbnail, and its bytes in
 /// the recipe's format when the service sent another. The full decode is dropped here.
 struct Checked {
@@ -62,14 +77,25 @@ enum CheckError {
 }
 
 fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckError> {
+    let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
+    if actual == Some(format) {
+        // Kept as sent: checked and thumbnailed in one pass, without a full-size copy
+        // of the pixels where the format allows.
+        let inspected = imaging::inspect(&image.bytes).map_err(|e| match e {
+            imaging::ImagingError::Encode(e) => CheckError::Local(e),
+            e => CheckError::Unreadable(e.to_string()),
+        })?;
+        return Ok(Checked {
+            converted: None,
+            width: inspected.width,
+            height: inspected.height,
+            thumb: inspected.thumb_png,
+        });
+    }
     let decoded =
         imaging::decode(&image.bytes).map_err(|e| CheckError::Unreadable(e.to_string()))?;
-    let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
-    let converted = if actual == Some(format) {
-        None
-    } else {
-        Some(imaging::encode(&decoded, format).map_err(|e| CheckError::Local(e.to_string()))?)
-    };
+    let converted =
+        Some(imaging::encode(&decoded, format).map_err(|e| CheckError::Local(e.to_string()))?);
     let thumb = imaging::thumbnail_png(&decoded).map_err(|e| CheckError::Local(e.to_string()))?;
     Ok(Checked {
         converted,
@@ -107,9 +133,10 @@ pub(super) fn store(
     }
     let mime = recipe.format.mime();
     let pairs: Vec<(&OutputImage, &Checked)> = output.images.iter().zip(&ready).collect();
-    // Hash, write and sync each file, in parallel; the paths of files that hold the
-    // bytes exactly as sent become the turn pictures' hard links.
-    let written = parallel_map(&pairs, |(image, checked)| {
+    // Hash, write and sync each file, all at once: syncing waits on the disk, and one
+    // file's wait is another's hashing. The paths of files that hold the bytes exactly as
+    // sent become the turn pictures' hard links.
+    let written = parallel_map_on(&pairs, pairs.len().min(MAX_WRITERS), |(image, checked)| {
         let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
         let (sha256, path) = inner.library.put_image_file(bytes, mime)?;
         inner.library.put_thumbnail(&sha256, &checked.thumb)?;
