@@ -123,7 +123,7 @@ async fn run(
         }
         permit = slot.semaphore.clone().acquire_owned() => permit,
     };
-    let Ok(_permit) = permit else { return };
+    let Ok(permit) = permit else { return };
     set_state(inner, job, JobState::Running).await;
 
     let catalog = inner
@@ -205,6 +205,12 @@ async fn run(
             return;
         }
     };
+    // The provider's slot goes to the next request once this job may save (see
+    // `Inner::store_gate`); the gate closes only with the engine.
+    let Ok(_saving) = inner.store_gate.clone().acquire_owned().await else {
+        return;
+    };
+    drop(permit);
     set_state(inner, job, JobState::Storing).await;
     // What the service says it charged wins over the catalog's estimate; the sandbox is free.
     let cost = banana_library::JobCost {

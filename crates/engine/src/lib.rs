@@ -159,6 +159,10 @@ pub(crate) struct Inner {
     pending: Arc<pending::Pending>,
     /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
     attempt_timeout_ms: std::sync::atomic::AtomicU64,
+    /// Jobs saving their results at once. A job that has its answer hands its provider
+    /// slot to the next request once it may save, so waiting on the service overlaps
+    /// saving; while saving is full it keeps the slot, which bounds the answers held.
+    store_gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
@@ -289,12 +293,15 @@ impl Engine {
             attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
                 config.attempt_timeout,
             )),
+            store_gate: Arc::new(tokio::sync::Semaphore::new(
+                2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
         }
-        // In the background: pictures moved out of turns an earlier version stored,
-        // then leftovers of writes a crash cut short collected.
+        // In the background: the check an unclean close calls for, then pictures moved
+        // out of turns an earlier version stored.
         let collector = inner.clone();
         runtime.spawn_blocking(move || {
             // After an unclean close the pages are read here, with the app already in use,
@@ -315,7 +322,13 @@ impl Engine {
                      they stay where they were and the next start tries again"
                 ),
             }
-            collect_orphans(&collector.library);
+        });
+        // Collecting leftovers reads every row and lists every stored file: work for a
+        // quiet moment, not for the first seconds a designer waits on the window.
+        let collector = inner.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(ORPHAN_COLLECTION_DELAY).await;
+            let _ = tokio::task::spawn_blocking(move || collect_orphans(&collector.library)).await;
         });
         if !interrupted.is_empty() {
             tracing::warn!(
@@ -647,6 +660,9 @@ fn collect_orphans(library: &banana_library::Library) {
         ),
     }
 }
+
+/// How long after start leftovers of interrupted writes are collected.
+const ORPHAN_COLLECTION_DELAY: Duration = Duration::from_secs(20);
 
 /// The check after an unclean close: damage found reaches the user with what to do.
 fn quick_check(inner: &Inner) {

@@ -133,7 +133,7 @@ fn verdict(conn: &Connection, pragma: &str) -> Result<Option<String>, rusqlite::
 impl Library {
     /// A connection of its own that only reads, so a long check never holds the lock the
     /// app's reads and writes wait on (WAL lets it read beside them).
-    fn reader(&self) -> Result<Connection, LibraryError> {
+    pub(super) fn reader(&self) -> Result<Connection, LibraryError> {
         let conn = Connection::open_with_flags(
             self.root.join(health::DB_FILE),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

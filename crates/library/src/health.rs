@@ -65,7 +65,9 @@ impl Library {
     /// [`Self::collect_orphans`] with a chosen minimum age (tests use zero).
     pub fn collect_orphans_older_than(&self, min_age: Duration) -> Result<usize, LibraryError> {
         let known: std::collections::HashSet<String> = {
-            let conn = self.conn();
+            // A connection of its own: reading every row must not hold up the app's
+            // first page of history, which waits on the shared one.
+            let conn = self.reader()?;
             let mut stmt = conn.prepare("SELECT sha256 FROM images")?;
             let images: Vec<String> = stmt
                 .query_map([], |r| r.get(0))?
