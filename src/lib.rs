@@ -4,6 +4,7 @@
 //! one engine. The rooms below them are crates of their own (see `docs/ARCHITECTURE.md`);
 //! they are re-exported here under their room names so the front ends read as one house.
 
+pub mod allocator;
 pub mod cli;
 pub mod gui;
 pub mod logs;

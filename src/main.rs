@@ -15,6 +15,10 @@ fn main() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     // The log file rotates daily and keeps a week; it is written off the calling thread.
     let _log_guard = banana_studio::logs::init(&args.data_dir(), env_filter);
+    if args.command.is_none() {
+        // The window runs for hours through hundreds of full-size images.
+        banana_studio::allocator::pin_mmap_threshold();
+    }
     let code = if args.command.is_some() {
         banana_studio::cli::run(args)
     } else {
