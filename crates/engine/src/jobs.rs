@@ -210,8 +210,8 @@ async fn run(
     let Ok(_saving) = inner.store_gate.clone().acquire_owned().await else {
         return;
     };
-    drop(permit);
     set_state(inner, job, JobState::Storing).await;
+    drop(permit);
     // What the service says it charged wins over the catalog's estimate; the sandbox is free.
     let cost = banana_library::JobCost {
         usd: if slot.sandbox {
