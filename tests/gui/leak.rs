@@ -137,6 +137,8 @@ fn no_file_the_app_writes_holds_the_key() {
     step_until(&mut harness, Duration::from_secs(5), "Settings", |h| {
         h.query_by_label("Gemini API key").is_some()
     });
+    // The modal centres itself as it learns its height over its first frames.
+    harness.run_steps(3);
     type_into(&mut harness, "Gemini API key", CANARY);
     harness.get_by_label("Show").click();
     harness.step();

@@ -73,7 +73,7 @@ impl GeminiProvider {
             async move {
                 let answer = http::send(request, MAX_BODY_BYTES, timeout_secs).await?;
                 if answer.status == 200 {
-                    parse_answer(&answer.body)
+                    parse_answer_owned(answer.body)
                 } else {
                     Err(map_error(
                         answer.status,
@@ -241,11 +241,26 @@ fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
         .filter(|x| !x.is_null())
 }
 
+fn parse_json(bytes: &[u8]) -> Result<Value, ProviderError> {
+    serde_json::from_slice(bytes).map_err(|e| ProviderError::BadResponse {
+        message: format!("the answer is not valid JSON ({e})"),
+    })
+}
+
+/// Reads an answer, letting go of its bytes once parsed: a 4K answer is ~40 MB of
+/// base64, which need not stay beside its parsed copy and the decoded picture.
+fn parse_answer_owned(body: Vec<u8>) -> Result<SingleAnswer, ProviderError> {
+    let root = parse_json(&body)?;
+    drop(body);
+    answer_from(root)
+}
+
+#[cfg(test)]
 fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
-    let mut root: Value =
-        serde_json::from_slice(bytes).map_err(|e| ProviderError::BadResponse {
-            message: format!("the answer is not valid JSON ({e})"),
-        })?;
+    answer_from(parse_json(bytes)?)
+}
+
+fn answer_from(mut root: Value) -> Result<SingleAnswer, ProviderError> {
     let candidates = field(&root, "candidates", "candidates")
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
