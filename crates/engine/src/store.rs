@@ -146,7 +146,7 @@ pub(super) fn store(
     let mut as_sent = Vec::with_capacity(written.len());
     for (i, (result, checked)) in written.into_iter().zip(&ready).enumerate() {
         let (sha256, path, size_bytes) = result.map_err(|e| e.to_string())?;
-        as_sent.push(checked.converted.is_none().then_some(path));
+        as_sent.push(checked.converted.is_none().then(|| (path, sha256.clone())));
         images.push(NewImage {
             turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
             sha256,
@@ -175,13 +175,18 @@ pub(super) fn store(
                         .get(*i)
                         .map(|im| im.bytes.as_slice())
                         .unwrap_or_default(),
-                    as_sent.get(*i).cloned().flatten(),
+                    as_sent.get(*i).and_then(Option::as_ref),
                 ),
                 TurnPart::Other(bytes) => (bytes.as_slice(), None),
             };
+            // A picture kept as sent is its image file: its hash is known already.
+            let sha = match same_file {
+                Some((_, sha)) => sha.clone(),
+                None => banana_library::store::sha256_hex(bytes),
+            };
             let sha = inner
                 .library
-                .put_turn_part(bytes, same_file.as_deref())
+                .put_turn_part(&sha, bytes, same_file.map(|(path, _)| path.as_path()))
                 .map_err(|e| e.to_string())?;
             shas.push(sha);
         }

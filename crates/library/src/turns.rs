@@ -43,15 +43,17 @@ impl Library {
         store::content_path(&self.root, PARTS_DIR, sha256, "bin")
     }
 
-    /// Stores a picture of a model turn by content and returns its hash. `same_file` is
-    /// a stored file known to hold the same bytes; the part is then a hard link to it
-    /// (written out in full only where the file system has no hard links).
+    /// Stores a picture of a model turn by content and returns its hash; `sha256` is the
+    /// hash of `bytes`, which the caller has already computed. `same_file` is a stored
+    /// file known to hold the same bytes; the part is then a hard link to it (written out
+    /// in full only where the file system has no hard links).
     pub fn put_turn_part(
         &self,
+        sha256: &str,
         bytes: &[u8],
         same_file: Option<&Path>,
     ) -> Result<String, LibraryError> {
-        let sha = store::sha256_hex(bytes);
+        let sha = sha256.to_owned();
         let path = self.part_path(&sha);
         let complete = |p: &Path| {
             std::fs::metadata(p)
@@ -207,7 +209,7 @@ impl Library {
                     for bytes in pictures {
                         let sha = store::sha256_hex(&bytes);
                         let same = self.image_file_of(&sha);
-                        shas.push(self.put_turn_part(&bytes, same.as_deref())?);
+                        shas.push(self.put_turn_part(&sha, &bytes, same.as_deref())?);
                     }
                     // Every placeholder was just numbered and stored, so this holds.
                     let _ = turn_parts::seal(turn, &shas);
