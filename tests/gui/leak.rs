@@ -149,6 +149,8 @@ fn no_file_the_app_writes_holds_the_key() {
         "the saved key",
         |h| h.query_all_by_label_contains("Key saved").next().is_some(),
     );
+    // The answer's line made the modal taller; it recentres over a few frames.
+    harness.run_steps(3);
     type_into(&mut harness, "Gemini API base URL", &fake.base_url());
     harness.get_by_label("Apply").click();
     step_until(
