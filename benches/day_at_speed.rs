@@ -213,13 +213,7 @@ impl Picture {
 /// A PNG chunk.
 fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 12);
-    out.extend((data.len() as u32).to_be_bytes());
-    out.extend(kind);
-    out.extend(data);
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend(crc.finalize().to_be_bytes());
+    banana_studio::imaging::metadata::png_push_chunk(&mut out, kind, data);
     out
 }
 
@@ -933,13 +927,7 @@ fn listening_sockets() -> usize {
 }
 
 fn sandbox_row(table: &mut Table) {
-    let all = [
-        ProviderId::Gemini,
-        ProviderId::Fal,
-        ProviderId::Eachlabs,
-        ProviderId::Oxen,
-        ProviderId::Vydra,
-    ];
+    let all = ProviderId::ALL;
     let mut opened = Vec::new();
     for keyed in [all.len(), all.len() - 1] {
         let dir = tempfile::tempdir().unwrap();

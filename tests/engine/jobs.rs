@@ -388,13 +388,7 @@ fn a_job_records_what_the_service_billed_not_the_estimate() {
 /// without a key starts its own stand-in and no other.
 #[test]
 fn stand_ins_start_only_for_providers_without_a_key() {
-    let all = [
-        ProviderId::Gemini,
-        ProviderId::Fal,
-        ProviderId::Eachlabs,
-        ProviderId::Oxen,
-        ProviderId::Vydra,
-    ];
+    let all = ProviderId::ALL;
     for missing in [None, Some(ProviderId::Oxen)] {
         let dir = tempfile::tempdir().unwrap();
         let keyed = all

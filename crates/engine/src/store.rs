@@ -34,11 +34,11 @@ where
     if items.len() <= 1 {
         return items.iter().map(work).collect();
     }
-    let cores = threads.max(1);
+    let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
-        for _ in 0..cores.min(items.len()) {
+        for _ in 0..threads.min(items.len()) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);

@@ -105,7 +105,8 @@ fn average_rows(
         .map(|x| (x * u64::from(tw) / u64::from(width)) as usize)
         .collect();
     let mut sums = vec![0u32; tw as usize * th as usize * 4];
-    let mut counts = vec![0u32; tw as usize * th as usize];
+    // How many source rows fell in each thumbnail row.
+    let mut rows_in = vec![0u32; th as usize];
     let mut y = 0u64;
     while let Some(row) = reader.next_row().map_err(corrupt)? {
         if y >= u64::from(height) {
@@ -147,11 +148,7 @@ fn average_rows(
                 }
             }
         }
-        for count in &mut counts[base..base + tw as usize] {
-            // Each cell of this thumbnail row took the same number of columns; count
-            // per cell below from the column map.
-            *count += 1;
-        }
+        rows_in[ty] += 1;
         y += 1;
     }
     if y != u64::from(height) {
@@ -167,8 +164,8 @@ fn average_rows(
     }
     let alpha = channels.is_multiple_of(2);
     let mut pixels = Vec::with_capacity(tw as usize * th as usize * if alpha { 4 } else { 3 });
-    for (cell, rows) in counts.iter().enumerate() {
-        let n = (rows * per_column[cell % tw as usize]).max(1);
+    for cell in 0..tw as usize * th as usize {
+        let n = (rows_in[cell / tw as usize] * per_column[cell % tw as usize]).max(1);
         let sum = &sums[cell * 4..cell * 4 + 4];
         let avg = |v: u32| ((v + n / 2) / n) as u8;
         pixels.extend([avg(sum[0]), avg(sum[1]), avg(sum[2])]);
@@ -204,6 +201,7 @@ fn thumb_size(width: u32, height: u32) -> (u32, u32) {
 mod tests {
     use super::*;
     use crate::encode;
+    use crate::metadata::png_push_chunk;
 
     fn picture(w: u32, h: u32, alpha: bool) -> DynamicImage {
         let mut state = 11u32;
@@ -285,16 +283,6 @@ mod tests {
         assert!(inspect(&flipped).is_err(), "a changed byte breaks a CRC");
     }
 
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        out.extend(kind);
-        out.extend(data);
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend(crc.finalize().to_be_bytes());
-    }
-
     #[test]
     fn a_bomb_is_refused_by_its_header() {
         // A valid header claiming 40000x40000 pixels, and a scrap of data.
@@ -303,9 +291,9 @@ mod tests {
         ihdr.extend(40_000u32.to_be_bytes());
         ihdr.extend(40_000u32.to_be_bytes());
         ihdr.extend([8, 2, 0, 0, 0]);
-        chunk(&mut png, b"IHDR", &ihdr);
-        chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0, 0]);
-        chunk(&mut png, b"IEND", &[]);
+        png_push_chunk(&mut png, b"IHDR", &ihdr);
+        png_push_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0, 0]);
+        png_push_chunk(&mut png, b"IEND", &[]);
         let result = inspect(&png);
         assert!(
             matches!(result, Err(ImagingError::TooLarge { width: 40_000, .. })),

@@ -64,7 +64,8 @@ fn png_chunks(bytes: &[u8]) -> Result<Vec<Chunk<'_>>, ImagingError> {
     Ok(chunks)
 }
 
-fn png_push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+/// Appends a PNG chunk (length, type, data, CRC) to `out`.
+pub fn png_push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend((data.len() as u32).to_be_bytes());
     out.extend(kind);
     out.extend(data);

@@ -199,7 +199,7 @@ impl Library {
                     }
                     Ok(bytes) => {
                         if record.deleted_at_ms.is_none()
-                            && self.thumbnail_needs_making(&record.thumb_path)
+                            && thumbnail_unreadable(&record.thumb_path)
                             && self.remake_thumbnail(&record.sha256, &bytes)
                         {
                             report.thumbnails_rebuilt += 1;
@@ -212,13 +212,6 @@ impl Library {
         Ok(report)
     }
 
-    fn thumbnail_needs_making(&self, path: &Path) -> bool {
-        std::fs::read(path)
-            .ok()
-            .and_then(|bytes| banana_imaging::decode(&bytes).ok())
-            .is_none()
-    }
-
     fn remake_thumbnail(&self, sha256: &str, image: &[u8]) -> bool {
         let made = banana_imaging::decode(image)
             .map_err(|e| e.to_string())
@@ -229,4 +222,12 @@ impl Library {
         }
         made.is_ok()
     }
+}
+
+/// Whether a thumbnail is missing or does not decode.
+fn thumbnail_unreadable(path: &Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| banana_imaging::decode(&bytes).ok())
+        .is_none()
 }
