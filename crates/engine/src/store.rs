@@ -1,6 +1,5 @@
 //! Storing a job's results: the images of a job are checked, converted, hashed, written
-//! and thumbnailed in parallel (as many at once as there are cores, so peak memory is a
-//! few decoded images, not all of them), then recorded in one transaction.
+//! and thumbnailed in parallel, then recorded in one transaction.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,20 +10,8 @@ use banana_imaging as imaging;
 use banana_library::{Generation, JobCost, JobId, NewImage};
 use banana_providers::{GenerateOutput, OutputImage, TurnPart};
 
-/// Runs `work` on every item, up to one thread per core, and returns the results in
-/// the items' order.
-pub(crate) fn parallel_map<T, R, F>(items: &[T], work: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    parallel_map_on(items, cores, work)
-}
-
-/// [`parallel_map`] on up to `threads` threads: more than the cores where the work
-/// mostly waits on the disk.
+/// Runs `work` on every item on up to `threads` threads and returns the results in the
+/// items' order.
 fn parallel_map_on<T, R, F>(items: &[T], threads: usize, work: F) -> Vec<R>
 where
     T: Sync,
@@ -116,10 +103,30 @@ pub(super) fn store(
     output: GenerateOutput,
     cost: JobCost,
 ) -> Result<Result<Generation, String>, String> {
-    // Every image is checked before any file is written.
-    let checked = parallel_map(&output.images, |image| check(image, recipe.format));
-    let mut ready = Vec::with_capacity(checked.len());
-    for (i, result) in checked.into_iter().enumerate() {
+    let mime = recipe.format.mime();
+    // Each image is checked, then hashed, written and synced as soon as it passes, all at
+    // once: one file's wait on the disk is another's decoding. Twice as many threads as
+    // cores, so the syncs overlap the checks; a check holds a few rows, not the picture.
+    // A damaged image fails the job before anything is recorded; files already written
+    // for its siblings are unreferenced and go with the next orphan collection.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = (cores * 2).min(MAX_WRITERS);
+    let prepared = parallel_map_on(&output.images, threads, |image| {
+        let checked = check(image, recipe.format)?;
+        let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
+        let size = bytes.len() as u64;
+        let written = inner
+            .library
+            .put_image_file(bytes, mime)
+            .and_then(|(sha256, path)| {
+                inner.library.put_thumbnail(&sha256, &checked.thumb)?;
+                Ok((sha256, path))
+            })
+            .map_err(|e| CheckError::Local(e.to_string()))?;
+        Ok((checked, written, size))
+    });
+    let mut ready = Vec::with_capacity(prepared.len());
+    for (i, result) in prepared.into_iter().enumerate() {
         match result {
             Ok(c) => ready.push(c),
             Err(CheckError::Unreadable(e)) => {
@@ -131,29 +138,24 @@ pub(super) fn store(
             Err(CheckError::Local(e)) => return Err(e),
         }
     }
-    let mime = recipe.format.mime();
-    let pairs: Vec<(&OutputImage, &Checked)> = output.images.iter().zip(&ready).collect();
-    // Hash, write and sync each file, all at once: syncing waits on the disk, and one
-    // file's wait is another's hashing. The paths of files that hold the bytes exactly as
-    // sent become the turn pictures' hard links.
-    let written = parallel_map_on(&pairs, pairs.len().min(MAX_WRITERS), |(image, checked)| {
-        let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
-        let (sha256, path) = inner.library.put_image_file(bytes, mime)?;
-        inner.library.put_thumbnail(&sha256, &checked.thumb)?;
-        Ok::<_, banana_library::LibraryError>((sha256, path, bytes.len() as u64))
-    });
-    let mut images = Vec::with_capacity(written.len());
-    let mut as_sent = Vec::with_capacity(written.len());
-    for (i, (result, checked)) in written.into_iter().zip(&ready).enumerate() {
-        let (sha256, path, size_bytes) = result.map_err(|e| e.to_string())?;
-        as_sent.push(checked.converted.is_none().then(|| (path, sha256.clone())));
+    let mut images = Vec::with_capacity(ready.len());
+    // The paths of files that hold the bytes exactly as sent become the turn pictures'
+    // hard links.
+    let mut as_sent = Vec::with_capacity(ready.len());
+    for (i, (checked, (sha256, path), size_bytes)) in ready.iter().enumerate() {
+        as_sent.push(
+            checked
+                .converted
+                .is_none()
+                .then(|| (path.clone(), sha256.clone())),
+        );
         images.push(NewImage {
             turn_index: output.image_turns.get(i).copied().unwrap_or(0) as u32,
-            sha256,
+            sha256: sha256.clone(),
             mime: mime.to_owned(),
             width: checked.width,
             height: checked.height,
-            size_bytes,
+            size_bytes: *size_bytes,
         });
     }
     drop(ready);

@@ -92,7 +92,36 @@ fn streamed(bytes: &[u8]) -> Option<Result<Inspected, ImagingError>> {
     Some(average_rows(&mut reader, width, height, channels))
 }
 
-/// Reads every row, summing each source pixel into the thumbnail pixel it falls in.
+/// Source pixels averaged per thumbnail pixel along each side, at most: a 4x4 grid
+/// spread evenly over the cell is as smooth as the full box at thumbnail size, and a
+/// 4K image's cells are some 21x21 pixels.
+const SAMPLES_PER_SIDE: u64 = 4;
+
+/// For each of `source` positions, the thumbnail position it is averaged into, or None
+/// where it is not sampled (up to [`SAMPLES_PER_SIDE`] evenly spread per thumbnail
+/// position; all of them where a cell is smaller).
+fn samples(source: u32, thumb: u32) -> Vec<Option<usize>> {
+    let (source, thumb) = (u64::from(source), u64::from(thumb));
+    let mut out = vec![None; source as usize];
+    for t in 0..thumb {
+        // The cell: the source positions whose `p * thumb / source` is `t`.
+        let start = (t * source).div_ceil(thumb);
+        let end = ((t + 1) * source).div_ceil(thumb).min(source);
+        let len = end.saturating_sub(start);
+        if len <= SAMPLES_PER_SIDE {
+            (start..end).for_each(|p| out[p as usize] = Some(t as usize));
+        } else {
+            for k in 0..SAMPLES_PER_SIDE {
+                let p = start + (2 * k + 1) * len / (2 * SAMPLES_PER_SIDE);
+                out[p as usize] = Some(t as usize);
+            }
+        }
+    }
+    out
+}
+
+/// Reads every row (so the whole stream is checked), averaging a spread of each
+/// thumbnail cell's source pixels into it.
 fn average_rows(
     reader: &mut png::Reader<Cursor<&[u8]>>,
     width: u32,
@@ -100,12 +129,15 @@ fn average_rows(
     channels: usize,
 ) -> Result<Inspected, ImagingError> {
     let (tw, th) = thumb_size(width, height);
-    // Which thumbnail column each source column falls in.
-    let columns: Vec<usize> = (0..width as u64)
-        .map(|x| (x * u64::from(tw) / u64::from(width)) as usize)
+    // The sampled source columns, each with its thumbnail column.
+    let columns: Vec<(usize, usize)> = samples(width, tw)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(x, c)| c.map(|c| (x, c)))
         .collect();
+    let row_cells = samples(height, th);
     let mut sums = vec![0u32; tw as usize * th as usize * 4];
-    // How many source rows fell in each thumbnail row.
+    // How many source rows were averaged into each thumbnail row.
     let mut rows_in = vec![0u32; th as usize];
     let mut y = 0u64;
     while let Some(row) = reader.next_row().map_err(corrupt)? {
@@ -114,32 +146,29 @@ fn average_rows(
                 "more rows than the header says".into(),
             ));
         }
-        let ty = (y * u64::from(th) / u64::from(height)) as usize;
+        let Some(ty) = row_cells[y as usize] else {
+            y += 1;
+            continue;
+        };
         let base = ty * tw as usize;
         let data = row.data();
+        if data.len() < width as usize * channels {
+            return Err(ImagingError::Corrupt(
+                "a row is shorter than the header says".into(),
+            ));
+        }
         let cells = &mut sums[base * 4..(base + tw as usize) * 4];
-        // One loop per layout, so the compiler sees fixed strides.
-        match channels {
-            3 => {
-                for (px, column) in data.chunks_exact(3).zip(&columns) {
-                    let sum = &mut cells[(column * 4)..(column * 4 + 3)];
+        for &(x, column) in &columns {
+            let px = &data[x * channels..(x + 1) * channels];
+            let sum = &mut cells[(column * 4)..(column * 4 + 4)];
+            match channels {
+                3 | 4 => {
                     sum[0] += u32::from(px[0]);
                     sum[1] += u32::from(px[1]);
                     sum[2] += u32::from(px[2]);
+                    sum[3] += px.get(3).map_or(255, |a| u32::from(*a));
                 }
-            }
-            4 => {
-                for (px, column) in data.chunks_exact(4).zip(&columns) {
-                    let sum = &mut cells[(column * 4)..(column * 4 + 4)];
-                    sum[0] += u32::from(px[0]);
-                    sum[1] += u32::from(px[1]);
-                    sum[2] += u32::from(px[2]);
-                    sum[3] += u32::from(px[3]);
-                }
-            }
-            _ => {
-                for (px, column) in data.chunks_exact(channels).zip(&columns) {
-                    let sum = &mut cells[(column * 4)..(column * 4 + 4)];
+                _ => {
                     let v = u32::from(px[0]);
                     sum[0] += v;
                     sum[1] += v;
@@ -159,7 +188,7 @@ fn average_rows(
     // The rest of the file, to its end chunk, must read too (a cut-off file fails here).
     reader.finish().map_err(corrupt)?;
     let mut per_column = vec![0u32; tw as usize];
-    for c in &columns {
+    for (_, c) in &columns {
         per_column[*c] += 1;
     }
     let alpha = channels.is_multiple_of(2);
@@ -247,6 +276,38 @@ mod tests {
             let diff = mean_difference(&fast.thumb_png, &full);
             assert!(diff < 3.0, "{w}x{h}: mean difference {diff}");
         }
+    }
+
+    #[test]
+    fn every_thumbnail_pixel_averages_an_even_spread_of_its_cell() {
+        for (source, thumb) in [(5504, 256), (3072, 143), (257, 256), (300, 7), (1, 1)] {
+            let cells = samples(source, thumb);
+            let mut taken = vec![Vec::new(); thumb as usize];
+            for (p, t) in cells.iter().enumerate() {
+                if let Some(t) = t {
+                    // A sample lies in its own cell.
+                    assert_eq!(*t as u64, p as u64 * u64::from(thumb) / u64::from(source));
+                    taken[*t].push(p);
+                }
+            }
+            for (t, ps) in taken.iter().enumerate() {
+                assert!(
+                    (1..=SAMPLES_PER_SIDE as usize).contains(&ps.len()),
+                    "{source}->{thumb}: cell {t} has {} samples",
+                    ps.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_big_thumbnail_is_as_smooth_as_the_full_box() {
+        // Cells of some 11x11 pixels, of which 4x4 are averaged.
+        let img = picture(2752, 1536, false);
+        let bytes = encode(&img, OutputFormat::Png).unwrap();
+        let fast = inspect(&bytes).unwrap();
+        let diff = mean_difference(&fast.thumb_png, &thumbnail_png(&img).unwrap());
+        assert!(diff < 2.0, "mean difference {diff}");
     }
 
     #[test]

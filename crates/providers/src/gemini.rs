@@ -10,13 +10,14 @@ use serde_json::{Map, Value, json};
 
 use super::error::ProviderError;
 use super::http::{self, RetryPolicy};
+use super::lift::Lifted;
 use super::{
     CallContext, GenerateOutput, GenerateRequest, InputBytes, OutputImage, Progress, Provider,
     TurnPart,
 };
 use banana_core::Secret;
 use banana_core::recipe::{AspectRatio, LiveModel, ProviderId};
-use banana_core::turn_parts::{self, decode_exact};
+use banana_core::turn_parts::{self, Spelling, decode_exact};
 
 /// The public base URL.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -71,14 +72,15 @@ impl GeminiProvider {
                 .header("content-type", "application/json")
                 .body(body_bytes.clone());
             async move {
-                let answer = http::send(request, MAX_BODY_BYTES, timeout_secs).await?;
+                // The pictures are decoded as the body arrives (see `lift`).
+                let answer = http::send_lifting(request, MAX_BODY_BYTES, timeout_secs).await?;
                 if answer.status == 200 {
-                    parse_answer_owned(answer.body)
+                    parse_answer_lifted(answer.body)
                 } else {
                     Err(map_error(
                         answer.status,
                         &answer.headers,
-                        &answer.body,
+                        &answer.body.json,
                         model_id,
                     ))
                 }
@@ -247,20 +249,27 @@ fn parse_json(bytes: &[u8]) -> Result<Value, ProviderError> {
     })
 }
 
-/// Reads an answer, letting go of its bytes once parsed: a 4K answer is ~40 MB of
-/// base64, which need not stay beside its parsed copy and the decoded picture.
-fn parse_answer_owned(body: Vec<u8>) -> Result<SingleAnswer, ProviderError> {
-    let root = parse_json(&body)?;
-    drop(body);
-    answer_from(root)
+/// Reads an answer whose pictures were lifted out as it arrived.
+fn parse_answer_lifted(mut body: Lifted) -> Result<SingleAnswer, ProviderError> {
+    let root = parse_json(&body.json)?;
+    answer_from(root, &mut body)
 }
 
 #[cfg(test)]
 fn parse_answer(bytes: &[u8]) -> Result<SingleAnswer, ProviderError> {
-    answer_from(parse_json(bytes)?)
+    answer_from(parse_json(bytes)?, &mut Lifted::default())
 }
 
-fn answer_from(mut root: Value) -> Result<SingleAnswer, ProviderError> {
+/// A picture's bytes, and its spelling, when the base64 `data` is exact: lifted as it
+/// arrived, or decoded here.
+fn exact_picture(data: &str, lifted: &mut Lifted) -> Option<(Spelling, Vec<u8>)> {
+    match lifted.take(data) {
+        Some(bytes) => Some((Spelling::Standard, bytes)),
+        None => decode_exact(data),
+    }
+}
+
+fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, ProviderError> {
     let candidates = field(&root, "candidates", "candidates")
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
@@ -326,7 +335,7 @@ fn answer_from(mut root: Value) -> Result<SingleAnswer, ProviderError> {
             // Thinking text and interim images are not results, but an interim image
             // goes back to the model with its signature on a refine.
             if let Some((spelling, bytes)) = inline
-                .and_then(|_| decode_exact(data))
+                .and_then(|_| exact_picture(data, pictures))
                 .filter(|_| !data.is_empty())
             {
                 lifted.push((position, spelling, TurnPart::Other(bytes)));
@@ -337,7 +346,7 @@ fn answer_from(mut root: Value) -> Result<SingleAnswer, ProviderError> {
             texts.push(t.to_owned());
         }
         if let Some(inline) = inline {
-            let exact = decode_exact(data);
+            let exact = exact_picture(data, pictures);
             let bytes = match &exact {
                 Some(_) => None,
                 None => Some(
@@ -379,6 +388,8 @@ fn answer_from(mut root: Value) -> Result<SingleAnswer, ProviderError> {
         .and_then(|c| c.get_mut("content"))
         .map(Value::take)
         .unwrap_or(Value::Null);
+    // A picture the reading above did not take goes on in the turn as it came.
+    pictures.restore(&mut model_turn);
     let mut parts_out = Vec::with_capacity(lifted.len());
     let kept = model_turn.get_mut("parts").and_then(Value::as_array_mut);
     let kept = kept.map(|p| p.as_mut_slice()).unwrap_or_default();

@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ProviderError;
+use super::lift::{Lifted, Lifter};
 
 /// How a provider call is retried.
 #[derive(Clone, Debug, PartialEq)]
@@ -240,10 +241,26 @@ pub fn transport_error(err: &reqwest::Error, timeout_secs: u64) -> ProviderError
 
 /// Reads a body of at most `max_bytes`.
 pub async fn read_body(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     max_bytes: usize,
     timeout_secs: u64,
 ) -> Result<Vec<u8>, ProviderError> {
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    read_chunks(response, max_bytes, timeout_secs, |chunk| {
+        body.extend_from_slice(chunk)
+    })
+    .await?;
+    Ok(body)
+}
+
+/// Hands each chunk of the body to `sink` as it arrives, failing once more than
+/// `max_bytes` came (or are announced).
+pub async fn read_chunks(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+    timeout_secs: u64,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<(), ProviderError> {
     if let Some(len) = response.content_length()
         && len as usize > max_bytes
     {
@@ -251,20 +268,21 @@ pub async fn read_body(
             message: format!("the answer is {len} bytes; the limit is {max_bytes}"),
         });
     }
-    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    let mut read = 0usize;
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| transport_error(&e, timeout_secs))?
     {
-        if body.len() + chunk.len() > max_bytes {
+        read += chunk.len();
+        if read > max_bytes {
             return Err(ProviderError::BadResponse {
                 message: format!("the answer is larger than the limit of {max_bytes} bytes"),
             });
         }
-        body.extend_from_slice(&chunk);
+        sink(&chunk);
     }
-    Ok(body)
+    Ok(())
 }
 
 /// A finished HTTP exchange: status, headers and a bounded body.
@@ -283,6 +301,44 @@ pub async fn send(
     max_bytes: usize,
     timeout_secs: u64,
 ) -> Result<Answer, ProviderError> {
+    let response = start(request, timeout_secs).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = read_body(response, max_bytes, timeout_secs).await?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// [`send`], with the body read through a [`Lifter`]: the base64 pictures in it are
+/// decoded as they arrive, and only the rest of the JSON is kept as text.
+pub async fn send_lifting(
+    request: reqwest::RequestBuilder,
+    max_bytes: usize,
+    timeout_secs: u64,
+) -> Result<LiftedAnswer, ProviderError> {
+    let response = start(request, timeout_secs).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut lifter = Lifter::new(response.content_length().unwrap_or(0) as usize);
+    read_chunks(response, max_bytes, timeout_secs, |chunk| {
+        lifter.push(chunk)
+    })
+    .await?;
+    Ok(LiftedAnswer {
+        status,
+        headers,
+        body: lifter.finish(),
+    })
+}
+
+/// Sends `request` and logs its method, URL (secrets masked) and status.
+async fn start(
+    request: reqwest::RequestBuilder,
+    timeout_secs: u64,
+) -> Result<reqwest::Response, ProviderError> {
     // The log names the method and the URL without its secrets; headers are never logged.
     let described = request
         .try_clone()
@@ -292,17 +348,20 @@ pub async fn send(
         .send()
         .await
         .map_err(|e| transport_error(&e, timeout_secs))?;
-    let status = response.status().as_u16();
     if let Some(described) = described {
-        tracing::debug!(status, "{described}");
+        tracing::debug!(status = response.status().as_u16(), "{described}");
     }
-    let headers = response.headers().clone();
-    let body = read_body(response, max_bytes, timeout_secs).await?;
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
+    Ok(response)
+}
+
+/// A finished HTTP exchange whose body went through a [`Lifter`].
+pub struct LiftedAnswer {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The JSON without its pictures, and the pictures.
+    pub body: Lifted,
 }
 
 /// A URL fit for a log: the values of query parameters that can carry credentials

@@ -7,6 +7,7 @@ pub mod error;
 pub mod fal;
 pub mod gemini;
 pub mod http;
+pub mod lift;
 pub mod origin;
 pub mod oxen;
 pub mod poll;
