@@ -122,6 +122,25 @@ async fn count_n_is_n_parallel_requests_without_candidate_count() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn each_image_is_told_of_as_it_arrives_with_the_bytes_it_ends_with() {
+    let (_fake, provider) = gemini(fast_policy());
+    let req = request("three pears", PRO, |r| r.count = 3);
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut ctx = CallContext::detached();
+    let sink = told.clone();
+    ctx.on_image = Some(std::sync::Arc::new(move |image| {
+        sink.lock().unwrap().push(image.bytes.clone());
+    }));
+    let out = provider.generate(&req, &ctx).await.unwrap();
+    let told = told.lock().unwrap();
+    assert_eq!(told.len(), 3, "once per image");
+    for image in &out.images {
+        // The very bytes, shared rather than copied, so early work is matched to them.
+        assert!(told.iter().any(|t| std::sync::Arc::ptr_eq(t, &image.bytes)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn image_size_is_uppercase_for_pro_and_never_sent_to_flash() {
     let (fake, provider) = gemini(fast_policy());
     let pro = request("x", PRO, |r| r.size = Some(ImageSize::K2));

@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Event, Inner, lineage, store};
 use banana_core::recipe::{Catalog, Recipe};
 use banana_library::{ImageId, JobId, JobState};
-use banana_providers::{CallContext, ErrorKind, GenerateRequest, InputBytes, Progress};
+use banana_providers::{
+    CallContext, ErrorKind, GenerateRequest, InputBytes, OutputImage, Progress,
+};
 
 /// Where a job comes from: a retry of another, a refinement of an image.
 #[derive(Clone, Copy, Debug, Default)]
@@ -182,8 +184,16 @@ async fn run(
     let attempt_timeout = inner
         .attempt_timeout()
         .unwrap_or_else(|| model.attempt_deadline(recipe.effective_size(&catalog)));
+    // Each image is checked and saved as soon as it is read, while the job's other
+    // requests are still under way.
+    let early = Arc::new(store::Early::default());
+    let on_image = {
+        let (early, inner, format) = (early.clone(), inner.clone(), recipe.format);
+        Arc::new(move |image: &OutputImage| early.start(&inner, image, format))
+    };
     let ctx = CallContext {
         attempt_timeout: Some(attempt_timeout),
+        on_image: Some(on_image),
         cancel: cancel.clone(),
         progress: Arc::new(move |p: Progress| {
             let message = match p {
@@ -229,8 +239,9 @@ async fn run(
     if let Some(left) = output.charged.credits_left {
         inner.note_credits(recipe.provider, left);
     }
+    let early = early.finish().await;
     let stored = inner
-        .blocking(move |lib| store::store(lib, job, &recipe, output, cost))
+        .blocking(move |lib| store::store(lib, job, &recipe, output, cost, early))
         .await;
     match stored {
         Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {

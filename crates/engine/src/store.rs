@@ -1,8 +1,9 @@
 //! Storing a job's results: the images of a job are checked, converted, hashed, written
 //! and thumbnailed in parallel, then recorded in one transaction.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::Inner;
 use banana_core::recipe::{OutputFormat, Recipe};
@@ -49,14 +50,14 @@ const MAX_WRITERS: usize = 16;
 
 /// An image checked before anything is written: its size, thumbnail, and its bytes in
 /// the recipe's format when the service sent another. The full decode is dropped here.
-struct Checked {
+pub(super) struct Checked {
     converted: Option<Vec<u8>>,
     width: u32,
     height: u32,
     thumb: Vec<u8>,
 }
 
-enum CheckError {
+pub(super) enum CheckError {
     /// The service's bad answer, in words.
     Unreadable(String),
     /// A failure on this machine.
@@ -92,6 +93,90 @@ fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckErro
     })
 }
 
+/// An image checked, its file and thumbnail written: the file's hash and path, and its
+/// size in bytes.
+pub(super) type Prepared = (Checked, (String, std::path::PathBuf), u64);
+
+/// Checks `image`, then hashes, writes and syncs its file (converted to `format` where
+/// the service sent another) and its thumbnail. A damaged image is found before its file
+/// is written; files of its siblings written by then are unreferenced and go with the
+/// next orphan collection.
+fn prepare(
+    inner: &Inner,
+    image: &OutputImage,
+    format: OutputFormat,
+) -> Result<Prepared, CheckError> {
+    let checked = check(image, format)?;
+    let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
+    let size = bytes.len() as u64;
+    let written = inner
+        .library
+        .put_image_file(bytes, format.mime())
+        .and_then(|(sha256, path)| {
+            inner.library.put_thumbnail(&sha256, &checked.thumb)?;
+            Ok((sha256, path))
+        })
+        .map_err(|e| CheckError::Local(e.to_string()))?;
+    Ok((checked, written, size))
+}
+
+/// Work started on an image's shared bytes.
+type Started = (
+    Arc<Vec<u8>>,
+    tokio::task::JoinHandle<Result<Prepared, CheckError>>,
+);
+
+/// The images of a job being prepared as they arrive, before the job's other requests
+/// are back. Each is known by its shared bytes, held here so that their address stays
+/// theirs.
+#[derive(Default)]
+pub(super) struct Early(Mutex<Vec<Started>>);
+
+/// An image's shared bytes and what was made of them.
+type Finished = (Arc<Vec<u8>>, Result<Prepared, CheckError>);
+
+/// What [`Early`] prepared, by the address of the image's bytes.
+#[derive(Default)]
+pub(super) struct EarlyDone(HashMap<usize, Finished>);
+
+impl EarlyDone {
+    /// What was prepared for `image`, once.
+    fn take(&mut self, image: &OutputImage) -> Option<Result<Prepared, CheckError>> {
+        let key = Arc::as_ptr(&image.bytes) as usize;
+        match self.0.remove(&key) {
+            Some((bytes, result)) if Arc::ptr_eq(&bytes, &image.bytes) => Some(result),
+            _ => None,
+        }
+    }
+}
+
+impl Early {
+    /// Starts preparing `image` on a blocking thread.
+    pub(super) fn start(&self, inner: &Arc<Inner>, image: &OutputImage, format: OutputFormat) {
+        let bytes = image.bytes.clone();
+        let image = image.clone();
+        let inner = inner.clone();
+        let work = tokio::task::spawn_blocking(move || prepare(&inner, &image, format));
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((bytes, work));
+    }
+
+    /// Waits for the work started.
+    pub(super) async fn finish(&self) -> EarlyDone {
+        let started = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut done = HashMap::with_capacity(started.len());
+        for (bytes, work) in started {
+            // A panicked check is done again by `store`.
+            if let Ok(result) = work.await {
+                done.insert(Arc::as_ptr(&bytes) as usize, (bytes, result));
+            }
+        }
+        EarlyDone(done)
+    }
+}
+
 /// Decodes each result safely, converts it to the recipe's format, stores file and
 /// thumbnail, then records the images and the end state in one transaction. An image
 /// that does not decode (damaged, or a decompression bomb) is the service's bad answer,
@@ -102,30 +187,32 @@ pub(super) fn store(
     recipe: &Recipe,
     output: GenerateOutput,
     cost: JobCost,
+    early: EarlyDone,
 ) -> Result<Result<Generation, String>, String> {
     let mime = recipe.format.mime();
-    // Each image is checked, then hashed, written and synced as soon as it passes, all at
-    // once: one file's wait on the disk is another's decoding. Twice as many threads as
-    // cores, so the syncs overlap the checks; a check holds a few rows, not the picture.
-    // A damaged image fails the job before anything is recorded; files already written
-    // for its siblings are unreferenced and go with the next orphan collection.
+    // Images the provider told of early were prepared as they arrived; the rest now, all
+    // at once: twice as many threads as cores, so one file's sync overlaps another's
+    // decoding (a check holds a few rows, not the picture).
+    let mut early = early;
+    let mut prepared: Vec<Option<Result<Prepared, CheckError>>> = output
+        .images
+        .iter()
+        .map(|image| early.take(image))
+        .collect();
+    drop(early);
+    let missing: Vec<usize> = (0..prepared.len())
+        .filter(|i| prepared[*i].is_none())
+        .collect();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let threads = (cores * 2).min(MAX_WRITERS);
-    let prepared = parallel_map_on(&output.images, threads, |image| {
-        let checked = check(image, recipe.format)?;
-        let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
-        let size = bytes.len() as u64;
-        let written = inner
-            .library
-            .put_image_file(bytes, mime)
-            .and_then(|(sha256, path)| {
-                inner.library.put_thumbnail(&sha256, &checked.thumb)?;
-                Ok((sha256, path))
-            })
-            .map_err(|e| CheckError::Local(e.to_string()))?;
-        Ok((checked, written, size))
+    let late = parallel_map_on(&missing, threads, |i| {
+        prepare(inner, &output.images[*i], recipe.format)
     });
-    let mut ready = Vec::with_capacity(prepared.len());
+    for (i, result) in missing.into_iter().zip(late) {
+        prepared[i] = Some(result);
+    }
+    let prepared = prepared.into_iter().flatten();
+    let mut ready = Vec::with_capacity(output.images.len());
     for (i, result) in prepared.into_iter().enumerate() {
         match result {
             Ok(c) => ready.push(c),

@@ -29,11 +29,22 @@ fn data_uri(url: &str) -> Result<OutputImage, ProviderError> {
     if !mime.starts_with("image/") {
         return Err(bad("not an image type"));
     }
-    Ok(OutputImage { mime, bytes })
+    Ok(OutputImage::new(mime, bytes))
 }
 
 /// Downloads one result image.
 pub async fn image(
+    client: &reqwest::Client,
+    url: &str,
+    policy: &RetryPolicy,
+    ctx: &CallContext,
+) -> Result<OutputImage, ProviderError> {
+    let image = fetch(client, url, policy, ctx).await?;
+    ctx.arrived(&image);
+    Ok(image)
+}
+
+async fn fetch(
     client: &reqwest::Client,
     url: &str,
     policy: &RetryPolicy,
@@ -61,10 +72,7 @@ pub async fn image(
             }
             // The bytes decide: a CDN may label an image application/octet-stream.
             match banana_core::media::sniff_mime(&answer.body) {
-                Some(mime) => Ok(OutputImage {
-                    mime: mime.to_owned(),
-                    bytes: answer.body,
-                }),
+                Some(mime) => Ok(OutputImage::new(mime, answer.body)),
                 None => {
                     let declared = answer
                         .headers

@@ -64,7 +64,7 @@ impl GeminiProvider {
         let on_retry = move |n| progress(Progress::Retrying(n));
         let policy = self.policy.for_call(ctx);
         let timeout_secs = policy.attempt_timeout.as_secs();
-        http::with_retries(&policy, &ctx.cancel, &on_retry, |_| {
+        let answer = http::with_retries(&policy, &ctx.cancel, &on_retry, |_| {
             let request = self
                 .client
                 .post(&url)
@@ -86,7 +86,11 @@ impl GeminiProvider {
                 }
             }
         })
-        .await
+        .await?;
+        for image in &answer.images {
+            ctx.arrived(image);
+        }
+        Ok(answer)
     }
 }
 
@@ -366,7 +370,7 @@ fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, P
                 }
                 None => bytes.unwrap_or_default(),
             };
-            images.push(OutputImage { mime, bytes });
+            images.push(OutputImage::new(mime, bytes));
         }
     }
     let text = (!texts.is_empty()).then(|| texts.join("\n"));

@@ -69,13 +69,27 @@ pub struct GenerateRequest {
     pub history: Vec<Turn>,
 }
 
+/// Told of each result image as soon as it is read.
+pub type ImageListener = Arc<dyn Fn(&OutputImage) + Send + Sync>;
+
 /// One image a provider returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputImage {
     /// MIME type as the provider said.
     pub mime: String,
-    /// Encoded bytes.
-    pub bytes: Vec<u8>,
+    /// Encoded bytes, shared with whoever started on them early (see
+    /// [`CallContext::on_image`]) rather than copied.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl OutputImage {
+    /// An image of `mime` made of `bytes`.
+    pub fn new(mime: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self {
+            mime: mime.into(),
+            bytes: Arc::new(bytes),
+        }
+    }
 }
 
 /// A picture lifted out of a model turn, stored once as a file by the engine.
@@ -132,7 +146,7 @@ impl GenerateOutput {
                 Some(TurnPart::Image(i)) => self
                     .images
                     .get(*i)
-                    .map(|image| image.bytes.clone())
+                    .map(|image| image.bytes.to_vec())
                     .ok_or(()),
                 Some(TurnPart::Other(bytes)) => Ok(bytes.clone()),
                 None => Err(()),
@@ -173,6 +187,9 @@ pub struct CallContext {
     /// How long one attempt of this job may take (fits its model and size); None: the
     /// provider's policy.
     pub attempt_timeout: Option<std::time::Duration>,
+    /// Told of each result image as soon as it is read, while other requests of the job
+    /// may still be under way, so that checking and saving it can start at once.
+    pub on_image: Option<ImageListener>,
 }
 
 impl CallContext {
@@ -182,6 +199,14 @@ impl CallContext {
             cancel: CancellationToken::new(),
             progress: Arc::new(|_| {}),
             attempt_timeout: None,
+            on_image: None,
+        }
+    }
+
+    /// Tells the listener, if any, that `image` has been read.
+    pub fn arrived(&self, image: &OutputImage) {
+        if let Some(on_image) = &self.on_image {
+            on_image(image);
         }
     }
 }

@@ -148,7 +148,7 @@ impl Lifter {
             match self.state {
                 State::Picture => {
                     let rest = &bytes[i..];
-                    let stop = rest.iter().position(|b| *b == b'"' || *b == b'\\');
+                    let stop = memchr::memchr2(b'"', b'\\', rest);
                     let span = &rest[..stop.unwrap_or(rest.len())];
                     self.feed_picture(span);
                     i += span.len();
@@ -166,7 +166,7 @@ impl Lifter {
                 }
                 State::Text => {
                     let rest = &bytes[i..];
-                    let stop = rest.iter().position(|b| *b == b'"' || *b == b'\\');
+                    let stop = memchr::memchr2(b'"', b'\\', rest);
                     let span = &rest[..stop.unwrap_or(rest.len())];
                     self.out.json.extend_from_slice(span);
                     i += span.len();

@@ -180,10 +180,9 @@ impl OxenProvider {
                         message: "Oxen.ai sent base64 that is not an image".into(),
                     }
                 })?;
-                images.push(OutputImage {
-                    mime: mime.to_owned(),
-                    bytes,
-                });
+                let image = OutputImage::new(mime, bytes);
+                ctx.arrived(&image);
+                images.push(image);
             } else if let Some(url) = item["url"].as_str() {
                 urls.push(url.to_owned());
             }
