@@ -20,7 +20,8 @@ pub struct ExportArgs {
     /// The folder to write to.
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
-    /// File name template: {date} {time} {prompt} {n} {job} {id} {model} {provider} {seed} {ext}.
+    /// File name template. Its tokens, each written in braces: date, time, prompt, n (the
+    /// image's number in its job), job, id, model, provider, seed, ext.
     #[arg(long, default_value = DEFAULT_TEMPLATE)]
     pub template: String,
     /// Write the files without any metadata.
@@ -36,6 +37,9 @@ pub fn run(args: &Args, e: &ExportArgs) -> i32 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(words) = crate::library::export::unknown_tokens_words(&e.template) {
+        eprintln!("warning: {words}");
+    }
     let options = ExportOptions {
         template: e.template.clone(),
         embed_metadata: !e.clean,

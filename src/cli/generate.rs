@@ -208,7 +208,9 @@ pub(super) fn wait(engine: &Engine, g: &RecipeOpts) -> i32 {
                 for w in &warnings {
                     eprintln!("warning: {w}");
                 }
-                return done(&generation, g);
+                // `--out` names files by the template Settings keep for every export.
+                let (settings, _) = crate::settings::Settings::load(engine.library().root());
+                return done(&generation, g, &settings.filename_template);
             }
             Event::JobFailed {
                 job: id,
@@ -230,18 +232,13 @@ pub(super) fn image_json(image: &ImageRecord, path: &Path) -> serde_json::Value 
     json!({"id": image.id, "path": path, "width": image.width, "height": image.height, "mime": image.mime})
 }
 
-fn done(generation: &Generation, g: &RecipeOpts) -> i32 {
+fn done(generation: &Generation, g: &RecipeOpts, template: &str) -> i32 {
     let json = g.output.json;
     let mut images = Vec::new();
     for image in &generation.images {
         let mut path = image.path.clone();
         if let Some(dir) = &g.out {
-            let ext = image
-                .path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("png");
-            let name = format!("banana-{}-{}.{ext}", generation.job.id, image.index + 1);
+            let name = crate::library::export::file_name(template, &generation.job, image);
             let target = free_path(dir, &name);
             let copied =
                 std::fs::create_dir_all(dir).and_then(|()| std::fs::copy(&image.path, &target));

@@ -62,6 +62,14 @@ const SETTINGS_SHORTCUT: egui::KeyboardShortcut =
 const SAVE_SHORTCUT: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
 
+/// Ctrl+[ shows or hides the prompt panel.
+const PROMPT_PANEL_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::OpenBracket);
+
+/// Ctrl+] shows or hides the history panel.
+const HISTORY_PANEL_SHORTCUT: egui::KeyboardShortcut =
+    egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::CloseBracket);
+
 /// Ctrl+O (Cmd+O) opens input images.
 const OPEN_SHORTCUT: egui::KeyboardShortcut =
     egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
@@ -200,29 +208,83 @@ impl BananaApp {
     }
 
     #[cfg(feature = "testing")]
+    /// What the window remembers between runs, for tests.
+    pub fn ui_state(&self) -> &UiState {
+        &self.state
+    }
+
+    #[cfg(feature = "testing")]
     /// The prompt being composed, for tests.
     pub fn ui_state_draft_prompt(&self) -> &str {
         &self.state.draft.prompt
     }
 
-    fn sandbox_banner(&self, ui: &mut egui::Ui) {
+    /// The sandbox notice in the top bar: one line, the rest on hover, a way to a key.
+    fn sandbox_notice(&mut self, ui: &mut egui::Ui) {
         let status = self.engine.status(self.state.draft.provider);
         if !status.sandbox {
             return;
         }
-        egui::Panel::top("sandbox-banner").show(ui, |ui| {
-            egui::Frame::new().fill(super::theme::SANDBOX).inner_margin(6.0).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.colored_label(
-                    egui::Color32::BLACK,
-                    RichText::new(format!(
-                        "SANDBOX MODE: no {} key is set (or --sandbox), so images come from an offline fake, \
-                         not the model. Paste a key in Settings… (Ctrl+,) or set {} to use the real service.",
-                        self.state.draft.provider.label(),
-                        crate::keys::env_vars(self.state.draft.provider)[0]
-                    ))
-                    .strong(),
-                );
+        let provider = self.state.draft.provider;
+        let badge = egui::Button::new(
+            RichText::new(format!("SANDBOX MODE: no {} key is set", provider.label()))
+                .color(egui::Color32::BLACK)
+                .strong(),
+        )
+        .fill(super::theme::SANDBOX);
+        let hover = format!(
+            "Images come from an offline fake, not the model, and cost nothing. Paste a key \
+             in Settings… (Ctrl+,) or set {} to use the real service.",
+            crate::keys::env_vars(provider)[0]
+        );
+        if ui.add(badge).on_hover_text(hover).clicked() {
+            self.settings_dialog.open(&self.settings);
+        }
+    }
+
+    /// The top bar: the panels' switches, the sandbox notice, shortcuts and settings.
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("menu-bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let prompt = ui
+                    .selectable_label(
+                        self.state.prompt_panel_open,
+                        format!("{} Prompt", super::icons::PANEL),
+                    )
+                    .on_hover_text("Show or hide the prompt panel (Ctrl+[)");
+                if prompt.clicked() {
+                    self.state.prompt_panel_open ^= true;
+                }
+                ui.strong("Banana Studio");
+                self.sandbox_notice(ui);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let history = ui
+                        .selectable_label(
+                            self.state.gallery_panel_open,
+                            format!("History {}", super::icons::PANEL),
+                        )
+                        .on_hover_text("Show or hide the history panel (Ctrl+])");
+                    if history.clicked() {
+                        self.state.gallery_panel_open ^= true;
+                    }
+                    ui.separator();
+                    let settings = ui.button(format!("{} Settings…", super::icons::SETTINGS));
+                    super::icons::named(&settings, "Settings…");
+                    if settings
+                        .on_hover_text("Keys, connections, defaults, theme (Ctrl+,)")
+                        .clicked()
+                    {
+                        self.settings_dialog.open(&self.settings);
+                    }
+                    let shortcuts = ui.button(format!("{} Shortcuts", super::icons::HELP));
+                    super::icons::named(&shortcuts, "Shortcuts");
+                    if shortcuts
+                        .on_hover_text("Every keyboard shortcut (?)")
+                        .clicked()
+                    {
+                        self.shortcut_help.open = true;
+                    }
+                });
             });
         });
     }
@@ -256,6 +318,12 @@ impl eframe::App for BananaApp {
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.run(Command::OpenInputs);
         }
+        if ctx.input_mut(|i| i.consume_shortcut(&PROMPT_PANEL_SHORTCUT)) {
+            self.state.prompt_panel_open ^= true;
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&HISTORY_PANEL_SHORTCUT)) {
+            self.state.gallery_panel_open ^= true;
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&SETTINGS_SHORTCUT)) {
             self.settings_dialog.open(&self.settings);
         }
@@ -280,7 +348,7 @@ impl eframe::App for BananaApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut commands = Vec::new();
-        self.sandbox_banner(ui);
+        self.top_bar(ui);
         let engine = &self.engine;
         let status_of = |p: ProviderId| engine.status(p);
         let refine_label = self
@@ -295,40 +363,22 @@ impl eframe::App for BananaApp {
                 ),
                 None => format!("image {id}"),
             });
-        egui::Panel::top("menu-bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if ui
-                    .button("Settings…")
-                    .on_hover_text("Keys, connections, defaults, theme (Ctrl+,)")
-                    .clicked()
-                {
-                    self.settings_dialog.open(&self.settings);
-                }
-                if ui
-                    .button("Shortcuts")
-                    .on_hover_text("Every keyboard shortcut (?)")
-                    .clicked()
-                {
-                    self.shortcut_help.open = true;
-                }
-            });
-        });
         egui::Panel::bottom("status-bar").show(ui, |ui| {
             commands.extend(self.toasts.status_bar(ui));
         });
+        // The jobs list takes the lines it needs, at most a few; it never pushes the
+        // viewer around by more.
         egui::Panel::bottom("jobs-strip")
-            .resizable(true)
-            .default_size(170.0)
-            .min_size(140.0)
-            .max_size(360.0)
+            .resizable(false)
             .show(ui, |ui| {
                 commands.extend(self.jobs.ui(ui));
             });
+        let mut prompt_open = self.state.prompt_panel_open;
         egui::Panel::left("prompt-panel")
             .resizable(true)
-            .default_size(340.0)
-            .min_size(300.0)
-            .show(ui, |ui| {
+            .default_size(280.0)
+            .size_range(250.0..=480.0)
+            .show_collapsible(ui, &mut prompt_open, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("prompt-scroll")
                     .show(ui, |ui| {
@@ -342,13 +392,18 @@ impl eframe::App for BananaApp {
                         ));
                     });
             });
+        self.state.prompt_panel_open = prompt_open;
         self.thumbs.begin_frame();
+        let mut gallery_open = self.state.gallery_panel_open;
         egui::Panel::right("gallery")
             .resizable(true)
-            .default_size(400.0)
-            .min_size(340.0)
-            .show(ui, |ui| {
-                commands.extend(self.history.ui(ui, &self.catalog));
+            .default_size(290.0)
+            .size_range(250.0..=900.0)
+            .show_collapsible(ui, &mut gallery_open, |ui| {
+                commands.extend(
+                    self.history
+                        .ui(ui, &self.catalog, &mut self.state.thumb_size),
+                );
                 match self.history.tab {
                     Tab::Timeline => {
                         let thumb = self.state.thumb_size;
@@ -361,6 +416,7 @@ impl eframe::App for BananaApp {
                     }
                 }
             });
+        self.state.gallery_panel_open = gallery_open;
         egui::CentralPanel::default().show(ui, |ui| {
             commands.extend(self.viewer.ui(ui, &self.gallery, &self.catalog));
         });

@@ -80,45 +80,74 @@ impl CompareState {
         self.loaded = Some((image, loaded));
     }
 
-    /// The mode buttons; returns true when the comparison for `shown` must be loaded.
-    pub fn mode_ui(&mut self, ui: &mut egui::Ui, shown: ImageId) -> bool {
-        ui.horizontal_wrapped(|ui| {
-            ui.label("Compare:");
-            for (mode, label) in [
-                (ViewMode::Single, "Off"),
-                (ViewMode::Slider, "Before/after"),
-                (ViewMode::SideBySide, "Side by side"),
-                (ViewMode::Difference, "Difference"),
-            ] {
-                if ui.selectable_label(self.mode == mode, label).clicked() {
-                    self.mode = mode;
+    /// The modes' names, as the menu lists them.
+    const MODES: [(ViewMode, &'static str); 4] = [
+        (ViewMode::Single, "Off"),
+        (ViewMode::Slider, "Before/after"),
+        (ViewMode::SideBySide, "Side by side"),
+        (ViewMode::Difference, "Difference"),
+    ];
+
+    /// The Compare menu for the toolbar.
+    pub fn menu(&mut self, ui: &mut egui::Ui, compact: bool) {
+        let name = Self::MODES
+            .iter()
+            .find(|(m, _)| *m == self.mode)
+            .map_or("Off", |(_, n)| n);
+        let label = if compact {
+            super::icons::COMPARE.to_owned()
+        } else if self.mode == ViewMode::Single {
+            format!("{} Compare", super::icons::COMPARE)
+        } else {
+            format!("{} {name}", super::icons::COMPARE)
+        };
+        let menu = ui.menu_button(label, |ui| self.mode_items(ui));
+        super::icons::named(&menu.response, "Compare");
+        menu.response
+            .on_hover_text("Compare with what it came from: its parent, or the input");
+    }
+
+    /// The modes as selectable items (the toolbar's menu and the image's own menu).
+    pub fn mode_items(&mut self, ui: &mut egui::Ui) {
+        for (mode, label) in Self::MODES {
+            if ui.selectable_label(self.mode == mode, label).clicked() {
+                self.mode = mode;
+                ui.close();
+            }
+        }
+    }
+
+    /// The comparison's line under the toolbar while a mode is on; returns true when
+    /// the comparison for `shown` must be loaded.
+    pub fn status_ui(&mut self, ui: &mut egui::Ui, shown: ImageId) -> bool {
+        if self.mode != ViewMode::Single {
+            ui.horizontal(|ui| {
+                if ui
+                    .small_button("Off")
+                    .on_hover_text("Stop comparing")
+                    .clicked()
+                {
+                    self.mode = ViewMode::Single;
                 }
-            }
-            if self.mode == ViewMode::Slider {
-                ui.add(
-                    egui::Slider::new(&mut self.split, 0.0..=1.0)
-                        .show_value(false)
-                        .text("Before/after split"),
-                );
-            }
-            if self.mode != ViewMode::Single {
-                match self.current(shown) {
-                    Some(Ok(l)) => {
-                        ui.weak(format!(
-                            "vs {}: {:.1}% of pixels changed noticeably",
-                            l.against,
-                            l.changed_fraction * 100.0
-                        ));
-                    }
-                    Some(Err(reason)) => {
-                        ui.weak(reason.as_str());
-                    }
-                    None => {
-                        ui.weak("comparing…");
-                    }
+                if self.mode == ViewMode::Slider {
+                    ui.add(
+                        egui::Slider::new(&mut self.split, 0.0..=1.0)
+                            .show_value(false)
+                            .text("Before/after split"),
+                    );
                 }
-            }
-        });
+                let words = match self.current(shown) {
+                    Some(Ok(l)) => format!(
+                        "vs {}: {:.1}% of pixels changed noticeably",
+                        l.against,
+                        l.changed_fraction * 100.0
+                    ),
+                    Some(Err(reason)) => reason.clone(),
+                    None => "comparing…".to_owned(),
+                };
+                ui.add(egui::Label::new(egui::RichText::new(words).weak()).truncate());
+            });
+        }
         let needed = self.mode != ViewMode::Single
             && !matches!(&self.pending, Some((id, _)) if *id == shown)
             && !matches!(&self.loaded, Some((id, _)) if *id == shown);
@@ -181,43 +210,113 @@ impl CompareState {
                     egui::Stroke::new(2.0, super::theme::SELECTED),
                 );
                 let label_pos = pos2(split_x, drawn.top() + 12.0);
-                painter.text(
-                    label_pos - egui::vec2(8.0, 0.0),
-                    egui::Align2::RIGHT_TOP,
-                    "before",
-                    egui::FontId::proportional(13.0),
-                    Color32::WHITE,
+                let before = tag_size(&painter, "Before");
+                tag(
+                    &painter,
+                    label_pos - egui::vec2(8.0 + before.x / 2.0, 0.0),
+                    "Before",
                 );
-                painter.text(
-                    label_pos + egui::vec2(8.0, 0.0),
-                    egui::Align2::LEFT_TOP,
-                    "after",
-                    egui::FontId::proportional(13.0),
-                    Color32::WHITE,
+                let after_size = tag_size(&painter, "After");
+                tag(
+                    &painter,
+                    label_pos + egui::vec2(8.0 + after_size.x / 2.0, 0.0),
+                    "After",
                 );
             }
             ViewMode::SideBySide => {
                 let half = rect.width() / 2.0;
-                for (i, tex) in [&loaded.before, after].into_iter().enumerate() {
+                let before = format!("Before: {}", loaded.against);
+                for (i, (tex, label)) in [(&loaded.before, before.as_str()), (after, "After")]
+                    .into_iter()
+                    .enumerate()
+                {
                     let cell = Rect::from_min_size(
                         pos2(rect.left() + half * i as f32, rect.top()),
                         egui::vec2(half, rect.height()),
                     )
                     .shrink(4.0);
+                    let label_height = 24.0;
+                    let room = cell.with_min_y(cell.top() + label_height);
                     let size = tex.size_vec2();
-                    let scale = (cell.width() / size.x).min(cell.height() / size.y);
+                    let scale = (room.width() / size.x).min(room.height() / size.y);
                     painter.image(
                         tex.id(),
-                        Rect::from_center_size(cell.center(), size * scale),
+                        Rect::from_center_size(room.center(), size * scale),
                         FULL_UV,
                         Color32::WHITE,
                     );
+                    tag(&painter, pos2(cell.center().x, cell.top() + 2.0), label);
                 }
             }
             ViewMode::Difference => {
                 painter.image(loaded.heatmap.id(), drawn, FULL_UV, Color32::WHITE);
+                legend(&painter, rect);
             }
         }
         true
     }
+}
+
+const TAG_FONT: f32 = 13.0;
+
+fn tag_size(painter: &egui::Painter, text: &str) -> egui::Vec2 {
+    let galley = painter.layout_no_wrap(
+        text.to_owned(),
+        egui::FontId::proportional(TAG_FONT),
+        Color32::WHITE,
+    );
+    galley.size() + egui::vec2(12.0, 6.0)
+}
+
+/// A label on the image: white on a dark pill, readable on any picture; `top` is the
+/// middle of its top edge.
+fn tag(painter: &egui::Painter, top: egui::Pos2, text: &str) {
+    let size = tag_size(painter, text);
+    let rect = Rect::from_min_size(pos2(top.x - size.x / 2.0, top.y), size);
+    painter.rect_filled(rect, 4.0, Color32::from_black_alpha(170));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::proportional(TAG_FONT),
+        Color32::WHITE,
+    );
+}
+
+/// The difference view's key: the heatmap's colours from unchanged to most changed.
+fn legend(painter: &egui::Painter, rect: Rect) {
+    let bar = Rect::from_min_size(
+        pos2(rect.left() + 12.0, rect.bottom() - 40.0),
+        egui::vec2(160.0, 10.0),
+    );
+    let back = bar
+        .expand2(egui::vec2(8.0, 22.0))
+        .translate(egui::vec2(0.0, -8.0));
+    painter.rect_filled(back, 4.0, Color32::from_black_alpha(170));
+    let steps = 32;
+    for i in 0..steps {
+        let d = (i * 255 / (steps - 1)) as u8;
+        let x0 = bar.left() + bar.width() * i as f32 / steps as f32;
+        let x1 = bar.left() + bar.width() * (i + 1) as f32 / steps as f32;
+        painter.rect_filled(
+            Rect::from_min_max(pos2(x0, bar.top()), pos2(x1, bar.bottom())),
+            0.0,
+            super::theme::heat(d),
+        );
+    }
+    let font = egui::FontId::proportional(12.0);
+    painter.text(
+        pos2(bar.left(), bar.top() - 4.0),
+        egui::Align2::LEFT_BOTTOM,
+        "unchanged",
+        font.clone(),
+        Color32::WHITE,
+    );
+    painter.text(
+        pos2(bar.right(), bar.top() - 4.0),
+        egui::Align2::RIGHT_BOTTOM,
+        "most changed",
+        font,
+        Color32::WHITE,
+    );
 }

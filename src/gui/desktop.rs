@@ -47,3 +47,22 @@ pub fn open_folder(folder: &Path) -> Result<(), String> {
             )
         })
 }
+
+/// A file's `file://` address, spaces and other characters escaped, as file managers and
+/// browsers take it pasted. Dragging a file out of the window is not offered by the
+/// windowing library on every platform, so this is the way to hand a result to them.
+pub fn file_uri(file: &Path) -> String {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    url::Url::from_file_path(&absolute)
+        .map(String::from)
+        .unwrap_or_else(|()| format!("file://{}", absolute.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_file_uri_escapes_what_it_must() {
+        let uri = super::file_uri(std::path::Path::new("/home/ana/Banana Studio/a#1.png"));
+        assert_eq!(uri, "file:///home/ana/Banana%20Studio/a%231.png");
+    }
+}

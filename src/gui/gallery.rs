@@ -46,6 +46,8 @@ pub struct Gallery {
     history_loaded: bool,
     /// The query the shown pages answer; pages of another are stale and dropped.
     query: Option<HistoryQuery>,
+    /// The query of the last first page listed.
+    listed: Option<HistoryQuery>,
     /// Where the next page starts: after the last job read.
     next_after: Option<PageKey>,
     exhausted: bool,
@@ -324,10 +326,17 @@ impl Gallery {
         if self.query.as_ref().is_some_and(|q| !same_filters(q, query)) {
             return;
         }
+        // A new search, session or filter lists other images: what is selected and
+        // not among them is no longer selected (the panel and viewer never speak of an
+        // image the list does not show). A refresh of the same listing keeps it: it
+        // may be on a page not read again yet.
+        let new_listing =
+            query.after.is_none() && self.listed.as_ref().is_none_or(|q| !same_filters(q, query));
         if query.after.is_none() {
             self.generations.clear();
             self.job_ids.clear();
             self.query = Some(query.clone());
+            self.listed = Some(query.clone());
         }
         if let Some(last) = generations.last() {
             self.next_after = Some(PageKey::of(last));
@@ -346,6 +355,13 @@ impl Gallery {
                     .cmp(&a.job.created_at_ms)
                     .then(b.job.id.cmp(&a.job.id))
             });
+        }
+        if new_listing {
+            let listed: HashSet<ImageId> = self.ids().collect();
+            self.picked.retain(|p| listed.contains(p));
+            if self.selected.is_some_and(|s| !listed.contains(&s)) {
+                self.selected = None;
+            }
         }
         self.history_loaded = true;
         self.revision += 1;

@@ -40,12 +40,6 @@ pub fn marks_text(image: &ImageRecord) -> String {
     }
 }
 
-/// A short badge for a thumbnail: "4/5 PICK FAV".
-pub fn marks_badge(image: &ImageRecord) -> String {
-    let badges: Vec<String> = marks(image).into_iter().map(|(_, b)| b).collect();
-    badges.join(" ")
-}
-
 /// One line of details under a generation's prompt.
 pub fn details(g: &Generation) -> String {
     let job = &g.job;

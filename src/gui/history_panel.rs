@@ -6,6 +6,9 @@ use super::Command;
 use crate::library::{FlagFilter, HistoryQuery, Session, SessionId};
 use crate::recipe::{Catalog, ProviderId};
 
+/// The thumbnail sizes the gallery offers, in points.
+pub const THUMB_RANGE: std::ops::RangeInclusive<f32> = 72.0..=320.0;
+
 /// Which view the panel shows under its controls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
@@ -162,17 +165,25 @@ impl HistoryPanel {
     }
 
     /// Draws the controls; returns what the user asked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<Command> {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        catalog: &Catalog,
+        thumb_size: &mut f32,
+    ) -> Vec<Command> {
         let mut commands = Vec::new();
         self.sessions_row(ui, &mut commands);
-        let label = ui.label("Search prompts");
         let search = ui
-            .add(
-                egui::TextEdit::singleline(&mut self.search)
-                    .hint_text("words in the prompt")
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label.id);
+            .horizontal(|ui| {
+                let label = ui.label("Search prompts");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.search)
+                        .hint_text(egui::RichText::new("words in the prompt").italics())
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id)
+            })
+            .inner;
         if search.changed() {
             commands.push(Command::ReloadHistory);
         }
@@ -196,22 +207,20 @@ impl HistoryPanel {
         egui::CollapsingHeader::new(title)
             .id_salt("history-filters")
             .show(ui, |ui| self.filters_ui(ui, catalog));
+        ui.horizontal(|ui| {
+            let label = ui.label("Thumbnails");
+            ui.spacing_mut().slider_width = (ui.available_width() - 16.0).clamp(60.0, 220.0);
+            ui.add(
+                egui::Slider::new(thumb_size, THUMB_RANGE)
+                    .show_value(false)
+                    .step_by(8.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Thumbnail size: more columns, or bigger ones");
+        });
         if self.filters != before {
             commands.push(Command::ReloadHistory);
         }
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline");
-            ui.selectable_value(&mut self.tab, Tab::Lineage, "Lineage")
-                .on_hover_text("Parent, siblings and children of the selected image");
-            ui.separator();
-            if ui
-                .small_button("Empty trash")
-                .on_hover_text("Delete trashed images for good")
-                .clicked()
-            {
-                commands.push(Command::EmptyTrash);
-            }
-        });
         ui.separator();
         commands
     }
@@ -226,11 +235,22 @@ impl HistoryPanel {
         };
         ui.horizontal(|ui| {
             ui.heading("History");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.selectable_value(&mut self.tab, Tab::Lineage, "Lineage")
+                    .on_hover_text("Parent, siblings and children of the selected image");
+                ui.selectable_value(&mut self.tab, Tab::Timeline, "Timeline")
+                    .on_hover_text("Every generation, newest first");
+            });
+        });
+        ui.horizontal(|ui| {
             let label = ui.label("Session");
             let full = shown.clone();
+            // The session's own actions, in a menu at the row's end.
+            let menu_width = 32.0;
+            let width = (ui.available_width() - menu_width - ui.spacing().item_spacing.x).max(80.0);
             egui::ComboBox::from_id_salt("session-picker")
-                .selected_text(short_session_name(&shown, 22))
-                .width(150.0)
+                .selected_text(short_session_name(&shown, 28))
+                .width(width - ui.spacing().icon_width - 8.0)
                 .show_ui(ui, |ui| {
                     if ui
                         .selectable_label(self.all_sessions, "All sessions")
@@ -256,22 +276,36 @@ impl HistoryPanel {
                 .response
                 .labelled_by(label.id)
                 .on_hover_text(full);
-        });
-        ui.horizontal(|ui| {
-            if ui
-                .small_button("New session")
-                .on_hover_text("Start a named project; new generations go into it")
-                .clicked()
-            {
-                self.new_session = Some(String::new());
-                self.renaming = None;
-                self.focus_name = true;
-            }
-            if self.current.is_some() && ui.small_button("Rename session").clicked() {
-                self.renaming = self.current_session().map(|s| s.name.clone());
-                self.new_session = None;
-                self.focus_name = true;
-            }
+            let menu = ui.menu_button(super::icons::SESSION, |ui| {
+                if ui
+                    .button("New session")
+                    .on_hover_text("Start a named project; new generations go into it")
+                    .clicked()
+                {
+                    self.new_session = Some(String::new());
+                    self.renaming = None;
+                    self.focus_name = true;
+                    ui.close();
+                }
+                if self.current.is_some() && ui.button("Rename session").clicked() {
+                    self.renaming = self.current_session().map(|s| s.name.clone());
+                    self.new_session = None;
+                    self.focus_name = true;
+                    ui.close();
+                }
+                ui.separator();
+                if ui
+                    .button("Empty trash")
+                    .on_hover_text("Delete trashed images for good")
+                    .clicked()
+                {
+                    commands.push(Command::EmptyTrash);
+                    ui.close();
+                }
+            });
+            super::icons::named(&menu.response, "Session menu");
+            menu.response
+                .on_hover_text("Session: new, rename; empty the trash");
         });
         if let Some(name) = self.new_session.as_mut() {
             let focus = std::mem::take(&mut self.focus_name);

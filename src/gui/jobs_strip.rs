@@ -1,5 +1,6 @@
-//! The jobs strip: every job of this session with its state, elapsed time, Cancel,
-//! and on failure the error in words with Retry.
+//! The jobs list under the viewer: one line a job with its state, elapsed time and
+//! Cancel; on failure the error in words with a way forward (Retry, or Edit the prompt
+//! for a refusal) and the whole message on demand. It takes a few lines at most.
 
 use std::time::Instant;
 
@@ -17,6 +18,9 @@ pub struct JobView {
     pub id: JobId,
     /// Prompt preview.
     pub prompt: String,
+    /// The whole recipe, to put back in the prompt panel (None for a job found at
+    /// start-up).
+    recipe: Option<Box<crate::recipe::Recipe>>,
     /// Model brand or id.
     pub model: String,
     /// Current state.
@@ -25,6 +29,9 @@ pub struct JobView {
     pub sandbox: bool,
     started: Instant,
     ended_after_secs: Option<u64>,
+    /// When it ended here; Retry waits a moment after, so a double-click on Cancel
+    /// never sends the job again.
+    ended_at: Option<Instant>,
     /// The newest progress line.
     pub progress: Option<String>,
     /// The failure, when failed.
@@ -44,7 +51,15 @@ impl JobView {
 #[derive(Default)]
 pub struct JobsStrip {
     jobs: Vec<JobView>,
+    /// Jobs whose whole message is shown.
+    expanded: std::collections::HashSet<JobId>,
 }
+
+/// How long Retry waits after a job ends before it takes a click.
+const RETRY_ARMS_AFTER: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Lines of jobs shown before the list scrolls.
+const MAX_LINES: f32 = 3.0;
 
 impl JobsStrip {
     #[cfg(any(test, feature = "testing"))]
@@ -97,11 +112,13 @@ impl JobsStrip {
         self.jobs.push(JobView {
             id,
             prompt,
+            recipe: None,
             model,
             state: JobState::Interrupted,
             sandbox: false,
             started: Instant::now(),
             ended_after_secs: Some(0),
+            ended_at: None,
             progress: None,
             error: Some((ErrorKind::Interrupted, message)),
             estimate_usd: None,
@@ -122,11 +139,13 @@ impl JobsStrip {
                     JobView {
                         id: *job,
                         prompt: recipe.prompt_preview(),
+                        recipe: Some(Box::new(recipe.clone())),
                         model: recipe.model.clone(),
                         state: JobState::Created,
                         sandbox: *sandbox,
                         started: Instant::now(),
                         ended_after_secs: None,
+                        ended_at: None,
                         progress: None,
                         error: None,
                         estimate_usd: None,
@@ -151,6 +170,7 @@ impl JobsStrip {
                 if let Some(j) = self.job_mut(generation.job.id) {
                     j.state = JobState::Succeeded;
                     j.ended_after_secs = Some(j.elapsed_secs());
+                    j.ended_at = Some(Instant::now());
                     j.progress = None;
                 }
             }
@@ -162,6 +182,7 @@ impl JobsStrip {
                         JobState::Failed
                     };
                     j.ended_after_secs = Some(j.elapsed_secs());
+                    j.ended_at = Some(Instant::now());
                     j.error = Some((*kind, message.clone()));
                     j.progress = None;
                 }
@@ -170,39 +191,74 @@ impl JobsStrip {
         }
     }
 
-    /// Draws the strip; returns what the user asked.
+    /// Draws the list; returns what the user asked.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<Command> {
         let mut commands = Vec::new();
-        let mut dismiss = None;
+        let mut dismiss = Vec::new();
+        let active = self.jobs.iter().filter(|j| !j.state.is_terminal()).count();
+        let failed = self
+            .jobs
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Failed | JobState::Interrupted))
+            .count();
         ui.horizontal(|ui| {
             ui.strong("Jobs");
             if self.jobs.is_empty() {
-                ui.weak("Nothing yet. Write a prompt and press Generate.");
+                ui.weak("None running. Write a prompt and press Generate (Ctrl+Enter).");
+                return;
             }
-        });
-        egui::ScrollArea::horizontal()
-            .id_salt("jobs-scroll")
-            .show(ui, |ui| {
-                ui.horizontal_top(|ui| {
-                    for job in &self.jobs {
-                        egui::Frame::group(ui.style()).show(ui, |ui| {
-                            ui.set_width(280.0);
-                            ui.vertical(|ui| {
-                                job_card(ui, job, &mut commands, &mut dismiss);
-                            });
-                        });
+            let mut counts = vec![format!("{active} running")];
+            if failed > 0 {
+                counts.push(format!("{failed} failed"));
+            }
+            ui.weak(counts.join(" · "));
+            if self.jobs.len() > active {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .small_button("Dismiss all")
+                        .on_hover_text("Clear every finished job from this list")
+                        .clicked()
+                    {
+                        dismiss.extend(
+                            self.jobs
+                                .iter()
+                                .filter(|j| j.state.is_terminal())
+                                .map(|j| j.id),
+                        );
                     }
                 });
-            });
-        if let Some(id) = dismiss {
-            self.jobs.retain(|j| j.id != id);
+            }
+        });
+        if !self.jobs.is_empty() {
+            let line = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+            egui::ScrollArea::vertical()
+                .id_salt("jobs-scroll")
+                .max_height(line * MAX_LINES)
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    for job in &self.jobs {
+                        let open = self.expanded.contains(&job.id);
+                        if job_row(ui, job, open, &mut commands, &mut dismiss)
+                            && !self.expanded.remove(&job.id)
+                        {
+                            self.expanded.insert(job.id);
+                        }
+                    }
+                });
         }
-        if self.any_active() {
+        self.jobs.retain(|j| !dismiss.contains(&j.id));
+        self.expanded.retain(|id| !dismiss.contains(id));
+        if self.any_active() || self.jobs.iter().any(|j| !retry_armed(j)) {
             ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(500));
+                .request_repaint_after(std::time::Duration::from_millis(250));
         }
         commands
     }
+}
+
+fn retry_armed(job: &JobView) -> bool {
+    job.ended_at
+        .is_none_or(|at| at.elapsed() >= RETRY_ARMS_AFTER)
 }
 
 fn state_words(state: JobState) -> &'static str {
@@ -217,52 +273,98 @@ fn state_words(state: JobState) -> &'static str {
     }
 }
 
-fn job_card(
+/// One job on one line, and its whole message below when `open`; returns whether
+/// Details was clicked.
+fn job_row(
     ui: &mut egui::Ui,
     job: &JobView,
+    open: bool,
     commands: &mut Vec<Command>,
-    dismiss: &mut Option<JobId>,
-) {
+    dismiss: &mut Vec<JobId>,
+) -> bool {
+    let mut toggle = false;
+    let failure = job
+        .error
+        .as_ref()
+        .filter(|_| job.state != JobState::Cancelled);
     ui.horizontal(|ui| {
-        let state = state_words(job.state);
-        let color = match job.state {
-            JobState::Failed | JobState::Interrupted => ui.visuals().error_fg_color,
-            JobState::Succeeded => super::theme::SUCCESS,
-            _ => ui.visuals().text_color(),
+        let (icon, color) = match job.state {
+            JobState::Failed | JobState::Interrupted => {
+                (super::icons::WARNING, ui.visuals().error_fg_color)
+            }
+            JobState::Succeeded => (super::icons::DONE, super::theme::SUCCESS),
+            JobState::Cancelled => (super::icons::CLOSE, ui.visuals().weak_text_color()),
+            _ => (super::icons::GENERATE, ui.visuals().text_color()),
         };
+        ui.colored_label(color, icon);
         ui.colored_label(
             color,
-            RichText::new(format!("#{} {state}", job.id)).strong(),
+            RichText::new(format!("#{} {}", job.id, state_words(job.state))).strong(),
         );
         ui.weak(format!("{} s", job.elapsed_secs()));
         if job.sandbox {
             ui.weak("sandbox");
         }
+        // Buttons from the right edge: Cancel while it runs; once ended, Dismiss there
+        // and Retry left of it, so Retry never appears under a click meant for Cancel.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if job.state.is_terminal() {
+                let close = ui.small_button(super::icons::CLOSE);
+                super::icons::named(&close, "Dismiss");
+                if close.on_hover_text("Dismiss").clicked() {
+                    dismiss.push(job.id);
+                }
+            } else if ui.small_button("Cancel").clicked() {
+                commands.push(Command::Cancel(job.id));
+            }
+            if matches!(failure, Some((ErrorKind::Refused, _))) {
+                // Sending the same blocked request again would be refused again.
+                let edit = ui.small_button(format!("{} Edit the prompt", super::icons::EDIT));
+                super::icons::named(&edit, "Edit the prompt");
+                if edit
+                    .on_hover_text("Put this recipe back in the prompt panel to change it")
+                    .clicked()
+                {
+                    commands.push(match &job.recipe {
+                        Some(recipe) => Command::RestoreRecipe(recipe.as_ref().clone()),
+                        None => Command::UseSettings(job.id),
+                    });
+                }
+            } else if matches!(
+                job.state,
+                JobState::Failed | JobState::Cancelled | JobState::Interrupted
+            ) && ui
+                .add_enabled(retry_armed(job), egui::Button::new("Retry").small())
+                .on_hover_text("Run the same recipe again")
+                .clicked()
+            {
+                commands.push(Command::Retry(job.id));
+            }
+            if failure.is_some()
+                && ui
+                    .small_button(if open { "Less" } else { "Details" })
+                    .on_hover_text("The whole message")
+                    .clicked()
+            {
+                toggle = true;
+            }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let line = match failure {
+                    Some((_, message)) => RichText::new(message).color(ui.visuals().error_fg_color),
+                    None => RichText::new(match &job.progress {
+                        Some(progress) => format!("{} · {progress}", job.prompt),
+                        None => format!("{} · {}", job.prompt, job.model),
+                    }),
+                };
+                ui.add(egui::Label::new(line).truncate());
+            });
+        });
     });
-    // Buttons come right after the title so they stay visible however long the error is.
-    ui.horizontal(|ui| {
-        if !job.state.is_terminal() && ui.small_button("Cancel").clicked() {
-            commands.push(Command::Cancel(job.id));
-        }
-        if matches!(
-            job.state,
-            JobState::Failed | JobState::Cancelled | JobState::Interrupted
-        ) && ui.small_button("Retry").clicked()
-        {
-            commands.push(Command::Retry(job.id));
-        }
-        if job.state.is_terminal() && ui.small_button("Dismiss").clicked() {
-            *dismiss = Some(job.id);
-        }
-    });
-    ui.label(RichText::new(&job.prompt).small());
-    ui.weak(RichText::new(&job.model).small());
-    if let Some(progress) = &job.progress {
-        ui.label(RichText::new(progress).small().italics());
+    if open && let Some((_, message)) = failure {
+        ui.indent(("job-details", job.id), |ui| {
+            ui.label(RichText::new(format!("{} · {}", job.prompt, job.model)).weak());
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        });
     }
-    if let Some((_, message)) = &job.error
-        && job.state != JobState::Cancelled
-    {
-        ui.colored_label(ui.visuals().error_fg_color, message);
-    }
+    toggle
 }

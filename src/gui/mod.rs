@@ -10,6 +10,7 @@ mod gallery;
 mod gallery_layout;
 mod gallery_text;
 mod history_panel;
+mod icons;
 mod input_tray;
 mod jobs_strip;
 mod lineage_view;
@@ -91,6 +92,12 @@ pub enum Command {
     CopyImage,
     /// Show an image's file in the file manager.
     Reveal(ImageId),
+    /// Put an image file's address on the clipboard, for file managers and browsers.
+    CopyFile(ImageId),
+    /// Mark one image (rating, flag, favourite), undoable like the culling keys.
+    Mark(ImageId, crate::library::Mark),
+    /// Move one image to the trash.
+    TrashImage(ImageId),
     /// Bring back the last deleted images.
     UndoDelete,
     /// Delete the trash for good.
@@ -179,7 +186,7 @@ pub fn run(config: EngineConfig) -> i32 {
             .with_title("Banana Studio")
             .with_app_id(APP_ID)
             .with_inner_size([1360.0, 860.0])
-            .with_min_inner_size([880.0, 560.0])
+            .with_min_inner_size([1024.0, 640.0])
             .with_icon(std::sync::Arc::new(app_icon())),
         persistence_path,
         ..Default::default()

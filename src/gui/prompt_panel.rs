@@ -42,7 +42,12 @@ pub fn ui(
     }
     let label = ui.label("Describe the image, or what to change");
     let text_edit = egui::TextEdit::multiline(&mut state.draft.prompt)
-        .hint_text("A banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo")
+        .hint_text(
+            RichText::new(
+                "For example: a banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo",
+            )
+            .italics(),
+        )
         .desired_rows(6)
         .desired_width(f32::INFINITY);
     ui.add(text_edit).labelled_by(label.id);
@@ -52,10 +57,10 @@ pub fn ui(
             .weak()
             .small(),
     );
-    ui.add_space(6.0);
+    ui.add_space(super::theme::space::M);
     let model = catalog.model(state.draft.provider, &state.draft.model);
     let mut commands = tray.ui(ui, &mut state.draft.inputs, model);
-    ui.add_space(8.0);
+    ui.add_space(super::theme::space::L);
 
     egui::Grid::new("recipe-options")
         .num_columns(2)
@@ -74,6 +79,9 @@ pub fn ui(
                 seed_row(ui, state, &model);
             }
         });
+    if let Some(note) = &state.adjusted {
+        ui.colored_label(ui.visuals().warn_fg_color, note);
+    }
     ui.add_space(8.0);
 
     let status = status_of(state.draft.provider);
@@ -100,11 +108,15 @@ pub fn ui(
         ));
     }
     let validation = recipe.validate(catalog);
-    let button =
-        egui::Button::new(RichText::new("Generate").strong()).min_size(egui::vec2(140.0, 32.0));
-    let response = ui
-        .add_enabled(validation.is_ok(), button)
-        .on_hover_text("Ctrl+Enter");
+    ui.add_space(super::theme::space::S);
+    let button = super::theme::primary_button("Generate", "Ctrl+Enter")
+        .min_size(egui::vec2(ui.available_width(), 36.0));
+    let response = ui.add_enabled(validation.is_ok(), button);
+    // Its name is "Generate"; the shortcut beside it is not part of it.
+    super::icons::named(&response, "Generate");
+    let response = response
+        .on_hover_text("Send this recipe to the model (Ctrl+Enter)")
+        .on_disabled_hover_text("Write a prompt first");
     match &validation {
         Ok(()) => {
             if response.clicked() || shortcut {
@@ -198,16 +210,46 @@ fn model_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog) {
     if before != state.draft.model
         && let Some(model) = catalog.model(state.draft.provider, &state.draft.model)
     {
-        // Keep what the new model takes; reset what it does not.
+        // Keep what the new model takes; what it does not is lowered, said in words,
+        // and given back by the next model that takes it.
+        let mut changes = Vec::new();
+        let wanted_size = state.wanted_size.or(state.draft.size);
         if model.sizes.is_empty() {
             state.draft.size = None;
-        } else if !state.draft.size.is_some_and(|s| model.sizes.contains(&s)) {
+            if let Some(wanted) = wanted_size {
+                changes.push(format!(
+                    "it takes no size ({wanted} comes back with a model that makes it)"
+                ));
+            }
+        } else if let Some(wanted) = wanted_size.filter(|s| model.sizes.contains(s)) {
+            state.draft.size = Some(wanted);
+        } else {
             state.draft.size = model.default_size;
+            if let (Some(wanted), Some(now)) = (wanted_size, model.default_size) {
+                changes.push(format!(
+                    "the size is {now} ({wanted} comes back with a model that makes it)"
+                ));
+            }
         }
-        if !model.takes_ratio(state.draft.aspect) {
+        let wanted_aspect = state.wanted_aspect.unwrap_or(state.draft.aspect);
+        if model.takes_ratio(wanted_aspect) {
+            state.draft.aspect = wanted_aspect;
+        } else {
             state.draft.aspect = AspectRatio::Ratio(1, 1);
+            changes.push(format!(
+                "the aspect ratio is 1:1 (it does not take {wanted_aspect})"
+            ));
         }
+        let inputs = state.draft.inputs.len();
         state.draft.inputs.truncate(model.max_inputs as usize);
+        if inputs > state.draft.inputs.len() {
+            changes.push(format!(
+                "only its first {} input images are kept",
+                model.max_inputs
+            ));
+        }
+        state.adjusted =
+            (!changes.is_empty()).then(|| format!("{}: {}.", model.brand, changes.join("; ")));
     }
 }
 
@@ -231,7 +273,13 @@ fn aspect_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: 
                     r.to_string()
                 };
                 ui.add_enabled_ui(model.takes_ratio(r), |ui| {
-                    ui.selectable_value(&mut state.draft.aspect, r, text);
+                    if ui
+                        .selectable_value(&mut state.draft.aspect, r, text)
+                        .clicked()
+                    {
+                        state.wanted_aspect = Some(r);
+                        state.adjusted = None;
+                    }
                 })
                 .response
                 .on_disabled_hover_text(ratio_reason(catalog, model, r));
@@ -278,7 +326,13 @@ fn size_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &M
                 for s in ImageSize::ALL {
                     let allowed = model.sizes.contains(&s);
                     ui.add_enabled_ui(allowed, |ui| {
-                        ui.selectable_value(&mut state.draft.size, Some(s), s.as_str());
+                        if ui
+                            .selectable_value(&mut state.draft.size, Some(s), s.as_str())
+                            .clicked()
+                        {
+                            state.wanted_size = Some(s);
+                            state.adjusted = None;
+                        }
                     })
                     .response
                     .on_disabled_hover_text(format!("{} does not take {s}", model.brand));

@@ -106,8 +106,13 @@ impl SettingsDialog {
             if let Some(notice) = notice {
                 ui.colored_label(ui.visuals().warn_fg_color, notice);
             }
+            // A fixed height: opening a section scrolls inside instead of growing the
+            // dialog, which would re-centre it under the pointer.
+            let height = (ctx.content_rect().height() * 0.7).max(200.0);
             egui::ScrollArea::vertical()
-                .max_height(ctx.content_rect().height() * 0.7)
+                .max_height(height)
+                .min_scrolled_height(height)
+                .auto_shrink([false, false])
                 .show(ui, |ui| {
                     for provider in ProviderId::ALL {
                         let row = self.keys.entry(provider).or_default();

@@ -10,6 +10,9 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+O", "Open images as inputs"),
     ("Ctrl+S", "Save the selected images to a folder"),
     ("Ctrl+,", "Settings"),
+    ("Ctrl+[ / Ctrl+]", "Show or hide the prompt / history panel"),
+    ("Ctrl+0 / Ctrl+1", "Fit the image / show it at 100%"),
+    ("Hold Z", "Loupe: 2x under the pointer (Shift+Z: 4x)"),
     ("Esc", "Close a dialog without changes"),
     (
         "Left / Right",
@@ -56,22 +59,35 @@ impl ShortcutHelp {
             return;
         }
         let mut open = self.open;
+        let screen = ctx.content_rect();
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .collapsible(false)
             .resizable(false)
+            .frame(
+                egui::Frame::window(&ctx.global_style())
+                    .fill(ctx.global_style().visuals.window_fill),
+            )
             .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
             .show(ctx, |ui| {
-                egui::Grid::new("shortcut-grid")
-                    .num_columns(2)
-                    .spacing([24.0, 6.0])
-                    .striped(true)
+                ui.set_width(560.0_f32.min(screen.width() - 40.0));
+                // Scrolls on a short screen; descriptions wrap at word ends, never cut.
+                egui::ScrollArea::vertical()
+                    .max_height((screen.height() - 240.0).max(160.0))
+                    .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        for (keys, action) in SHORTCUTS {
-                            ui.label(egui::RichText::new(*keys).monospace().strong());
-                            ui.label(*action);
-                            ui.end_row();
-                        }
+                        egui::Grid::new("shortcut-grid")
+                            .num_columns(2)
+                            .spacing([24.0, 6.0])
+                            .striped(true)
+                            .max_col_width(330.0)
+                            .show(ui, |ui| {
+                                for (keys, action) in SHORTCUTS {
+                                    ui.label(egui::RichText::new(*keys).monospace().strong());
+                                    ui.add(egui::Label::new(*action).wrap());
+                                    ui.end_row();
+                                }
+                            });
                     });
                 if ui.button("Close").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
                     self.open = false;

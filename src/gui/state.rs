@@ -20,6 +20,18 @@ pub struct UiState {
     pub thumb_size: f32,
     /// The image the next generation refines, if any.
     pub refine_from: Option<ImageId>,
+    /// The size the user last picked: a model that cannot make it lowers the size, and
+    /// the next model that can gets it back.
+    pub wanted_size: Option<crate::recipe::ImageSize>,
+    /// The aspect ratio the user last picked, kept the same way.
+    pub wanted_aspect: Option<crate::recipe::AspectRatio>,
+    /// What a model switch changed in the recipe, in words, until the next change.
+    #[serde(skip)]
+    pub adjusted: Option<String>,
+    /// Whether the prompt panel is shown.
+    pub prompt_panel_open: bool,
+    /// Whether the history panel is shown.
+    pub gallery_panel_open: bool,
 }
 
 impl UiState {
@@ -45,6 +57,11 @@ impl Default for UiState {
             seed_fixed: false,
             thumb_size: 128.0,
             refine_from: None,
+            wanted_size: None,
+            wanted_aspect: None,
+            adjusted: None,
+            prompt_panel_open: true,
+            gallery_panel_open: true,
         }
     }
 }

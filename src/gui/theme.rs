@@ -20,11 +20,91 @@ pub const ERROR_FILL: Color32 = Color32::from_rgb(120, 24, 24);
 /// A job that succeeded.
 pub const SUCCESS: Color32 = Color32::from_rgb(80, 170, 90);
 
-/// Sets the looks and which one shows.
+/// The primary action's fill (Generate): a blue no model output or warning uses, with
+/// white text at WCAG AA contrast.
+pub const ACCENT: Color32 = Color32::from_rgb(58, 78, 214);
+/// A reject's cross on a thumbnail.
+pub const REJECT: Color32 = Color32::from_rgb(240, 90, 80);
+
+/// The difference heatmap's colour for a change `d` (0 none, 255 most), for its legend.
+pub fn heat(d: u8) -> Color32 {
+    let [r, g, b, _] = crate::imaging::heat(d);
+    Color32::from_rgb(r, g, b)
+}
+
+/// A favourite's heart.
+pub const HEART: Color32 = Color32::from_rgb(226, 72, 96);
+
+/// A set rating star and a pick's flag: gold, darker on the light look so it reads.
+pub fn star(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgb(240, 180, 30)
+    } else {
+        Color32::from_rgb(176, 116, 0)
+    }
+}
+
+/// The spacing scale, in points: every gap in the window is one of these.
+pub mod space {
+    /// Between the parts of one control.
+    pub const S: f32 = 4.0;
+    /// Between controls.
+    pub const M: f32 = 8.0;
+    /// Between groups.
+    pub const L: f32 = 16.0;
+}
+
+/// The canvas around the image: a neutral mid-grey in both looks, so the surround does
+/// not shift how its colours read (pure white or black does).
+pub fn canvas(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_gray(74)
+    } else {
+        Color32::from_gray(138)
+    }
+}
+
+/// Sets the looks, the type sizes and spacing, and which look shows.
 pub fn apply(ctx: &egui::Context, theme: Theme) {
     ctx.set_visuals_of(egui::Theme::Dark, visuals(egui::Theme::Dark));
     ctx.set_visuals_of(egui::Theme::Light, visuals(egui::Theme::Light));
+    ctx.all_styles_mut(type_and_spacing);
     ctx.set_theme(preference(theme));
+}
+
+/// Body text at 14 px and nothing under 12 (egui's small text is 9), on the spacing scale.
+pub fn type_and_spacing(style: &mut egui::Style) {
+    use egui::{FontFamily, FontId, TextStyle};
+    style.text_styles = [
+        (
+            TextStyle::Heading,
+            FontId::new(19.0, FontFamily::Proportional),
+        ),
+        (TextStyle::Body, FontId::new(14.0, FontFamily::Proportional)),
+        (
+            TextStyle::Button,
+            FontId::new(14.0, FontFamily::Proportional),
+        ),
+        (
+            TextStyle::Small,
+            FontId::new(12.0, FontFamily::Proportional),
+        ),
+        (
+            TextStyle::Monospace,
+            FontId::new(13.0, FontFamily::Monospace),
+        ),
+    ]
+    .into();
+    style.spacing.item_spacing = egui::vec2(space::M, 6.0);
+    style.spacing.button_padding = egui::vec2(space::M, 3.0);
+    style.spacing.interact_size.y = 24.0;
+}
+
+/// A primary action's button: accent fill and white text, the shortcut shown beside it.
+pub fn primary_button<'a>(text: &str, shortcut: &str) -> egui::Button<'a> {
+    egui::Button::new(egui::RichText::new(text).strong().color(Color32::WHITE))
+        .fill(ACCENT)
+        .shortcut_text(egui::RichText::new(shortcut.to_owned()).color(Color32::from_gray(225)))
 }
 
 /// egui's theme preference for a setting.
@@ -97,6 +177,24 @@ mod tests {
         let c = contrast(egui::Color32::BLACK, egui::Color32::WHITE);
         assert!((c - 21.0).abs() < 0.01, "{c}");
         assert!((contrast(egui::Color32::GRAY, egui::Color32::GRAY) - 1.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn the_primary_button_and_marks_read() {
+        assert!(contrast(Color32::WHITE, ACCENT) >= 4.5);
+        assert!(contrast(Color32::from_gray(225), ACCENT) >= 4.5);
+        // Stars and hearts stand out from the panels (3:1, as for any non-text mark).
+        for dark in [true, false] {
+            let v = visuals(if dark {
+                egui::Theme::Dark
+            } else {
+                egui::Theme::Light
+            });
+            for bg in [v.panel_fill, v.window_fill] {
+                assert!(contrast(star(dark), bg) >= 3.0, "star, dark {dark}");
+                assert!(contrast(HEART, bg) >= 3.0, "heart, dark {dark}");
+            }
+        }
     }
 
     #[test]

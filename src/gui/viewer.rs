@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use egui::{Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2};
+use egui::{
+    Key, KeyboardShortcut, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2,
+};
 
-use super::Command;
 use super::compare::CompareState;
 use super::gallery::{Gallery, texture};
+use super::{Command, icons};
 use crate::engine::PixelsAnswer;
 use crate::imaging::Rgba;
 use crate::library::ImageId;
@@ -33,11 +35,17 @@ impl Viewer {
         if self.shown == Some(image) {
             return false;
         }
+        // Zoom and pan stay: stepping through variants at 100% compares their details.
         self.shown = Some(image);
         self.error = None;
-        self.zoom = None;
-        self.pan = Vec2::ZERO;
         !matches!(&self.texture, Some((id, _)) if *id == image)
+    }
+
+    /// Shows nothing: the image shown is no longer listed.
+    pub fn clear(&mut self) {
+        self.shown = None;
+        self.loading = None;
+        self.error = None;
     }
 
     /// The shown image's pixels, once decoded.
@@ -90,106 +98,96 @@ impl Viewer {
             });
             return commands;
         };
+        self.zoom_keys(ui);
         let record = gallery.image(shown);
-        // Wraps rather than widening the panel, which would push the image off centre.
-        ui.horizontal_wrapped(|ui| {
-            if ui.selectable_label(self.zoom.is_none(), "Fit").clicked() {
-                self.zoom = None;
-                self.pan = Vec2::ZERO;
-            }
-            if ui
-                .selectable_label(self.zoom == Some(1.0), "100%")
-                .clicked()
-            {
-                self.zoom = Some(1.0);
-                self.pan = Vec2::ZERO;
-            }
-            if ui.button("Zoom out").clicked() {
-                self.zoom = Some((self.zoom.unwrap_or(0.5) / 1.25).max(0.05));
-            }
-            if ui.button("Zoom in").clicked() {
-                self.zoom = Some((self.zoom.unwrap_or(0.5) * 1.25).min(16.0));
-            }
-            if let Some(z) = self.zoom {
-                ui.weak(format!("{:.0}%", z * 100.0));
-            }
-            ui.separator();
-            if ui.button("Save as…").clicked() {
-                commands.push(Command::SaveAs(shown));
-            }
-            if ui
-                .button("Copy")
-                .on_hover_text("Copy the image to the clipboard")
-                .clicked()
-            {
-                commands.push(Command::CopyImage);
-            }
-            if ui
-                .button("Reveal")
-                .on_hover_text("Show the file in the file manager")
-                .clicked()
-            {
-                commands.push(Command::Reveal(shown));
-            }
-            if let Some((g, _)) = record {
-                if ui
-                    .button("Use these settings")
-                    .on_hover_text("Put this recipe back in the prompt panel")
-                    .clicked()
-                {
-                    commands.push(Command::UseSettings(g.job.id));
-                }
-                if ui
-                    .button("Regenerate")
-                    .on_hover_text("The same recipe with a new seed")
-                    .clicked()
-                {
-                    commands.push(Command::Regenerate(g.job.id, None));
-                }
-                if ui
-                    .button("Variations")
-                    .on_hover_text("Four more of the same")
-                    .clicked()
-                {
-                    commands.push(Command::Regenerate(g.job.id, Some(4)));
-                }
-                same_recipe_menu(ui, &g.job, catalog, &mut commands);
-            }
-            if ui
-                .button("Refine")
-                .on_hover_text("Change this image step by step, keeping the conversation")
+        // One row at any width from 1024 px: the primary actions, the rest in the
+        // overflow menu (and the image's right-click menu). Narrow, the labels go and
+        // the icons stay, each with its name on hover.
+        let compact = ui.available_width() < 440.0;
+        ui.horizontal(|ui| {
+            // Refine keeps its name at any width: it is what a designer does most.
+            if action(ui, icons::REFINE, "Refine", false)
+                .on_hover_text("Refine: change this image step by step, keeping the conversation")
                 .clicked()
             {
                 commands.push(Command::StartRefine(shown));
             }
-            if ui
-                .button("Use as input")
-                .on_hover_text("Edit this image next")
+            if let Some((g, _)) = record
+                && action(ui, icons::VARIATIONS, "Variations", compact)
+                    .on_hover_text("Variations: four more of the same recipe")
+                    .clicked()
+            {
+                commands.push(Command::Regenerate(g.job.id, Some(4)));
+            }
+            if action(ui, icons::SAVE, "Save as…", compact)
+                .on_hover_text("Save as…: write this image to a file")
                 .clicked()
             {
-                commands.push(Command::UseAsInput(shown));
+                commands.push(Command::SaveAs(shown));
             }
+            self.compare.menu(ui, compact);
+            let more = ui.menu_button(icons::MORE, |ui| {
+                self.actions_menu(
+                    ui,
+                    shown,
+                    record.map(|(g, _)| &g.job),
+                    catalog,
+                    &mut commands,
+                );
+            });
+            icons::named(&more.response, "More actions");
+            more.response
+                .on_hover_text("More: copy, reveal, reuse the recipe, zoom");
+        });
+        // The image's facts, and the zoom.
+        ui.horizontal(|ui| {
             if let Some((g, image)) = record {
-                ui.weak(format!(
-                    "{}×{} {} · job {}",
-                    image.width, image.height, image.mime, g.job.id
-                ));
+                let kind = image
+                    .mime
+                    .strip_prefix("image/")
+                    .unwrap_or(&image.mime)
+                    .to_uppercase();
+                ui.weak(format!("{}×{} {kind}", image.width, image.height));
                 if g.job.sandbox {
                     ui.colored_label(super::theme::SANDBOX_LABEL, "SANDBOX IMAGE");
                 }
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .selectable_label(self.zoom == Some(1.0), "100%")
+                    .on_hover_text("Actual pixels (Ctrl+1)")
+                    .clicked()
+                {
+                    self.zoom = Some(1.0);
+                    self.pan = Vec2::ZERO;
+                }
+                if ui
+                    .selectable_label(self.zoom.is_none(), "Fit")
+                    .on_hover_text("Fit the image to the view (Ctrl+0, or double-click it)")
+                    .clicked()
+                {
+                    self.zoom = None;
+                    self.pan = Vec2::ZERO;
+                }
+                if let Some(z) = self.zoom {
+                    ui.weak(format!("{:.0}%", z * 100.0));
+                }
+            });
         });
-        if self.compare.mode_ui(ui, shown) {
+        if self.compare.status_ui(ui, shown) {
             commands.push(Command::LoadComparison(shown));
         }
         let text_height = if record.and_then(|(g, _)| g.job.text.as_ref()).is_some() {
-            64.0
+            48.0
         } else {
             0.0
         };
         let size = ui.available_size() - vec2(0.0, text_height);
         let (rect, response) =
             ui.allocate_exact_size(size.max(vec2(32.0, 32.0)), Sense::click_and_drag());
+        let dark = ui.visuals().dark_mode;
+        ui.painter_at(rect)
+            .rect_filled(rect, 0.0, super::theme::canvas(dark));
         match (&self.texture, &self.error) {
             (Some((id, tex)), _) if *id == shown => {
                 let image_size = tex.size_vec2();
@@ -214,15 +212,10 @@ impl Viewer {
                 }
                 let drawn = Rect::from_center_size(rect.center() + self.pan, image_size * scale);
                 let painter = ui.painter_at(rect);
-                painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
                 if !self.compare.paint(ui, rect, &response, drawn, tex, shown) {
-                    painter.image(
-                        tex.id(),
-                        drawn,
-                        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-                        egui::Color32::WHITE,
-                    );
+                    painter.image(tex.id(), drawn, FULL_UV, egui::Color32::WHITE);
                 }
+                loupe(ui, &painter, &response, drawn, tex);
             }
             (_, Some(error)) => {
                 ui.painter_at(rect).text(
@@ -239,10 +232,22 @@ impl Viewer {
                     egui::Align2::CENTER_CENTER,
                     "Loading…",
                     egui::FontId::proportional(14.0),
-                    ui.visuals().weak_text_color(),
+                    egui::Color32::WHITE,
                 );
             }
         }
+        response.context_menu(|ui| {
+            self.actions_menu(
+                ui,
+                shown,
+                record.map(|(g, _)| &g.job),
+                catalog,
+                &mut commands,
+            );
+            ui.separator();
+            ui.label(RichText::new("Compare").weak());
+            self.compare.mode_items(ui);
+        });
         if let Some(text) = record.and_then(|(g, _)| g.job.text.as_ref()) {
             egui::ScrollArea::vertical()
                 .id_salt("model-text")
@@ -253,6 +258,159 @@ impl Viewer {
         }
         commands
     }
+
+    /// Ctrl+0 fits the image, Ctrl+1 shows it at 100%.
+    fn zoom_keys(&mut self, ui: &egui::Ui) {
+        let fit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
+        let actual = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
+        if ui.input_mut(|i| i.consume_shortcut(&fit)) {
+            self.zoom = None;
+            self.pan = Vec2::ZERO;
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&actual)) {
+            self.zoom = Some(1.0);
+            self.pan = Vec2::ZERO;
+        }
+    }
+
+    /// Every action on the shown image: the toolbar's overflow and the right-click menu.
+    fn actions_menu(
+        &mut self,
+        ui: &mut egui::Ui,
+        shown: ImageId,
+        job: Option<&crate::library::JobRecord>,
+        catalog: &crate::recipe::Catalog,
+        commands: &mut Vec<Command>,
+    ) {
+        let mut item = |ui: &mut egui::Ui, text: &str, hover: &str, command: Command| {
+            if ui.button(text).on_hover_text(hover).clicked() {
+                commands.push(command);
+                ui.close();
+            }
+        };
+        item(
+            ui,
+            "Refine",
+            "Change this image step by step, keeping the conversation",
+            Command::StartRefine(shown),
+        );
+        if let Some(job) = job {
+            item(
+                ui,
+                "Variations",
+                "Four more of the same",
+                Command::Regenerate(job.id, Some(4)),
+            );
+            item(
+                ui,
+                "Regenerate",
+                "The same recipe with a new seed",
+                Command::Regenerate(job.id, None),
+            );
+            item(
+                ui,
+                "Use these settings",
+                "Put this recipe back in the prompt panel",
+                Command::UseSettings(job.id),
+            );
+        }
+        item(
+            ui,
+            "Use as input",
+            "Edit this image next",
+            Command::UseAsInput(shown),
+        );
+        ui.separator();
+        item(
+            ui,
+            "Save as…",
+            "Write this image to a file",
+            Command::SaveAs(shown),
+        );
+        item(
+            ui,
+            "Copy",
+            "Copy the image to the clipboard",
+            Command::CopyImage,
+        );
+        item(
+            ui,
+            "Copy file",
+            "Copy the file's address, to paste into a file manager or a browser",
+            Command::CopyFile(shown),
+        );
+        item(
+            ui,
+            "Reveal",
+            "Show the file in the file manager",
+            Command::Reveal(shown),
+        );
+        if let Some(job) = job {
+            ui.separator();
+            same_recipe_menu(ui, job, catalog, commands);
+        }
+        ui.separator();
+        if ui.button("Zoom in").clicked() {
+            self.zoom = Some((self.zoom.unwrap_or(0.5) * 1.25).min(16.0));
+        }
+        if ui.button("Zoom out").clicked() {
+            self.zoom = Some((self.zoom.unwrap_or(0.5) / 1.25).max(0.05));
+        }
+    }
+}
+
+/// A toolbar button: its icon and name, or the icon alone when `compact`; its name is
+/// what hover and screen readers say either way.
+fn action(ui: &mut egui::Ui, icon: &str, name: &str, compact: bool) -> egui::Response {
+    let text = if compact {
+        icon.to_owned()
+    } else {
+        format!("{icon} {name}")
+    };
+    let response = ui.button(text);
+    icons::named(&response, name);
+    response
+}
+
+/// The whole texture.
+const FULL_UV: Rect = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+
+/// While Z is held over the image (outside a text field): the pixels under the pointer
+/// at 2x the view's scale, 4x with Shift, in a square beside it.
+fn loupe(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    response: &egui::Response,
+    drawn: Rect,
+    tex: &TextureHandle,
+) {
+    let typing = ui.ctx().memory(|m| m.focused().is_some());
+    let (held, shift) = ui.input(|i| (i.key_down(Key::Z), i.modifiers.shift));
+    let Some(pointer) = response.hover_pos() else {
+        return;
+    };
+    if typing || !held || !drawn.contains(pointer) {
+        return;
+    }
+    let factor = if shift { 4.0 } else { 2.0 };
+    let side = 220.0;
+    // The part of the image under the pointer that fills the loupe, in UV.
+    let uv_center = (pointer - drawn.min) / drawn.size();
+    let uv_half = vec2(side, side) / (drawn.size() * factor) / 2.0;
+    let uv = Rect::from_min_max(
+        pos2(uv_center.x - uv_half.x, uv_center.y - uv_half.y),
+        pos2(uv_center.x + uv_half.x, uv_center.y + uv_half.y),
+    );
+    let area = Rect::from_center_size(pointer, vec2(side, side));
+    painter.rect_filled(area, 0.0, super::theme::canvas(ui.visuals().dark_mode));
+    painter.image(tex.id(), area, uv, egui::Color32::WHITE);
+    painter.rect_stroke(
+        area,
+        0.0,
+        egui::Stroke::new(2.0, egui::Color32::WHITE),
+        egui::StrokeKind::Outside,
+    );
+    ui.ctx().request_repaint();
 }
 
 /// "Same recipe on…": the other providers, each disabled with the reason when it cannot

@@ -239,8 +239,8 @@ fn every_control_has_a_name_in_every_view() {
     let views: [(&str, &str); 7] = [
         ("Settings…", "Gemini API key"),
         ("Shortcuts", "Keyboard shortcuts"),
-        ("Before/after", "Before/after split"),
-        ("Difference", "of pixels changed"),
+        ("Compare", "Before/after"),
+        ("Compare", "Difference"),
         ("Filters", "Favourites only"),
         ("Save selected to folder…", "File names"),
         ("Lineage", "Parent #"),

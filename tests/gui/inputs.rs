@@ -84,9 +84,9 @@ fn a_stored_input_shows_its_preview_after_a_restart() {
         &mut harness,
         Duration::from_secs(30),
         "the old result",
-        |h| h.query_by_label("Use these settings").is_some(),
+        |h| h.query_by_label("More actions").is_some(),
     );
-    harness.get_by_label("Use these settings").click();
+    gui_support::choose(&mut harness, "More actions", "Use these settings");
     step_until(
         &mut harness,
         Duration::from_secs(20),
@@ -189,7 +189,7 @@ fn use_as_input_takes_the_viewed_result() {
         .find(|i| i.id == viewed)
         .unwrap()
         .clone();
-    harness.get_by_label("Use as input").click();
+    gui_support::choose(&mut harness, "More actions", "Use as input");
     step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
         h.state().draft_inputs().len() == 1
     });

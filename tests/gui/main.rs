@@ -11,6 +11,7 @@ mod gui_support;
 mod desktop;
 mod history_panel;
 mod inputs;
+mod layout;
 mod leak;
 mod providers;
 mod settings;

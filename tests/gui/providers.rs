@@ -90,6 +90,8 @@ fn the_same_recipe_on_another_provider_sits_side_by_side() {
     harness.step();
     gui_support::generate_in_app(&mut harness, "a recipe to compare");
     gui_support::leave_text_fields(&mut harness);
+    harness.get_by_label("More actions").click();
+    harness.run_steps(2);
     harness.get_by_label("Same recipe on…").click();
     step_until(&mut harness, Duration::from_secs(5), "the menu", |h| {
         h.query_by_label("Vydra").is_some()

@@ -6,6 +6,8 @@ use crate::gui_support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use banana_studio::recipe::ImageSize;
+
 use egui_kittest::kittest::{NodeT, Queryable};
 use gui_support::{app, generate_in_app, leave_text_fields, shows, step_until, type_prompt};
 
@@ -80,12 +82,20 @@ fn a_failed_job_shows_its_message_and_retry() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
-    type_prompt(&mut harness, "[fake:blocked-image] a crowd");
+    type_prompt(&mut harness, "[fake:precondition] a crowd");
     harness.get_by_label("Generate").click();
     step_until(&mut harness, Duration::from_secs(60), "the failure", |h| {
-        shows(h, "No image: the image was blocked by the safety filter")
+        shows(h, "#1 Failed")
     });
-    harness.get_by_label("Retry").click();
+    // Retry takes no click in the moment the job ends: a double-click meant for
+    // Cancel never sends a paid job twice.
+    assert!(
+        harness
+            .query_by_label("Retry")
+            .is_some_and(|n| egui_kittest::kittest::NodeT::accesskit_node(&n).is_disabled()),
+        "Retry waits a moment"
+    );
+    gui_support::click_when_enabled(&mut harness, "Retry");
     step_until(
         &mut harness,
         Duration::from_secs(60),
@@ -94,8 +104,32 @@ fn a_failed_job_shows_its_message_and_retry() {
     );
     assert_eq!(
         harness.state().ui_state_draft_prompt(),
-        "[fake:blocked-image] a crowd",
+        "[fake:precondition] a crowd",
         "the prompt stays in the panel"
+    );
+}
+
+#[test]
+fn a_blocked_image_offers_to_edit_the_prompt_not_to_send_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    type_prompt(&mut harness, "[fake:blocked-image] a crowd");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the failure", |h| {
+        shows(h, "No image: the image was blocked by the safety filter")
+    });
+    assert!(
+        harness.query_by_label("Retry").is_none(),
+        "the same request would be refused again"
+    );
+    type_prompt(&mut harness, "something else");
+    harness.get_by_label("Edit the prompt").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().ui_state_draft_prompt(),
+        "[fake:blocked-image] a crowd",
+        "the refused recipe is back in the panel to change"
     );
 }
 
@@ -219,20 +253,15 @@ fn compare_shows_the_change_against_the_parent_and_arrows_move_between_images() 
         |h| h.state().gallery().selected == Some(child),
     );
 
-    harness.get_by_label("Before/after").click();
+    gui_support::choose(&mut harness, "Compare", "Before/after");
     step_until(
         &mut harness,
         Duration::from_secs(20),
         "the comparison",
-        |h| {
-            h.query_by_label_contains(&format!("vs parent image {parent}:"))
-                .is_some()
-        },
+        |h| h.query_by_label_contains("vs its parent:").is_some(),
     );
-    harness.get_by_label("Difference").click();
-    harness.run_steps(2);
-    harness.get_by_label("Before/after").click();
-    harness.run_steps(2);
+    gui_support::choose(&mut harness, "Compare", "Difference");
+    gui_support::choose(&mut harness, "Compare", "Before/after");
     // Dates, elapsed seconds and toasts change from run to run: keep them out.
     harness.mask(egui::Rect::from_min_max(
         egui::pos2(1040.0, 30.0),
@@ -247,8 +276,7 @@ fn compare_shows_the_change_against_the_parent_and_arrows_move_between_images() 
     harness.snapshot_options("compare_slider", &options);
 
     // Arrow keys move to the next image once no text field has the keyboard.
-    harness.get_by_label("Before/after").click();
-    harness.step();
+    gui_support::choose(&mut harness, "Compare", "Before/after");
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(2);
     assert_eq!(harness.state().gallery().selected, Some(parent));
@@ -344,6 +372,8 @@ fn copy_puts_the_shown_image_on_the_clipboard() {
     // Copy until the full image has loaded (before, it says it is still loading).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let copied = loop {
+        harness.get_by_label("More actions").click();
+        harness.run_steps(2);
         harness.get_by_label("Copy").click();
         harness.step();
         let copied = harness.output().platform_output.commands.iter().any(
@@ -368,8 +398,7 @@ fn use_these_settings_puts_the_recipe_back() {
     harness.step();
     generate_in_app(&mut harness, "alpha recipe");
     type_prompt(&mut harness, "something else entirely");
-    harness.get_by_label("Use these settings").click();
-    harness.run_steps(2);
+    gui_support::choose(&mut harness, "More actions", "Use these settings");
     assert_eq!(harness.state().ui_state_draft_prompt(), "alpha recipe");
 }
 
@@ -433,4 +462,60 @@ fn switching_to_fal_generates_through_its_queue() {
         banana_studio::recipe::ProviderId::Fal
     );
     assert!(gui_support::sandbox().fal().unwrap().submits() >= 1);
+}
+
+#[test]
+fn a_size_the_new_model_cannot_make_is_said_and_comes_back_with_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    // Pro at 2K.
+    harness.get_by_label("Size").click();
+    harness.run_steps(3);
+    harness.get_by_label("2K").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state().draft.size, Some(ImageSize::K2));
+    // Nano Banana takes no size: the size goes, in words.
+    harness.get_by_label("Model").click();
+    harness.run_steps(3);
+    harness
+        .get_by_label_contains("Nano Banana (gemini-2.5-flash-image)")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state().draft.size, None);
+    assert!(shows(&harness, "2K comes back with a model that makes it"));
+    // Back on Pro, 2K is back.
+    harness.get_by_label("Model").click();
+    harness.run_steps(3);
+    harness
+        .get_by_label_contains("Nano Banana Pro (gemini-3-pro-image)")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state().draft.size, Some(ImageSize::K2));
+}
+
+#[test]
+fn a_search_that_lists_nothing_leaves_nothing_selected_or_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a teapot");
+    assert!(shows(&harness, "1 selected"));
+    gui_support::type_into(&mut harness, "Search prompts", "zebra");
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the empty list",
+        |h| {
+            h.query_by_label("Nothing matches the search and filters.")
+                .is_some()
+        },
+    );
+    harness.run_steps(2);
+    assert!(!shows(&harness, "1 selected"), "nothing listed is selected");
+    assert!(harness.state().gallery().selected.is_none());
+    assert!(
+        shows(&harness, "Generated images appear here"),
+        "the viewer shows no image the list does not"
+    );
 }

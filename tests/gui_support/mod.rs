@@ -223,3 +223,22 @@ pub fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
         .sum();
     total as f64 / a.as_raw().len() as f64
 }
+
+/// Opens the menu named `menu` and clicks its item `item`.
+pub fn choose(harness: &mut Harness<'static, BananaApp>, menu: &str, item: &str) {
+    harness.get_by_label(menu).click();
+    step_until(harness, Duration::from_secs(5), item, |h| {
+        h.query_by_label(item).is_some()
+    });
+    harness.get_by_label(item).click();
+    harness.run_steps(2);
+}
+
+/// Clicks `label` once it takes clicks (Retry waits a moment after a job ends).
+pub fn click_when_enabled(harness: &mut Harness<'static, BananaApp>, label: &str) {
+    step_until(harness, Duration::from_secs(5), label, |h| {
+        h.query_by_label(label)
+            .is_some_and(|n| !egui_kittest::kittest::NodeT::accesskit_node(&n).is_disabled())
+    });
+    harness.get_by_label(label).click();
+}

@@ -364,7 +364,14 @@ async fn rate_limit_honours_retry_info_then_succeeds() {
             assert_eq!(n.wait, Duration::from_millis(300));
             assert!(
                 n.reason
-                    .contains("GenerateRequestsPerMinutePerProjectPerModel-FreeTier")
+                    .contains("requests per minute for this model on the free tier"),
+                "{}",
+                n.reason
+            );
+            assert!(
+                !n.reason.contains("PerMinute"),
+                "no raw quota id: {}",
+                n.reason
             );
         }
         other => panic!("expected a retry notice, got {other:?}"),
@@ -388,8 +395,12 @@ async fn rate_limit_still_hit_after_four_attempts_names_the_quota() {
     assert_eq!(err.kind().exit_code(), 5);
     assert!(
         err.to_string()
-            .contains("GenerateRequestsPerMinutePerProjectPerModel-FreeTier"),
+            .contains("limit of requests per minute for this model on the free tier"),
         "{err}"
+    );
+    assert!(
+        err.to_string().contains("enable billing"),
+        "a way forward: {err}"
     );
     assert_eq!(fake.request_count(), 4, "at most 4 attempts");
 }

@@ -153,7 +153,7 @@ impl Engine {
 /// An image compared with what it came from.
 #[derive(Clone, Debug)]
 pub struct Compared {
-    /// What it is compared with, in words ("parent image 4", "input 1").
+    /// What it is compared with, in words ("its parent", "input 1").
     pub against: String,
     /// Before, heatmap and the share of changed pixels.
     pub comparison: imaging::Comparison,
@@ -173,7 +173,7 @@ fn compare_with_origin(library: &Library, image: ImageId) -> Result<Compared, Ta
             .ok_or(TaskError::Missing("its parent image"))?;
         let bytes = std::fs::read(&parent_record.path)
             .map_err(|e| TaskError::read(&parent_record.path, e))?;
-        (format!("parent image {parent}"), bytes)
+        ("its parent".to_owned(), bytes)
     } else if let Some(input) = job.recipe.inputs.first() {
         ("input 1".to_owned(), library.read_input(input)?)
     } else {

@@ -19,7 +19,8 @@ pub struct Comparison {
     pub changed_fraction: f32,
 }
 
-fn heat(d: u8) -> [u8; 4] {
+/// The heatmap's colour for a difference `d` (0 none, 255 most), also drawn as its legend.
+pub fn heat(d: u8) -> [u8; 4] {
     // Black -> red -> yellow -> white as the difference grows.
     let t = f32::from(d) / 255.0;
     let r = (t * 3.0).min(1.0);

@@ -10,7 +10,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, imageops::FilterType};
 
 pub use banana_core::media::sniff_mime;
-pub use compare::{CHANGED_THRESHOLD, Comparison, compare};
+pub use compare::{CHANGED_THRESHOLD, Comparison, compare, heat};
 pub use input::{
     DEFAULT_MAX_SIDE_PX, InputError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, PreparedInput,
     prepare_input, too_large_message,

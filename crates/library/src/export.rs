@@ -160,6 +160,53 @@ fn prompt_slug(prompt: &str) -> String {
     slug.trim_end_matches('-').to_owned()
 }
 
+/// The tokens a file-name template fills in.
+pub const TOKENS: [&str; 10] = [
+    "date", "time", "prompt", "n", "job", "id", "model", "provider", "seed", "ext",
+];
+
+/// The `{tokens}` of `template` that are not among [`TOKENS`]: they would be written
+/// into the name as they are, so the user is told before.
+pub fn unknown_tokens(template: &str) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let token = &after[..close];
+        if !TOKENS.contains(&token) && !unknown.iter().any(|u| u == token) {
+            unknown.push(token.to_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    unknown
+}
+
+/// Words for a template's unknown tokens, or None when every token is known.
+pub fn unknown_tokens_words(template: &str) -> Option<String> {
+    let unknown = unknown_tokens(template);
+    if unknown.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = unknown.iter().map(|t| format!("{{{t}}}")).collect();
+    let known: Vec<String> = TOKENS.iter().map(|t| format!("{{{t}}}")).collect();
+    Some(format!(
+        "the file-name template has {} {}, which will be written into the names as {}; the tokens are {}",
+        if unknown.len() == 1 {
+            "an unknown token"
+        } else {
+            "unknown tokens"
+        },
+        list.join(", "),
+        if unknown.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+        known.join(" ")
+    ))
+}
+
 /// The file name a template gives for an image, sanitised.
 pub fn file_name(template: &str, job: &JobRecord, image: &ImageRecord) -> String {
     let (y, mo, d, h, mi, s) = utc_parts(job.created_at_ms);
@@ -404,5 +451,22 @@ mod tests {
     fn utc_dates() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_795_651_200_000), "2026-11-26T00:00:00Z");
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    #[test]
+    fn unknown_tokens_are_found_once_each() {
+        assert!(super::unknown_tokens("{date}_{prompt}_{n}.{ext}").is_empty());
+        assert_eq!(
+            super::unknown_tokens("{nonsense}-{n}-{nonsense}-{Date}"),
+            vec!["nonsense".to_owned(), "Date".to_owned()]
+        );
+        let words = super::unknown_tokens_words("{nonsense}_{n}").unwrap();
+        assert!(
+            words.contains("{nonsense}") && words.contains("{seed}"),
+            "{words}"
+        );
     }
 }

@@ -109,20 +109,57 @@ fn rate_limited_message(
     retry_after: Option<Duration>,
     message: &str,
 ) -> String {
-    let mut out = String::from("rate limit or quota reached");
-    if let Some(q) = quota {
-        out.push_str(&format!(" ({q})"));
+    let mut out = match quota.map(quota_words) {
+        Some(words) => format!("the limit of {words} is reached"),
+        None => "rate limit or quota reached".to_owned(),
+    };
+    match retry_after {
+        Some(wait) => out.push_str(&format!("; wait {} s and retry", wait.as_secs().max(1))),
+        None => out.push_str("; wait a minute and retry"),
     }
-    if let Some(wait) = retry_after {
-        out.push_str(&format!(
-            "; the service asks to wait {} s",
-            wait.as_secs().max(1)
-        ));
+    if quota.is_some_and(|q| q.contains("FreeTier")) {
+        out.push_str(", or enable billing on the key's project for higher limits");
     }
     if !message.is_empty() {
-        out.push_str(&format!(": {message}"));
+        out.push_str(&format!(" (the service said: {message})"));
     }
     out
+}
+
+/// A quota id such as `GenerateRequestsPerMinutePerProjectPerModel-FreeTier` in words:
+/// "requests per minute for this model on the free tier". An id it cannot read is
+/// given as it is.
+pub fn quota_words(id: &str) -> String {
+    let (name, tier) = id.split_once('-').unwrap_or((id, ""));
+    let what = if name.contains("Token") {
+        "tokens"
+    } else if name.contains("Image") {
+        "images"
+    } else if name.contains("Request") {
+        "requests"
+    } else {
+        return id.to_owned();
+    };
+    let per = if name.contains("PerMinute") {
+        " per minute"
+    } else if name.contains("PerDay") {
+        " per day"
+    } else if name.contains("PerHour") {
+        " per hour"
+    } else {
+        ""
+    };
+    let scope = if name.contains("PerModel") {
+        " for this model"
+    } else {
+        ""
+    };
+    let tier = if tier.contains("FreeTier") {
+        " on the free tier"
+    } else {
+        ""
+    };
+    format!("{what}{per}{scope}{tier}")
 }
 
 fn refused_message(reason: &str, text: Option<&str>) -> String {
@@ -244,8 +281,23 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "rate limit or quota reached (GenerateRequestsPerMinutePerProjectPerModel); \
-             the service asks to wait 17 s: Quota exceeded"
+            "the limit of requests per minute for this model is reached; wait 17 s and \
+             retry (the service said: Quota exceeded)"
+        );
+        let e = ProviderError::RateLimited {
+            retry_after: None,
+            quota: Some("GenerateRequestsPerMinutePerProjectPerModel-FreeTier".into()),
+            message: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the limit of requests per minute for this model on the free tier is reached; \
+             wait a minute and retry, or enable billing on the key's project for higher limits"
+        );
+        assert_eq!(super::quota_words("SomethingNew"), "SomethingNew");
+        assert_eq!(
+            super::quota_words("GenerateContentInputTokensPerModelPerDay"),
+            "tokens per day for this model"
         );
         let e = ProviderError::Refused {
             reason: "The image was blocked by the safety filter".into(),

@@ -635,6 +635,6 @@ mod tests {
             {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}});
         let e = map_error(429, &Default::default(), body.to_string().as_bytes(), "m");
         assert_eq!(e.retry_after(), Some(Duration::from_secs(17)));
-        assert!(e.to_string().contains("GenerateRequestsPerMinute"));
+        assert!(e.to_string().contains("requests per minute"), "{e}");
     }
 }

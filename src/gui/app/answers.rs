@@ -46,19 +46,23 @@ impl BananaApp {
     /// Every answer that has come since the last frame.
     pub(super) fn poll_answers(&mut self, ctx: &egui::Context) {
         match self.gallery.poll() {
-            Some(PageNews::FirstPage) => {
-                // Open on the newest result, so the viewer is never empty without reason.
-                if self.gallery.selected.is_none()
-                    && let Some(newest) = self
-                        .gallery
-                        .generations()
-                        .first()
-                        .and_then(|g| g.images.first())
+            // Open on the newest result, so the viewer is never empty without reason,
+            // and never shows an image the list does not.
+            Some(PageNews::FirstPage) if self.gallery.selected.is_none() => {
+                match self
+                    .gallery
+                    .generations()
+                    .first()
+                    .and_then(|g| g.images.first())
                 {
-                    let id = newest.id;
-                    self.run(Command::Select(id));
+                    Some(newest) => {
+                        let id = newest.id;
+                        self.run(Command::Select(id));
+                    }
+                    None => self.viewer.clear(),
                 }
             }
+            Some(PageNews::FirstPage) => {}
             Some(PageNews::Failed(message)) => self.toasts.add(
                 Level::Error,
                 format!("The history could not be read: {message}"),

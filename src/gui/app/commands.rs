@@ -28,11 +28,13 @@ impl BananaApp {
                 }
             }
             Command::SaveAs(image) => {
+                // Named by the template every export uses (Settings, File names).
                 let name = match self.gallery.image(image) {
-                    Some((g, i)) => {
-                        let ext = i.path.extension().and_then(|e| e.to_str()).unwrap_or("png");
-                        format!("banana-{}-{}.{ext}", g.job.id, i.index + 1)
-                    }
+                    Some((g, i)) => crate::library::export::file_name(
+                        &self.settings.filename_template,
+                        &g.job,
+                        i,
+                    ),
                     None => format!("banana-image-{image}.png"),
                 };
                 let folder = self
@@ -69,6 +71,8 @@ impl BananaApp {
                 }
             }
             Command::TrashSelected => self.trash_selected(),
+            Command::TrashImage(image) => self.trash(vec![image]),
+            Command::Mark(image, mark) => self.apply_marks(&[image], &[mark]),
             Command::AddInputs(sources) => {
                 let draft = &self.state.draft;
                 let model = self.catalog.model(draft.provider, &draft.model);
@@ -170,6 +174,18 @@ impl BananaApp {
                     && let Err(message) = crate::gui::desktop::reveal(&record.path)
                 {
                     self.toasts.add(Level::Error, message);
+                }
+            }
+            Command::CopyFile(image) => {
+                if let Some((_, record)) = self.gallery.image(image) {
+                    let uri = crate::gui::desktop::file_uri(&record.path);
+                    self.ctx.copy_text(uri.clone());
+                    self.toasts.add(
+                        Level::Info,
+                        format!(
+                            "Copied the file's address: paste it into a file manager or a browser ({uri})"
+                        ),
+                    );
                 }
             }
             Command::UndoDelete => {

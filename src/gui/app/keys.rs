@@ -3,7 +3,7 @@
 use super::BananaApp;
 use crate::gui::Command;
 use crate::gui::gallery::UndoStep;
-use crate::library::{Flag, Mark};
+use crate::library::{Flag, ImageId, Mark};
 
 impl BananaApp {
     /// Whether the keyboard belongs to text: a field has focus, or a name field is open
@@ -61,21 +61,7 @@ impl BananaApp {
                 .all(|id| self.gallery.image(*id).is_some_and(|(_, i)| i.favourite));
             marks.push(Mark::Favourite(!all));
         }
-        if !marks.is_empty() {
-            // What they were, for Ctrl+Z.
-            let before = targets
-                .iter()
-                .filter_map(|id| self.gallery.image(*id))
-                .map(|(_, i)| (i.id, i.rating, i.flag, i.favourite))
-                .collect();
-            self.gallery.undo.push(UndoStep::Marked(before));
-        }
-        for mark in marks {
-            for image in &targets {
-                self.gallery.apply_mark(*image, mark);
-                self.engine.mark(*image, mark);
-            }
-        }
+        self.apply_marks(&targets, &marks);
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete)) {
             self.run(Command::TrashSelected);
         }
@@ -137,8 +123,33 @@ impl BananaApp {
     }
 
     /// Moves the selected images to the trash and shows the next one.
+    /// Marks `targets`, undoable with Ctrl+Z.
+    pub(super) fn apply_marks(&mut self, targets: &[ImageId], marks: &[Mark]) {
+        if marks.is_empty() {
+            return;
+        }
+        // What they were, for Ctrl+Z.
+        let before = targets
+            .iter()
+            .filter_map(|id| self.gallery.image(*id))
+            .map(|(_, i)| (i.id, i.rating, i.flag, i.favourite))
+            .collect();
+        self.gallery.undo.push(UndoStep::Marked(before));
+        for mark in marks {
+            for image in targets {
+                self.gallery.apply_mark(*image, *mark);
+                self.engine.mark(*image, *mark);
+            }
+        }
+    }
+
     pub(super) fn trash_selected(&mut self) {
         let targets = self.gallery.targets();
+        self.trash(targets);
+    }
+
+    /// Moves `targets` to the trash (undoable) and shows the next image.
+    pub(super) fn trash(&mut self, targets: Vec<ImageId>) {
         let Some(&last) = targets.last() else {
             return;
         };

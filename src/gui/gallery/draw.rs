@@ -3,12 +3,21 @@
 
 use egui::{RichText, TextureHandle, UiBuilder, vec2};
 
-use super::super::Command;
 use super::super::gallery_layout::{Layout, Metrics};
-use super::super::gallery_text::{details, marks_badge, marks_text};
+use super::super::gallery_text::{details, marks_text};
 use super::super::thumbs::{Thumb, ThumbCache};
+use super::super::{Command, icons};
 use super::Gallery;
 use crate::library::ImageId;
+
+/// What the user asked of the thumbnails drawn this frame.
+#[derive(Default)]
+struct Asked {
+    /// Thumbnails clicked, in order.
+    clicks: Vec<ImageId>,
+    /// Actions chosen in a thumbnail's menu.
+    commands: Vec<Command>,
+}
 
 impl Gallery {
     fn metrics(ui: &egui::Ui, thumb_size: f32) -> Metrics {
@@ -29,19 +38,32 @@ impl Gallery {
         if n == 0 {
             return;
         }
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             ui.label(format!("{n} selected"));
-            if ui
-                .small_button("Save selected to folder…")
-                .on_hover_text("Export with the recipe embedded, named by a template")
-                .clicked()
+            // Icons with their names for hover and for screen readers: one line at any
+            // panel width.
+            let icon_button = |ui: &mut egui::Ui, icon: &str, name: &str, hover: &str| {
+                let response = ui.small_button(icon);
+                icons::named(&response, name);
+                response.on_hover_text(format!("{name}: {hover}"))
+            };
+            if icon_button(
+                ui,
+                icons::SAVE,
+                "Save selected to folder…",
+                "export with the recipe embedded, named by a template (Ctrl+S)",
+            )
+            .clicked()
             {
                 commands.push(Command::SaveSelected);
             }
-            if ui
-                .small_button("Move to trash")
-                .on_hover_text("Delete")
-                .clicked()
+            if icon_button(
+                ui,
+                icons::TRASH,
+                "Move to trash",
+                "delete (Delete; Ctrl+Z brings back)",
+            )
+            .clicked()
             {
                 commands.push(Command::TrashSelected);
             }
@@ -105,7 +127,7 @@ impl Gallery {
                 Some((self.layout.top(block) + dy, dx))
             });
         self.scroll_to_selected = false;
-        let mut clicks = Vec::new();
+        let mut asked = Asked::default();
         egui::ScrollArea::vertical()
             .id_salt("gallery-scroll")
             .auto_shrink([false, false])
@@ -123,7 +145,7 @@ impl Gallery {
                 self.drawn = visible.clone();
                 for index in visible {
                     let top = origin + vec2(0.0, self.layout.top(index));
-                    self.draw_generation(ui, index, top, &metrics, thumbs, &mut clicks);
+                    self.draw_generation(ui, index, top, &metrics, thumbs, &mut asked);
                 }
             });
         // The modifiers held at the click itself (the release event carries them).
@@ -141,10 +163,11 @@ impl Gallery {
                 })
                 .unwrap_or(i.modifiers)
         });
-        for id in clicks {
+        for id in asked.clicks {
             self.click(id, modifiers);
             commands.push(Command::Select(id));
         }
+        commands.extend(asked.commands);
         if let Some(query) = self.next_page() {
             commands.push(Command::LoadPage(query));
         }
@@ -158,7 +181,7 @@ impl Gallery {
         top: egui::Pos2,
         m: &Metrics,
         thumbs: &mut ThumbCache<TextureHandle>,
-        clicks: &mut Vec<ImageId>,
+        asked: &mut Asked,
     ) {
         let generation = &self.generations[index];
         let job = &generation.job;
@@ -168,7 +191,9 @@ impl Gallery {
             ui.add(
                 egui::Label::new(RichText::new(job.recipe.prompt_preview()).strong()).truncate(),
             );
-            ui.add(egui::Label::new(RichText::new(details(generation)).small().weak()).truncate());
+            let line = details(generation);
+            ui.add(egui::Label::new(RichText::new(&line).small().weak()).truncate())
+                .on_hover_text(line);
         });
         for (i, image) in generation.images.iter().enumerate() {
             let (dx, dy) = m.cell_offset(i);
@@ -198,28 +223,21 @@ impl Gallery {
                     r
                 }
             };
-            let badge = marks_badge(image);
-            if !badge.is_empty() {
-                let at = response.rect.left_bottom() + vec2(6.0, -6.0);
-                let galley = ui.painter().layout_no_wrap(
-                    badge,
-                    egui::FontId::proportional(11.0),
-                    egui::Color32::WHITE,
-                );
-                let back = egui::Rect::from_min_size(
-                    at - vec2(2.0, galley.size().y + 1.0),
-                    galley.size() + vec2(4.0, 2.0),
-                );
+            if image.flag == crate::library::Flag::Reject {
+                // A reject stays findable but reads as set aside.
+                let fill = ui.visuals().panel_fill.gamma_multiply(0.6);
                 ui.painter()
-                    .rect_filled(back, 2.0, egui::Color32::from_black_alpha(180));
-                ui.painter().galley(
-                    at - vec2(0.0, galley.size().y),
-                    galley,
-                    egui::Color32::WHITE,
-                );
+                    .rect_filled(response.rect.shrink(2.0), 4.0, fill);
             }
+            paint_marks(ui, response.rect, image);
+            let response = response.on_hover_ui(|ui| {
+                ui.set_max_width(320.0);
+                ui.label(RichText::new(&job.recipe.prompt).strong());
+                ui.label(recipe_words(job, image));
+            });
+            response.context_menu(|ui| thumb_menu(ui, job, image, &mut asked.commands));
             if response.clicked() {
-                clicks.push(image.id);
+                asked.clicks.push(image.id);
             }
         }
         let bottom = top.y + m.block_height(generation.images.len()) - m.after / 2.0;
@@ -229,4 +247,140 @@ impl Gallery {
             ui.visuals().widgets.noninteractive.bg_stroke,
         );
     }
+}
+
+/// The recipe of a thumbnail's image, in words, for its hover.
+fn recipe_words(job: &crate::library::JobRecord, image: &crate::library::ImageRecord) -> String {
+    let r = &job.recipe;
+    let mut words = vec![
+        format!("{} · {}", r.provider.label(), r.model),
+        format!("{} · {}×{}", r.aspect, image.width, image.height),
+    ];
+    if let Some(seed) = r.seed {
+        words.push(format!("seed {seed}"));
+    }
+    if !r.inputs.is_empty() {
+        words.push(format!(
+            "{} input image{}",
+            r.inputs.len(),
+            if r.inputs.len() == 1 { "" } else { "s" }
+        ));
+    }
+    words.join("\n")
+}
+
+/// Stars, flag and heart on a thumbnail, in colour, on a dark pill that reads on any
+/// picture.
+fn paint_marks(ui: &egui::Ui, cell: egui::Rect, image: &crate::library::ImageRecord) {
+    use crate::library::Flag;
+    let mut parts: Vec<(String, egui::Color32)> = Vec::new();
+    let gold = super::super::theme::star(true);
+    if image.rating > 0 {
+        parts.push((icons::STAR.repeat(usize::from(image.rating)), gold));
+    }
+    match image.flag {
+        Flag::Pick => parts.push((icons::FLAG.to_owned(), super::super::theme::SUCCESS)),
+        Flag::Reject => parts.push((icons::REJECT.to_owned(), super::super::theme::REJECT)),
+        Flag::Unflagged => {}
+    }
+    if image.favourite {
+        parts.push((icons::HEART.to_owned(), super::super::theme::HEART));
+    }
+    if parts.is_empty() {
+        return;
+    }
+    let mut job = egui::text::LayoutJob::default();
+    for (i, (text, color)) in parts.into_iter().enumerate() {
+        let text = if i == 0 { text } else { format!(" {text}") };
+        job.append(
+            &text,
+            0.0,
+            egui::TextFormat::simple(egui::FontId::proportional(12.0), color),
+        );
+    }
+    let galley = ui.painter().layout_job(job);
+    let at = cell.left_bottom() + vec2(6.0, -6.0 - galley.size().y);
+    let back = egui::Rect::from_min_size(at - vec2(3.0, 1.0), galley.size() + vec2(6.0, 2.0));
+    ui.painter()
+        .rect_filled(back, 3.0, egui::Color32::from_black_alpha(190));
+    ui.painter().galley(at, galley, egui::Color32::WHITE);
+}
+
+/// Every action on one thumbnail's image.
+fn thumb_menu(
+    ui: &mut egui::Ui,
+    job: &crate::library::JobRecord,
+    image: &crate::library::ImageRecord,
+    asked: &mut Vec<Command>,
+) {
+    use crate::library::{Flag, Mark};
+    let mut item = |ui: &mut egui::Ui, text: &str, command: Command| {
+        if ui.button(text).clicked() {
+            asked.push(command);
+            ui.close();
+        }
+    };
+    item(ui, "Open in the viewer", Command::Select(image.id));
+    item(ui, "Refine", Command::StartRefine(image.id));
+    item(ui, "Variations", Command::Regenerate(job.id, Some(4)));
+    item(ui, "Use these settings", Command::UseSettings(job.id));
+    item(ui, "Use as input", Command::UseAsInput(image.id));
+    ui.separator();
+    item(ui, "Save as…", Command::SaveAs(image.id));
+    item(ui, "Copy file", Command::CopyFile(image.id));
+    item(ui, "Reveal", Command::Reveal(image.id));
+    ui.separator();
+    ui.horizontal(|ui| {
+        for stars in 0..=5u8 {
+            let text = if stars == 0 {
+                "0".to_owned()
+            } else {
+                format!("{stars}{}", icons::STAR)
+            };
+            if ui
+                .selectable_label(image.rating == stars, text)
+                .on_hover_text(if stars == 0 {
+                    "Clear the rating".to_owned()
+                } else {
+                    format!("Rate {stars}")
+                })
+                .clicked()
+            {
+                asked.push(Command::Mark(image.id, Mark::Rating(stars)));
+                ui.close();
+            }
+        }
+    });
+    let mut item = |ui: &mut egui::Ui, text: &str, command: Command| {
+        if ui.button(text).clicked() {
+            asked.push(command);
+            ui.close();
+        }
+    };
+    item(
+        ui,
+        "Pick (P)",
+        Command::Mark(image.id, Mark::Flag(Flag::Pick)),
+    );
+    item(
+        ui,
+        "Reject (X)",
+        Command::Mark(image.id, Mark::Flag(Flag::Reject)),
+    );
+    item(
+        ui,
+        "Unflag (U)",
+        Command::Mark(image.id, Mark::Flag(Flag::Unflagged)),
+    );
+    item(
+        ui,
+        if image.favourite {
+            "Not a favourite (F)"
+        } else {
+            "Favourite (F)"
+        },
+        Command::Mark(image.id, Mark::Favourite(!image.favourite)),
+    );
+    ui.separator();
+    item(ui, "Move to trash", Command::TrashImage(image.id));
 }
