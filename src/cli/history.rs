@@ -109,7 +109,9 @@ fn query_from(library: &Library, h: &HistoryArgs) -> Result<HistoryQuery, String
     let date = |flag: &str, text: &Option<String>| -> Result<Option<i64>, String> {
         text.as_deref()
             .map(|t| {
-                parse_date(t).ok_or_else(|| format!("--{flag} {t:?}: write the date as YYYY-MM-DD"))
+                parse_date(t).ok_or_else(|| {
+                    format!("--{flag} {t:?}: {}", crate::library::dates::date_problem(t))
+                })
             })
             .transpose()
     };

@@ -115,6 +115,9 @@ impl ExportDialog {
             ui.weak(
                 "Tokens: {date} {time} {prompt} {n} {job} {id} {model} {provider} {seed} {ext}",
             );
+            if let Some(words) = crate::library::export::unknown_tokens_words(&open.template) {
+                ui.colored_label(ui.visuals().warn_fg_color, words);
+            }
             if let Some((g, image)) = open.images.first().and_then(|id| gallery.image(*id)) {
                 ui.label(format!(
                     "For example: {}",

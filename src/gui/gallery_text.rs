@@ -40,32 +40,34 @@ pub fn marks_text(image: &ImageRecord) -> String {
     }
 }
 
-/// One line of details under a generation's prompt.
+/// One line of details under a generation's prompt, what matters most first (the
+/// line is cut to the panel's width and shown whole on hover).
 pub fn details(g: &Generation) -> String {
     let job = &g.job;
-    let mut meta = format!(
-        "{} · {} · {} · {}",
-        job.recipe.provider.label(),
-        job.recipe.model,
-        job.recipe.aspect,
-        format_time(job.created_at_ms)
-    );
+    let mut parts = Vec::new();
+    if job.sandbox {
+        parts.push("SANDBOX (not model output)".to_owned());
+    }
+    parts.push(job.recipe.provider.label().to_owned());
+    parts.push(job.recipe.model.clone());
+    parts.push(job.recipe.aspect.to_string());
     if let Some(size) = job.recipe.size {
-        meta.push_str(&format!(" · {size}"));
+        parts.push(size.to_string());
     }
     if let Some(finished) = job.finished_at_ms {
         let secs = (finished - job.created_at_ms).max(0) as f64 / 1000.0;
-        meta.push_str(&format!(" · took {secs:.1} s"));
+        parts.push(format!("took {secs:.1} s"));
     }
     if let Some(credits) = job.credits {
-        meta.push_str(&format!(" · {credits} credits"));
+        parts.push(format!("{credits} credits"));
     }
-    if job.sandbox {
-        meta.push_str(" · SANDBOX (not model output)");
-    } else if let Some(cost) = job.cost_usd {
-        meta.push_str(&format!(" · ${cost:.3}"));
+    if !job.sandbox
+        && let Some(cost) = job.cost_usd
+    {
+        parts.push(format!("${cost:.3}"));
     }
-    meta
+    parts.push(format_time(job.created_at_ms));
+    parts.join(" · ")
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct InputTray {
     refused_early: Option<String>,
     /// Previews of stored inputs asked for and not yet answered.
     pending_previews: Vec<(String, PixelsAnswer)>,
+    /// A path typed in, shown when no file dialog can open.
+    path_field: Option<String>,
 }
 
 impl InputTray {
@@ -150,6 +152,7 @@ impl InputTray {
         let spawned = DialogThread::spawn("banana-open-dialog", || {
             rfd::FileDialog::new()
                 .set_title("Open input images")
+                .set_directory(super::save_dialog::default_folder())
                 .add_filter("Images", &["png", "jpg", "jpeg", "webp", "gif"])
                 .pick_files()
         });
@@ -175,9 +178,10 @@ impl InputTray {
             Answer::Unavailable => {
                 self.message = Some(
                     "No file dialog can open on this system (no desktop portal or zenity): \
-                     drop images on the window, or paste an image or a file path."
+                     type the image's path below, drop images on the window, or paste one."
                         .into(),
                 );
+                self.path_field.get_or_insert_with(String::new);
                 None
             }
             Answer::Waiting | Answer::Cancelled => None,
@@ -270,6 +274,49 @@ impl InputTray {
         }
         if let Some(message) = &self.message {
             ui.colored_label(ui.visuals().warn_fg_color, message);
+        }
+        if let Some(text) = self.path_field.as_mut() {
+            let mut close = false;
+            let label = ui.label("Image file path (several: one per line)");
+            let field = ui
+                .add(
+                    egui::TextEdit::multiline(text)
+                        .desired_rows(2)
+                        .desired_width(f32::INFINITY)
+                        .hint_text(
+                            egui::RichText::new(format!(
+                                "{}/photo.jpg",
+                                super::save_dialog::default_folder().display()
+                            ))
+                            .italics(),
+                        ),
+                )
+                .labelled_by(label.id);
+            ui.horizontal(|ui| {
+                let paths: Vec<PathBuf> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+                if ui
+                    .add_enabled(!paths.is_empty(), egui::Button::new("Add"))
+                    .clicked()
+                {
+                    commands.push(Command::AddInputs(
+                        paths.into_iter().map(InputSource::File).collect(),
+                    ));
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+            let _ = field;
+            if close {
+                self.path_field = None;
+                self.message = None;
+            }
         }
         if let Some((name, recipe)) = &self.restorable {
             let mut close = false;

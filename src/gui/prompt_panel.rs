@@ -305,9 +305,30 @@ fn format_row(ui: &mut egui::Ui, state: &mut UiState) {
 }
 
 fn count_row(ui: &mut egui::Ui, state: &mut UiState) {
+    // Four buttons, not a slider: every click takes, and the choice reads at a glance.
     let label = ui.label("Count");
-    ui.add(egui::Slider::new(&mut state.draft.count, 1..=4).integer())
-        .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 2.0;
+        for n in 1..=4u8 {
+            let button = ui
+                .selectable_value(&mut state.draft.count, n, format!(" {n} "))
+                .on_hover_text(if n == 1 {
+                    "One image".to_owned()
+                } else {
+                    format!("{n} images: {n} requests, each charged")
+                });
+            button.widget_info(|| {
+                egui::WidgetInfo::selected(
+                    egui::Role::Button,
+                    true,
+                    state.draft.count == n,
+                    format!("Count {n}"),
+                )
+            });
+        }
+    })
+    .response
+    .labelled_by(label.id);
     ui.end_row();
 }
 

@@ -370,8 +370,17 @@ fn general(ui: &mut egui::Ui, draft: &mut Settings, catalog: &Catalog) {
             }
             ui.end_row();
             let label = ui.label("File names");
-            ui.add(egui::TextEdit::singleline(&mut draft.filename_template).desired_width(300.0))
+            ui.vertical(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut draft.filename_template).desired_width(300.0),
+                )
                 .labelled_by(label.id);
+                if let Some(words) =
+                    crate::library::export::unknown_tokens_words(&draft.filename_template)
+                {
+                    ui.colored_label(ui.visuals().warn_fg_color, words);
+                }
+            });
             ui.end_row();
             let label = ui.label("Wait per attempt");
             ui.add(

@@ -101,9 +101,11 @@ impl Toasts {
         }
         let mut dismissed = Vec::new();
         let mut hovered = Vec::new();
+        // Over the foot of the viewer, above the jobs list: never over the thumbnails,
+        // and under any dialog (a dialog is in the foreground).
         egui::Area::new(egui::Id::unique("toasts"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -180.0))
-            .order(egui::Order::Foreground)
+            .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -96.0))
+            .order(egui::Order::Middle)
             .show(ctx, |ui| {
                 for toast in &self.showing {
                     let (fill, text_color) = colours(ui, toast.notice.level);

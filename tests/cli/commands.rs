@@ -57,6 +57,12 @@ fn generate_in_the_sandbox_prints_json_lines_and_exits_0() {
         let path = Path::new(image["path"].as_str().unwrap());
         assert!(path.starts_with(&out_dir) && path.exists(), "{path:?}");
         assert!(image["id"].as_i64().is_some());
+        // Named by the export template: {date}_{prompt}_{n}.{ext}.
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.ends_with("_a-paper-boat_1.png") || name.ends_with("_a-paper-boat_2.png"),
+            "{name}"
+        );
     }
 
     let history = cli(dir.path())
@@ -106,6 +112,34 @@ fn invalid_input_exits_2_naming_the_field() {
         .unwrap();
     assert_eq!(bad_flag.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_flag.stderr).contains("W:H such as 16:9"));
+    // A ratio no model takes lists the ones this model does.
+    let odd = cli(dir.path())
+        .args(["--sandbox", "generate", "x", "--aspect", "7:3"])
+        .output()
+        .unwrap();
+    assert_eq!(odd.status.code(), Some(2));
+    let words = String::from_utf8_lossy(&odd.stderr);
+    assert!(
+        words.contains("pick one of 1:1, ") && words.contains("16:9"),
+        "{words}"
+    );
+    // A retired model names one successor, not two.
+    let retired = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "x",
+            "--model",
+            "gemini-3.1-flash-image-preview",
+        ])
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&retired.stderr);
+    assert_eq!(words.matches("use ").count(), 1, "{words}");
+    assert!(
+        words.contains("is retired") && words.contains("Nano Banana 2.1"),
+        "{words}"
+    );
 }
 
 #[test]
@@ -391,6 +425,10 @@ fn export_writes_named_files_with_the_recipe_and_reports_unknown_ids() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("unknown token"),
+        "known tokens pass quietly"
+    );
     let rows = json_lines(&output);
     assert_eq!(rows.len(), 2);
     let path = Path::new(rows[0]["path"].as_str().unwrap());
@@ -479,6 +517,13 @@ fn history_filters_narrow_the_list_and_bad_values_exit_2() {
     let bad_date = run(&["--since", "yesterday"]);
     assert_eq!(bad_date.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_date.stderr).contains("write the date as YYYY-MM-DD"));
+    let no_month = run(&["--since", "2026-13-01"]);
+    assert_eq!(no_month.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&no_month.stderr).contains("there is no month 13"),
+        "{}",
+        String::from_utf8_lossy(&no_month.stderr)
+    );
     let no_session = run(&["--session", "Nope"]);
     assert_eq!(no_session.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_session.stderr).contains("no session with that name"));
@@ -538,4 +583,27 @@ fn keys_set_reads_stdin_status_never_prints_the_key() {
         .output()
         .unwrap();
     assert!(removed.status.success());
+}
+
+#[test]
+fn an_unknown_template_token_is_warned_about_and_help_lists_every_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = cli(dir.path())
+        .args(["--sandbox", "generate", "a kite", "--json"])
+        .output()
+        .unwrap();
+    let done = json_lines(&first).pop().unwrap();
+    let id = done["images"][0]["id"].to_string();
+    let output = cli(dir.path())
+        .args(["export", &id, "--to"])
+        .arg(dir.path().join("out"))
+        .args(["--template", "{nonsense}_{n}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let words = String::from_utf8_lossy(&output.stderr);
+    assert!(words.contains("unknown token {nonsense}"), "{words}");
+    let help = cli(dir.path()).args(["export", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("n (the image's number"), "{help}");
 }

@@ -274,6 +274,20 @@ fn ctrl_o_opens_the_file_dialog_or_says_none_can_open() {
         h.query_by_label_contains("No file dialog can open")
             .is_some()
     });
+    // Then a path typed in adds the image.
+    let photo = dir.path().join("photo.png");
+    image::RgbImage::from_pixel(60, 40, image::Rgb([10, 100, 200]))
+        .save(&photo)
+        .unwrap();
+    gui_support::type_into(
+        &mut harness,
+        "Image file path (several: one per line)",
+        &photo.display().to_string(),
+    );
+    harness.get_by_label("Add").click();
+    step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
+        h.state().ui_state().draft.inputs.len() == 1
+    });
 }
 
 #[test]

@@ -469,6 +469,10 @@ fn a_size_the_new_model_cannot_make_is_said_and_comes_back_with_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path());
     harness.step();
+    // The count takes the first click.
+    harness.get_by_label("Count 3").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui_state().draft.count, 3);
     // Pro at 2K.
     harness.get_by_label("Size").click();
     harness.run_steps(3);
@@ -517,5 +521,85 @@ fn a_search_that_lists_nothing_leaves_nothing_selected_or_shown() {
     assert!(
         shows(&harness, "Generated images appear here"),
         "the viewer shows no image the list does not"
+    );
+}
+
+#[test]
+fn copy_file_puts_the_files_address_on_the_clipboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "a file to share");
+    harness.get_by_label("More actions").click();
+    harness.run_steps(2);
+    harness.get_by_label("Copy file").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .expect("an address on the clipboard");
+    let image = &harness.state().gallery().generations()[0].images[0];
+    assert!(copied.starts_with("file:///"), "{copied}");
+    assert!(
+        copied.ends_with(
+            &image
+                .path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        ),
+        "{copied} names {:?}",
+        image.path
+    );
+}
+
+#[test]
+fn holding_z_shows_a_loupe_under_the_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    generate_in_app(&mut harness, "fine detail");
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the full image",
+        |h| h.state().viewer_ready(),
+    );
+    leave_text_fields(&mut harness);
+    // A point on the image: below the zoom buttons, in the canvas.
+    let at = harness.get_by_label("Fit").rect().center() + egui::vec2(-150.0, 250.0);
+    harness.event(egui::Event::PointerMoved(at));
+    harness.run_steps(2);
+    let before = harness.render().expect("renders");
+    let z = |pressed| egui::Event::Key {
+        key: egui::Key::Z,
+        physical_key: None,
+        pressed,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(z(true));
+    harness.run_steps(2);
+    let with_loupe = harness.render().expect("renders");
+    harness.event(z(false));
+    harness.run_steps(2);
+    let after = harness.render().expect("renders");
+    let changed = |a: &image::RgbaImage, b: &image::RgbaImage| {
+        a.pixels().zip(b.pixels()).filter(|(x, y)| x != y).count()
+    };
+    assert!(
+        changed(&before, &with_loupe) > 10_000,
+        "the loupe draws a magnified square"
+    );
+    assert!(
+        changed(&before, &after) < 2_000,
+        "letting go of Z takes it away"
     );
 }

@@ -61,9 +61,32 @@ pub fn parse_date(text: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86_400_000)
 }
 
+/// Why `text` is not a date, in words with an example, for a date that does not parse.
+pub fn date_problem(text: &str) -> String {
+    let parts: Vec<&str> = text.trim().split('-').collect();
+    let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    match (parts.as_slice(), numbers.as_deref()) {
+        ([y, m, d], Some([_, month, day])) if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            if !(1..=12).contains(month) {
+                format!("there is no month {month}; months are 01 to 12, as in 2026-12-01")
+            } else {
+                format!("that month has no day {day}; write a day it has, as in 2026-12-01")
+            }
+        }
+        _ => "write the date as YYYY-MM-DD, as in 2026-12-01".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_date_is_told_what_is_wrong() {
+        assert!(date_problem("2026-13-01").contains("no month 13"));
+        assert!(date_problem("2026-02-30").contains("no day 30"));
+        assert!(date_problem("yesterday").contains("YYYY-MM-DD"));
+    }
 
     #[test]
     fn dates_round_trip() {

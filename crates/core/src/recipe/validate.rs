@@ -70,9 +70,11 @@ pub fn no_size_reason(catalog: &Catalog, model: &ModelInfo, size: ImageSize) -> 
 pub fn ratio_reason(catalog: &Catalog, model: &ModelInfo, aspect: AspectRatio) -> String {
     let others = brands_where(catalog, model, |m| m.takes_ratio(aspect));
     if others.is_empty() {
+        let takes: Vec<String> = model.ratios.iter().map(ToString::to_string).collect();
         format!(
-            "{} does not take {aspect}; pick one of the listed ratios",
-            model.brand
+            "{} does not take {aspect}; pick one of {}",
+            model.brand,
+            takes.join(", ")
         )
     } else {
         format!("{} does not take {aspect}; {others} does", model.brand)
@@ -108,16 +110,24 @@ impl Recipe {
             ));
         };
         if model.status == ModelStatus::Retired {
-            let replacement = catalog
-                .default_model(self.provider)
-                .map(|m| m.id.clone())
-                .unwrap_or_default();
+            // One hint: the successor the note names ("...; use Nano Banana 2.1") when the
+            // catalog has it, else the provider's default.
+            let (when, named) = match model.status_note.split_once("; use ") {
+                Some((when, named)) => (when, Some(named.trim())),
+                None => (model.status_note.as_str(), None),
+            };
+            let replacement = named
+                .and_then(|n| {
+                    catalog
+                        .models_of(self.provider)
+                        .find(|m| m.status != ModelStatus::Retired && (m.brand == n || m.id == n))
+                })
+                .or_else(|| catalog.default_model(self.provider));
+            let pick =
+                replacement.map_or_else(String::new, |r| format!("; use {} ({})", r.id, r.brand));
             return Err(ValidationError::new(
                 "model",
-                format!(
-                    "{} is retired ({}); pick {replacement}",
-                    model.id, model.status_note
-                ),
+                format!("{} is retired ({when}){pick}", model.id),
             ));
         }
         let prompt = self.prompt.trim();
