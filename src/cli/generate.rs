@@ -17,8 +17,9 @@ use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 /// Options of `generate`.
 #[derive(Debug, ClapArgs)]
 pub struct GenerateArgs {
-    /// What to draw.
-    pub prompt: String,
+    /// What to draw (with --template: words added after the filled template).
+    #[arg(required_unless_present = "template")]
+    pub prompt: Option<String>,
     #[command(flatten)]
     pub opts: RecipeOpts,
 }
@@ -53,6 +54,18 @@ pub struct RecipeOpts {
     /// Copy the images into this folder too.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// A prompt template by name (see `templates`); fill its [SLOTS] with --var.
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+    /// A template slot's value, as SLOT=VALUE (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// A style by name, said after the prompt (repeatable, in order; see `styles`).
+    #[arg(long = "style", value_name = "NAME")]
+    pub styles: Vec<String>,
+    /// A brand kit by name: its prefix, suffix and reference images (see `brands`).
+    #[arg(long, value_name = "NAME")]
+    pub brand: Option<String>,
     #[command(flatten)]
     pub output: JsonFlag,
 }
@@ -91,6 +104,7 @@ pub(super) fn build_recipe(
             prompt: prompt.to_owned(),
             inputs: Vec::new(),
             seed: None,
+            composition: None,
             ..b.clone()
         },
         _ => Recipe::new(prompt, provider, &catalog),
@@ -137,7 +151,144 @@ pub(super) fn build_recipe(
         recipe.size = opts.size;
     }
     recipe.seed = opts.seed;
+    apply_prompt_library(engine, &mut recipe, prompt, opts)
+        .map_err(|message| fail(json, None, ErrorKind::InvalidInput, &message))?;
     Ok(recipe)
+}
+
+/// Puts the prompt together from --template/--var, --style and --brand (the one rule,
+/// `compose`), records how, and adds the styles' and kit's reference images the model
+/// has room for (saying which are left out). Bad input is named; nothing is stored.
+fn apply_prompt_library(
+    engine: &Engine,
+    recipe: &mut Recipe,
+    typed: &str,
+    opts: &RecipeOpts,
+) -> Result<(), String> {
+    use crate::recipe::compose::{BrandKit, Composition, Style, Template, compose};
+    if opts.template.is_none() && opts.styles.is_empty() && opts.brand.is_none() {
+        if !opts.vars.is_empty() {
+            return Err("--var fills a template's slots: name the template with --template".into());
+        }
+        return Ok(());
+    }
+    let library = engine.library();
+    let unknown = |flag: &str, name: &str, known: Vec<String>| {
+        format!(
+            "--{flag}: there is no {flag} named {name:?}; the {flag}s are {}",
+            if known.is_empty() {
+                "none yet".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    };
+    let mut composition = Composition {
+        typed: typed.trim().to_owned(),
+        ..Composition::default()
+    };
+    if let Some(name) = &opts.template {
+        let template = library
+            .prompt_item::<Template>(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                let known = library
+                    .prompt_items::<Template>()
+                    .map(|all| {
+                        all.into_iter()
+                            .map(|(t, _)| format!("{:?}", t.name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                unknown("template", name, known)
+            })?;
+        for var in &opts.vars {
+            let (key, value) = var
+                .split_once('=')
+                .ok_or_else(|| format!("--var {var:?}: write it as SLOT=VALUE"))?;
+            composition
+                .values
+                .insert(key.trim().to_uppercase(), value.to_owned());
+        }
+        composition.template = Some(template.name.clone());
+        composition.template_text = Some(template.text);
+    } else if !opts.vars.is_empty() {
+        return Err("--var fills a template's slots: name the template with --template".into());
+    }
+    let mut references = Vec::new();
+    for name in &opts.styles {
+        let style = library
+            .prompt_item::<Style>(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                let known = library
+                    .prompt_items::<Style>()
+                    .map(|all| {
+                        all.into_iter()
+                            .map(|(s, _)| format!("{:?}", s.name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                unknown("style", name, known)
+            })?;
+        composition
+            .styles
+            .push((style.name.clone(), style.text.clone()));
+        references.extend(style.references);
+    }
+    if let Some(name) = &opts.brand {
+        let kit = library
+            .prompt_item::<BrandKit>(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                let known = library
+                    .prompt_items::<BrandKit>()
+                    .map(|all| {
+                        all.into_iter()
+                            .map(|(k, _)| format!("{:?}", k.name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                unknown("brand", name, known)
+            })?;
+        composition.brand = Some((kit.name.clone(), kit.prefix.clone(), kit.suffix.clone()));
+        references.extend(kit.references);
+    }
+    recipe.prompt = compose(&composition).map_err(|e| {
+        let flag = if composition.template.is_some() {
+            "--template"
+        } else {
+            "prompt"
+        };
+        format!("{flag}: {e}")
+    })?;
+    recipe.composition = Some(composition);
+    // Reference images after the user's own inputs, as many as the model takes.
+    let catalog = engine.catalog();
+    let room = catalog
+        .model(recipe.provider, &recipe.model)
+        .map_or(usize::MAX, |m| m.max_inputs as usize)
+        .saturating_sub(recipe.inputs.len());
+    references.retain(|r| !recipe.inputs.contains(r));
+    if references.len() > room {
+        let left_out: Vec<String> = references[room..]
+            .iter()
+            .map(|r| r.sha256.chars().take(12).collect())
+            .collect();
+        eprintln!(
+            "warning: the model takes {room} more input image{}; left out the reference image{} {}",
+            if room == 1 { "" } else { "s" },
+            if left_out.len() == 1 { "" } else { "s" },
+            left_out.join(", ")
+        );
+        references.truncate(room);
+    }
+    if !references.is_empty() && recipe.inputs.is_empty() && opts.aspect.is_none() {
+        // References are not the picture being edited: keep the square default.
+        recipe.aspect = AspectRatio::Ratio(1, 1);
+    }
+    recipe.inputs.extend(references);
+    Ok(())
 }
 
 /// Says so on stderr when the provider runs in the sandbox.
@@ -158,7 +309,7 @@ pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
         Err(code) => return code,
     };
     engine.cancel_all_on_ctrl_c();
-    let recipe = match build_recipe(&engine, &g.prompt, &g.opts, None) {
+    let recipe = match build_recipe(&engine, g.prompt.as_deref().unwrap_or(""), &g.opts, None) {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -6,6 +6,7 @@ mod generate;
 mod history;
 mod keys;
 mod models;
+mod prompts;
 mod refine;
 
 use std::path::PathBuf;
@@ -120,6 +121,12 @@ pub enum Command {
     /// Keep API keys in the OS keychain: set, remove, status.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List the prompt templates (bundled and yours) and their [SLOTS].
+    Templates(prompts::ListArgs),
+    /// List the styles (bundled and yours).
+    Styles(prompts::ListArgs),
+    /// List the brand kits, or add one.
+    Brands(prompts::BrandsArgs),
 }
 
 /// Output options shared by commands.
@@ -142,6 +149,9 @@ pub fn run(args: Args) -> i32 {
         Command::Models(m) => models::run(&args, m),
         Command::Export(e) => export::run(&args, e),
         Command::Keys(k) => keys::run(&args, k),
+        Command::Templates(l) => prompts::run_templates(&args, l),
+        Command::Styles(l) => prompts::run_styles(&args, l),
+        Command::Brands(b) => prompts::run_brands(&args, b),
     }
 }
 

@@ -139,7 +139,7 @@ impl JobsStrip {
                     JobView {
                         id: *job,
                         prompt: recipe.prompt_preview(),
-                        recipe: Some(Box::new(recipe.clone())),
+                        recipe: Some(recipe.clone()),
                         model: recipe.model.clone(),
                         state: JobState::Created,
                         sandbox: *sandbox,

@@ -607,3 +607,143 @@ fn an_unknown_template_token_is_warned_about_and_help_lists_every_token() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("n (the image's number"), "{help}");
 }
+
+#[test]
+fn a_template_with_styles_and_a_brand_kit_composes_the_prompt_and_records_its_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    // The bundled templates, with their slots.
+    let templates = cli(dir.path())
+        .args(["templates", "--json"])
+        .output()
+        .unwrap();
+    let listed = json_lines(&templates);
+    let cinematic = listed
+        .iter()
+        .find(|t| t["name"] == "Cinematic scene")
+        .expect("bundled");
+    assert_eq!(
+        cinematic["slots"],
+        serde_json::json!(["SUBJECT", "LOCATION", "TIME OF DAY"])
+    );
+    assert_eq!(cinematic["origin"], "bundled");
+    // A kit with a reference image.
+    let logo = dir.path().join("logo.png");
+    image::RgbImage::from_pixel(64, 64, image::Rgb([20, 60, 240]))
+        .save(&logo)
+        .unwrap();
+    let added = cli(dir.path())
+        .args([
+            "brands",
+            "add",
+            "Acme",
+            "--prefix",
+            "Acme brand image:",
+            "--suffix",
+            "Acme blue accents.",
+        ])
+        .arg("--reference")
+        .arg(&logo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        added.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let brands = json_lines(&cli(dir.path()).args(["brands", "--json"]).output().unwrap());
+    assert_eq!(brands.len(), 1);
+    assert_eq!(brands[0]["references"].as_array().unwrap().len(), 1);
+
+    let output = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "breath visible",
+            "--template",
+            "cinematic scene",
+            "--var",
+            "SUBJECT=a red fox",
+            "--var",
+            "location=a snowy forest",
+            "--var",
+            "TIME OF DAY=dawn",
+            "--style",
+            "Film grain",
+            "--brand",
+            "acme",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json", "--limit", "1"])
+            .output()
+            .unwrap(),
+    );
+    let prompt = history[0]["prompt"].as_str().unwrap();
+    assert_eq!(
+        prompt,
+        "Acme brand image: Cinematic photo of a red fox in a snowy forest at dawn, shallow depth \
+         of field, subtle film grain, realistic lighting, natural composition, no text overlays. \
+         breath visible Shot on 35 mm film, subtle grain, gentle halation, muted colours. Acme \
+         blue accents."
+    );
+    // The kit's logo went along as an input.
+    let library = banana_studio::library::Library::open(dir.path()).unwrap();
+    let job = library
+        .job(history[0]["job"].as_i64().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.recipe.inputs.len(), 1);
+    let composition = job.recipe.composition.expect("the parts are recorded");
+    assert_eq!(composition.template.as_deref(), Some("Cinematic scene"));
+    assert_eq!(composition.values["LOCATION"], "a snowy forest");
+    assert_eq!(composition.styles[0].0, "Film grain");
+    assert_eq!(composition.brand.unwrap().0, "Acme");
+}
+
+#[test]
+fn an_empty_slot_or_an_unknown_name_is_named_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = cli(dir.path())
+            .arg("--sandbox")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, words) = run(&["generate", "--template", "Studio product shot"]);
+    assert_eq!(code, Some(2));
+    assert!(words.contains("slot [PRODUCT] is empty"), "{words}");
+    let (code, words) = run(&["generate", "x", "--style", "Nope"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        words.contains("no style named \"Nope\"") && words.contains("Film grain"),
+        "{words}"
+    );
+    let (code, words) = run(&["generate", "x", "--var", "A=b"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        words.contains("name the template with --template"),
+        "{words}"
+    );
+    let (code, _) = run(&["generate"]);
+    assert_eq!(code, Some(2), "a prompt or a template is needed");
+    let history = cli(dir.path())
+        .args(["history", "--json"])
+        .output()
+        .unwrap();
+    assert!(json_lines(&history).is_empty(), "nothing ran");
+}

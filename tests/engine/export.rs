@@ -38,8 +38,76 @@ fn generate(dir: &Path, format: OutputFormat) -> Generation {
 }
 
 /// The images here come from the sandbox, and their text says so.
-const PARAMS_LINE: &str = "Model: gemini-3-pro-image, Provider: gemini, Aspect: 16:9, Size: 1K, \
-    Seed: 42, Sandbox: offline stand-in, not model output";
+const PARAMS_LINE: &str = "Steps: not used, Sampler: gemini-3-pro-image, CFG scale: not used, \
+    Seed: 42, Size: 1376x768, Model: gemini-3-pro-image, Provider: gemini, Aspect: \"16:9\", \
+    Image size: 1K, Sandbox: \"offline stand-in, not model output\"";
+
+/// The `Key: value` pairs of an A1111-style parameters line, read as the web UI's PNG
+/// Info does (written here from its documented form, not from our writer): a key is a
+/// word character then words, spaces, '-' or '/'; a value is a quoted string or runs to
+/// the next comma. The last line counts only with at least three pairs.
+fn a1111_pairs(parameters: &str) -> (String, Vec<(String, String)>) {
+    let lines: Vec<&str> = parameters.trim().lines().collect();
+    let last = lines.last().copied().unwrap_or_default();
+    let mut pairs = Vec::new();
+    let mut rest = last.trim_start();
+    while !rest.is_empty() {
+        let Some(colon) = rest.find(':') else { break };
+        let key = rest[..colon].trim();
+        let key_ok = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && key
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || " -/".contains(c));
+        if !key_ok {
+            break;
+        }
+        let after = rest[colon + 1..].trim_start();
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').expect("a closed quote");
+            (quoted[..end].to_owned(), &quoted[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_owned(), &after[end..])
+        };
+        pairs.push((key.to_owned(), value));
+        rest = next.trim_start_matches(',').trim_start();
+    }
+    if pairs.len() < 3 {
+        return (parameters.to_owned(), Vec::new());
+    }
+    (lines[..lines.len() - 1].join("\n"), pairs)
+}
+
+#[test]
+fn a1111_readers_find_the_prompt_and_the_generation_pairs() {
+    let (prompt, pairs) = a1111_pairs(&format!("{PROMPT}\n{PARAMS_LINE}"));
+    assert_eq!(prompt, PROMPT);
+    let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let core = ["Steps", "Sampler", "CFG scale", "Seed"];
+    assert!(keys.contains(&"Sampler"), "{keys:?}");
+    assert!(
+        core.iter().filter(|k| keys.contains(k)).count() >= 3,
+        "{keys:?}"
+    );
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get("Seed"), Some("42"));
+    assert_eq!(
+        get("Aspect"),
+        Some("16:9"),
+        "a quoted value keeps its colon"
+    );
+    assert_eq!(get("Steps"), Some("not used"));
+    assert_eq!(get("Size"), Some("1376x768"));
+    assert_eq!(get("Sandbox"), Some("offline stand-in, not model output"));
+}
 
 fn check_recipe_json(text: &str, generation: &Generation) {
     let recipe: serde_json::Value = serde_json::from_str(text).unwrap();

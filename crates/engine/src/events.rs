@@ -14,8 +14,8 @@ pub enum Event {
     JobCreated {
         /// Its id.
         job: JobId,
-        /// What it asks.
-        recipe: Recipe,
+        /// What it asks (boxed: a recipe is much larger than the other events).
+        recipe: Box<Recipe>,
         /// Whether it runs against the sandbox.
         sandbox: bool,
         /// The job it retries.

@@ -61,7 +61,7 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
     }
     inner.emit(Event::JobCreated {
         job,
-        recipe: recipe.clone(),
+        recipe: Box::new(recipe.clone()),
         sandbox,
         retry_of,
     });

@@ -7,7 +7,7 @@ use super::ImagingError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Embedded {
     /// The one-paragraph summary other image tools read: the prompt, then
-    /// `Model: ..., Provider: ..., Aspect: ..., Size: ..., Seed: ...`.
+    /// `Steps: ..., Sampler: ..., CFG scale: ..., Seed: ..., Size: ..., Model: ...` (A1111 form).
     pub parameters: String,
     /// The full recipe as JSON.
     pub recipe_json: String,

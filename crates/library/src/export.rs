@@ -256,23 +256,70 @@ pub fn free_path(dir: &Path, name: &str) -> PathBuf {
         .unwrap_or(first)
 }
 
-/// The metadata an image carries out of the app.
-pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
-    let r = &job.recipe;
-    let mut line = format!(
-        "Model: {}, Provider: {}, Aspect: {}",
-        r.model, r.provider, r.aspect
-    );
-    if let Some(size) = r.size {
-        line.push_str(&format!(", Size: {size}"));
+/// What a parameter with no meaning for these models says, in every field that has none
+/// (documented in the README).
+pub const NOT_USED: &str = "not used";
+
+/// A value of the `Key: value` line, quoted as A1111 readers expect when it holds a
+/// comma, a colon or a quote.
+fn a1111_value(value: &str) -> String {
+    if value.contains([',', ':', '"']) {
+        serde_json::Value::from(value).to_string()
+    } else {
+        value.to_owned()
     }
-    if let Some(seed) = r.seed {
-        line.push_str(&format!(", Seed: {seed}"));
+}
+
+/// The line after the prompt in the `parameters` text, in the form A1111-style readers
+/// (the web UI's PNG Info, Civitai, metadata libraries) take for a generation: `Key:
+/// value` pairs with Steps, Sampler, CFG scale and Seed. A diffusion sampler has no
+/// meaning here: Sampler names the model, and Steps and CFG scale say "not used".
+pub fn parameters_line(job: &JobRecord, image: &ImageRecord) -> String {
+    let r = &job.recipe;
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("Steps", NOT_USED.to_owned()),
+        ("Sampler", r.model.clone()),
+        ("CFG scale", NOT_USED.to_owned()),
+        (
+            "Seed",
+            r.seed
+                .map_or_else(|| NOT_USED.to_owned(), |s| s.to_string()),
+        ),
+        ("Size", format!("{}x{}", image.width, image.height)),
+        ("Model", r.model.clone()),
+        ("Provider", r.provider.to_string()),
+        ("Aspect", r.aspect.to_string()),
+    ];
+    if let Some(size) = r.size {
+        pairs.push(("Image size", size.to_string()));
+    }
+    if let Some(c) = &r.composition {
+        if let Some(t) = &c.template {
+            pairs.push(("Template", t.clone()));
+        }
+        if !c.styles.is_empty() {
+            let names: Vec<&str> = c.styles.iter().map(|(n, _)| n.as_str()).collect();
+            pairs.push(("Styles", names.join("; ")));
+        }
+        if let Some((kit, _, _)) = &c.brand {
+            pairs.push(("Brand kit", kit.clone()));
+        }
     }
     // Whoever reads the file later (a viewer, a metadata tool) learns it is a stand-in.
     if job.sandbox {
-        line.push_str(", Sandbox: offline stand-in, not model output");
+        pairs.push(("Sandbox", "offline stand-in, not model output".to_owned()));
     }
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", a1111_value(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The metadata an image carries out of the app.
+pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
+    let r = &job.recipe;
+    let line = parameters_line(job, image);
     let inputs: Vec<&str> = r.inputs.iter().map(|i| i.sha256.as_str()).collect();
     let recipe = json!({
         "app": "banana-studio",
@@ -282,6 +329,7 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
         "prompt": r.prompt,
         "parameters": {"aspect": r.aspect, "format": r.format, "count": r.count, "size": r.size, "seed": r.seed},
         "input_sha256": inputs,
+        "composition": r.composition,
         "parent_image_id": job.parent_image_id,
         "job": job.id,
         "image": image.id,
@@ -411,6 +459,9 @@ pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<banana_core
         size: serde_json::from_value(p["size"].clone()).ok().flatten(),
         seed: p["seed"].as_u64(),
         inputs,
+        composition: serde_json::from_value(json["composition"].clone())
+            .ok()
+            .flatten(),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod export;
 mod lineage;
 mod migrations;
 mod owners;
+pub mod prompts;
 mod query;
 mod records;
 #[cfg(feature = "testing")]

@@ -123,6 +123,16 @@ pub fn migrations() -> Migrations<'static> {
                 SELECT 'lift_turn_pictures', 0
                 WHERE EXISTS (SELECT 1 FROM jobs WHERE model_turns_json IS NOT NULL);",
         ),
+        // 9: the prompt library: templates, saved prompts, styles and brand kits.
+        M::up(
+            "CREATE TABLE prompt_items (
+                kind TEXT NOT NULL CHECK (kind IN ('template', 'saved', 'style', 'brand')),
+                name TEXT NOT NULL,
+                body_json TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (kind, name)
+            ) WITHOUT ROWID;",
+        ),
     ])
 }
 

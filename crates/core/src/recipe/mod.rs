@@ -3,6 +3,7 @@
 //! Pure: no IO and no async. Everything else in the crate builds on these types.
 
 mod catalog;
+pub mod compose;
 mod translate;
 mod types;
 mod validate;
@@ -38,6 +39,9 @@ pub struct Recipe {
     /// Input images (edits), by content hash in the library.
     #[serde(default)]
     pub inputs: Vec<InputImage>,
+    /// How the prompt was put together from the prompt library, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composition: Option<compose::Composition>,
 }
 
 impl Recipe {
@@ -58,6 +62,7 @@ impl Recipe {
             size,
             seed: None,
             inputs: Vec::new(),
+            composition: None,
         }
     }
 

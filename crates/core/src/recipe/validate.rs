@@ -142,8 +142,10 @@ impl Recipe {
             return Err(ValidationError::new(
                 "prompt",
                 format!(
-                    "the prompt is {chars} characters; {} takes at most {}, so shorten it",
-                    model.brand, model.max_prompt_chars
+                    "the prompt is {chars} characters; {} takes at most {}, so shorten it by {}",
+                    model.brand,
+                    model.max_prompt_chars,
+                    chars - model.max_prompt_chars
                 ),
             ));
         }
