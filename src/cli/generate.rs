@@ -24,8 +24,8 @@ pub struct GenerateArgs {
     pub opts: RecipeOpts,
 }
 
-/// The recipe and output options shared by `generate` and `refine`.
-#[derive(Debug, ClapArgs)]
+/// The recipe and output options shared by `generate`, `refine` and `batch`.
+#[derive(Clone, Debug, ClapArgs)]
 pub struct RecipeOpts {
     /// gemini, fal, eachlabs, oxen or vydra (default: gemini, or the parent's for refine).
     #[arg(long)]
@@ -165,7 +165,7 @@ fn apply_prompt_library(
     typed: &str,
     opts: &RecipeOpts,
 ) -> Result<(), String> {
-    use crate::recipe::compose::{BrandKit, Composition, Style, Template, compose};
+    use crate::recipe::compose::{BrandKit, Style, Template, assemble, compose};
     if opts.template.is_none() && opts.styles.is_empty() && opts.brand.is_none() {
         if !opts.vars.is_empty() {
             return Err("--var fills a template's slots: name the template with --template".into());
@@ -183,77 +183,81 @@ fn apply_prompt_library(
             }
         )
     };
-    let mut composition = Composition {
-        typed: typed.trim().to_owned(),
-        ..Composition::default()
+    let template = match &opts.template {
+        Some(name) => Some(
+            library
+                .prompt_item::<Template>(name)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    let known = library
+                        .prompt_items::<Template>()
+                        .map(|all| {
+                            all.into_iter()
+                                .map(|(t, _)| format!("{:?}", t.name))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    unknown("template", name, known)
+                })?,
+        ),
+        None => None,
     };
-    if let Some(name) = &opts.template {
-        let template = library
-            .prompt_item::<Template>(name)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                let known = library
-                    .prompt_items::<Template>()
-                    .map(|all| {
-                        all.into_iter()
-                            .map(|(t, _)| format!("{:?}", t.name))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                unknown("template", name, known)
-            })?;
-        for var in &opts.vars {
-            let (key, value) = var
-                .split_once('=')
-                .ok_or_else(|| format!("--var {var:?}: write it as SLOT=VALUE"))?;
-            composition
-                .values
-                .insert(key.trim().to_uppercase(), value.to_owned());
-        }
-        composition.template = Some(template.name.clone());
-        composition.template_text = Some(template.text);
-    } else if !opts.vars.is_empty() {
+    if template.is_none() && !opts.vars.is_empty() {
         return Err("--var fills a template's slots: name the template with --template".into());
     }
-    let mut references = Vec::new();
+    let mut values = std::collections::BTreeMap::new();
+    for var in &opts.vars {
+        let (key, value) = var
+            .split_once('=')
+            .ok_or_else(|| format!("--var {var:?}: write it as SLOT=VALUE"))?;
+        values.insert(key.to_owned(), value.to_owned());
+    }
+    let mut styles = Vec::new();
     for name in &opts.styles {
-        let style = library
-            .prompt_item::<Style>(name)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                let known = library
-                    .prompt_items::<Style>()
-                    .map(|all| {
-                        all.into_iter()
-                            .map(|(s, _)| format!("{:?}", s.name))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                unknown("style", name, known)
-            })?;
-        composition
-            .styles
-            .push((style.name.clone(), style.text.clone()));
-        references.extend(style.references);
+        styles.push(
+            library
+                .prompt_item::<Style>(name)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    let known = library
+                        .prompt_items::<Style>()
+                        .map(|all| {
+                            all.into_iter()
+                                .map(|(s, _)| format!("{:?}", s.name))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    unknown("style", name, known)
+                })?,
+        );
     }
-    if let Some(name) = &opts.brand {
-        let kit = library
-            .prompt_item::<BrandKit>(name)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                let known = library
-                    .prompt_items::<BrandKit>()
-                    .map(|all| {
-                        all.into_iter()
-                            .map(|(k, _)| format!("{:?}", k.name))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                unknown("brand", name, known)
-            })?;
-        composition.brand = Some((kit.name.clone(), kit.prefix.clone(), kit.suffix.clone()));
-        references.extend(kit.references);
-    }
+    let brand = match &opts.brand {
+        Some(name) => Some(
+            library
+                .prompt_item::<BrandKit>(name)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    let known = library
+                        .prompt_items::<BrandKit>()
+                        .map(|all| {
+                            all.into_iter()
+                                .map(|(k, _)| format!("{:?}", k.name))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    unknown("brand", name, known)
+                })?,
+        ),
+        None => None,
+    };
+    let style_refs: Vec<&Style> = styles.iter().collect();
+    let (composition, mut references) = assemble(
+        template.as_ref(),
+        &values,
+        typed,
+        &style_refs,
+        brand.as_ref(),
+    );
     recipe.prompt = compose(&composition).map_err(|e| {
         let flag = if composition.template.is_some() {
             "--template"
@@ -321,31 +325,56 @@ pub fn run(args: &Args, g: &GenerateArgs) -> i32 {
 }
 
 pub(super) fn wait(engine: &Engine, g: &RecipeOpts) -> i32 {
+    wait_jobs(engine, g, 1)
+        .first()
+        .map_or(0, |ended| ended.code)
+}
+
+/// How one job of this run ended.
+pub(super) struct Ended {
+    /// The exit code it asks for (0 when it succeeded).
+    pub code: i32,
+    /// What it cost, when it succeeded.
+    pub cost_usd: Option<f64>,
+}
+
+/// Follows `count` jobs this process submitted to their ends, printing each one's events
+/// as `generate` does; returns how each ended, in the order they ended.
+pub(super) fn wait_jobs(engine: &Engine, g: &RecipeOpts, count: usize) -> Vec<Ended> {
     let json = g.output.json;
-    let mut job: Option<JobId> = None;
-    loop {
+    let mut ours: std::collections::HashSet<JobId> = std::collections::HashSet::new();
+    let mut ended = Vec::with_capacity(count);
+    let mut last: Option<JobId> = None;
+    let (settings, _) = crate::settings::Settings::load(engine.library().root());
+    while ended.len() < count {
         let Some(event) = engine.next_event(Duration::from_secs(3600)) else {
-            return fail(json, job, ErrorKind::Timeout, "no answer from the engine");
+            let code = fail(json, last, ErrorKind::Timeout, "no answer from the engine");
+            ended.push(Ended {
+                code,
+                cost_usd: None,
+            });
+            continue;
         };
         match event {
             Event::JobCreated {
                 job: id, sandbox, ..
             } => {
-                job = Some(id);
+                ours.insert(id);
+                last = Some(id);
                 if json {
                     print_json(
                         json!({"event": "state", "job": id, "state": "created", "sandbox": sandbox}),
                     );
                 }
             }
-            Event::JobState { job: id, state } if Some(id) == job => {
+            Event::JobState { job: id, state } if ours.contains(&id) => {
                 if json {
                     print_json(json!({"event": "state", "job": id, "state": state.as_str()}));
                 } else {
                     eprintln!("job {id}: {}", state.as_str());
                 }
             }
-            Event::JobProgress { job: id, message } if Some(id) == job => {
+            Event::JobProgress { job: id, message } if ours.contains(&id) => {
                 if json {
                     print_json(json!({"event": "progress", "job": id, "message": message}));
                 } else {
@@ -355,27 +384,39 @@ pub(super) fn wait(engine: &Engine, g: &RecipeOpts) -> i32 {
             Event::JobSucceeded {
                 generation,
                 warnings,
-            } if Some(generation.job.id) == job => {
+            } if ours.contains(&generation.job.id) => {
                 for w in &warnings {
                     eprintln!("warning: {w}");
                 }
                 // `--out` names files by the template Settings keep for every export.
-                let (settings, _) = crate::settings::Settings::load(engine.library().root());
-                return done(&generation, g, &settings.filename_template);
+                let code = done(&generation, g, &settings.filename_template);
+                ended.push(Ended {
+                    code,
+                    cost_usd: generation.job.cost_usd,
+                });
             }
             Event::JobFailed {
                 job: id,
                 kind,
                 message,
-            } if Some(id) == job => {
-                return fail(json, Some(id), kind, &message);
+            } if ours.contains(&id) => {
+                let code = fail(json, Some(id), kind, &message);
+                ended.push(Ended {
+                    code,
+                    cost_usd: None,
+                });
             }
             Event::SubmitFailed { message } => {
-                return fail(json, job, ErrorKind::Storage, &message);
+                let code = fail(json, last, ErrorKind::Storage, &message);
+                ended.push(Ended {
+                    code,
+                    cost_usd: None,
+                });
             }
             _ => {}
         }
     }
+    ended
 }
 
 /// An image as the `--json` contract shows it.

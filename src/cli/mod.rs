@@ -1,6 +1,7 @@
 //! The headless command line, over the same engine and library as the app.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod batch;
 mod export;
 mod generate;
 mod history;
@@ -127,6 +128,8 @@ pub enum Command {
     Styles(prompts::ListArgs),
     /// List the brand kits, or add one.
     Brands(prompts::BrandsArgs),
+    /// Make many jobs from a .txt, .csv or .jsonl file, checked first, then run.
+    Batch(batch::BatchArgs),
 }
 
 /// Output options shared by commands.
@@ -152,6 +155,7 @@ pub fn run(args: Args) -> i32 {
         Command::Templates(l) => prompts::run_templates(&args, l),
         Command::Styles(l) => prompts::run_styles(&args, l),
         Command::Brands(b) => prompts::run_brands(&args, b),
+        Command::Batch(b) => batch::run(&args, b),
     }
 }
 

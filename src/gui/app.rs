@@ -32,6 +32,8 @@ use crate::recipe::{Catalog, ProviderId};
 pub struct BananaApp {
     engine: Engine,
     state: UiState,
+    /// Templates, styles, kits and saved prompts, as the library last said.
+    prompt_library: crate::engine::PromptLibrary,
     catalog: Catalog,
     jobs: JobsStrip,
     gallery: Gallery,
@@ -105,6 +107,7 @@ impl BananaApp {
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
         // The sessions come first: the gallery lists the current one.
         engine.load_sessions();
+        engine.load_prompt_library();
         // Generations a CLI run or another window adds show up here too.
         engine.watch_library();
         for provider in ProviderId::ALL {
@@ -123,6 +126,7 @@ impl BananaApp {
         Self {
             engine,
             state,
+            prompt_library: Default::default(),
             catalog,
             jobs: JobsStrip::default(),
             gallery: Gallery::default(),
@@ -379,6 +383,16 @@ impl eframe::App for BananaApp {
             .default_size(280.0)
             .size_range(250.0..=480.0)
             .show_collapsible(ui, &mut prompt_open, |ui| {
+                egui::Panel::bottom("prompt-actions").show(ui, |ui| {
+                    ui.add_space(super::theme::space::S);
+                    commands.extend(prompt_panel::actions(
+                        ui,
+                        &mut self.state,
+                        &self.catalog,
+                        &status_of,
+                        &self.prompt_library,
+                    ));
+                });
                 egui::ScrollArea::vertical()
                     .id_salt("prompt-scroll")
                     .show(ui, |ui| {
@@ -389,6 +403,7 @@ impl eframe::App for BananaApp {
                             &status_of,
                             &mut self.tray,
                             refine_label.as_deref(),
+                            &self.prompt_library,
                         ));
                     });
             });

@@ -14,6 +14,7 @@ mod icons;
 mod input_tray;
 mod jobs_strip;
 mod lineage_view;
+mod prompt_library;
 mod prompt_panel;
 mod save_dialog;
 mod settings_dialog;
@@ -98,6 +99,8 @@ pub enum Command {
     Mark(ImageId, crate::library::Mark),
     /// Move one image to the trash.
     TrashImage(ImageId),
+    /// Keep a prompt under a name in the prompt library.
+    SavePrompt(crate::recipe::compose::SavedPrompt),
     /// Bring back the last deleted images.
     UndoDelete,
     /// Delete the trash for good.

@@ -23,9 +23,8 @@ pub fn ui(
     status_of: &dyn Fn(ProviderId) -> ProviderStatus,
     tray: &mut InputTray,
     refine_label: Option<&str>,
+    library: &crate::engine::PromptLibrary,
 ) -> Vec<Command> {
-    // Taken before the text field sees it, so Ctrl+Enter never adds a newline.
-    let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
     ui.heading(if refine_label.is_some() {
         "Refining"
     } else {
@@ -40,15 +39,22 @@ pub fn ui(
             }
         });
     }
-    let label = ui.label("Describe the image, or what to change");
+    let templated = super::prompt_library::template_ui(ui, &mut state.library, library);
+    let label = ui.label(if templated {
+        "Your words, added after the template"
+    } else {
+        "Describe the image, or what to change"
+    });
     let text_edit = egui::TextEdit::multiline(&mut state.draft.prompt)
         .hint_text(
-            RichText::new(
-                "For example: a banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo",
-            )
+            RichText::new(if templated {
+                "For example: with steam rising from the cup"
+            } else {
+                "For example: a banana-yellow armchair in a sunlit Bauhaus studio, 35 mm photo"
+            })
             .italics(),
         )
-        .desired_rows(6)
+        .desired_rows(if templated { 2 } else { 4 })
         .desired_width(f32::INFINITY);
     ui.add(text_edit).labelled_by(label.id);
     let chars = state.draft.prompt.chars().count();
@@ -57,9 +63,10 @@ pub fn ui(
             .weak()
             .small(),
     );
+    let mut commands = super::prompt_library::styles_and_brand_ui(ui, state, library);
     ui.add_space(super::theme::space::M);
     let model = catalog.model(state.draft.provider, &state.draft.model);
-    let mut commands = tray.ui(ui, &mut state.draft.inputs, model);
+    commands.extend(tray.ui(ui, &mut state.draft.inputs, model));
     ui.add_space(super::theme::space::L);
 
     egui::Grid::new("recipe-options")
@@ -82,14 +89,33 @@ pub fn ui(
     if let Some(note) = &state.adjusted {
         ui.colored_label(ui.visuals().warn_fg_color, note);
     }
-    ui.add_space(8.0);
+    // What will be sent, with the form it comes from.
+    let model = catalog.model(state.draft.provider, &state.draft.model);
+    let composed = super::prompt_library::recipe(state, library, model);
+    super::prompt_library::preview_ui(ui, &composed, model);
+    commands
+}
 
+/// The foot of the prompt panel, always in view: the cost, Generate and what stops it.
+/// Drawn before the form, so Ctrl+Enter is taken before the text field sees it.
+pub fn actions(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    catalog: &Catalog,
+    status_of: &dyn Fn(ProviderId) -> ProviderStatus,
+    library: &crate::engine::PromptLibrary,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let shortcut = ui.input_mut(|i| i.consume_shortcut(&GENERATE_SHORTCUT));
     let status = status_of(state.draft.provider);
     let sandbox = status.sandbox;
-    let mut recipe = state.draft.clone();
-    if !state.seed_fixed {
-        recipe.seed = None;
-    }
+    // The prompt as the library puts it together, as "What will be sent" shows it.
+    let model = catalog.model(state.draft.provider, &state.draft.model);
+    let composed = super::prompt_library::recipe(state, library, model);
+    let (recipe, composing) = match composed {
+        Ok((recipe, _)) => (recipe, None),
+        Err(problem) => (state.draft.clone(), Some(problem)),
+    };
     let cost = recipe.estimate_cost(catalog);
     let cost_text = if sandbox {
         format!(
@@ -107,7 +133,10 @@ pub fn ui(
             if sandbox { " (sandbox account)" } else { "" }
         ));
     }
-    let validation = recipe.validate(catalog);
+    let validation = match composing {
+        Some(problem) => Err(crate::recipe::ValidationError::new("prompt", problem)),
+        None => recipe.validate(catalog),
+    };
     ui.add_space(super::theme::space::S);
     let button = super::theme::primary_button("Generate", "Ctrl+Enter")
         .min_size(egui::vec2(ui.available_width(), 36.0));
@@ -128,7 +157,10 @@ pub fn ui(
         }
         Err(e) => {
             // An empty prompt needs no scolding; anything else says what to change.
-            if !(e.field == "prompt" && state.draft.prompt.trim().is_empty()) {
+            let nothing_yet = e.field == "prompt"
+                && state.draft.prompt.trim().is_empty()
+                && state.library.template.is_none();
+            if !nothing_yet {
                 ui.colored_label(ui.visuals().error_fg_color, e.to_string());
             }
         }

@@ -5,6 +5,20 @@ use serde::{Deserialize, Serialize};
 use crate::library::ImageId;
 use crate::recipe::{Catalog, ProviderId, Recipe};
 
+/// The template, styles and brand kit picked in the prompt panel, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LibraryChoice {
+    /// The template, if one is used.
+    pub template: Option<String>,
+    /// The value of each of its slots.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// The styles, in the order they are said.
+    pub styles: Vec<String>,
+    /// The active brand kit.
+    pub brand: Option<String>,
+}
+
 /// The eframe storage key.
 pub const STORAGE_KEY: &str = "banana-studio-ui";
 
@@ -28,6 +42,11 @@ pub struct UiState {
     /// What a model switch changed in the recipe, in words, until the next change.
     #[serde(skip)]
     pub adjusted: Option<String>,
+    /// The name being typed for the prompt to save, while its field is open.
+    #[serde(skip)]
+    pub naming_prompt: Option<String>,
+    /// What the prompt library adds to the typed prompt.
+    pub library: LibraryChoice,
     /// Whether the prompt panel is shown.
     pub prompt_panel_open: bool,
     /// Whether the history panel is shown.
@@ -60,6 +79,8 @@ impl Default for UiState {
             wanted_size: None,
             wanted_aspect: None,
             adjusted: None,
+            naming_prompt: None,
+            library: LibraryChoice::default(),
             prompt_panel_open: true,
             gallery_panel_open: true,
         }

@@ -439,7 +439,7 @@ fn export_writes_named_files_with_the_recipe_and_reports_unknown_ids() {
     // The file's own text (what a viewer or metadata tool shows) says it is a stand-in,
     // not only the recipe JSON.
     assert!(
-        text.contains("Sandbox: offline stand-in, not model output"),
+        text.contains("Sandbox: \"offline stand-in, not model output\""),
         "the parameters text names the sandbox"
     );
     assert!(
@@ -746,4 +746,101 @@ fn an_empty_slot_or_an_unknown_name_is_named_and_nothing_runs() {
         .output()
         .unwrap();
     assert!(json_lines(&history).is_empty(), "nothing ran");
+}
+
+#[test]
+fn a_batch_runs_every_line_keeps_going_past_a_failure_and_sums_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        "a red kite\n# a comment\n\n[fake:precondition] a blue kite\na green kite\n",
+    )
+    .unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "batch"])
+        .arg(&list)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let lines = json_lines(&output);
+    let done = lines.iter().filter(|l| l["event"] == "done").count();
+    let failed = lines.iter().filter(|l| l["event"] == "failed").count();
+    assert_eq!(
+        (done, failed),
+        (2, 1),
+        "the lines after the failure ran too"
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["event"], "batch_done");
+    assert_eq!(
+        (&summary["jobs"], &summary["succeeded"], &summary["failed"]),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(2),
+            &serde_json::json!(1)
+        )
+    );
+    assert_eq!(output.status.code(), Some(2), "the failure's exit code");
+}
+
+#[test]
+fn a_csv_fills_a_templates_slots_and_a_bad_header_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("products.csv");
+    std::fs::write(&csv, "PRODUCT,prompt\n\"a mug, glazed\",on oak\na vase,\n").unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "batch"])
+        .arg(&csv)
+        .args(["--template", "Studio product shot", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let prompts: Vec<&str> = history
+        .iter()
+        .map(|j| j["prompt"].as_str().unwrap())
+        .collect();
+    assert_eq!(prompts.len(), 2);
+    assert!(prompts.iter().any(
+        |p| p.starts_with("Professional studio photo of a mug, glazed,") && p.ends_with("on oak")
+    ));
+    assert!(prompts.iter().any(|p| p.contains("photo of a vase,")));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "PRODUCT\na mug\n").unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "batch"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("so give --template"));
+    let empty_slot = dir.path().join("gap.csv");
+    std::fs::write(&empty_slot, "PRODUCT\na mug\n\"\"\n").unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "batch"])
+        .arg(&empty_slot)
+        .args(["--template", "Studio product shot"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("slot [PRODUCT] is empty"));
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(history.len(), 2, "no line of a bad batch was sent");
 }

@@ -603,3 +603,54 @@ fn holding_z_shows_a_loupe_under_the_pointer() {
         "letting go of Z takes it away"
     );
 }
+
+#[test]
+fn a_template_fills_its_slots_shows_what_is_sent_and_comes_back_with_use_these_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the templates",
+        |h| h.query_by_label("Template").is_some(),
+    );
+    harness.get_by_label("Template").click();
+    harness.run_steps(3);
+    harness.get_by_label("Studio product shot").click();
+    harness.run_steps(2);
+    // An empty slot is named and stops Generate.
+    assert!(shows(&harness, "slot [PRODUCT] is empty"));
+    gui_support::type_into(&mut harness, "Product", "a ceramic mug");
+    gui_support::type_into(
+        &mut harness,
+        "Your words, added after the template",
+        "with steam",
+    );
+    harness.get_by_label_contains("What will be sent").click();
+    harness.run_steps(2);
+    let sent = "Professional studio photo of a ceramic mug, centered on a clean white background, \
+                softbox lighting, crisp reflections, premium commercial look, high detail, no \
+                text, no watermark. with steam";
+    assert!(shows(&harness, sent), "the composed prompt is shown");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the result", |h| {
+        h.state().gallery().generations().len() == 1
+    });
+    let job = &harness.state().gallery().generations()[0].job;
+    assert_eq!(job.recipe.prompt, sent);
+    // Away and back: the template, its value and the typed words return, not the sum.
+    harness.get_by_label("Template").click();
+    harness.run_steps(3);
+    harness.get_by_label("None: type the whole prompt").click();
+    harness.run_steps(2);
+    type_prompt(&mut harness, "something else");
+    gui_support::choose(&mut harness, "More actions", "Use these settings");
+    let state = harness.state().ui_state();
+    assert_eq!(
+        state.library.template.as_deref(),
+        Some("Studio product shot")
+    );
+    assert_eq!(state.library.values["PRODUCT"], "a ceramic mug");
+    assert_eq!(state.draft.prompt, "with steam");
+}

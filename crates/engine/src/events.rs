@@ -83,6 +83,8 @@ pub enum Event {
         /// The one new jobs go into.
         current: SessionId,
     },
+    /// The prompt library, after a change or when asked.
+    PromptLibrary(Box<super::prompt_tasks::PromptLibrary>),
     /// The settings could not be written.
     SettingsFailed {
         /// In words.

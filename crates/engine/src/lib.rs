@@ -11,6 +11,7 @@ mod library_tasks;
 mod lineage;
 pub mod notify;
 mod pending;
+mod prompt_tasks;
 mod rerun;
 pub mod settings;
 mod setup;
@@ -31,6 +32,7 @@ pub use events::Event;
 pub use history_tasks::ExportedMany;
 pub use inputs::{AddedInput, InputSource};
 pub use library_tasks::{Compared, LibraryCheck};
+pub use prompt_tasks::PromptLibrary;
 
 /// The answer to a history read: a page, newest first.
 pub type HistoryAnswer = Answer<Result<Vec<banana_library::Generation>, TaskError>>;

@@ -8,6 +8,42 @@ use crate::engine::InputSource;
 use crate::gui::Command;
 
 impl BananaApp {
+    /// Puts a recipe back in the prompt panel: its typed words, template and slot
+    /// values, styles and kit as they were chosen, not the composed prompt.
+    pub(super) fn restore_recipe(&mut self, mut recipe: crate::recipe::Recipe) {
+        self.state.seed_fixed = recipe.seed.is_some();
+        self.state.refine_from = None;
+        self.state.library = match recipe.composition.take() {
+            Some(c) => {
+                recipe.prompt = c.typed.clone();
+                // Reference images the library added come back with the kit and styles.
+                let added: Vec<_> = self
+                    .prompt_library
+                    .styles
+                    .iter()
+                    .filter(|(s, _)| c.styles.iter().any(|(n, _)| n == &s.name))
+                    .flat_map(|(s, _)| s.references.clone())
+                    .chain(
+                        self.prompt_library
+                            .brands
+                            .iter()
+                            .filter(|(k, _)| c.brand.as_ref().is_some_and(|(n, _, _)| n == &k.name))
+                            .flat_map(|(k, _)| k.references.clone()),
+                    )
+                    .collect();
+                recipe.inputs.retain(|i| !added.contains(i));
+                crate::gui::state::LibraryChoice {
+                    template: c.template,
+                    values: c.values,
+                    styles: c.styles.into_iter().map(|(n, _)| n).collect(),
+                    brand: c.brand.map(|(n, _, _)| n),
+                }
+            }
+            None => Default::default(),
+        };
+        self.state.draft = recipe;
+    }
+
     /// Carries out what a panel asked for.
     pub(super) fn run(&mut self, command: Command) {
         match command {
@@ -72,6 +108,13 @@ impl BananaApp {
             }
             Command::TrashSelected => self.trash_selected(),
             Command::TrashImage(image) => self.trash(vec![image]),
+            Command::SavePrompt(prompt) => {
+                self.toasts.add(
+                    Level::Info,
+                    format!("Saved the prompt as {:?}", prompt.name),
+                );
+                self.engine.save_prompt_item(prompt);
+            }
             Command::Mark(image, mark) => self.apply_marks(&[image], &[mark]),
             Command::AddInputs(sources) => {
                 let draft = &self.state.draft;
@@ -142,16 +185,11 @@ impl BananaApp {
                 );
             }
             Command::ShowSameRecipe(origin) => self.show_same_recipe(origin),
-            Command::RestoreRecipe(recipe) => {
-                self.state.seed_fixed = recipe.seed.is_some();
-                self.state.draft = recipe;
-                self.state.refine_from = None;
-            }
+            Command::RestoreRecipe(recipe) => self.restore_recipe(recipe),
             Command::UseSettings(job) => {
                 if let Some(g) = self.gallery.generations().iter().find(|g| g.job.id == job) {
-                    self.state.draft = g.job.recipe.clone();
-                    self.state.seed_fixed = g.job.recipe.seed.is_some();
-                    self.state.refine_from = None;
+                    let recipe = g.job.recipe.clone();
+                    self.restore_recipe(recipe);
                 }
             }
             Command::CopyImage => match self.viewer.shown_pixels() {

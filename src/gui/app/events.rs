@@ -62,6 +62,7 @@ impl BananaApp {
                     );
                 }
             }
+            Event::PromptLibrary(library) => self.prompt_library = *library,
             Event::LibraryChangedElsewhere => {
                 // A CLI run or another window added or changed generations.
                 self.reload_history();

@@ -124,6 +124,47 @@ pub enum ComposeError {
     Empty,
 }
 
+/// The parts a user picked, gathered into the record a recipe keeps, with the
+/// reference images the styles and the kit bring (styles' first, in order, then the
+/// kit's; each once).
+pub fn assemble(
+    template: Option<&Template>,
+    values: &BTreeMap<String, String>,
+    typed: &str,
+    styles: &[&Style],
+    brand: Option<&BrandKit>,
+) -> (Composition, Vec<InputImage>) {
+    let composition = Composition {
+        template: template.map(|t| t.name.clone()),
+        template_text: template.map(|t| t.text.clone()),
+        values: if template.is_some() {
+            values
+                .iter()
+                .map(|(k, v)| (k.trim().to_uppercase(), v.clone()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        },
+        typed: typed.trim().to_owned(),
+        styles: styles
+            .iter()
+            .map(|s| (s.name.clone(), s.text.clone()))
+            .collect(),
+        brand: brand.map(|k| (k.name.clone(), k.prefix.clone(), k.suffix.clone())),
+    };
+    let mut references: Vec<InputImage> = Vec::new();
+    for image in styles
+        .iter()
+        .flat_map(|s| s.references.iter())
+        .chain(brand.iter().flat_map(|k| k.references.iter()))
+    {
+        if !references.contains(image) {
+            references.push(image.clone());
+        }
+    }
+    (composition, references)
+}
+
 /// The `[SLOTS]` of a text, each once, in order: brackets around capital letters,
 /// digits, spaces, `_` or `-`.
 pub fn slots(text: &str) -> Vec<String> {

@@ -15,7 +15,7 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub(super) fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),

@@ -1,0 +1,68 @@
+//! The prompt library for the window: read it, keep an item, forget one. Each change
+//! is followed by `Event::PromptLibrary` with the whole library as it now is.
+
+use banana_core::recipe::compose::{BrandKit, SavedPrompt, Style, Template};
+use banana_library::prompts::{Origin, PromptItem, PromptKind};
+use banana_library::{Library, LibraryError};
+
+use super::{Engine, Event, Inner};
+
+/// Every item of the prompt library, bundled ones first in each kind.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PromptLibrary {
+    /// Templates with their origin.
+    pub templates: Vec<(Template, Origin)>,
+    /// Styles with their origin.
+    pub styles: Vec<(Style, Origin)>,
+    /// Brand kits.
+    pub brands: Vec<(BrandKit, Origin)>,
+    /// Saved prompts.
+    pub saved: Vec<(SavedPrompt, Origin)>,
+}
+
+impl PromptLibrary {
+    fn read(library: &Library) -> Result<Self, LibraryError> {
+        Ok(Self {
+            templates: library.prompt_items()?,
+            styles: library.prompt_items()?,
+            brands: library.prompt_items()?,
+            saved: library.prompt_items()?,
+        })
+    }
+}
+
+impl Engine {
+    /// Reads the prompt library; `Event::PromptLibrary` follows.
+    pub fn load_prompt_library(&self) {
+        self.prompt_task(|_| Ok(()));
+    }
+
+    /// Keeps an item under its name (replacing one of that kind and name).
+    pub fn save_prompt_item<T: PromptItem + Send + 'static>(&self, item: T) {
+        self.prompt_task(move |library| library.save_prompt_item(&item));
+    }
+
+    /// Forgets the user's item of a kind and name.
+    pub fn delete_prompt_item(&self, kind: PromptKind, name: String) {
+        self.prompt_task(move |library| library.delete_prompt_item(kind, &name).map(|_| ()));
+    }
+
+    fn prompt_task<F>(&self, change: F)
+    where
+        F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        self.spawn_write(async move {
+            let result = inner
+                .blocking(move |lib: &Inner| {
+                    change(&lib.library).map_err(|e| e.to_string())?;
+                    PromptLibrary::read(&lib.library).map_err(|e| e.to_string())
+                })
+                .await;
+            inner.emit(match result {
+                Ok(library) => Event::PromptLibrary(Box::new(library)),
+                Err(message) => Event::LibraryFailed { message },
+            });
+        });
+    }
+}
