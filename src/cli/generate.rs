@@ -66,6 +66,14 @@ pub struct RecipeOpts {
     /// A brand kit by name: its prefix, suffix and reference images (see `brands`).
     #[arg(long, value_name = "NAME")]
     pub brand: Option<String>,
+    /// A masked edit of the first --input: white = change, black = keep (scaled to the
+    /// input when its size differs); the result is the input at its own size with only
+    /// the white region changed.
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<PathBuf>,
+    /// How many pixels a masked edit blends into what is kept.
+    #[arg(long, value_name = "PX", default_value_t = 8.0, requires = "mask")]
+    pub feather: f32,
     #[command(flatten)]
     pub output: JsonFlag,
 }
@@ -105,6 +113,7 @@ pub(super) fn build_recipe(
             inputs: Vec::new(),
             seed: None,
             composition: None,
+            mask: None,
             ..b.clone()
         },
         _ => Recipe::new(prompt, provider, &catalog),
@@ -151,9 +160,71 @@ pub(super) fn build_recipe(
         recipe.size = opts.size;
     }
     recipe.seed = opts.seed;
+    if let Some(mask) = &opts.mask {
+        recipe.mask = Some(
+            store_mask(
+                engine,
+                mask,
+                opts.inputs.first().map(PathBuf::as_path),
+                opts.feather,
+            )
+            .map_err(|message| fail(json, None, ErrorKind::InvalidInput, &message))?,
+        );
+    }
     apply_prompt_library(engine, &mut recipe, prompt, opts)
         .map_err(|message| fail(json, None, ErrorKind::InvalidInput, &message))?;
     Ok(recipe)
+}
+
+/// Checks the --mask file against the first input and keeps both: the photo losslessly
+/// at its own size (the answer is put back into it) and the mask at that size, as PNGs.
+fn store_mask(
+    engine: &Engine,
+    path: &Path,
+    photo: Option<&Path>,
+    feather: f32,
+) -> Result<crate::recipe::MaskSpec, String> {
+    let photo =
+        photo.ok_or("--mask edits the first --input: give the photo to edit with --input")?;
+    if !(0.0..=256.0).contains(&feather) {
+        return Err("--feather: give 0 to 256 pixels".into());
+    }
+    let photo_bytes = std::fs::read(photo)
+        .map_err(|e| format!("--input: could not read {}: {e}", photo.display()))?;
+    let original = crate::imaging::decode(&photo_bytes).map_err(|e| format!("--input: {e}"))?;
+    let (ow, oh) = (original.width(), original.height());
+    let original_png = crate::imaging::encode(
+        &image::DynamicImage::ImageRgba8(original.to_rgba8()),
+        crate::recipe::OutputFormat::Png,
+    )
+    .map_err(|e| format!("--input: {e}"))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("--mask: could not read {}: {e}", path.display()))?;
+    let mask =
+        crate::imaging::mask::load_mask(&bytes, ow, oh).map_err(|e| format!("--mask: {e}"))?;
+    let png = crate::imaging::encode(
+        &image::DynamicImage::ImageLuma8(mask),
+        crate::recipe::OutputFormat::Png,
+    )
+    .map_err(|e| format!("--mask: {e}"))?;
+    let library = engine.library();
+    let sha256 = library
+        .put_input_file(&png, "image/png")
+        .map_err(|e| format!("--mask: {e}"))?;
+    let original_sha = library
+        .put_input_file(&original_png, "image/png")
+        .map_err(|e| format!("--input: {e}"))?;
+    let png_image = |sha256: String| crate::recipe::InputImage {
+        sha256,
+        mime: "image/png".to_owned(),
+        width: ow,
+        height: oh,
+    };
+    Ok(crate::recipe::MaskSpec {
+        image: png_image(sha256),
+        original: png_image(original_sha),
+        feather_px: feather,
+    })
 }
 
 /// Puts the prompt together from --template/--var, --style and --brand (the one rule,

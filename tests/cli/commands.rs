@@ -844,3 +844,136 @@ fn a_csv_fills_a_templates_slots_and_a_bad_header_sends_nothing() {
     );
     assert_eq!(history.len(), 2, "no line of a bad batch was sent");
 }
+
+#[test]
+fn a_masked_edit_changes_only_the_white_region_at_the_photos_own_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (300u32, 200u32);
+    let photo = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 5 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    });
+    let photo_path = dir.path().join("photo.png");
+    photo.save(&photo_path).unwrap();
+    // The mask at half size: it is scaled to the photo.
+    let mask = image::GrayImage::from_fn(w / 2, h / 2, |x, y| {
+        image::Luma([if (50..100).contains(&x) && (30..70).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    });
+    let mask_path = dir.path().join("mask.png");
+    mask.save(&mask_path).unwrap();
+    let output = cli(dir.path())
+        .args(["--sandbox", "generate", "make it glow"])
+        .arg("--input")
+        .arg(&photo_path)
+        .arg("--mask")
+        .arg(&mask_path)
+        .args(["--feather", "4", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let done = json_lines(&output).pop().unwrap();
+    let path = done["images"][0]["path"].as_str().unwrap();
+    let result = image::open(path).unwrap().to_rgba8();
+    assert_eq!(result.dimensions(), (w, h), "the photo's own size");
+    // The region as the app feathers it: outside it, every pixel is the photo's.
+    let bytes = std::fs::read(&mask_path).unwrap();
+    let region = banana_studio::imaging::mask::feather(
+        &banana_studio::imaging::mask::load_mask(&bytes, w, h).unwrap(),
+        4.0,
+    );
+    let (mut same_outside, mut outside, mut changed_inside) = (0, 0, 0);
+    for (x, y, p) in result.enumerate_pixels() {
+        let o = photo.get_pixel(x, y);
+        let same = p.0[..3] == o.0[..3];
+        if region.get_pixel(x, y).0[0] == 0 {
+            outside += 1;
+            same_outside += usize::from(same);
+        } else if !same {
+            changed_inside += 1;
+        }
+    }
+    assert_eq!(same_outside, outside, "bit-identical outside the mask");
+    assert!(
+        changed_inside > 1000,
+        "the region changed: {changed_inside} pixels"
+    );
+    // Compare finds the change against the input.
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(history.len(), 1);
+}
+
+#[test]
+fn a_mask_without_a_photo_or_without_white_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let black = dir.path().join("black.png");
+    image::GrayImage::new(20, 20).save(&black).unwrap();
+    let photo = dir.path().join("photo.png");
+    image::RgbImage::from_pixel(20, 20, image::Rgb([1, 2, 3]))
+        .save(&photo)
+        .unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = cli(dir.path())
+            .arg("--sandbox")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (code, words) = run(&[&os("generate"), &os("x"), &os("--mask"), black.as_os_str()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        words.contains("give the photo to edit with --input"),
+        "{words}"
+    );
+    let (code, words) = run(&[
+        &os("generate"),
+        &os("x"),
+        &os("--input"),
+        photo.as_os_str(),
+        &os("--mask"),
+        black.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(words.contains("no white pixels"), "{words}");
+    let (code, words) = run(&[
+        &os("generate"),
+        &os("x"),
+        &os("--input"),
+        photo.as_os_str(),
+        &os("--mask"),
+        dir.path()
+            .join("photo.png")
+            .with_extension("txt")
+            .as_os_str(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(words.contains("--mask: could not read"), "{words}");
+    let history = json_lines(
+        &cli(dir.path())
+            .args(["history", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert!(history.is_empty());
+}

@@ -164,18 +164,38 @@ async fn run(
                 Some(parent) => lineage::conversation(&lib.library, parent, &wanted)?,
                 None => Vec::new(),
             };
-            Ok((inputs, history))
+            let masked = match &wanted.mask {
+                Some(spec) => Some(masked_edit(&lib.library, spec, &inputs)?),
+                None => None,
+            };
+            Ok((inputs, history, masked))
         })
         .await;
-    let (inputs, history) = match loaded {
+    let (mut inputs, history, masked) = match loaded {
         Ok(loaded) => loaded,
         Err(message) => {
             fail(inner, job, ErrorKind::Storage, message).await;
             return;
         }
     };
+    // A masked edit shows the model where: the clean photo, then the photo with the
+    // region tinted, and words saying to change only that. What comes back is put into
+    // the original when it is stored (`store::composite`).
+    let mut sent = recipe.clone();
+    let masked = masked.map(|(guide, masked)| {
+        let words = if inputs.len() < model.max_inputs as usize {
+            inputs.insert(1.min(inputs.len()), guide);
+            banana_imaging::mask::GUIDE_WORDS
+        } else {
+            // No room for both: the tinted photo alone.
+            inputs[0] = guide;
+            banana_imaging::mask::GUIDE_WORDS_ALONE
+        };
+        sent.prompt = format!("{} {words}", sent.prompt.trim());
+        Arc::new(masked)
+    });
     let request = GenerateRequest {
-        recipe: recipe.clone(),
+        recipe: sent,
         model: model.clone(),
         inputs,
         history,
@@ -189,7 +209,8 @@ async fn run(
     let early = Arc::new(store::Early::default());
     let on_image = {
         let (early, inner, format) = (early.clone(), inner.clone(), recipe.format);
-        Arc::new(move |image: &OutputImage| early.start(&inner, image, format))
+        let masked = masked.clone();
+        Arc::new(move |image: &OutputImage| early.start(&inner, image, format, masked.clone()))
     };
     let ctx = CallContext {
         attempt_timeout: Some(attempt_timeout),
@@ -241,7 +262,7 @@ async fn run(
     }
     let early = early.finish().await;
     let stored = inner
-        .blocking(move |lib| store::store(lib, job, &recipe, output, cost, early))
+        .blocking(move |lib| store::store(lib, job, &recipe, output, cost, early, masked))
         .await;
     match stored {
         Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
@@ -251,4 +272,52 @@ async fn run(
         Ok(Err(unreadable)) => fail(inner, job, ErrorKind::BadResponse, unreadable).await,
         Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
     }
+}
+
+/// The guide image for a masked edit and what storing needs: the first input and the
+/// mask at its size, feathered. The mask was checked when the job was made; a stored
+/// file that no longer reads fails the job in words.
+fn masked_edit(
+    library: &banana_library::Library,
+    spec: &banana_core::recipe::MaskSpec,
+    inputs: &[InputBytes],
+) -> Result<(InputBytes, store::Masked), String> {
+    let first = inputs
+        .first()
+        .ok_or("a masked edit needs the photo to edit as its first input")?;
+    let sent = banana_imaging::decode(&first.bytes)
+        .map_err(|e| format!("the photo to edit cannot be read: {e}"))?
+        .to_rgba8();
+    let original_bytes = library
+        .read_input(&spec.original)
+        .map_err(|e| format!("the photo to edit is missing from the library: {e}"))?;
+    let original = banana_imaging::decode(&original_bytes)
+        .map_err(|e| format!("the photo to edit cannot be read: {e}"))?
+        .to_rgba8();
+    let mask_bytes = library
+        .read_input(&spec.image)
+        .map_err(|e| format!("the mask is missing from the library: {e}"))?;
+    let (w, h) = original.dimensions();
+    let mask = banana_imaging::mask::load_mask(&mask_bytes, w, h).map_err(|e| e.to_string())?;
+    // The guide at the size of the copy sent, the region tinted on it.
+    let (sw, sh) = sent.dimensions();
+    let small_mask =
+        banana_imaging::mask::load_mask(&mask_bytes, sw, sh).map_err(|e| e.to_string())?;
+    let guide = banana_imaging::mask::guide(&sent, &small_mask);
+    let guide_png = banana_imaging::encode(
+        &image::DynamicImage::ImageRgba8(guide),
+        banana_core::recipe::OutputFormat::Png,
+    )
+    .map_err(|e| e.to_string())?;
+    let feathered = banana_imaging::mask::feather(&mask, spec.feather_px);
+    Ok((
+        InputBytes {
+            mime: "image/png".to_owned(),
+            bytes: Arc::new(guide_png),
+        },
+        store::Masked {
+            original,
+            mask: feathered,
+        },
+    ))
 }

@@ -105,8 +105,12 @@ fn prepare(
     inner: &Inner,
     image: &OutputImage,
     format: OutputFormat,
+    masked: Option<&Masked>,
 ) -> Result<Prepared, CheckError> {
-    let checked = check(image, format)?;
+    let checked = match masked {
+        Some(masked) => composite(image, format, masked)?,
+        None => check(image, format)?,
+    };
     let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
     let size = bytes.len() as u64;
     let written = inner
@@ -118,6 +122,37 @@ fn prepare(
         })
         .map_err(|e| CheckError::Local(e.to_string()))?;
     Ok((checked, written, size))
+}
+
+/// A masked edit's original and its feathered mask, read once for the job.
+pub(super) struct Masked {
+    /// The first input, decoded.
+    pub original: image::RgbaImage,
+    /// The mask at the original's size, feathered.
+    pub mask: image::GrayImage,
+}
+
+/// The answer of a masked edit put back into the original: the original's size, and
+/// outside the feathered mask the original's pixels exactly.
+fn composite(
+    image: &OutputImage,
+    format: OutputFormat,
+    masked: &Masked,
+) -> Result<Checked, CheckError> {
+    let answer =
+        imaging::decode(&image.bytes).map_err(|e| CheckError::Unreadable(e.to_string()))?;
+    let out = imaging::mask::composite(&masked.original, &answer, &masked.mask)
+        .map_err(|e| CheckError::Local(e.to_string()))?;
+    let out = image::DynamicImage::ImageRgba8(out);
+    let converted =
+        Some(imaging::encode(&out, format).map_err(|e| CheckError::Local(e.to_string()))?);
+    let thumb = imaging::thumbnail_png(&out).map_err(|e| CheckError::Local(e.to_string()))?;
+    Ok(Checked {
+        converted,
+        width: out.width(),
+        height: out.height(),
+        thumb,
+    })
 }
 
 /// Work started on an image's shared bytes.
@@ -152,11 +187,18 @@ impl EarlyDone {
 
 impl Early {
     /// Starts preparing `image` on a blocking thread.
-    pub(super) fn start(&self, inner: &Arc<Inner>, image: &OutputImage, format: OutputFormat) {
+    pub(super) fn start(
+        &self,
+        inner: &Arc<Inner>,
+        image: &OutputImage,
+        format: OutputFormat,
+        masked: Option<Arc<Masked>>,
+    ) {
         let bytes = image.bytes.clone();
         let image = image.clone();
         let inner = inner.clone();
-        let work = tokio::task::spawn_blocking(move || prepare(&inner, &image, format));
+        let work =
+            tokio::task::spawn_blocking(move || prepare(&inner, &image, format, masked.as_deref()));
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -188,6 +230,7 @@ pub(super) fn store(
     output: GenerateOutput,
     cost: JobCost,
     early: EarlyDone,
+    masked: Option<Arc<Masked>>,
 ) -> Result<Result<Generation, String>, String> {
     let mime = recipe.format.mime();
     // Images the provider told of early were prepared as they arrived; the rest now, all
@@ -206,7 +249,7 @@ pub(super) fn store(
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let threads = (cores * 2).min(MAX_WRITERS);
     let late = parallel_map_on(&missing, threads, |i| {
-        prepare(inner, &output.images[*i], recipe.format)
+        prepare(inner, &output.images[*i], recipe.format, masked.as_deref())
     });
     for (i, result) in missing.into_iter().zip(late) {
         prepared[i] = Some(result);

@@ -3,6 +3,7 @@
 mod compare;
 mod input;
 mod inspect;
+pub mod mask;
 pub mod metadata;
 
 use std::io::Cursor;

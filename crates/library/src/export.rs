@@ -462,6 +462,8 @@ pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<banana_core
         composition: serde_json::from_value(json["composition"].clone())
             .ok()
             .flatten(),
+        // The mask was for the original's pixels; a restored recipe starts without one.
+        mask: None,
     })
 }
 

@@ -85,8 +85,37 @@ impl Library {
             let inputs = recipes
                 .iter()
                 .filter_map(|json| serde_json::from_str::<banana_core::recipe::Recipe>(json).ok())
-                .flat_map(|r| r.inputs.into_iter().map(|i| i.sha256));
-            images.into_iter().chain(parts).chain(inputs).collect()
+                .flat_map(|r| {
+                    let mask = r
+                        .mask
+                        .map(|m| [m.image.sha256, m.original.sha256])
+                        .into_iter()
+                        .flatten();
+                    r.inputs.into_iter().map(|i| i.sha256).chain(mask)
+                });
+            // The reference images of styles and brand kits are kept too.
+            let mut stmt = conn.prepare("SELECT body_json FROM prompt_items")?;
+            let bodies: Vec<String> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let references: Vec<String> = bodies
+                .iter()
+                .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                .flat_map(|v| {
+                    v["references"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| r["sha256"].as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            images
+                .into_iter()
+                .chain(parts)
+                .chain(inputs)
+                .chain(references)
+                .collect()
         };
         let now = SystemTime::now();
         let mut removed = 0;

@@ -42,6 +42,21 @@ pub struct Recipe {
     /// How the prompt was put together from the prompt library, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<compose::Composition>,
+    /// A masked edit of the first input: only the mask's white region changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<MaskSpec>,
+}
+
+/// The mask of a masked edit: white = change, black = keep, at the first input's size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MaskSpec {
+    /// The mask as a stored image (a grey PNG, by content hash), at the original's size.
+    pub image: InputImage,
+    /// The photo as it came, kept losslessly (a PNG): what the answer is put back into.
+    /// The first input is the copy prepared for sending, which may be smaller or lossy.
+    pub original: InputImage,
+    /// How many pixels the edit blends into what is kept around it.
+    pub feather_px: f32,
 }
 
 impl Recipe {
@@ -63,6 +78,7 @@ impl Recipe {
             seed: None,
             inputs: Vec::new(),
             composition: None,
+            mask: None,
         }
     }
 
