@@ -99,6 +99,8 @@ pub enum Command {
     Mark(ImageId, crate::library::Mark),
     /// Move one image to the trash.
     TrashImage(ImageId),
+    /// Render a draft's final on the final model and size of Settings.
+    RenderFinal(ImageId),
     /// Keep a prompt under a name in the prompt library.
     SavePrompt(crate::recipe::compose::SavedPrompt),
     /// Bring back the last deleted images.

@@ -402,6 +402,49 @@ fn general(ui: &mut egui::Ui, draft: &mut Settings, catalog: &Catalog) {
                  a slow proxy. After a full wait, one more attempt is made.",
             );
             ui.end_row();
+            let label = ui.label("Render final");
+            ui.horizontal(|ui| {
+                let brands: Vec<String> = {
+                    let mut b: Vec<String> = catalog
+                        .models_of(draft.default_provider)
+                        .filter(|m| m.status != crate::recipe::ModelStatus::Retired)
+                        .map(|m| m.brand.clone())
+                        .collect();
+                    b.dedup();
+                    b
+                };
+                let shown = draft
+                    .final_brand
+                    .clone()
+                    .unwrap_or_else(|| crate::settings::DEFAULT_FINAL_BRAND.to_owned());
+                egui::ComboBox::from_id_salt("final-brand")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        for brand in brands {
+                            let on = draft
+                                .final_brand
+                                .as_deref()
+                                .unwrap_or(crate::settings::DEFAULT_FINAL_BRAND)
+                                == brand;
+                            if ui.selectable_label(on, &brand).clicked() {
+                                draft.final_brand = Some(brand);
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("The model a draft's final is rendered on");
+                egui::ComboBox::from_id_salt("final-size")
+                    .selected_text(draft.final_size.as_str())
+                    .show_ui(ui, |ui| {
+                        for size in crate::recipe::ImageSize::ALL {
+                            ui.selectable_value(&mut draft.final_size, size, size.as_str());
+                        }
+                    })
+                    .response
+                    .on_hover_text("The size a draft's final is rendered at");
+            });
+            ui.end_row();
             ui.label("");
             ui.checkbox(
                 &mut draft.embed_metadata,

@@ -320,6 +320,12 @@ impl Viewer {
             "Edit this image next",
             Command::UseAsInput(shown),
         );
+        item(
+            ui,
+            "Render final",
+            "This draft's recipe again on the final model and size of Settings (Nano Banana Pro at 4K unless you chose otherwise), the draft attached",
+            Command::RenderFinal(shown),
+        );
         ui.separator();
         item(
             ui,

@@ -411,3 +411,48 @@ fn stand_ins_start_only_for_providers_without_a_key() {
         }
     }
 }
+
+#[test]
+fn render_final_runs_the_drafts_recipe_on_the_final_model_with_the_draft_attached() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    let mut draft = recipe("a teapot, draft");
+    draft.model = "gemini-2.5-flash-image".into();
+    draft.size = None;
+    engine.submit(draft).unwrap();
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        unreachable!()
+    };
+    let draft_image = generation.images[0].id;
+    engine.render_final(
+        draft_image,
+        "gemini-3-pro-image".into(),
+        Some(banana_studio::recipe::ImageSize::K1),
+    );
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(
+            e,
+            Event::JobSucceeded { .. } | Event::JobFailed { .. } | Event::SubmitFailed { .. }
+        )
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        panic!("the final failed: {events:#?}")
+    };
+    let job = &generation.job;
+    assert_eq!(job.recipe.model, "gemini-3-pro-image");
+    assert_eq!(job.recipe.prompt, "a teapot, draft", "the draft's recipe");
+    assert_eq!(job.recipe.final_of, Some(draft_image));
+    assert_eq!(
+        job.parent_image_id,
+        Some(draft_image),
+        "lineage links it to the draft"
+    );
+    assert_eq!(
+        job.recipe.inputs.len(),
+        1,
+        "the draft went along as a reference"
+    );
+}

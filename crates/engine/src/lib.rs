@@ -48,7 +48,7 @@ pub type ExportAnswer = Answer<Result<PathBuf, TaskError>>;
 pub type CheckAnswer = Answer<Result<banana_library::CheckReport, TaskError>>;
 pub use setup::{Env, connection, connections};
 
-use banana_core::recipe::{Catalog, ProviderId, Recipe, ValidationError};
+use banana_core::recipe::{Catalog, ImageSize, ProviderId, Recipe, ValidationError};
 use banana_core::sandbox::SandboxHost;
 use banana_keys::{KeyOrigin, KeySource};
 use banana_library::{ImageId, JobId, Library, LibraryError};
@@ -441,6 +441,57 @@ impl Engine {
             });
         }
         Ok(())
+    }
+
+    /// Draft to final: the draft's recipe again on `model` at `size`, with the draft
+    /// attached as a reference image where the model takes inputs; the new job records
+    /// the draft as its parent (and the recipe says it is the draft's final).
+    pub fn render_final(&self, draft: ImageId, model: String, size: Option<ImageSize>) {
+        let inner = self.inner.clone();
+        let catalog = self.catalog();
+        self.spawn(async move {
+            let prepared = inner
+                .blocking(move |lib| {
+                    let record = lib
+                        .library
+                        .image(draft)
+                        .map_err(|e| e.to_string())?
+                        .ok_or("the draft is no longer in the library")?;
+                    let job = lib
+                        .library
+                        .job(record.job_id)
+                        .map_err(|e| e.to_string())?
+                        .ok_or("the draft's job is no longer in the library")?;
+                    let mut recipe = job.recipe;
+                    recipe.model = model;
+                    recipe.size = size;
+                    recipe.count = 1;
+                    recipe.mask = None;
+                    recipe.final_of = Some(draft);
+                    let takes = catalog
+                        .model(recipe.provider, &recipe.model)
+                        .map_or(0, |m| m.max_inputs as usize);
+                    if recipe.inputs.len() < takes {
+                        let added = inputs::add_one(lib, &InputSource::Stored(draft))?;
+                        recipe.inputs.push(added.input);
+                    }
+                    recipe
+                        .validate(&catalog)
+                        .map_err(|e| format!("Render final: {e}"))?;
+                    Ok(recipe)
+                })
+                .await;
+            match prepared {
+                Ok(recipe) => {
+                    let lineage = jobs::Lineage {
+                        parent_image: Some(draft),
+                        ..jobs::Lineage::default()
+                    };
+                    jobs::create_and_run(inner, recipe, lineage).await;
+                }
+                Err(message) => inner.emit(Event::SubmitFailed { message }),
+            }
+        });
     }
 
     /// Continues from a stored image: the next step of the same conversation where the

@@ -64,7 +64,14 @@ pub struct Settings {
     /// How long one attempt may wait for an answer, in seconds; 0: what fits the
     /// model and size (a 1K Flash image about 50 s, a 4K Pro one about 170 s).
     pub attempt_timeout_secs: u64,
+    /// The model "Render final" uses, by brand (None: Nano Banana Pro).
+    pub final_brand: Option<String>,
+    /// The size "Render final" asks for.
+    pub final_size: banana_core::recipe::ImageSize,
 }
+
+/// The brand "Render final" picks when Settings name none.
+pub const DEFAULT_FINAL_BRAND: &str = "Nano Banana Pro";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -79,6 +86,8 @@ impl Default for Settings {
             theme: Theme::System,
             welcomed: false,
             attempt_timeout_secs: 0,
+            final_brand: None,
+            final_size: banana_core::recipe::ImageSize::K4,
         }
     }
 }

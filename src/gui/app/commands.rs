@@ -44,6 +44,58 @@ impl BananaApp {
         self.state.draft = recipe;
     }
 
+    /// Draft to final: the draft's recipe on the final model (by brand, on the draft's
+    /// provider) at the final size of Settings, the size lowered to the largest the
+    /// model makes when it makes less.
+    fn render_final(&mut self, draft: crate::library::ImageId) {
+        let Some((g, _)) = self.gallery.image(draft) else {
+            return;
+        };
+        let provider = g.job.recipe.provider;
+        let brand = self
+            .settings
+            .final_brand
+            .clone()
+            .unwrap_or_else(|| crate::settings::DEFAULT_FINAL_BRAND.to_owned());
+        let model = self
+            .catalog
+            .models_of(provider)
+            .find(|m| m.brand == brand && m.status != crate::recipe::ModelStatus::Retired)
+            .or_else(|| self.catalog.model(provider, &g.job.recipe.model))
+            .cloned();
+        let Some(model) = model else {
+            self.toasts.add(
+                Level::Error,
+                format!(
+                    "{} has no {brand}: pick the final model in Settings",
+                    provider.label()
+                ),
+            );
+            return;
+        };
+        let wanted = self.settings.final_size;
+        let size = if model.sizes.is_empty() {
+            None
+        } else if model.sizes.contains(&wanted) {
+            Some(wanted)
+        } else {
+            // The largest it makes (ImageSize::ALL runs from small to large).
+            crate::recipe::ImageSize::ALL
+                .into_iter()
+                .rev()
+                .find(|s| model.sizes.contains(s))
+        };
+        self.toasts.add(
+            Level::Info,
+            format!(
+                "Rendering the final on {}{}",
+                model.brand,
+                size.map_or(String::new(), |s| format!(" at {s}"))
+            ),
+        );
+        self.engine.render_final(draft, model.id.clone(), size);
+    }
+
     /// Carries out what a panel asked for.
     pub(super) fn run(&mut self, command: Command) {
         match command {
@@ -108,6 +160,7 @@ impl BananaApp {
             }
             Command::TrashSelected => self.trash_selected(),
             Command::TrashImage(image) => self.trash(vec![image]),
+            Command::RenderFinal(draft) => self.render_final(draft),
             Command::SavePrompt(prompt) => {
                 self.toasts.add(
                     Level::Info,

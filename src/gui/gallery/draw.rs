@@ -325,6 +325,7 @@ fn thumb_menu(
     item(ui, "Variations", Command::Regenerate(job.id, Some(4)));
     item(ui, "Use these settings", Command::UseSettings(job.id));
     item(ui, "Use as input", Command::UseAsInput(image.id));
+    item(ui, "Render final", Command::RenderFinal(image.id));
     ui.separator();
     item(ui, "Save as…", Command::SaveAs(image.id));
     item(ui, "Copy file", Command::CopyFile(image.id));

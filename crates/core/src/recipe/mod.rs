@@ -45,6 +45,9 @@ pub struct Recipe {
     /// A masked edit of the first input: only the mask's white region changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<MaskSpec>,
+    /// The draft image this recipe renders the final of ("Render final").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_of: Option<i64>,
 }
 
 /// The mask of a masked edit: white = change, black = keep, at the first input's size.
@@ -79,6 +82,7 @@ impl Recipe {
             inputs: Vec::new(),
             composition: None,
             mask: None,
+            final_of: None,
         }
     }
 
