@@ -211,3 +211,43 @@ fn at_1366x768_the_viewer_keeps_most_of_the_window() {
     );
     assert!(!harness.state().ui_state().prompt_panel_open);
 }
+
+#[test]
+fn the_side_panels_keep_their_width_while_work_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app_custom(
+        dir.path(),
+        |_| {},
+        |b| b.with_size([1366.0, 768.0]),
+        Notices::default(),
+    );
+    harness.step();
+    harness.run_steps(4);
+    let edges = |h: &Harness<'static, BananaApp>| {
+        (
+            h.get_by_label("Generate").rect().right().round(),
+            h.get_by_label("Filters").rect().left().round(),
+        )
+    };
+    let at_start = edges(&harness);
+    // Long prompts, results, a failure with its long message, the selection bar.
+    generate_in_app(
+        &mut harness,
+        "a very long prompt about a lighthouse at dusk with waves, gulls, a red boat, fog \
+         rolling in over the cliffs and a warm light in every window of the keeper's house",
+    );
+    generate_in_app(&mut harness, "a second, shorter one");
+    gui_support::type_prompt(&mut harness, "[fake:precondition] a failing one");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(30), "the failure", |h| {
+        gui_support::shows(h, "#3 Failed")
+    });
+    leave_text_fields(&mut harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(4);
+    assert!(
+        gui_support::shows(&harness, "2 selected"),
+        "the selection bar is up"
+    );
+    assert_eq!(edges(&harness), at_start, "the panels' edges moved");
+}
