@@ -7,7 +7,12 @@ use egui::RichText;
 use super::Command;
 use super::state::{LibraryChoice, UiState};
 use crate::engine::PromptLibrary;
-use crate::recipe::compose::{BrandKit, SavedPrompt, Style, assemble, compose};
+use crate::recipe::compose::{
+    BrandKit, SECTIONS, SavedPrompt, Structured, Style, assemble, compose,
+};
+
+/// The template picker's entry for the structured prompt.
+const STRUCTURED: &str = "Structured prompt";
 use crate::recipe::{InputImage, ModelInfo, Recipe};
 
 /// The recipe the panel sends: the draft with the prompt put together from the
@@ -23,7 +28,11 @@ pub fn recipe(
         recipe.seed = None;
     }
     let choice = &state.library;
-    if choice.template.is_none() && choice.styles.is_empty() && choice.brand.is_none() {
+    if choice.template.is_none()
+        && choice.structured.is_none()
+        && choice.styles.is_empty()
+        && choice.brand.is_none()
+    {
         recipe.composition = None;
         return Ok((recipe, Vec::new()));
     }
@@ -61,13 +70,16 @@ pub fn recipe(
         ),
         None => None,
     };
-    let (composition, references) = assemble(
+    let (mut composition, references) = assemble(
         template,
         &choice.values,
         &state.draft.prompt,
         &styles,
         brand,
     );
+    if template.is_none() {
+        composition.structured = choice.structured.clone();
+    }
     recipe.prompt = compose(&composition).map_err(|e| e.to_string())?;
     recipe.composition = Some(composition);
     let left_out = add_references(&mut recipe.inputs, references, model);
@@ -104,16 +116,37 @@ fn add_references(
 pub fn template_ui(ui: &mut egui::Ui, choice: &mut LibraryChoice, library: &PromptLibrary) -> bool {
     ui.horizontal(|ui| {
         let label = ui.label("Template");
-        let shown = choice.template.clone().unwrap_or_else(|| "None".to_owned());
+        let shown = match (&choice.template, &choice.structured) {
+            (Some(name), _) => name.clone(),
+            (None, Some(_)) => STRUCTURED.to_owned(),
+            (None, None) => "None".to_owned(),
+        };
         egui::ComboBox::from_id_salt("template")
             .selected_text(shown)
             .width(ui.available_width() - 8.0)
             .show_ui(ui, |ui| {
                 if ui
-                    .selectable_label(choice.template.is_none(), "None: type the whole prompt")
+                    .selectable_label(
+                        choice.template.is_none() && choice.structured.is_none(),
+                        "None: type the whole prompt",
+                    )
                     .clicked()
                 {
                     choice.template = None;
+                    choice.structured = None;
+                }
+                if ui
+                    .selectable_label(choice.structured.is_some(), STRUCTURED)
+                    .on_hover_text(
+                        "Goal, Subject, Scene, Camera & lighting, Style, Constraints: each a field",
+                    )
+                    .clicked()
+                {
+                    choice.template = None;
+                    choice.structured.get_or_insert(Structured {
+                        no_text: true,
+                        ..Structured::default()
+                    });
                 }
                 for (t, _) in &library.templates {
                     if ui
@@ -122,12 +155,29 @@ pub fn template_ui(ui: &mut egui::Ui, choice: &mut LibraryChoice, library: &Prom
                         .clicked()
                     {
                         choice.template = Some(t.name.clone());
+                        choice.structured = None;
                     }
                 }
             })
             .response
             .labelled_by(label.id);
     });
+    if let Some(structured) = choice.structured.as_mut() {
+        egui::Grid::new("structured-sections")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                for section in SECTIONS {
+                    let label = ui.label(section);
+                    let words = structured.sections.entry(section.to_owned()).or_default();
+                    ui.add(egui::TextEdit::singleline(words).desired_width(f32::INFINITY))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                }
+            });
+        ui.checkbox(&mut structured.no_text, "No text unless requested");
+        return true;
+    }
     let Some(template) = choice
         .template
         .as_ref()

@@ -17,6 +17,8 @@ pub struct LibraryChoice {
     pub styles: Vec<String>,
     /// The active brand kit.
     pub brand: Option<String>,
+    /// The structured prompt's sections, when it is used instead of a template.
+    pub structured: Option<crate::recipe::compose::Structured>,
 }
 
 /// The eframe storage key.

@@ -654,3 +654,45 @@ fn a_template_fills_its_slots_shows_what_is_sent_and_comes_back_with_use_these_s
     assert_eq!(state.library.values["PRODUCT"], "a ceramic mug");
     assert_eq!(state.draft.prompt, "with steam");
 }
+
+#[test]
+fn a_structured_prompt_writes_its_sections_with_no_text_on_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.step();
+    harness.get_by_label("Template").click();
+    harness.run_steps(3);
+    harness.get_by_label("Structured prompt").click();
+    harness.run_steps(2);
+    gui_support::type_into(&mut harness, "Goal", "hero image for the shop");
+    gui_support::type_into(&mut harness, "Subject", "a ceramic mug");
+    harness
+        .get_by_label_contains("What will be sent")
+        .scroll_to_me();
+    harness.run_steps(3);
+    harness.get_by_label_contains("What will be sent").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "Goal: hero image for the shop. Subject: a ceramic mug. Constraints: No text unless requested."
+    ));
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the result", |h| {
+        h.state().gallery().generations().len() == 1
+    });
+    let job = &harness.state().gallery().generations()[0].job;
+    assert!(
+        job.recipe
+            .prompt
+            .starts_with("Goal: hero image for the shop.")
+    );
+    let structured = job
+        .recipe
+        .composition
+        .as_ref()
+        .unwrap()
+        .structured
+        .as_ref()
+        .unwrap();
+    assert!(structured.no_text);
+}

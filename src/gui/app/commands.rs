@@ -37,6 +37,7 @@ impl BananaApp {
                     values: c.values,
                     styles: c.styles.into_iter().map(|(n, _)| n).collect(),
                     brand: c.brand.map(|(n, _, _)| n),
+                    structured: c.structured,
                 }
             }
             None => Default::default(),

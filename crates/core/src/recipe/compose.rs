@@ -96,12 +96,31 @@ pub struct Composition {
     /// The brand kit's name, prefix and suffix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<(String, String, String)>,
+    /// A structured prompt's sections (Goal, Subject, ...), written in place of a
+    /// template when there is no template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<Structured>,
+}
+
+/// A structured prompt: each section's words, and whether "No text unless requested"
+/// is on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Structured {
+    /// The words of each section, by its name in [`SECTIONS`].
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+    /// Adds [`NO_TEXT`] to the constraints.
+    #[serde(default)]
+    pub no_text: bool,
 }
 
 impl Composition {
     /// Whether anything but typed words went into the prompt.
     pub fn uses_library(&self) -> bool {
-        self.template.is_some() || !self.styles.is_empty() || self.brand.is_some()
+        self.template.is_some()
+            || self.structured.is_some()
+            || !self.styles.is_empty()
+            || self.brand.is_some()
     }
 }
 
@@ -151,6 +170,7 @@ pub fn assemble(
             .map(|s| (s.name.clone(), s.text.clone()))
             .collect(),
         brand: brand.map(|k| (k.name.clone(), k.prefix.clone(), k.suffix.clone())),
+        structured: None,
     };
     let mut references: Vec<InputImage> = Vec::new();
     for image in styles
@@ -226,6 +246,8 @@ pub fn compose(c: &Composition) -> Result<String, ComposeError> {
     }
     if let Some(text) = &c.template_text {
         parts.push(fill(text, &c.values)?);
+    } else if let Some(s) = &c.structured {
+        parts.push(structured(&s.sections, s.no_text));
     }
     parts.push(c.typed.clone());
     parts.extend(c.styles.iter().map(|(_, text)| text.clone()));
@@ -395,6 +417,7 @@ mod tests {
                 "Acme brand:".into(),
                 "Acme blue #1a4cff.".into(),
             )),
+            structured: None,
         };
         assert_eq!(
             compose(&c).unwrap(),
@@ -420,6 +443,23 @@ mod tests {
             ..Composition::default()
         };
         assert_eq!(compose(&missing), Err(ComposeError::EmptySlot("A".into())));
+    }
+
+    #[test]
+    fn a_structured_prompt_takes_the_templates_place_in_the_rule() {
+        let c = Composition {
+            typed: "and a saucer".into(),
+            structured: Some(Structured {
+                sections: values(&[("Subject", "a ceramic mug")]),
+                no_text: true,
+            }),
+            brand: Some(("Kit".into(), "Kit:".into(), String::new())),
+            ..Composition::default()
+        };
+        assert_eq!(
+            compose(&c).unwrap(),
+            "Kit: Subject: a ceramic mug. Constraints: No text unless requested. and a saucer"
+        );
     }
 
     #[test]
