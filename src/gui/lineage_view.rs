@@ -154,6 +154,9 @@ impl LineageView {
                             crate::recipe::preview(&node.prompt, 48),
                             marks_text(&node.image)
                         );
+                        if node.is_final {
+                            text.push_str(" · final of its draft");
+                        }
                         if node.image.deleted_at_ms.is_some() {
                             text.push_str(" (in the trash)");
                         }

@@ -456,3 +456,32 @@ fn render_final_runs_the_drafts_recipe_on_the_final_model_with_the_draft_attache
         "the draft went along as a reference"
     );
 }
+
+#[test]
+fn the_lineage_marks_a_final_as_its_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = sandbox_engine(dir.path());
+    engine.submit(recipe("a vase, draft")).unwrap();
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        unreachable!()
+    };
+    let draft = generation.images[0].id;
+    engine.render_final(draft, "gemini-3-pro-image".into(), None);
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. } | Event::SubmitFailed { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        panic!("{events:#?}")
+    };
+    let library = Library::open(dir.path()).unwrap();
+    let tree = library.lineage(generation.images[0].id).unwrap();
+    let marks: Vec<(i64, bool)> = tree
+        .nodes
+        .iter()
+        .map(|n| (n.image.id, n.is_final))
+        .collect();
+    assert_eq!(marks, vec![(draft, false), (generation.images[0].id, true)]);
+}

@@ -42,7 +42,9 @@ impl Library {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {IMAGE_COLUMNS},
                  (SELECT prompt FROM jobs WHERE jobs.id = images.job_id),
-                 (SELECT model FROM jobs WHERE jobs.id = images.job_id)
+                 (SELECT model FROM jobs WHERE jobs.id = images.job_id),
+                 (SELECT json_extract(recipe_json, '$.final_of') IS NOT NULL
+                    FROM jobs WHERE jobs.id = images.job_id)
              FROM images WHERE job_id = ?1 ORDER BY idx"
         ))?;
         let nodes = stmt
@@ -53,6 +55,7 @@ impl Library {
                     model: r.get(15)?,
                     depth,
                     parent,
+                    is_final: r.get(16)?,
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -342,6 +342,8 @@ pub struct LineageNode {
     pub depth: u32,
     /// The image its job refined.
     pub parent: Option<ImageId>,
+    /// Its job rendered the final of the parent draft ("Render final").
+    pub is_final: bool,
 }
 
 /// The family of an image: from the generation its line began with, every refinement
