@@ -228,6 +228,29 @@ fn store_mask(
     })
 }
 
+/// The prompt-library item `--{flag} name` names, or words listing the ones there are.
+fn find_item<T: crate::library::prompts::PromptItem>(
+    library: &crate::library::Library,
+    flag: &str,
+    name: &str,
+) -> Result<T, String> {
+    let all = library.prompt_items::<T>().map_err(|e| e.to_string())?;
+    let known: Vec<String> = all.iter().map(|(t, _)| format!("{:?}", t.name())).collect();
+    all.into_iter()
+        .map(|(item, _)| item)
+        .find(|item| item.name().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            format!(
+                "--{flag}: there is no {flag} named {name:?}; the {flag}s are {}",
+                if known.is_empty() {
+                    "none yet".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+}
+
 /// Puts the prompt together from --template/--var, --style and --brand (the one rule,
 /// `compose`), records how, and adds the styles' and kit's reference images the model
 /// has room for (saying which are left out). Bad input is named; nothing is stored.
@@ -245,35 +268,11 @@ fn apply_prompt_library(
         return Ok(());
     }
     let library = engine.library();
-    let unknown = |flag: &str, name: &str, known: Vec<String>| {
-        format!(
-            "--{flag}: there is no {flag} named {name:?}; the {flag}s are {}",
-            if known.is_empty() {
-                "none yet".to_owned()
-            } else {
-                known.join(", ")
-            }
-        )
-    };
-    let template = match &opts.template {
-        Some(name) => Some(
-            library
-                .prompt_item::<Template>(name)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    let known = library
-                        .prompt_items::<Template>()
-                        .map(|all| {
-                            all.into_iter()
-                                .map(|(t, _)| format!("{:?}", t.name))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    unknown("template", name, known)
-                })?,
-        ),
-        None => None,
-    };
+    let template = opts
+        .template
+        .as_deref()
+        .map(|name| find_item::<Template>(library, "template", name))
+        .transpose()?;
     if template.is_none() && !opts.vars.is_empty() {
         return Err("--var fills a template's slots: name the template with --template".into());
     }
@@ -284,44 +283,16 @@ fn apply_prompt_library(
             .ok_or_else(|| format!("--var {var:?}: write it as SLOT=VALUE"))?;
         values.insert(key.to_owned(), value.to_owned());
     }
-    let mut styles = Vec::new();
-    for name in &opts.styles {
-        styles.push(
-            library
-                .prompt_item::<Style>(name)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    let known = library
-                        .prompt_items::<Style>()
-                        .map(|all| {
-                            all.into_iter()
-                                .map(|(s, _)| format!("{:?}", s.name))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    unknown("style", name, known)
-                })?,
-        );
-    }
-    let brand = match &opts.brand {
-        Some(name) => Some(
-            library
-                .prompt_item::<BrandKit>(name)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    let known = library
-                        .prompt_items::<BrandKit>()
-                        .map(|all| {
-                            all.into_iter()
-                                .map(|(k, _)| format!("{:?}", k.name))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    unknown("brand", name, known)
-                })?,
-        ),
-        None => None,
-    };
+    let styles = opts
+        .styles
+        .iter()
+        .map(|name| find_item::<Style>(library, "style", name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let brand = opts
+        .brand
+        .as_deref()
+        .map(|name| find_item::<BrandKit>(library, "brand", name))
+        .transpose()?;
     let style_refs: Vec<&Style> = styles.iter().collect();
     let (composition, mut references) = assemble(
         template.as_ref(),

@@ -11,6 +11,7 @@ mod gallery_layout;
 mod gallery_text;
 mod history_panel;
 mod icons;
+mod image_menu;
 mod input_tray;
 mod jobs_strip;
 mod lineage_view;

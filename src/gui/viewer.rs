@@ -282,75 +282,7 @@ impl Viewer {
         catalog: &crate::recipe::Catalog,
         commands: &mut Vec<Command>,
     ) {
-        let mut item = |ui: &mut egui::Ui, text: &str, hover: &str, command: Command| {
-            if ui.button(text).on_hover_text(hover).clicked() {
-                commands.push(command);
-                ui.close();
-            }
-        };
-        item(
-            ui,
-            "Refine",
-            "Change this image step by step, keeping the conversation",
-            Command::StartRefine(shown),
-        );
-        if let Some(job) = job {
-            item(
-                ui,
-                "Variations",
-                "Four more of the same",
-                Command::Regenerate(job.id, Some(4)),
-            );
-            item(
-                ui,
-                "Regenerate",
-                "The same recipe with a new seed",
-                Command::Regenerate(job.id, None),
-            );
-            item(
-                ui,
-                "Use these settings",
-                "Put this recipe back in the prompt panel",
-                Command::UseSettings(job.id),
-            );
-        }
-        item(
-            ui,
-            "Use as input",
-            "Edit this image next",
-            Command::UseAsInput(shown),
-        );
-        item(
-            ui,
-            "Render final",
-            "This draft's recipe again on the final model and size of Settings (Nano Banana Pro at 4K unless you chose otherwise), the draft attached",
-            Command::RenderFinal(shown),
-        );
-        ui.separator();
-        item(
-            ui,
-            "Save as…",
-            "Write this image to a file",
-            Command::SaveAs(shown),
-        );
-        item(
-            ui,
-            "Copy",
-            "Copy the image to the clipboard",
-            Command::CopyImage,
-        );
-        item(
-            ui,
-            "Copy file",
-            "Copy the file's address, to paste into a file manager or a browser",
-            Command::CopyFile(shown),
-        );
-        item(
-            ui,
-            "Reveal",
-            "Show the file in the file manager",
-            Command::Reveal(shown),
-        );
+        super::image_menu::items(ui, shown, job.map(|j| j.id), true, commands);
         if let Some(job) = job {
             ui.separator();
             same_recipe_menu(ui, job, catalog, commands);

@@ -88,16 +88,21 @@ fn assert_layout_holds(harness: &Harness<'static, BananaApp>, what: &str) {
     }
 }
 
+/// The app in the sandbox at `size`, in `theme`.
+fn app_at(dir: &std::path::Path, size: [f32; 2], theme: Theme) -> Harness<'static, BananaApp> {
+    app_custom(
+        dir,
+        |s| s.theme = theme,
+        |b| b.with_size(size),
+        Notices::default(),
+    )
+}
+
 /// The window at `size` in `theme` with one result in the viewer and the gallery,
 /// checked and snapshotted.
 fn window_at(size: [f32; 2], theme: Theme) {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = app_custom(
-        dir.path(),
-        |s| s.theme = theme,
-        |b| b.with_size(size),
-        Notices::default(),
-    );
+    let mut harness = app_at(dir.path(), size, theme);
     harness.step();
     generate_in_app(&mut harness, "a lemon on a plate");
     step_until(
@@ -175,12 +180,7 @@ fn at_1920x1080_in_the_light_look() {
 #[test]
 fn at_1366x768_the_viewer_keeps_most_of_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = app_custom(
-        dir.path(),
-        |_| {},
-        |b| b.with_size([1366.0, 768.0]),
-        Notices::default(),
-    );
+    let mut harness = app_at(dir.path(), [1366.0, 768.0], Theme::System);
     harness.step();
     generate_in_app(&mut harness, "a lemon on a plate");
     harness.run_steps(2);
@@ -215,12 +215,7 @@ fn at_1366x768_the_viewer_keeps_most_of_the_window() {
 #[test]
 fn the_side_panels_keep_their_width_while_work_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = app_custom(
-        dir.path(),
-        |_| {},
-        |b| b.with_size([1366.0, 768.0]),
-        Notices::default(),
-    );
+    let mut harness = app_at(dir.path(), [1366.0, 768.0], Theme::System);
     harness.step();
     harness.run_steps(4);
     let edges = |h: &Harness<'static, BananaApp>| {

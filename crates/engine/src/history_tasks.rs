@@ -33,18 +33,35 @@ impl Engine {
     where
         F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
     {
+        self.change_then_tell(
+            change,
+            |library| Ok((library.sessions()?, library.current_session())),
+            |(sessions, current)| Event::Sessions { sessions, current },
+        );
+    }
+
+    /// Changes the library off the UI thread, then reads what it now holds and tells it
+    /// as the event `tell` makes (or the failure, in words).
+    pub(crate) fn change_then_tell<F, T>(
+        &self,
+        change: F,
+        read: fn(&Library) -> Result<T, LibraryError>,
+        tell: fn(T) -> Event,
+    ) where
+        F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
+        T: Send + 'static,
+    {
         let inner = self.inner.clone();
         self.spawn_write(async move {
             let result = inner
                 .blocking(move |lib: &Inner| {
                     let library = &lib.library;
                     change(library).map_err(|e| e.to_string())?;
-                    let sessions = library.sessions().map_err(|e| e.to_string())?;
-                    Ok((sessions, library.current_session()))
+                    read(library).map_err(|e| e.to_string())
                 })
                 .await;
             inner.emit(match result {
-                Ok((sessions, current)) => Event::Sessions { sessions, current },
+                Ok(value) => tell(value),
                 Err(message) => Event::LibraryFailed { message },
             });
         });

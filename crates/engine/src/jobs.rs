@@ -301,8 +301,11 @@ fn masked_edit(
     let mask = banana_imaging::mask::load_mask(&mask_bytes, w, h).map_err(|e| e.to_string())?;
     // The guide at the size of the copy sent, the region tinted on it.
     let (sw, sh) = sent.dimensions();
-    let small_mask =
-        banana_imaging::mask::load_mask(&mask_bytes, sw, sh).map_err(|e| e.to_string())?;
+    let small_mask = if (sw, sh) == (w, h) {
+        mask.clone()
+    } else {
+        image::imageops::resize(&mask, sw, sh, image::imageops::FilterType::Triangle)
+    };
     let guide = banana_imaging::mask::guide(&sent, &small_mask);
     let guide_png = banana_imaging::encode(
         &image::DynamicImage::ImageRgba8(guide),

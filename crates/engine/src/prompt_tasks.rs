@@ -5,7 +5,7 @@ use banana_core::recipe::compose::{BrandKit, SavedPrompt, Style, Template};
 use banana_library::prompts::{Origin, PromptItem, PromptKind};
 use banana_library::{Library, LibraryError};
 
-use super::{Engine, Event, Inner};
+use super::{Engine, Event};
 
 /// Every item of the prompt library, bundled ones first in each kind.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,18 +51,8 @@ impl Engine {
     where
         F: FnOnce(&Library) -> Result<(), LibraryError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        self.spawn_write(async move {
-            let result = inner
-                .blocking(move |lib: &Inner| {
-                    change(&lib.library).map_err(|e| e.to_string())?;
-                    PromptLibrary::read(&lib.library).map_err(|e| e.to_string())
-                })
-                .await;
-            inner.emit(match result {
-                Ok(library) => Event::PromptLibrary(Box::new(library)),
-                Err(message) => Event::LibraryFailed { message },
-            });
+        self.change_then_tell(change, PromptLibrary::read, |library| {
+            Event::PromptLibrary(Box::new(library))
         });
     }
 }

@@ -314,22 +314,11 @@ fn thumb_menu(
     asked: &mut Vec<Command>,
 ) {
     use crate::library::{Flag, Mark};
-    let mut item = |ui: &mut egui::Ui, text: &str, command: Command| {
-        if ui.button(text).clicked() {
-            asked.push(command);
-            ui.close();
-        }
-    };
-    item(ui, "Open in the viewer", Command::Select(image.id));
-    item(ui, "Refine", Command::StartRefine(image.id));
-    item(ui, "Variations", Command::Regenerate(job.id, Some(4)));
-    item(ui, "Use these settings", Command::UseSettings(job.id));
-    item(ui, "Use as input", Command::UseAsInput(image.id));
-    item(ui, "Render final", Command::RenderFinal(image.id));
-    ui.separator();
-    item(ui, "Save as…", Command::SaveAs(image.id));
-    item(ui, "Copy file", Command::CopyFile(image.id));
-    item(ui, "Reveal", Command::Reveal(image.id));
+    if ui.button("Open in the viewer").clicked() {
+        asked.push(Command::Select(image.id));
+        ui.close();
+    }
+    super::super::image_menu::items(ui, image.id, Some(job.id), false, asked);
     ui.separator();
     ui.horizontal(|ui| {
         for stars in 0..=5u8 {
