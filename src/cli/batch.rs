@@ -9,16 +9,16 @@
 //! line sums them up.
 
 use super::out;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::generate::{RecipeOpts, announce_sandbox, build_recipe, fail, wait_jobs};
 use super::{Args, start_engine};
 use crate::providers::ErrorKind;
 use crate::recipe::Recipe;
+use crate::recipe::batch_list::{self, BatchLine, ListKind};
 
 /// Options of `batch`.
 #[derive(Debug, ClapArgs)]
@@ -29,207 +29,66 @@ pub struct BatchArgs {
     pub opts: RecipeOpts,
 }
 
-/// One line of the file: the prompt, slot values, and options it sets itself.
-#[derive(Debug, Default, PartialEq)]
-struct Line {
-    /// Where it is in the file (1-based), for messages.
-    number: usize,
-    prompt: String,
-    vars: BTreeMap<String, String>,
-    /// A `.jsonl` recipe's own options.
-    own: Option<Value>,
-}
-
 /// Reads the file into lines, or says what is wrong with it.
-fn read_lines(path: &std::path::Path, opts: &RecipeOpts) -> Result<Vec<Line>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: could not read it ({e})", path.display()))?;
+fn read_lines(path: &std::path::Path, opts: &RecipeOpts) -> Result<Vec<BatchLine>, String> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let lines = match ext.as_str() {
-        "txt" => text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            .map(|(i, l)| Line {
-                number: i + 1,
-                prompt: l.trim().to_owned(),
-                ..Line::default()
-            })
-            .collect(),
-        "csv" => csv_lines(&text, opts)?,
-        "jsonl" => text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                let value: Value = serde_json::from_str(l)
-                    .map_err(|e| format!("line {}: not a JSON object ({e})", i + 1))?;
-                if !value.is_object() {
-                    return Err(format!("line {}: not a JSON object", i + 1));
-                }
-                let vars = value["vars"]
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Ok(Line {
-                    number: i + 1,
-                    prompt: value["prompt"].as_str().unwrap_or_default().to_owned(),
-                    vars,
-                    own: Some(value),
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        other => {
-            return Err(format!(
-                "{}: a batch is a .txt, .csv or .jsonl file, not .{other}",
-                path.display()
-            ));
+        .unwrap_or_default();
+    let kind = ListKind::from_extension(ext).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: could not read it ({e})", path.display()))?;
+    batch_list::read(&text, kind, opts.template.is_some()).map_err(|e| {
+        // The app says "choose a template"; here it is an option.
+        let e = e.replace("so choose a template", "so give --template");
+        if e.starts_with("line ") {
+            e
+        } else {
+            format!("{}: {e}", path.display())
         }
-    };
-    if lines.is_empty() {
-        return Err(format!(
-            "{}: there is nothing in it to make",
-            path.display()
-        ));
-    }
-    Ok(lines)
-}
-
-/// A CSV with a header: `prompt` and/or slot names. Quoted fields may hold commas and
-/// doubled quotes.
-fn csv_lines(text: &str, opts: &RecipeOpts) -> Result<Vec<Line>, String> {
-    let mut rows = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = rows.next() else {
-        return Ok(Vec::new());
-    };
-    let columns: Vec<String> = csv_fields(header)
-        .into_iter()
-        .map(|c| c.trim().to_owned())
-        .collect();
-    let has_prompt = columns.iter().any(|c| c.eq_ignore_ascii_case("prompt"));
-    let slots: Vec<&String> = columns
-        .iter()
-        .filter(|c| !c.eq_ignore_ascii_case("prompt"))
-        .collect();
-    if !has_prompt && slots.is_empty() {
-        return Err(
-            "the CSV header names no `prompt` column and no template slot: name the columns \
-             `prompt` or the slots of --template"
-                .to_owned(),
-        );
-    }
-    if !slots.is_empty() && opts.template.is_none() {
-        return Err(format!(
-            "the CSV header names {}: these fill a template's slots, so give --template",
-            slots
-                .iter()
-                .map(|s| format!("[{s}]"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    rows.map(|(i, row)| {
-        let fields = csv_fields(row);
-        if fields.len() != columns.len() {
-            return Err(format!(
-                "line {}: {} fields where the header has {}",
-                i + 1,
-                fields.len(),
-                columns.len()
-            ));
-        }
-        let mut line = Line {
-            number: i + 1,
-            ..Line::default()
-        };
-        for (column, value) in columns.iter().zip(fields) {
-            if column.eq_ignore_ascii_case("prompt") {
-                line.prompt = value;
-            } else {
-                line.vars.insert(column.clone(), value);
-            }
-        }
-        Ok(line)
     })
-    .collect()
-}
-
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
 }
 
 /// The options a line asks for: the command's, with the line's slot values and (for
 /// `.jsonl`) its own settings on top.
-fn line_opts(base: &RecipeOpts, line: &Line) -> Result<RecipeOpts, String> {
+fn line_opts(base: &RecipeOpts, line: &BatchLine) -> Result<RecipeOpts, String> {
     let mut opts = base.clone();
     for (k, v) in &line.vars {
         opts.vars.push(format!("{k}={v}"));
     }
-    if let Some(own) = &line.own {
-        let text = |key: &str| own[key].as_str().map(str::to_owned);
-        let parse = |key: &str| -> Result<Option<Value>, String> {
-            Ok((!own[key].is_null()).then(|| own[key].clone()))
-        };
-        if let Some(t) = text("template") {
-            opts.template = Some(t);
-        }
-        if let Some(b) = text("brand") {
-            opts.brand = Some(b);
-        }
-        if let Some(styles) = own["styles"].as_array() {
-            opts.styles = styles
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect();
-        }
-        if let Some(m) = text("model") {
-            opts.model = Some(m);
-        }
-        let bad = |key: &str, e: String| format!("line {}: {key}: {e}", line.number);
-        if let Some(v) = parse("provider")? {
-            opts.provider =
-                Some(serde_json::from_value(v).map_err(|e| bad("provider", e.to_string()))?);
-        }
-        if let Some(v) = parse("aspect")? {
-            opts.aspect =
-                Some(serde_json::from_value(v).map_err(|e| bad("aspect", e.to_string()))?);
-        }
-        if let Some(v) = parse("size")? {
-            opts.size = Some(serde_json::from_value(v).map_err(|e| bad("size", e.to_string()))?);
-        }
-        if let Some(n) = own["count"].as_u64() {
-            opts.count = u8::try_from(n).map_err(|_| bad("count", "1 to 4".into()))?;
-        }
-        if let Some(n) = own["seed"].as_u64() {
-            opts.seed = Some(n);
-        }
+    if line.own.is_none() {
+        return Ok(opts);
+    }
+    if let Some(t) = line.text("template") {
+        opts.template = Some(t);
+    }
+    if let Some(b) = line.text("brand") {
+        opts.brand = Some(b);
+    }
+    if let Some(styles) = line.styles() {
+        opts.styles = styles;
+    }
+    if let Some(m) = line.text("model") {
+        opts.model = Some(m);
+    }
+    let bad = |key: &str, e: String| format!("line {}: {key}: {e}", line.number);
+    if let Some(v) = line.value("provider") {
+        opts.provider =
+            Some(serde_json::from_value(v.clone()).map_err(|e| bad("provider", e.to_string()))?);
+    }
+    if let Some(v) = line.value("aspect") {
+        opts.aspect =
+            Some(serde_json::from_value(v.clone()).map_err(|e| bad("aspect", e.to_string()))?);
+    }
+    if let Some(v) = line.value("size") {
+        opts.size =
+            Some(serde_json::from_value(v.clone()).map_err(|e| bad("size", e.to_string()))?);
+    }
+    if let Some(n) = line.value("count").and_then(serde_json::Value::as_u64) {
+        opts.count = u8::try_from(n).map_err(|_| bad("count", "1 to 4".into()))?;
+    }
+    if let Some(n) = line.value("seed").and_then(serde_json::Value::as_u64) {
+        opts.seed = Some(n);
     }
     Ok(opts)
 }
@@ -304,17 +163,15 @@ pub fn run(args: &Args, b: &BatchArgs) -> i32 {
         );
     }
     let jobs = recipes.len();
-    let mut submitted = 0;
-    for recipe in recipes {
-        match engine.submit(recipe) {
-            Ok(_) => submitted += 1,
-            Err(e) => {
-                // Jobs already queued run on; this one and the rest are not sent.
-                let _ = fail(json, None, ErrorKind::InvalidInput, &e.to_string());
-                break;
-            }
-        }
-    }
+    // One batch in the history, named after its file; sent as jobs at once allow.
+    let name = b
+        .file
+        .file_name()
+        .map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
+    let submitted = match engine.start_batch(name, recipes) {
+        Ok(()) => jobs,
+        Err(e) => return fail(json, None, ErrorKind::InvalidInput, &e.to_string()),
+    };
     let ended = wait_jobs(&engine, &b.opts, submitted);
     let succeeded = ended.iter().filter(|e| e.code == 0).count();
     let cost: f64 = ended.iter().filter_map(|e| e.cost_usd).sum();
@@ -332,20 +189,10 @@ pub fn run(args: &Args, b: &BatchArgs) -> i32 {
         .iter()
         .map(|e| e.code)
         .find(|c| *c != 0)
-        .unwrap_or(if submitted < jobs { 2 } else { 0 })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_fields_take_quotes_and_commas() {
-        assert_eq!(
-            super::csv_fields(r#"a mug,"red, glazed",  x"#),
-            vec!["a mug", "red, glazed", "  x"]
-        );
-        assert_eq!(
-            super::csv_fields(r#""say ""hi""",b"#),
-            vec![r#"say "hi""#, "b"]
-        );
-    }
+        // Requests never sent (the batch stopped short) count as cancelled.
+        .unwrap_or(if ended.len() < jobs {
+            ErrorKind::Cancelled.exit_code()
+        } else {
+            0
+        })
 }

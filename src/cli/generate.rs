@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{Args, JsonFlag, start_engine};
 use crate::engine::{Engine, Event, InputSource};
 use crate::library::export::free_path;
-use crate::library::{Generation, ImageRecord, JobId};
+use crate::library::{BatchState, Generation, ImageRecord, JobId};
 use crate::providers::ErrorKind;
 use crate::recipe::{AspectRatio, ImageSize, OutputFormat, ProviderId, Recipe};
 
@@ -455,6 +455,14 @@ pub(super) fn wait_jobs(engine: &Engine, g: &RecipeOpts, count: usize) -> Vec<En
                     code,
                     cost_usd: None,
                 });
+            }
+            // A batch that stops short (cancelled, or a job that could not be written)
+            // sends no more: the jobs it never sent do not end.
+            Event::BatchProgress { summary, .. }
+                if summary.running() == 0
+                    && (summary.is_over() || summary.state == BatchState::Paused) =>
+            {
+                break;
             }
             _ => {}
         }

@@ -127,6 +127,7 @@ fn query_from(library: &Library, h: &HistoryArgs) -> Result<HistoryQuery, String
     };
     Ok(HistoryQuery {
         same_recipe: None,
+        batch: None,
         limit: h.limit,
         after: None,
         search: h.search.clone().filter(|s| !s.is_empty()),

@@ -146,6 +146,7 @@ impl HistoryPanel {
             min_rating: f.min_rating,
             flag: f.flag,
             same_recipe: f.same_recipe,
+            batch: None,
         }
     }
 

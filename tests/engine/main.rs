@@ -2,6 +2,7 @@
 //!
 //! One test binary for the group: each binary costs a link on 2 cores.
 
+mod batches;
 mod export;
 mod history;
 mod inputs;

@@ -166,13 +166,12 @@ pub(super) fn connect(
         }
     };
     tracing::info!(provider = %provider, sandbox = in_sandbox, "provider ready");
+    let at_once = jobs_at_once(provider, connection.concurrency);
     let slot = Slot {
         provider: client,
         sandbox: in_sandbox,
-        semaphore: Arc::new(Semaphore::new(jobs_at_once(
-            provider,
-            connection.concurrency,
-        ))),
+        semaphore: Arc::new(Semaphore::new(at_once)),
+        jobs_at_once: at_once,
     };
     let status = ProviderStatus {
         available: true,

@@ -2,7 +2,7 @@
 
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
-use banana_library::{Generation, JobId, JobRecord, JobState, Session, SessionId};
+use banana_library::{BatchSummary, Generation, JobId, JobRecord, JobState, Session, SessionId};
 use banana_providers::ErrorKind;
 
 /// News: one thing that happened, which any front end may want to know. Front ends
@@ -83,6 +83,16 @@ pub enum Event {
         /// The one new jobs go into.
         current: SessionId,
     },
+    /// A prompt batch moved: how far it has come.
+    BatchProgress {
+        /// Its counts and state (boxed: larger than most events).
+        summary: Box<BatchSummary>,
+        /// About how long the rest takes, from this run's pace (None until a job ends,
+        /// and once it is over).
+        seconds_left: Option<u64>,
+    },
+    /// Every batch, newest first, when asked.
+    Batches(Vec<BatchSummary>),
     /// The prompt library, after a change or when asked.
     PromptLibrary(Box<super::prompt_tasks::PromptLibrary>),
     /// The settings could not be written.

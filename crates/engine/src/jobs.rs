@@ -18,16 +18,30 @@ pub(super) struct Lineage {
     pub parent_image: Option<ImageId>,
     /// The job whose recipe this one runs on another provider.
     pub same_recipe_of: Option<JobId>,
+    /// The batch and request (position) this job is.
+    pub batch: Option<(banana_library::BatchId, u32)>,
 }
 
 /// Writes the job first, then queues and runs it.
 pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: Lineage) {
+    if let Some((job, cancel)) = create(&inner, &recipe, lineage).await {
+        run_created(inner, job, recipe, lineage, cancel).await;
+    }
+}
+
+/// Writes the job (in its batch, when it is a batch's request) and tells the front
+/// ends; None (and `Event::SubmitFailed`) when it could not be written.
+pub(super) async fn create(
+    inner: &Arc<Inner>,
+    recipe: &Recipe,
+    lineage: Lineage,
+) -> Option<(JobId, CancellationToken)> {
     let retry_of = lineage.retry_of;
     let Some(slot) = inner.slot(recipe.provider) else {
         inner.emit(Event::SubmitFailed {
             message: format!("{} is not available", recipe.provider.label()),
         });
-        return;
+        return None;
     };
     let sandbox = slot.sandbox;
     let stored = recipe.clone();
@@ -35,6 +49,12 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
     let origin = lineage.same_recipe_of;
     let created = inner
         .blocking(move |lib| {
+            if let Some((batch, position)) = lineage.batch {
+                return lib
+                    .library
+                    .create_batch_job(batch, position, &stored, sandbox)
+                    .map_err(|e| e.to_string());
+            }
             let job = lib
                 .library
                 .create_child_job(&stored, sandbox, retry_of, parent)
@@ -52,7 +72,7 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
         Err(message) => {
             tracing::error!("could not record a job: {message}");
             inner.emit(Event::SubmitFailed { message });
-            return;
+            return None;
         }
     };
     let cancel = CancellationToken::new();
@@ -65,6 +85,17 @@ pub(super) async fn create_and_run(inner: Arc<Inner>, recipe: Recipe, lineage: L
         sandbox,
         retry_of,
     });
+    Some((job, cancel))
+}
+
+/// Runs a written job to its end.
+pub(super) async fn run_created(
+    inner: Arc<Inner>,
+    job: JobId,
+    recipe: Recipe,
+    lineage: Lineage,
+    cancel: CancellationToken,
+) {
     run(&inner, job, recipe, lineage.parent_image, cancel).await;
     if let Ok(mut running) = inner.running.lock() {
         running.remove(&job);

@@ -2,6 +2,7 @@
 //! the job state machine, and events out to whoever listens.
 
 mod answer;
+mod batch_tasks;
 mod connect;
 mod events;
 mod history_tasks;
@@ -144,6 +145,8 @@ pub(crate) struct Slot {
     provider: Arc<dyn Provider>,
     sandbox: bool,
     semaphore: Arc<Semaphore>,
+    /// The semaphore's size: this provider's jobs at once.
+    jobs_at_once: usize,
 }
 
 pub(crate) struct Inner {
@@ -165,6 +168,8 @@ pub(crate) struct Inner {
     /// slot to the next request once it may save, so waiting on the service overlaps
     /// saving; while saving is full it keeps the slot, which bounds the answers held.
     store_gate: Arc<tokio::sync::Semaphore>,
+    /// The prompt batches this process is sending.
+    batch_runners: batch_tasks::Runners,
 }
 
 /// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
@@ -173,6 +178,21 @@ fn millis_or_zero(timeout: Option<Duration>) -> u64 {
 }
 
 impl Inner {
+    /// Stops every batch this process sends (none of the rest is sent), then cancels
+    /// every queued and running job.
+    fn cancel_all(&self) {
+        if let Ok(runners) = self.batch_runners.lock() {
+            for runner in runners.values() {
+                let _ = runner.send(banana_library::BatchState::Cancelled);
+            }
+        }
+        if let Ok(running) = self.running.lock() {
+            for token in running.values() {
+                token.cancel();
+            }
+        }
+    }
+
     /// The per-attempt deadline Settings ask for, if any.
     pub(crate) fn attempt_timeout(&self) -> Option<Duration> {
         let ms = self
@@ -251,6 +271,10 @@ impl Engine {
             .map_err(EngineError::Runtime)?;
         let (library, notice) = Library::open_checked(&config.data_dir)?;
         let interrupted = library.interrupt_unfinished()?;
+        // A batch the last run was sending waits for the user to go on with it.
+        if let Err(e) = library.pause_interrupted_batches() {
+            tracing::warn!("batches left running could not be paused ({e})");
+        }
         let interrupted: Vec<_> = interrupted
             .into_iter()
             .filter_map(|id| library.job(id).ok().flatten())
@@ -298,6 +322,7 @@ impl Engine {
             store_gate: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            batch_runners: batch_tasks::Runners::default(),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -553,11 +578,7 @@ impl Engine {
     /// Cancels every queued and running job (on the provider too, where it can be);
     /// each ends as Cancelled with its event.
     pub fn cancel_all(&self) {
-        if let Ok(running) = self.inner.running.lock() {
-            for token in running.values() {
-                token.cancel();
-            }
-        }
+        self.inner.cancel_all();
     }
 
     /// Cancels every queued and running job when the process gets Ctrl+C (SIGINT),
@@ -567,11 +588,7 @@ impl Engine {
         self.spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 tracing::warn!("interrupted: cancelling running jobs");
-                if let Ok(running) = inner.running.lock() {
-                    for token in running.values() {
-                        token.cancel();
-                    }
-                }
+                inner.cancel_all();
             }
         });
     }

@@ -89,6 +89,7 @@ impl Engine {
                         retry_of,
                         parent_image: record.parent_image_id,
                         same_recipe_of,
+                        batch: None,
                     };
                     jobs::create_and_run(inner, recipe, lineage).await;
                 }

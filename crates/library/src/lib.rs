@@ -1,9 +1,11 @@
 //! Where it lives: the SQLite index plus content-addressed image files in the data dir.
 
+mod batches;
 mod check;
 mod culling;
 pub mod dates;
 mod health;
+pub use batches::{BatchId, BatchState, BatchSummary};
 pub use check::{CheckProgress, CheckReport};
 pub use culling::Mark;
 pub mod export;
@@ -72,6 +74,9 @@ pub enum LibraryError {
     /// A stored recipe could not be read.
     #[error("a stored recipe is damaged: {0}")]
     Recipe(#[from] serde_json::Error),
+    /// A request the library refuses, in words.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A full-text query from what the user typed: every word must appear, as a prefix,

@@ -133,6 +133,27 @@ pub fn migrations() -> Migrations<'static> {
                 PRIMARY KEY (kind, name)
             ) WITHOUT ROWID;",
         ),
+        // 10: prompt batches. A batch keeps every request's recipe from the start, so
+        // one paused or cut short by a closed window can go on later; a request's job
+        // is written when it is sent, and the job names its batch for the history.
+        M::up(
+            "CREATE TABLE batches (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                state TEXT NOT NULL
+                    CHECK (state IN ('running', 'paused', 'cancelled', 'finished'))
+            );
+            CREATE TABLE batch_items (
+                batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                recipe_json TEXT NOT NULL,
+                job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+                PRIMARY KEY (batch_id, position)
+            ) WITHOUT ROWID;
+            ALTER TABLE jobs ADD COLUMN batch_id INTEGER REFERENCES batches(id) ON DELETE SET NULL;
+            CREATE INDEX jobs_batch ON jobs(batch_id) WHERE batch_id IS NOT NULL;",
+        ),
     ])
 }
 

@@ -31,7 +31,8 @@ impl Library {
                 AND (:since IS NULL OR created_at >= :since)
                 AND (:until IS NULL OR created_at < :until)
                 AND (:succeeded = 0 OR state = 'succeeded')
-                AND (:family IS NULL OR id = :family OR same_recipe_of = :family)"
+                AND (:family IS NULL OR id = :family OR same_recipe_of = :family)
+                AND (:batch IS NULL OR batch_id = :batch)"
         );
         if needs_images {
             sql.push_str(&format!(
@@ -55,6 +56,7 @@ impl Library {
             (":until", &query.until_ms),
             (":succeeded", &query.succeeded_only),
             (":family", &query.same_recipe),
+            (":batch", &query.batch),
             (":limit", &query.limit),
         ];
         let after = query.after.map(|k| (k.created_at_ms, k.id));

@@ -254,6 +254,8 @@ pub struct HistoryQuery {
     pub flag: FlagFilter,
     /// Only this job and the re-runs of its recipe on other providers.
     pub same_recipe: Option<JobId>,
+    /// Only this batch's jobs.
+    pub batch: Option<crate::BatchId>,
 }
 
 impl HistoryQuery {

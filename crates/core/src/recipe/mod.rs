@@ -2,6 +2,7 @@
 //!
 //! Pure: no IO and no async. Everything else in the crate builds on these types.
 
+pub mod batch_list;
 mod catalog;
 pub mod compose;
 mod translate;
