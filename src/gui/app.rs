@@ -36,6 +36,8 @@ pub struct BananaApp {
     prompt_library: crate::engine::PromptLibrary,
     catalog: Catalog,
     jobs: JobsStrip,
+    batches: super::batch_bar::BatchBar,
+    batch_dialog: super::batch_dialog::BatchDialog,
     gallery: Gallery,
     history: HistoryPanel,
     lineage: LineageView,
@@ -84,6 +86,14 @@ impl BananaApp {
         self.reload_history();
     }
 
+    /// Lists one prompt batch's results in the gallery.
+    fn show_batch(&mut self, batch: crate::library::BatchId) {
+        self.history.filters.batch = Some(batch);
+        self.history.tab = super::history_panel::Tab::Timeline;
+        self.state.gallery_panel_open = true;
+        self.reload_history();
+    }
+
     /// Builds the app around a started engine, restoring the saved UI state.
     pub fn new(cc: &eframe::CreationContext<'_>, engine: Engine) -> Self {
         let loaded = crate::settings::Settings::load(engine.library().root());
@@ -108,6 +118,8 @@ impl BananaApp {
         // The sessions come first: the gallery lists the current one.
         engine.load_sessions();
         engine.load_prompt_library();
+        // Batches a closed window cut short wait in the jobs strip to be resumed.
+        engine.load_batches();
         // Generations a CLI run or another window adds show up here too.
         engine.watch_library();
         for provider in ProviderId::ALL {
@@ -129,6 +141,8 @@ impl BananaApp {
             prompt_library: Default::default(),
             catalog,
             jobs: JobsStrip::default(),
+            batches: Default::default(),
+            batch_dialog: Default::default(),
             gallery: Gallery::default(),
             history: HistoryPanel::default(),
             lineage: LineageView::default(),
@@ -375,6 +389,7 @@ impl eframe::App for BananaApp {
         egui::Panel::bottom("jobs-strip")
             .resizable(false)
             .show(ui, |ui| {
+                commands.extend(self.batches.ui(ui));
                 commands.extend(self.jobs.ui(ui));
             });
         let mut prompt_open = self.state.prompt_panel_open;
@@ -450,6 +465,14 @@ impl eframe::App for BananaApp {
                 .export_images(request.images, request.dir, request.options);
             self.answers.batch_exports.push(answer);
         }
+        let sandbox = self.engine.status(self.state.draft.provider).sandbox;
+        commands.extend(self.batch_dialog.ui(
+            ui.ctx(),
+            &self.state,
+            &self.prompt_library,
+            &self.catalog,
+            sandbox,
+        ));
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
         commands.extend(self.toasts.ui(ui.ctx()));

@@ -292,13 +292,14 @@ impl Gallery {
     /// Whether a new result can only be placed by reading history again: the listing
     /// searches prompts or filters by marks, which only the database answers.
     pub fn relists_new_jobs(&self) -> bool {
-        self.query
-            .as_ref()
-            .is_some_and(|q| q.search.is_some() || q.filters_images() || q.same_recipe.is_some())
+        self.query.as_ref().is_some_and(|q| {
+            q.search.is_some() || q.filters_images() || q.same_recipe.is_some() || q.batch.is_some()
+        })
     }
 
-    /// Follows new results.
-    pub fn on_event(&mut self, event: &Event) {
+    /// Follows new results; `follow` says whether a new result becomes the selection
+    /// (a batch's results do not take the viewer one by one).
+    pub fn on_event(&mut self, event: &Event, follow: bool) {
         if let Event::JobSucceeded { generation, .. } = event {
             // Job-level filters are checked here; search and mark filters are the
             // database's to answer (the app reads the page again, see `relists_new_jobs`).
@@ -314,7 +315,9 @@ impl Gallery {
                 self.generations.insert(0, (**generation).clone());
                 self.revision += 1;
             }
-            if let Some(first) = generation.images.first() {
+            if let Some(first) = generation.images.first()
+                && (follow || self.selected.is_none())
+            {
                 self.select(first.id);
             }
         }

@@ -82,6 +82,8 @@ pub struct Filters {
     pub date: DateRange,
     /// One recipe as run on several providers: this job and its re-runs.
     pub same_recipe: Option<crate::library::JobId>,
+    /// One prompt batch's results.
+    pub batch: Option<crate::library::BatchId>,
 }
 
 impl Filters {
@@ -95,6 +97,7 @@ impl Filters {
             self.model.is_some(),
             self.date != DateRange::Any,
             self.same_recipe.is_some(),
+            self.batch.is_some(),
         ]
         .into_iter()
         .filter(|on| *on)
@@ -105,6 +108,8 @@ impl Filters {
 /// The panel's state.
 #[derive(Default)]
 pub struct HistoryPanel {
+    /// Every prompt batch, newest first, for the batch filter.
+    pub batches: Vec<crate::library::BatchSummary>,
     /// Prompt words to search for.
     pub search: String,
     /// The filters.
@@ -133,7 +138,7 @@ impl HistoryPanel {
             after: None,
             search: (!search.is_empty()).then(|| search.to_owned()),
             succeeded_only: true,
-            session: if self.all_sessions || f.same_recipe.is_some() {
+            session: if self.all_sessions || f.same_recipe.is_some() || f.batch.is_some() {
                 None
             } else {
                 self.current
@@ -146,7 +151,7 @@ impl HistoryPanel {
             min_rating: f.min_rating,
             flag: f.flag,
             same_recipe: f.same_recipe,
-            batch: None,
+            batch: f.batch,
         }
     }
 
@@ -202,6 +207,26 @@ impl HistoryPanel {
                 ));
                 if ui.small_button("Show all").clicked() {
                     self.filters.same_recipe = None;
+                }
+            });
+        }
+        if let Some(batch) = self.filters.batch {
+            let name = self
+                .batches
+                .iter()
+                .find(|b| b.id == batch)
+                .map_or_else(|| format!("batch {batch}"), |b| format!("“{}”", b.name));
+            ui.horizontal(|ui| {
+                ui.add(egui::Label::new(format!("Batch {name}")).truncate());
+                if ui.small_button("Show all").clicked() {
+                    self.filters.batch = None;
+                }
+                if ui
+                    .small_button("Save all…")
+                    .on_hover_text("Save every image of this batch to a folder")
+                    .clicked()
+                {
+                    commands.push(Command::SaveBatch(batch));
                 }
             });
         }
@@ -404,6 +429,30 @@ impl HistoryPanel {
                     .response
                     .labelled_by(label.id);
                 ui.end_row();
+                if !self.batches.is_empty() {
+                    let label = ui.label("Batch");
+                    let shown = f
+                        .batch
+                        .and_then(|id| self.batches.iter().find(|b| b.id == id))
+                        .map_or_else(|| "Any batch or none".to_owned(), |b| b.name.clone());
+                    egui::ComboBox::from_id_salt("filter-batch")
+                        .selected_text(short_session_name(&shown, 24))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut f.batch, None, "Any batch or none");
+                            for b in &self.batches {
+                                let text = format!(
+                                    "{} ({} image{})",
+                                    b.name,
+                                    b.images,
+                                    if b.images == 1 { "" } else { "s" }
+                                );
+                                ui.selectable_value(&mut f.batch, Some(b.id), text);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                }
             });
         if f.active() > 0 && ui.small_button("Clear filters").clicked() {
             *f = Filters::default();
@@ -501,6 +550,7 @@ mod tests {
             model: Some("nano-banana".into()),
             date: DateRange::Week,
             same_recipe: None,
+            batch: None,
         };
         let q = panel.query(1_000_000_000, 100);
         assert_eq!(q.session, None);

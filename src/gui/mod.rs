@@ -1,6 +1,8 @@
 //! The egui app: `app.rs` is the eframe::App; one file per panel.
 
 mod app;
+mod batch_bar;
+mod batch_dialog;
 mod close_guard;
 mod compare;
 mod desktop;
@@ -133,6 +135,20 @@ pub enum Command {
     /// Check the whole library (Settings, "Check the library"); progress and the
     /// finding show in the dialog.
     CheckLibrary,
+    /// Show the Batch dialog.
+    OpenBatch,
+    /// Send a prompt batch under a name.
+    StartBatch(String, Vec<Recipe>),
+    /// Send no more of a batch; its running jobs finish.
+    PauseBatch(crate::library::BatchId),
+    /// Go on sending a paused batch.
+    ResumeBatch(crate::library::BatchId),
+    /// Send none of the rest of a batch and cancel its running jobs.
+    CancelBatch(crate::library::BatchId),
+    /// List a batch's results in the history.
+    ShowBatch(crate::library::BatchId),
+    /// Ask where to save every image of a batch.
+    SaveBatch(crate::library::BatchId),
 }
 
 impl From<crate::notify::Action> for Command {

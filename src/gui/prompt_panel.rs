@@ -138,9 +138,28 @@ pub fn actions(
         None => recipe.validate(catalog),
     };
     ui.add_space(super::theme::space::S);
-    let button = super::theme::primary_button("Generate", "Ctrl+Enter")
-        .min_size(egui::vec2(ui.available_width(), 36.0));
-    let response = ui.add_enabled(validation.is_ok(), button);
+    // Generate takes the row; Batch… (many requests from a list) sits at its end.
+    let (response, batch) = ui
+        .horizontal(|ui| {
+            let batch_width = 64.0;
+            let button = super::theme::primary_button("Generate", "Ctrl+Enter").min_size(
+                egui::vec2(
+                    ui.available_width() - batch_width - ui.spacing().item_spacing.x,
+                    36.0,
+                ),
+            );
+            let response = ui.add_enabled(validation.is_ok(), button);
+            let batch = ui
+                .add(egui::Button::new("Batch…").min_size(egui::vec2(batch_width, 36.0)))
+                .on_hover_text(
+                    "Many requests from a list of prompts, a CSV or JSON lines, with these settings",
+                );
+            (response, batch)
+        })
+        .inner;
+    if batch.clicked() {
+        commands.push(Command::OpenBatch);
+    }
     // Its name is "Generate"; the shortcut beside it is not part of it.
     super::icons::named(&response, "Generate");
     let response = response

@@ -8,6 +8,7 @@ mod cli_support;
 #[path = "../gui_support/mod.rs"]
 mod gui_support;
 
+mod batches;
 mod desktop;
 mod history_panel;
 mod inputs;

@@ -2,7 +2,9 @@
 
 use super::inputs::AddedInput;
 use banana_core::recipe::{Catalog, ProviderId, Recipe};
-use banana_library::{BatchSummary, Generation, JobId, JobRecord, JobState, Session, SessionId};
+use banana_library::{
+    BatchId, BatchSummary, Generation, JobId, JobRecord, JobState, Session, SessionId,
+};
 use banana_providers::ErrorKind;
 
 /// News: one thing that happened, which any front end may want to know. Front ends
@@ -20,6 +22,8 @@ pub enum Event {
         sandbox: bool,
         /// The job it retries.
         retry_of: Option<JobId>,
+        /// The prompt batch it is a request of.
+        batch: Option<BatchId>,
     },
     /// A job moved to a non-terminal state (Running, Storing).
     JobState {

@@ -84,6 +84,7 @@ pub(super) async fn create(
         recipe: Box::new(recipe.clone()),
         sandbox,
         retry_of,
+        batch: lineage.batch.map(|(batch, _)| batch),
     });
     Some((job, cancel))
 }

@@ -21,6 +21,8 @@ pub(super) struct Answers {
     pub exports: Vec<ExportAnswer>,
     /// "Save selected to folder…" writes.
     pub batch_exports: Vec<Answer<ExportedMany>>,
+    /// The images of a batch to save ("Save all…").
+    pub batch_images: Option<Answer<Result<Vec<ImageId>, crate::engine::TaskError>>>,
     /// Key tests from Settings.
     pub key_tests: Vec<(ProviderId, Answer<KeyTest>)>,
     /// Keys being saved from Settings.
@@ -98,6 +100,27 @@ impl BananaApp {
                 Err(e) => self
                     .toasts
                     .add(Level::Error, format!("Could not save: {e}")),
+            }
+        }
+        if let Some(found) = self.answers.batch_images.as_mut().and_then(Answer::take) {
+            self.answers.batch_images = None;
+            match found {
+                Ok(images) if images.is_empty() => self
+                    .toasts
+                    .add(Level::Info, "The batch has no images to save yet"),
+                Ok(images) => {
+                    let s = &self.settings;
+                    let folder = s
+                        .save_folder
+                        .clone()
+                        .unwrap_or_else(super::super::save_dialog::default_folder);
+                    self.export
+                        .open(images, folder, &s.filename_template, s.embed_metadata);
+                }
+                Err(e) => self.toasts.add(
+                    Level::Error,
+                    format!("The batch's images could not be read: {e}"),
+                ),
             }
         }
         for done in arrived(&mut self.answers.batch_exports, Answer::take) {

@@ -295,6 +295,29 @@ impl BananaApp {
                     self.toasts.add(Level::Error, e.to_string());
                 }
             }
+            Command::OpenBatch => self.batch_dialog.open(),
+            Command::StartBatch(name, recipes) => {
+                let n = recipes.len();
+                match self.engine.start_batch(name.clone(), recipes) {
+                    Ok(()) => self.toasts.add(
+                        Level::Info,
+                        format!(
+                            "Batch “{name}”: {n} request{} on the way; its progress is above the jobs",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    ),
+                    Err(e) => self.toasts.add(Level::Error, format!("Batch: {e}")),
+                }
+            }
+            Command::PauseBatch(batch) => self.engine.pause_batch(batch),
+            Command::ResumeBatch(batch) => self.engine.resume_batch(batch),
+            Command::CancelBatch(batch) => self.engine.cancel_batch(batch),
+            Command::ShowBatch(batch) => self.show_batch(batch),
+            Command::SaveBatch(batch) => {
+                // Listed too, so the dialog's file-name example is one of its images.
+                self.show_batch(batch);
+                self.answers.batch_images = Some(self.engine.batch_images(batch));
+            }
         }
     }
 }

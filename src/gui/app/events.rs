@@ -13,7 +13,17 @@ impl BananaApp {
             self.on_providers_changed();
         }
         self.jobs.on_event(&event);
-        self.gallery.on_event(&event);
+        if let Some(words) = self.batches.on_event(&event) {
+            self.toasts.add(Level::Info, words);
+        }
+        if matches!(event, Event::Batches(_) | Event::BatchProgress { .. }) {
+            self.history.batches = self.batches.all().to_vec();
+        }
+        let follow = match &event {
+            Event::JobSucceeded { generation, .. } => !self.batches.is_batch_job(generation.job.id),
+            _ => true,
+        };
+        self.gallery.on_event(&event, follow);
         self.lineage.on_event(&event);
         let model = self
             .catalog
@@ -82,6 +92,17 @@ impl BananaApp {
                 if self.gallery.relists_new_jobs() {
                     self.reload_history();
                 }
+                if self.batches.is_batch_job(generation.job.id) {
+                    // A batch says how it went on its own line, and once when it ends;
+                    // the viewer stays on what the designer is looking at (an empty one
+                    // shows the first result, which the gallery selected).
+                    if self.gallery.selected == generation.images.first().map(|i| i.id)
+                        && let Some(first) = generation.images.first()
+                    {
+                        self.run(Command::Select(first.id));
+                    }
+                    return;
+                }
                 let n = generation.images.len();
                 let plural = if n == 1 { "image" } else { "images" };
                 self.toasts.add(
@@ -104,7 +125,9 @@ impl BananaApp {
                     self.run(Command::Select(first.id));
                 }
             }
-            Event::JobFailed { job, kind, message } if kind != ErrorKind::Cancelled => {
+            Event::JobFailed { job, kind, message }
+                if kind != ErrorKind::Cancelled && !self.batches.is_batch_job(job) =>
+            {
                 self.toasts.push(
                     Notice::new(Level::Error, format!("Job #{job} failed: {message}"))
                         .with_action(Action::Retry(job)),

@@ -1,0 +1,86 @@
+//! Prompt batches in the window: the Batch dialog reads a pasted list and says what it
+//! makes before anything is sent; the batch's line shows its progress; Show lists its
+//! results in the history.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::gui_support;
+
+use std::time::Duration;
+
+use egui_kittest::kittest::{NodeT, Queryable};
+use gui_support::{app, shows, step_until, type_into};
+
+#[test]
+fn a_pasted_list_runs_as_one_batch_and_show_lists_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.run_steps(3);
+    harness.get_by_label("Batch…").click();
+    // A window sizes itself unseen on its first frame.
+    harness.run_steps(4);
+    assert!(shows(&harness, "Paste or load a list"));
+    type_into(
+        &mut harness,
+        "Batch list",
+        "a red kite\n# not this one\na blue kite\na green kite",
+    );
+    harness.run_steps(2);
+    assert!(
+        shows(&harness, "3 requests · 3 images · sandbox: free"),
+        "the dialog says what the list makes before anything is sent"
+    );
+    type_into(&mut harness, "Batch name", "Kites");
+    harness.get_by_label("Start batch").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(60),
+        "the batch to end",
+        |h| shows(h, "Batch progress: 3 of 3 done"),
+    );
+    assert!(shows(&harness, "Batch “Kites”"));
+    assert!(
+        harness.query_by_label("Pause").is_none(),
+        "nothing left to pause"
+    );
+    // Another job outside the batch, then Show: only the batch is listed.
+    harness.get_by_label("Show").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the batch's results",
+        |h| h.state().gallery().generations().len() == 3,
+    );
+    let mut prompts: Vec<String> = harness
+        .state()
+        .gallery()
+        .generations()
+        .iter()
+        .map(|g| g.job.recipe.prompt.clone())
+        .collect();
+    prompts.sort();
+    assert_eq!(prompts, vec!["a blue kite", "a green kite", "a red kite"]);
+    assert!(shows(&harness, "Batch “Kites”"));
+}
+
+#[test]
+fn a_wrong_line_is_named_and_nothing_can_be_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.run_steps(3);
+    harness.get_by_label("Batch…").click();
+    // A window sizes itself unseen on its first frame.
+    harness.run_steps(4);
+    type_into(
+        &mut harness,
+        "Batch list",
+        "{\"prompt\": \"a kite\"}\n{\"prompt\": \"a kite\", \"count\": 9}",
+    );
+    harness.run_steps(2);
+    assert!(shows(&harness, "line 2: count"), "{:#?}", harness.root());
+    assert!(
+        harness
+            .get_by_label("Start batch")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
