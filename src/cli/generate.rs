@@ -225,6 +225,7 @@ fn store_mask(
         image: png_image(sha256),
         original: png_image(original_sha),
         feather_px: feather,
+        drawing: None,
     })
 }
 

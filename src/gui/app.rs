@@ -38,6 +38,7 @@ pub struct BananaApp {
     jobs: JobsStrip,
     batches: super::batch_bar::BatchBar,
     batch_dialog: super::batch_dialog::BatchDialog,
+    mask_painter: super::mask_painter::MaskPainter,
     gallery: Gallery,
     history: HistoryPanel,
     lineage: LineageView,
@@ -143,6 +144,7 @@ impl BananaApp {
             jobs: JobsStrip::default(),
             batches: Default::default(),
             batch_dialog: Default::default(),
+            mask_painter: Default::default(),
             gallery: Gallery::default(),
             history: HistoryPanel::default(),
             lineage: LineageView::default(),
@@ -473,6 +475,7 @@ impl eframe::App for BananaApp {
             &self.catalog,
             sandbox,
         ));
+        commands.extend(self.mask_painter.ui(ui.ctx()));
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
         commands.extend(self.toasts.ui(ui.ctx()));

@@ -103,6 +103,19 @@ fn line_state(base: &UiState, line: &BatchLine, catalog: &Catalog) -> Result<UiS
     if let Some(model) = line.text("model") {
         state.draft.model = model;
     }
+    if base.draft.provider != state.draft.provider || base.draft.model != state.draft.model {
+        // The panel's size and seed, where the line's model takes them; its own default
+        // size where it takes sizes but not the panel's.
+        if let Some(model) = catalog.model(state.draft.provider, &state.draft.model) {
+            if !state.draft.size.is_some_and(|s| model.sizes.contains(&s)) {
+                state.draft.size = model.default_size;
+            }
+            if !model.seed {
+                state.draft.seed = None;
+                state.seed_fixed = false;
+            }
+        }
+    }
     if let Some(v) = parse("aspect") {
         state.draft.aspect = serde_json::from_value(v).map_err(|e| format!("aspect: {e}"))?;
     }

@@ -17,6 +17,7 @@ mod image_menu;
 mod input_tray;
 mod jobs_strip;
 mod lineage_view;
+mod mask_painter;
 mod prompt_library;
 mod prompt_panel;
 mod save_dialog;
@@ -149,6 +150,17 @@ pub enum Command {
     ShowBatch(crate::library::BatchId),
     /// Ask where to save every image of a batch.
     SaveBatch(crate::library::BatchId),
+    /// Open the mask painter on a photo (the first input), with the draft's mask.
+    PaintMask(InputImage),
+    /// Make the painted mask the draft's masked edit.
+    UseMask {
+        /// The photo it was painted on.
+        photo: InputImage,
+        /// What was painted.
+        drawing: crate::recipe::drawing::MaskDrawing,
+        /// How far the edit blends in.
+        feather_px: f32,
+    },
 }
 
 impl From<crate::notify::Action> for Command {

@@ -49,6 +49,8 @@ pub struct UiState {
     pub naming_prompt: Option<String>,
     /// What the prompt library adds to the typed prompt.
     pub library: LibraryChoice,
+    /// The input (by hash) the draft's mask was painted on: a mask goes with its photo.
+    pub mask_for: Option<String>,
     /// Whether the prompt panel is shown.
     pub prompt_panel_open: bool,
     /// Whether the history panel is shown.
@@ -82,6 +84,7 @@ impl Default for UiState {
             wanted_aspect: None,
             adjusted: None,
             naming_prompt: None,
+            mask_for: None,
             library: LibraryChoice::default(),
             prompt_panel_open: true,
             gallery_panel_open: true,

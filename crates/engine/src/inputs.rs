@@ -112,6 +112,29 @@ pub(super) fn store_one(inner: &Inner, input: Prepared) -> Result<AddedInput, St
         .library
         .put_input_file(&prepared.bytes, prepared.mime)
         .map_err(|e| format!("{name}: {e}"))?;
+    if original != prepared.bytes
+        && let Some(mime) = imaging::sniff_mime(&original)
+    {
+        // The file as it came, for a masked edit to put the answer back into; a failure
+        // here costs only that, so the input is still added.
+        let kept = imaging::dimensions(&original).ok().and_then(|(w, h)| {
+            let sha = inner.library.put_input_file(&original, mime).ok()?;
+            Some(InputImage {
+                sha256: sha,
+                mime: mime.to_owned(),
+                width: w,
+                height: h,
+            })
+        });
+        match kept {
+            Some(kept) => {
+                if let Err(e) = inner.library.record_input_original(&sha256, &kept) {
+                    tracing::warn!("{name}: the original could not be recorded ({e})");
+                }
+            }
+            None => tracing::warn!("{name}: the original file could not be kept"),
+        }
+    }
     let preview = preview_of(&prepared.bytes).map_err(|e| format!("{name}: {e}"))?;
     let recipe = if from_file {
         banana_library::export::recipe_from_export(&inner.library, &original)

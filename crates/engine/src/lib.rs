@@ -10,6 +10,7 @@ mod inputs;
 mod jobs;
 mod library_tasks;
 mod lineage;
+mod mask_tasks;
 pub mod notify;
 mod pending;
 mod prompt_tasks;
@@ -33,6 +34,7 @@ pub use events::Event;
 pub use history_tasks::ExportedMany;
 pub use inputs::{AddedInput, InputSource};
 pub use library_tasks::{Compared, LibraryCheck};
+pub use mask_tasks::{MAX_FEATHER_PX, MaskAnswer};
 pub use prompt_tasks::PromptLibrary;
 
 /// The answer to a history read: a page, newest first.

@@ -1,6 +1,7 @@
 //! Pixels: safe decoding with limits, resizing, encoding, thumbnails.
 
 mod compare;
+pub mod drawing;
 mod input;
 mod inspect;
 pub mod mask;

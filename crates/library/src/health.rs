@@ -110,12 +110,34 @@ impl Library {
                         .collect::<Vec<_>>()
                 })
                 .collect();
-            images
+            // A batch's requests not yet sent still need their inputs.
+            let mut stmt =
+                conn.prepare("SELECT recipe_json FROM batch_items WHERE job_id IS NULL")?;
+            let waiting: Vec<String> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let waiting = waiting
+                .iter()
+                .filter_map(|json| serde_json::from_str::<banana_core::recipe::Recipe>(json).ok())
+                .flat_map(|r| r.inputs.into_iter().map(|i| i.sha256));
+            let mut known: std::collections::HashSet<String> = images
                 .into_iter()
                 .chain(parts)
                 .chain(inputs)
                 .chain(references)
-                .collect()
+                .chain(waiting)
+                .collect();
+            // The file an input came from lives as long as the input.
+            let mut stmt = conn.prepare("SELECT sha256, original_sha256 FROM input_originals")?;
+            let originals: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (input, original) in originals {
+                if known.contains(&input) {
+                    known.insert(original);
+                }
+            }
+            known
         };
         let now = SystemTime::now();
         let mut removed = 0;

@@ -296,6 +296,46 @@ impl Library {
     }
 
     /// Reads a stored input image.
+    /// Records the file an input was prepared from (kept as it came).
+    pub fn record_input_original(
+        &self,
+        input: &str,
+        original: &InputImage,
+    ) -> Result<(), LibraryError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO input_originals (sha256, original_sha256, mime, width, height)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                input,
+                original.sha256,
+                original.mime,
+                original.width,
+                original.height
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The file an input was prepared from, when it was kept.
+    pub fn input_original(&self, input: &str) -> Result<Option<InputImage>, LibraryError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT original_sha256, mime, width, height FROM input_originals WHERE sha256 = ?1",
+                [input],
+                |r| {
+                    Ok(InputImage {
+                        sha256: r.get(0)?,
+                        mime: r.get(1)?,
+                        width: r.get(2)?,
+                        height: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     pub fn read_input(&self, input: &InputImage) -> Result<Vec<u8>, LibraryError> {
         let path = store::content_path(
             &self.root,

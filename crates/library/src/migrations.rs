@@ -154,6 +154,18 @@ pub fn migrations() -> Migrations<'static> {
             ALTER TABLE jobs ADD COLUMN batch_id INTEGER REFERENCES batches(id) ON DELETE SET NULL;
             CREATE INDEX jobs_batch ON jobs(batch_id) WHERE batch_id IS NOT NULL;",
         ),
+        // 11: the file an input was prepared from. An input is sent bounded and
+        // re-encoded; a masked edit puts the answer back into the photo as it came, at
+        // its own size and without a second lossy step, so that is kept too.
+        M::up(
+            "CREATE TABLE input_originals (
+                sha256 TEXT PRIMARY KEY,
+                original_sha256 TEXT NOT NULL,
+                mime TEXT NOT NULL,
+                width INTEGER NOT NULL,
+                height INTEGER NOT NULL
+            ) WITHOUT ROWID;",
+        ),
     ])
 }
 

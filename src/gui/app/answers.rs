@@ -23,6 +23,8 @@ pub(super) struct Answers {
     pub batch_exports: Vec<Answer<ExportedMany>>,
     /// The images of a batch to save ("Save all…").
     pub batch_images: Option<Answer<Result<Vec<ImageId>, crate::engine::TaskError>>>,
+    /// The mask being made from a painting.
+    pub mask: Option<crate::engine::MaskAnswer>,
     /// Key tests from Settings.
     pub key_tests: Vec<(ProviderId, Answer<KeyTest>)>,
     /// Keys being saved from Settings.
@@ -121,6 +123,19 @@ impl BananaApp {
                     Level::Error,
                     format!("The batch's images could not be read: {e}"),
                 ),
+            }
+        }
+        if let Some(made) = self.answers.mask.as_mut().and_then(Answer::take) {
+            self.answers.mask = None;
+            match made {
+                Ok(mask) => {
+                    self.state.draft.mask = Some(mask);
+                    self.toasts.add(
+                        Level::Info,
+                        "Masked edit: only the painted region of the first input will change",
+                    );
+                }
+                Err(e) => self.toasts.add(Level::Error, format!("The mask: {e}")),
             }
         }
         for done in arrived(&mut self.answers.batch_exports, Answer::take) {

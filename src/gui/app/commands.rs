@@ -7,6 +7,12 @@ use super::BananaApp;
 use crate::engine::InputSource;
 use crate::gui::Command;
 
+/// The longest side of the photo the mask painter shows.
+const PAINT_SIDE_PX: u32 = 1600;
+
+/// The feather a new mask starts with, in pixels.
+const DEFAULT_FEATHER_PX: f32 = 8.0;
+
 impl BananaApp {
     /// Puts a recipe back in the prompt panel: its typed words, template and slot
     /// values, styles and kit as they were chosen, not the composed prompt.
@@ -42,6 +48,12 @@ impl BananaApp {
             }
             None => Default::default(),
         };
+        // A masked edit comes back with its photo, the first input.
+        self.state.mask_for = recipe
+            .mask
+            .as_ref()
+            .and(recipe.inputs.first())
+            .map(|i| i.sha256.clone());
         self.state.draft = recipe;
     }
 
@@ -296,6 +308,22 @@ impl BananaApp {
                 }
             }
             Command::OpenBatch => self.batch_dialog.open(),
+            Command::PaintMask(photo) => {
+                let pixels = self.engine.load_input_pixels(photo.clone(), PAINT_SIDE_PX);
+                let (drawing, feather) = match &self.state.draft.mask {
+                    Some(mask) => (mask.drawing.clone(), mask.feather_px),
+                    None => (None, DEFAULT_FEATHER_PX),
+                };
+                self.mask_painter.open(photo, pixels, drawing, feather);
+            }
+            Command::UseMask {
+                photo,
+                drawing,
+                feather_px,
+            } => {
+                self.state.mask_for = Some(photo.sha256.clone());
+                self.answers.mask = Some(self.engine.make_mask(photo, drawing, feather_px));
+            }
             Command::StartBatch(name, recipes) => {
                 let n = recipes.len();
                 match self.engine.start_batch(name.clone(), recipes) {

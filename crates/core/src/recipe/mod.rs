@@ -5,6 +5,7 @@
 pub mod batch_list;
 mod catalog;
 pub mod compose;
+pub mod drawing;
 mod translate;
 mod types;
 mod validate;
@@ -61,6 +62,10 @@ pub struct MaskSpec {
     pub original: InputImage,
     /// How many pixels the edit blends into what is kept around it.
     pub feather_px: f32,
+    /// The painted shapes the mask was made from, when it was painted in the app: kept
+    /// so the mask can be edited and sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing: Option<drawing::MaskDrawing>,
 }
 
 impl Recipe {

@@ -1,0 +1,59 @@
+//! Drawings over an image: the strokes and shapes of a painted mask (and of mark-up),
+//! kept as shapes rather than pixels so they can be edited and sent again. Positions
+//! are fractions of the image's width and height, and stroke widths fractions of its
+//! longer side, so a drawing fits the image at any size it is shown or stored at.
+
+use serde::{Deserialize, Serialize};
+
+/// One shape of a drawing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum Shape {
+    /// A freehand stroke through these points (one point: a dot).
+    Stroke {
+        /// Where it passes, in order.
+        points: Vec<[f32; 2]>,
+        /// Its width, as a share of the image's longer side.
+        width: f32,
+        /// Whether it takes away (an eraser) rather than adds.
+        #[serde(default)]
+        erase: bool,
+    },
+    /// A filled rectangle between two corners.
+    Rect {
+        /// One corner.
+        from: [f32; 2],
+        /// The opposite corner.
+        to: [f32; 2],
+        /// Whether it takes away rather than adds.
+        #[serde(default)]
+        erase: bool,
+    },
+}
+
+impl Shape {
+    /// Whether this shape takes away.
+    pub fn erases(&self) -> bool {
+        match self {
+            Shape::Stroke { erase, .. } | Shape::Rect { erase, .. } => *erase,
+        }
+    }
+}
+
+/// A painted mask: white (to change) where shapes add, black where they erase, the
+/// whole turned over when inverted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaskDrawing {
+    /// The shapes, in the order drawn.
+    pub shapes: Vec<Shape>,
+    /// Change everything except what is painted.
+    #[serde(default)]
+    pub inverted: bool,
+}
+
+impl MaskDrawing {
+    /// Whether anything would change: a shape that adds, or the whole turned over.
+    pub fn marks_anything(&self) -> bool {
+        self.inverted || self.shapes.iter().any(|s| !s.erases())
+    }
+}
