@@ -39,6 +39,7 @@ pub struct BananaApp {
     batches: super::batch_bar::BatchBar,
     batch_dialog: super::batch_dialog::BatchDialog,
     mask_painter: super::mask_painter::MaskPainter,
+    library_dialog: super::library_dialog::LibraryDialog,
     gallery: Gallery,
     history: HistoryPanel,
     lineage: LineageView,
@@ -145,6 +146,7 @@ impl BananaApp {
             batches: Default::default(),
             batch_dialog: Default::default(),
             mask_painter: Default::default(),
+            library_dialog: Default::default(),
             gallery: Gallery::default(),
             history: HistoryPanel::default(),
             lineage: LineageView::default(),
@@ -237,6 +239,30 @@ impl BananaApp {
     /// The prompt being composed, for tests.
     pub fn ui_state_draft_prompt(&self) -> &str {
         &self.state.draft.prompt
+    }
+
+    #[cfg(feature = "testing")]
+    /// The names of every prompt-library item, for tests.
+    pub fn prompt_library_names(&self) -> Vec<String> {
+        let l = &self.prompt_library;
+        l.templates
+            .iter()
+            .map(|(t, _)| t.name.clone())
+            .chain(l.styles.iter().map(|(t, _)| t.name.clone()))
+            .chain(l.brands.iter().map(|(t, _)| t.name.clone()))
+            .chain(l.sets.iter().map(|(t, _)| t.name.clone()))
+            .chain(l.saved.iter().map(|(t, _)| t.name.clone()))
+            .collect()
+    }
+
+    #[cfg(feature = "testing")]
+    /// The prompt Generate would send now, or why there is none, for tests.
+    pub fn composed_prompt(&self) -> Result<String, String> {
+        let model = self
+            .catalog
+            .model(self.state.draft.provider, &self.state.draft.model);
+        super::prompt_library::recipe(&self.state, &self.prompt_library, model)
+            .map(|(r, _)| r.prompt)
     }
 
     /// The sandbox notice in the top bar: one line, the rest on hover, a way to a key.
@@ -476,6 +502,11 @@ impl eframe::App for BananaApp {
             sandbox,
         ));
         commands.extend(self.mask_painter.ui(ui.ctx()));
+        commands.extend(self.library_dialog.ui(
+            ui.ctx(),
+            &self.prompt_library,
+            &self.state.draft.inputs,
+        ));
         self.settings_ui(ui.ctx());
         drop_highlight(ui.ctx());
         commands.extend(self.toasts.ui(ui.ctx()));

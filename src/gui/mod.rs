@@ -16,6 +16,7 @@ mod icons;
 mod image_menu;
 mod input_tray;
 mod jobs_strip;
+mod library_dialog;
 mod lineage_view;
 mod mask_painter;
 mod prompt_library;
@@ -150,6 +151,20 @@ pub enum Command {
     ShowBatch(crate::library::BatchId),
     /// Ask where to save every image of a batch.
     SaveBatch(crate::library::BatchId),
+    /// Open the Prompt library dialog on a tab.
+    OpenLibrary(crate::library::prompts::PromptKind),
+    /// Keep an item of the prompt library (replacing one of its kind and name).
+    SavePromptItem(Box<library_dialog::PromptEdit>),
+    /// Forget the user's item of a kind and name.
+    DeletePromptItem(crate::library::prompts::PromptKind, String),
+    /// Read a prompt-library file into the library.
+    ImportPromptLibrary(std::path::PathBuf),
+    /// Write the prompt library to a file.
+    ExportPromptLibrary(std::path::PathBuf),
+    /// Make the draft's inputs a new reference set (the dialog asks its name).
+    SaveInputsAsSet,
+    /// Add a reference set's pictures to the draft's inputs.
+    AddReferenceSet(String),
     /// Open the mask painter on a photo (the first input), with the draft's mask.
     PaintMask(InputImage),
     /// Make the painted mask the draft's masked edit.

@@ -7,6 +7,7 @@ use egui::RichText;
 use super::Command;
 use super::state::{LibraryChoice, UiState};
 use crate::engine::PromptLibrary;
+use crate::library::prompts::PromptKind;
 use crate::recipe::compose::{
     BrandKit, SECTIONS, SavedPrompt, Structured, Style, assemble, compose,
 };
@@ -278,7 +279,7 @@ pub fn styles_and_brand_ui(
                     }
                 }
                 if library.brands.is_empty() {
-                    ui.weak("No kits yet: banana-studio brands add NAME --prefix … --suffix …");
+                    ui.weak("No kits yet: Prompt library… makes one");
                 }
             })
             .response
@@ -318,6 +319,16 @@ pub fn styles_and_brand_ui(
         {
             state.naming_prompt = Some(String::new());
         }
+        if ui
+            .small_button("Library…")
+            .on_hover_text(
+                "Templates, styles, brand kits, reference sets and saved prompts: make, edit, \
+                 import and export them",
+            )
+            .clicked()
+        {
+            commands.push(Command::OpenLibrary(PromptKind::Template));
+        }
     });
     if let Some(name) = state.naming_prompt.as_mut() {
         let mut done = None;
@@ -351,6 +362,46 @@ pub fn styles_and_brand_ui(
 
 fn hex_colour(text: &str) -> Option<egui::Color32> {
     egui::Color32::from_hex(text.trim()).ok()
+}
+
+/// The reference sets under the inputs: add one in a click, keep the inputs as one.
+pub fn reference_sets_ui(
+    ui: &mut egui::Ui,
+    state: &UiState,
+    library: &PromptLibrary,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.horizontal(|ui| {
+        ui.menu_button("Reference sets…", |ui| {
+            if library.sets.is_empty() {
+                ui.weak("None yet: put a character's or product's pictures in the inputs, then keep them as a set");
+            }
+            for (set, _) in &library.sets {
+                let n = set.references.len();
+                let text = format!("{} · {n} picture{}", set.name, if n == 1 { "" } else { "s" });
+                let hover = if set.note.is_empty() { "Add its pictures to the inputs".to_owned() } else { set.note.clone() };
+                if ui.button(text).on_hover_text(hover).clicked() {
+                    commands.push(Command::AddReferenceSet(set.name.clone()));
+                    ui.close();
+                }
+            }
+            ui.separator();
+            if ui
+                .add_enabled(!state.draft.inputs.is_empty(), egui::Button::new("Keep the inputs as a set…"))
+                .clicked()
+            {
+                commands.push(Command::SaveInputsAsSet);
+                ui.close();
+            }
+            if ui.button("Edit sets…").clicked() {
+                commands.push(Command::OpenLibrary(PromptKind::RefSet));
+                ui.close();
+            }
+        })
+        .response
+        .on_hover_text("Named sets of pictures (a character, a product) added to the inputs in one click");
+    });
+    commands
 }
 
 /// "What will be sent": the composed prompt, or why there is none, and its length

@@ -23,7 +23,6 @@ pub const SUCCESS: Color32 = Color32::from_rgb(80, 170, 90);
 /// The primary action's fill (Generate): a blue no model output or warning uses, with
 /// white text at WCAG AA contrast.
 pub const ACCENT: Color32 = Color32::from_rgb(58, 78, 214);
-/// A reject's cross on a thumbnail.
 /// The tint of a mask's region in the painter: the magenta the model sees (see
 /// `imaging::mask`), premultiplied at 45%.
 pub const MASK_TINT: Color32 = Color32::from_rgba_premultiplied(115, 0, 115, 115);
@@ -31,7 +30,7 @@ pub const MASK_TINT: Color32 = Color32::from_rgba_premultiplied(115, 0, 115, 115
 /// The outline of a mask rectangle being drawn.
 pub const MASK_EDGE: Color32 = Color32::from_rgb(255, 0, 255);
 
-/// A rejected image's mark.
+/// A reject's cross on a thumbnail.
 pub const REJECT: Color32 = Color32::from_rgb(240, 90, 80);
 
 /// The difference heatmap's colour for a change `d` (0 none, 255 most), for its legend.

@@ -14,6 +14,7 @@ mod history_panel;
 mod inputs;
 mod layout;
 mod leak;
+mod library;
 mod masks;
 mod providers;
 mod settings;

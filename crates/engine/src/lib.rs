@@ -13,6 +13,7 @@ mod lineage;
 mod mask_tasks;
 pub mod notify;
 mod pending;
+mod prompt_library_file;
 mod prompt_tasks;
 mod rerun;
 pub mod settings;

@@ -1,11 +1,13 @@
 //! The prompt library for the window: read it, keep an item, forget one. Each change
 //! is followed by `Event::PromptLibrary` with the whole library as it now is.
 
-use banana_core::recipe::compose::{BrandKit, SavedPrompt, Style, Template};
+use banana_core::recipe::compose::{BrandKit, ReferenceSet, SavedPrompt, Style, Template};
 use banana_library::prompts::{Origin, PromptItem, PromptKind};
 use banana_library::{Library, LibraryError};
 
-use super::{Engine, Event};
+use std::path::PathBuf;
+
+use super::{Answer, Engine, Event, prompt_library_file};
 
 /// Every item of the prompt library, bundled ones first in each kind.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,6 +20,8 @@ pub struct PromptLibrary {
     pub brands: Vec<(BrandKit, Origin)>,
     /// Saved prompts.
     pub saved: Vec<(SavedPrompt, Origin)>,
+    /// Reference sets.
+    pub sets: Vec<(ReferenceSet, Origin)>,
 }
 
 impl PromptLibrary {
@@ -27,6 +31,7 @@ impl PromptLibrary {
             styles: library.prompt_items()?,
             brands: library.prompt_items()?,
             saved: library.prompt_items()?,
+            sets: library.prompt_items()?,
         })
     }
 }
@@ -45,6 +50,41 @@ impl Engine {
     /// Forgets the user's item of a kind and name.
     pub fn delete_prompt_item(&self, kind: PromptKind, name: String) {
         self.prompt_task(move |library| library.delete_prompt_item(kind, &name).map(|_| ()));
+    }
+
+    /// Writes the user's prompt library, pictures included, to a JSON file; Ok says
+    /// what was written, in words.
+    pub fn export_prompt_library(&self, path: PathBuf) -> Answer<Result<String, String>> {
+        let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
+        self.spawn_write(async move {
+            let done = inner
+                .blocking(move |lib| prompt_library_file::export(&lib.library, &path))
+                .await;
+            reply.send(done);
+        });
+        answer
+    }
+
+    /// Reads a prompt-library file into the library (nothing is kept when any part is
+    /// wrong); Ok says what came in, in words. `Event::PromptLibrary` follows.
+    pub fn import_prompt_library(&self, path: PathBuf) -> Answer<Result<String, String>> {
+        let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
+        self.spawn_write(async move {
+            let done = inner
+                .blocking(move |lib| prompt_library_file::import(&lib.library, &path))
+                .await;
+            if done.is_ok()
+                && let Ok(now) = inner
+                    .blocking(|lib| PromptLibrary::read(&lib.library).map_err(|e| e.to_string()))
+                    .await
+            {
+                inner.emit(Event::PromptLibrary(Box::new(now)));
+            }
+            reply.send(done);
+        });
+        answer
     }
 
     fn prompt_task<F>(&self, change: F)

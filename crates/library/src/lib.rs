@@ -12,6 +12,7 @@ pub mod export;
 mod lineage;
 mod migrations;
 mod owners;
+pub mod prompt_files;
 pub mod prompts;
 mod query;
 mod records;

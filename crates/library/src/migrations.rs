@@ -166,6 +166,20 @@ pub fn migrations() -> Migrations<'static> {
                 height INTEGER NOT NULL
             ) WITHOUT ROWID;",
         ),
+        // 12: reference sets join the prompt library (a kind its check did not allow).
+        M::up(
+            "CREATE TABLE prompt_items_new (
+                kind TEXT NOT NULL
+                    CHECK (kind IN ('template', 'saved', 'style', 'brand', 'refset')),
+                name TEXT NOT NULL,
+                body_json TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (kind, name)
+            ) WITHOUT ROWID;
+            INSERT INTO prompt_items_new SELECT kind, name, body_json, updated_at FROM prompt_items;
+            DROP TABLE prompt_items;
+            ALTER TABLE prompt_items_new RENAME TO prompt_items;",
+        ),
     ])
 }
 

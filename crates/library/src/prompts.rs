@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Library, LibraryError, now_ms};
 use banana_core::recipe::compose::{
-    BrandKit, SavedPrompt, Style, Template, bundled_styles, bundled_templates,
+    BrandKit, ReferenceSet, SavedPrompt, Style, Template, bundled_styles, bundled_templates,
 };
 
 /// What kind of item a row holds.
@@ -22,6 +22,8 @@ pub enum PromptKind {
     Style,
     /// A brand kit.
     Brand,
+    /// A reference set.
+    RefSet,
 }
 
 impl PromptKind {
@@ -31,6 +33,7 @@ impl PromptKind {
             PromptKind::Saved => "saved",
             PromptKind::Style => "style",
             PromptKind::Brand => "brand",
+            PromptKind::RefSet => "refset",
         }
     }
 }
@@ -69,6 +72,13 @@ impl PromptItem for Style {
 
 impl PromptItem for BrandKit {
     const KIND: PromptKind = PromptKind::Brand;
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PromptItem for ReferenceSet {
+    const KIND: PromptKind = PromptKind::RefSet;
     fn name(&self) -> &str {
         &self.name
     }

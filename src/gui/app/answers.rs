@@ -25,6 +25,8 @@ pub(super) struct Answers {
     pub batch_images: Option<Answer<Result<Vec<ImageId>, crate::engine::TaskError>>>,
     /// The mask being made from a painting.
     pub mask: Option<crate::engine::MaskAnswer>,
+    /// Prompt-library imports and exports.
+    pub library_files: Vec<Answer<Result<String, String>>>,
     /// Key tests from Settings.
     pub key_tests: Vec<(ProviderId, Answer<KeyTest>)>,
     /// Keys being saved from Settings.
@@ -136,6 +138,12 @@ impl BananaApp {
                     );
                 }
                 Err(e) => self.toasts.add(Level::Error, format!("The mask: {e}")),
+            }
+        }
+        for done in arrived(&mut self.answers.library_files, Answer::take) {
+            match done {
+                Ok(words) => self.toasts.add(Level::Info, words),
+                Err(e) => self.toasts.add(Level::Error, e),
             }
         }
         for done in arrived(&mut self.answers.batch_exports, Answer::take) {

@@ -57,6 +57,51 @@ impl BananaApp {
         self.state.draft = recipe;
     }
 
+    /// Adds a reference set's pictures after the draft's inputs, as far as the model
+    /// takes them; the ones left out are named.
+    fn add_reference_set(&mut self, name: &str) {
+        let Some((set, _)) = self
+            .prompt_library
+            .sets
+            .iter()
+            .find(|(s, _)| s.name == name)
+        else {
+            return;
+        };
+        let draft = &mut self.state.draft;
+        let room = self
+            .catalog
+            .model(draft.provider, &draft.model)
+            .map_or(usize::MAX, |m| m.max_inputs as usize);
+        let fresh: Vec<_> = set
+            .references
+            .iter()
+            .filter(|r| !draft.inputs.contains(r))
+            .cloned()
+            .collect();
+        let fits = room.saturating_sub(draft.inputs.len()).min(fresh.len());
+        let left_out = fresh.len() - fits;
+        draft.inputs.extend(fresh.into_iter().take(fits));
+        let n = draft.inputs.len();
+        if left_out > 0 {
+            self.toasts.add(
+                Level::Error,
+                format!(
+                    "“{name}”: {fits} picture{} added, {left_out} left out: the model takes {room}                      inputs ({n} of {room} now); remove some, or pick a model that takes more",
+                    if fits == 1 { "" } else { "s" }
+                ),
+            );
+        } else {
+            self.toasts.add(
+                Level::Info,
+                format!(
+                    "“{name}”: {fits} picture{} added ({n} of {room} inputs)",
+                    if fits == 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
+
     /// Draft to final: the draft's recipe on the final model (by brand, on the draft's
     /// provider) at the final size of Settings, the size lowered to the largest the
     /// model makes when it makes less.
@@ -308,6 +353,32 @@ impl BananaApp {
                 }
             }
             Command::OpenBatch => self.batch_dialog.open(),
+            Command::OpenLibrary(tab) => self.library_dialog.open(tab),
+            Command::SavePromptItem(item) => {
+                use crate::gui::library_dialog::PromptEdit;
+                match *item {
+                    PromptEdit::Template(t) => self.engine.save_prompt_item(t),
+                    PromptEdit::Style(s) => self.engine.save_prompt_item(s),
+                    PromptEdit::Brand(b) => self.engine.save_prompt_item(b),
+                    PromptEdit::Set(s) => self.engine.save_prompt_item(s),
+                    PromptEdit::Saved(p) => self.engine.save_prompt_item(p),
+                }
+                self.toasts.add(Level::Info, "Saved in the prompt library");
+            }
+            Command::DeletePromptItem(kind, name) => self.engine.delete_prompt_item(kind, name),
+            Command::ImportPromptLibrary(path) => {
+                let answer = self.engine.import_prompt_library(path);
+                self.answers.library_files.push(answer);
+            }
+            Command::ExportPromptLibrary(path) => {
+                let answer = self.engine.export_prompt_library(path);
+                self.answers.library_files.push(answer);
+            }
+            Command::SaveInputsAsSet => {
+                self.library_dialog
+                    .new_set_from(self.state.draft.inputs.clone());
+            }
+            Command::AddReferenceSet(name) => self.add_reference_set(&name),
             Command::PaintMask(photo) => {
                 let pixels = self.engine.load_input_pixels(photo.clone(), PAINT_SIDE_PX);
                 let (drawing, feather) = match &self.state.draft.mask {

@@ -8,12 +8,14 @@ use crate::library::{Flag, ImageId, Mark};
 impl BananaApp {
     /// Whether the keyboard belongs to text: a field has focus, or a name field is open
     /// (it takes focus as it appears; keys typed meanwhile are words, not culling), or
-    /// the Batch dialog or the mask painter is open over the window.
+    /// a dialog of its own (Batch, the mask painter, the
+    /// Prompt library) is open over the window.
     fn typing(&self, ctx: &egui::Context) -> bool {
         ctx.memory(|m| m.focused().is_some())
             || self.history.editing_name()
             || self.batch_dialog.is_open()
             || self.mask_painter.is_open()
+            || self.library_dialog.is_open()
     }
 
     /// Culling keys on the selected images: 1-5 rate (0 clears), P pick, X reject,

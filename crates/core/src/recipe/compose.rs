@@ -64,6 +64,20 @@ pub struct BrandKit {
     pub references: Vec<InputImage>,
 }
 
+/// A named set of images (a character, a product) added to a recipe's inputs in one
+/// click.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceSet {
+    /// Its name, unique among sets.
+    pub name: String,
+    /// What it shows, in the user's words.
+    #[serde(default)]
+    pub note: String,
+    /// The images, in the order they are added.
+    #[serde(default)]
+    pub references: Vec<InputImage>,
+}
+
 /// A prompt kept under a name, one click from the prompt panel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedPrompt {
