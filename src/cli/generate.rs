@@ -114,6 +114,7 @@ pub(super) fn build_recipe(
             seed: None,
             composition: None,
             mask: None,
+            markup: None,
             final_of: None,
             ..b.clone()
         },

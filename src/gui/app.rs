@@ -39,6 +39,7 @@ pub struct BananaApp {
     batches: super::batch_bar::BatchBar,
     batch_dialog: super::batch_dialog::BatchDialog,
     mask_painter: super::mask_painter::MaskPainter,
+    markup_painter: super::markup_painter::MarkupPainter,
     library_dialog: super::library_dialog::LibraryDialog,
     gallery: Gallery,
     history: HistoryPanel,
@@ -146,6 +147,7 @@ impl BananaApp {
             batches: Default::default(),
             batch_dialog: Default::default(),
             mask_painter: Default::default(),
+            markup_painter: Default::default(),
             library_dialog: Default::default(),
             gallery: Gallery::default(),
             history: HistoryPanel::default(),
@@ -502,6 +504,7 @@ impl eframe::App for BananaApp {
             sandbox,
         ));
         commands.extend(self.mask_painter.ui(ui.ctx()));
+        commands.extend(self.markup_painter.ui(ui.ctx()));
         commands.extend(self.library_dialog.ui(
             ui.ctx(),
             &self.prompt_library,

@@ -18,7 +18,9 @@ mod input_tray;
 mod jobs_strip;
 mod library_dialog;
 mod lineage_view;
+mod markup_painter;
 mod mask_painter;
+mod paint_canvas;
 mod prompt_library;
 mod prompt_panel;
 mod save_dialog;
@@ -165,6 +167,15 @@ pub enum Command {
     SaveInputsAsSet,
     /// Add a reference set's pictures to the draft's inputs.
     AddReferenceSet(String),
+    /// Open the mark-up painter on a photo (the first input), with the draft's marks.
+    MarkUp(InputImage),
+    /// Make the marks the draft's mark-up.
+    UseMarkup {
+        /// The photo they were drawn on.
+        photo: InputImage,
+        /// The marks.
+        marks: Vec<crate::recipe::drawing::Mark>,
+    },
     /// Open the mask painter on a photo (the first input), with the draft's mask.
     PaintMask(InputImage),
     /// Make the painted mask the draft's masked edit.

@@ -298,7 +298,7 @@ pub fn styles_and_brand_ui(
             }
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.menu_button("Saved prompts…", |ui| {
             if library.saved.is_empty() {
                 ui.weak("None yet: write a prompt, then Save this prompt");
@@ -364,14 +364,15 @@ fn hex_colour(text: &str) -> Option<egui::Color32> {
     egui::Color32::from_hex(text.trim()).ok()
 }
 
-/// The reference sets under the inputs: add one in a click, keep the inputs as one.
+/// The reference sets, in the row under the inputs: add one in a click, keep the inputs
+/// as one.
 pub fn reference_sets_ui(
     ui: &mut egui::Ui,
     state: &UiState,
     library: &PromptLibrary,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
-    ui.horizontal(|ui| {
+    {
         ui.menu_button("Reference sets…", |ui| {
             if library.sets.is_empty() {
                 ui.weak("None yet: put a character's or product's pictures in the inputs, then keep them as a set");
@@ -400,7 +401,7 @@ pub fn reference_sets_ui(
         })
         .response
         .on_hover_text("Named sets of pictures (a character, a product) added to the inputs in one click");
-    });
+    }
     commands
 }
 

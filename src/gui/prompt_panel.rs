@@ -67,8 +67,12 @@ pub fn ui(
     ui.add_space(super::theme::space::M);
     let model = catalog.model(state.draft.provider, &state.draft.model);
     commands.extend(tray.ui(ui, &mut state.draft.inputs, model));
-    commands.extend(super::prompt_library::reference_sets_ui(ui, state, library));
-    commands.extend(super::mask_painter::mask_row(ui, state));
+    // One row of what to do with the inputs: reference sets, a mask, mark-up.
+    ui.horizontal_wrapped(|ui| {
+        commands.extend(super::prompt_library::reference_sets_ui(ui, state, library));
+        commands.extend(super::mask_painter::mask_row(ui, state));
+        commands.extend(super::markup_painter::markup_row(ui, state));
+    });
     ui.add_space(super::theme::space::L);
 
     egui::Grid::new("recipe-options")

@@ -30,6 +30,21 @@ pub const MASK_TINT: Color32 = Color32::from_rgba_premultiplied(115, 0, 115, 115
 /// The outline of a mask rectangle being drawn.
 pub const MASK_EDGE: Color32 = Color32::from_rgb(255, 0, 255);
 
+/// The mark-up colours offered first (sRGB): ones that stand out on most photos.
+pub const MARK_COLOURS: [([u8; 3], &str); 6] = [
+    ([235, 40, 40], "Red"),
+    ([255, 200, 0], "Yellow"),
+    ([30, 200, 90], "Green"),
+    ([0, 190, 255], "Cyan"),
+    ([255, 255, 255], "White"),
+    ([20, 20, 20], "Black"),
+];
+
+/// A colour the user chose (a mark's, a swatch's): theirs, not the theme's.
+pub fn chosen(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
 /// A reject's cross on a thumbnail.
 pub const REJECT: Color32 = Color32::from_rgb(240, 90, 80);
 

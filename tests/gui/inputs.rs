@@ -169,7 +169,8 @@ fn flash_fourth_input_is_refused_with_the_limit_and_the_rest_kept() {
                 .sum()
         })
     }
-    assert_eq!(files(&dir.path().join("inputs")), 3);
+    // Three inputs as sent and the three files they came from (kept for masked edits).
+    assert_eq!(files(&dir.path().join("inputs")), 6);
 }
 
 #[test]

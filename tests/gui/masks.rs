@@ -26,13 +26,23 @@ fn photo(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-/// Drags across the canvas from one share of it to another.
+/// Drags across the mask canvas from one share of it to another.
 fn drag(
     harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
     from: (f32, f32),
     to: (f32, f32),
 ) {
-    let rect = harness.get_by_label("Mask canvas").rect();
+    drag_on(harness, "Mask canvas", from, to);
+}
+
+/// Drags across the canvas named `canvas` from one share of it to another.
+fn drag_on(
+    harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+    canvas: &str,
+    from: (f32, f32),
+    to: (f32, f32),
+) {
+    let rect = harness.get_by_label(canvas).rect();
     let at = |(x, y): (f32, f32)| {
         egui::pos2(
             rect.min.x + x * rect.width(),
@@ -146,4 +156,77 @@ fn a_painted_region_is_the_only_change_and_the_mask_can_be_edited_again() {
     );
     harness.get_by_label("Remove mask").click();
     harness.run_steps(2);
+}
+
+#[test]
+fn marks_drawn_on_the_photo_go_with_it_and_can_be_edited_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let mut harness = app(dir.path());
+    harness.step();
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(path)));
+    step_until(&mut harness, Duration::from_secs(20), "the input", |h| {
+        h.state().draft_inputs().len() == 1
+    });
+    harness.get_by_label("Mark up…").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the photo to mark",
+        |h| h.query_by_label("Mark-up canvas").is_some(),
+    );
+    // An arrow, then a label.
+    drag_on(&mut harness, "Mark-up canvas", (0.2, 0.8), (0.6, 0.4));
+    harness.get_by_label("Text").click();
+    harness.step();
+    drag_on(&mut harness, "Mark-up canvas", (0.1, 0.1), (0.1, 0.1));
+    step_until(
+        &mut harness,
+        Duration::from_secs(5),
+        "the label field",
+        |h| h.query_by_label("Label words").is_some(),
+    );
+    harness.get_by_label("Label words").type_text("brass lamp");
+    harness.step();
+    harness.get_by_label("Add").click();
+    harness.run_steps(2);
+    harness.get_by_label("Use these marks").click();
+    step_until(&mut harness, Duration::from_secs(10), "the marks", |h| {
+        shows(h, "Marked up")
+    });
+    let markup = harness.state().ui_state().draft.markup.clone().unwrap();
+    assert_eq!(markup.marks.len(), 2);
+    assert_eq!((markup.guide.width, markup.guide.height), (320, 200));
+    type_prompt(&mut harness, "make the marked lamp brass");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the result", |h| {
+        h.state().gallery().generations().len() == 1
+    });
+    // The service got the clean photo, then the marked-up copy, and words saying so.
+    let body = gui_support::sandbox().gemini().unwrap().request_bodies()[0].clone();
+    let parts = body["contents"][0]["parts"].as_array().unwrap();
+    let images = parts.iter().filter(|p| !p["inlineData"].is_null()).count();
+    assert_eq!(images, 2, "{body}");
+    let text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
+    assert!(
+        text.contains("make the marked lamp brass") && text.contains("marks drawn"),
+        "{text}"
+    );
+    // Edit marks opens them again.
+    harness.get_by_label("Edit marks…").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the painter again",
+        |h| h.query_by_label("Mark-up canvas").is_some(),
+    );
+    assert!(
+        !harness
+            .get_by_label("Use these marks")
+            .accesskit_node()
+            .is_disabled()
+    );
 }

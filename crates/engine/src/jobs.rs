@@ -103,6 +103,23 @@ pub(super) async fn run_created(
     }
 }
 
+/// Puts a guide (the photo tinted or marked up) after the clean photo where the model
+/// takes both, else in its place; returns the words that say how to read it.
+fn with_guide(
+    inputs: &mut Vec<InputBytes>,
+    guide: InputBytes,
+    room: bool,
+    words: (&'static str, &'static str),
+) -> &'static str {
+    if room || inputs.is_empty() {
+        inputs.insert(1.min(inputs.len()), guide);
+        words.0
+    } else {
+        inputs[0] = guide;
+        words.1
+    }
+}
+
 async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
     let result = inner
         .blocking(move |lib| lib.library.set_state(job, state).map_err(|e| e.to_string()))
@@ -200,10 +217,19 @@ async fn run(
                 Some(spec) => Some(masked_edit(&lib.library, spec, &inputs)?),
                 None => None,
             };
-            Ok((inputs, history, masked))
+            let marked = match &wanted.markup {
+                Some(spec) => Some(InputBytes {
+                    mime: spec.guide.mime.clone(),
+                    bytes: Arc::new(lib.library.read_input(&spec.guide).map_err(|e| {
+                        format!("the marked-up copy is missing from the library: {e}")
+                    })?),
+                }),
+                None => None,
+            };
+            Ok((inputs, history, masked, marked))
         })
         .await;
-    let (mut inputs, history, masked) = match loaded {
+    let (mut inputs, history, masked, marked) = match loaded {
         Ok(loaded) => loaded,
         Err(message) => {
             fail(inner, job, ErrorKind::Storage, message).await;
@@ -213,19 +239,23 @@ async fn run(
     // A masked edit shows the model where: the clean photo, then the photo with the
     // region tinted, and words saying to change only that. What comes back is put into
     // the original when it is stored (`store::composite`).
+    // Mark-up likewise: the clean photo, then the photo with the marks drawn.
     let mut sent = recipe.clone();
+    let room = inputs.len() < model.max_inputs as usize;
     let masked = masked.map(|(guide, masked)| {
-        let words = if inputs.len() < model.max_inputs as usize {
-            inputs.insert(1.min(inputs.len()), guide);
-            banana_imaging::mask::GUIDE_WORDS
-        } else {
-            // No room for both: the tinted photo alone.
-            inputs[0] = guide;
-            banana_imaging::mask::GUIDE_WORDS_ALONE
-        };
+        let words = with_guide(&mut inputs, guide, room, banana_imaging::mask::GUIDE_WORDS);
         sent.prompt = format!("{} {words}", sent.prompt.trim());
         Arc::new(masked)
     });
+    if let Some(guide) = marked {
+        let words = with_guide(
+            &mut inputs,
+            guide,
+            room,
+            banana_imaging::drawing::MARKUP_WORDS,
+        );
+        sent.prompt = format!("{} {words}", sent.prompt.trim());
+    }
     let request = GenerateRequest {
         recipe: sent,
         model: model.clone(),

@@ -35,7 +35,7 @@ pub use events::Event;
 pub use history_tasks::ExportedMany;
 pub use inputs::{AddedInput, InputSource};
 pub use library_tasks::{Compared, LibraryCheck};
-pub use mask_tasks::{MAX_FEATHER_PX, MaskAnswer};
+pub use mask_tasks::{MAX_FEATHER_PX, MarkupAnswer, MaskAnswer};
 pub use prompt_tasks::PromptLibrary;
 
 /// The answer to a history read: a page, newest first.

@@ -1,9 +1,10 @@
-//! Masks painted in the app, made files: the drawing rasterized at the photo's own size
-//! and kept as a grey PNG, the photo kept losslessly beside it; the recipe's mask then
-//! names both (and keeps the drawing, so it can be edited and sent again).
+//! Drawings made in the app, made files. A mask: the drawing rasterized at the photo's
+//! own size and kept as a grey PNG, the photo kept losslessly beside it, both named by
+//! the recipe's mask (with the drawing, to edit and send again). Mark-up: the marks
+//! drawn on the photo as it is sent, kept as the guide that goes with it.
 
 use super::{Answer, Engine, Inner};
-use banana_core::recipe::drawing::MaskDrawing;
+use banana_core::recipe::drawing::{Mark, MarkupSpec, MaskDrawing};
 use banana_core::recipe::{InputImage, MaskSpec, OutputFormat};
 use banana_imaging as imaging;
 
@@ -30,6 +31,24 @@ impl Engine {
                 .await
                 .map(std::sync::Arc::new);
             reply.send(pixels);
+        });
+        answer
+    }
+
+    /// Draws marks on `photo` (the first input) and keeps the marked-up copy, which
+    /// goes with the photo as a guide. Err says what to change.
+    pub fn make_markup(
+        &self,
+        photo: InputImage,
+        marks: Vec<Mark>,
+    ) -> Answer<Result<MarkupSpec, String>> {
+        let inner = self.inner.clone();
+        let (reply, answer) = inner.answer();
+        self.spawn(async move {
+            let made = inner
+                .blocking(move |lib| make_markup(lib, &photo, marks))
+                .await;
+            reply.send(made);
         });
         answer
     }
@@ -126,5 +145,38 @@ fn make(
     })
 }
 
-/// Keeps the answer type in one place for front ends.
+/// Draws marks on `photo` (the input as it is sent) and keeps the marked-up copy.
+fn make_markup(inner: &Inner, photo: &InputImage, marks: Vec<Mark>) -> Result<MarkupSpec, String> {
+    if marks.is_empty() {
+        return Err("there are no marks yet: draw where and what to change".to_owned());
+    }
+    let bytes = inner
+        .library
+        .read_input(photo)
+        .map_err(|e| format!("the photo is no longer in the library ({e}); add it again"))?;
+    let pixels = imaging::decode(&bytes).map_err(|e| format!("the photo: {e}"))?;
+    let guide = imaging::drawing::render_markup(&pixels.to_rgba8(), &marks);
+    let (w, h) = guide.dimensions();
+    let png = imaging::encode(&image::DynamicImage::ImageRgba8(guide), OutputFormat::Png)
+        .map_err(|e| format!("the marked-up copy: {e}"))?;
+    let sha256 = inner
+        .library
+        .put_input_file(&png, "image/png")
+        .map_err(|e| format!("the marked-up copy could not be kept: {e}"))?;
+    Ok(MarkupSpec {
+        guide: InputImage {
+            sha256,
+            mime: "image/png".to_owned(),
+            width: w,
+            height: h,
+        },
+        photo: photo.sha256.clone(),
+        marks,
+    })
+}
+
+/// What a front end waits on for a mask.
 pub type MaskAnswer = Answer<Result<MaskSpec, String>>;
+
+/// What a front end waits on for mark-up.
+pub type MarkupAnswer = Answer<Result<MarkupSpec, String>>;

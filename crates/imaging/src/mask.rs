@@ -11,14 +11,15 @@ use super::{ImagingError, decode};
 const TINT: [u8; 3] = [255, 0, 255];
 const TINT_SHARE: f32 = 0.45;
 
-/// The words sent with the guide image, after the user's prompt.
-pub const GUIDE_WORDS: &str = "Edit only the region tinted magenta in the second image; keep \
-    everything else exactly as it is in the first image. Return the first image edited, \
-    without any magenta tint.";
-
-/// The words sent when the model takes one input: the tinted photo alone.
-pub const GUIDE_WORDS_ALONE: &str = "Edit only the region tinted magenta; keep everything else \
-    exactly as it is. Return the image edited, without any magenta tint.";
+/// The words sent with the guide image, after the user's prompt: when the model takes
+/// the clean photo and the guide, and when it takes the guide alone.
+pub const GUIDE_WORDS: (&str, &str) = (
+    "Edit only the region tinted magenta in the second image; keep everything else \
+     exactly as it is in the first image. Return the first image edited, without any \
+     magenta tint.",
+    "Edit only the region tinted magenta; keep everything else exactly as it is. Return \
+     the image edited, without any magenta tint.",
+);
 
 /// Reads a mask (white = change, black = keep; grey between) at the size of the image
 /// it is for, scaled when its own size differs. A mask that is not an image, or has no

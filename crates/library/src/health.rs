@@ -91,7 +91,12 @@ impl Library {
                         .map(|m| [m.image.sha256, m.original.sha256])
                         .into_iter()
                         .flatten();
-                    r.inputs.into_iter().map(|i| i.sha256).chain(mask)
+                    let guide = r.markup.map(|m| m.guide.sha256);
+                    r.inputs
+                        .into_iter()
+                        .map(|i| i.sha256)
+                        .chain(mask)
+                        .chain(guide)
                 });
             // The reference images of styles and brand kits are kept too.
             let mut stmt = conn.prepare("SELECT body_json FROM prompt_items")?;

@@ -25,6 +25,8 @@ pub(super) struct Answers {
     pub batch_images: Option<Answer<Result<Vec<ImageId>, crate::engine::TaskError>>>,
     /// The mask being made from a painting.
     pub mask: Option<crate::engine::MaskAnswer>,
+    /// The marked-up copy being drawn.
+    pub markup: Option<crate::engine::MarkupAnswer>,
     /// Prompt-library imports and exports.
     pub library_files: Vec<Answer<Result<String, String>>>,
     /// Key tests from Settings.
@@ -138,6 +140,24 @@ impl BananaApp {
                     );
                 }
                 Err(e) => self.toasts.add(Level::Error, format!("The mask: {e}")),
+            }
+        }
+        if let Some(made) = self.answers.markup.as_mut().and_then(Answer::take) {
+            self.answers.markup = None;
+            match made {
+                Ok(markup) => {
+                    let n = markup.marks.len();
+                    self.state.draft.markup = Some(markup);
+                    self.toasts.add(
+                        Level::Info,
+                        format!(
+                            "Marked up: the first input goes with a copy showing {n} mark{}; \
+                             say in the prompt what they mean",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    );
+                }
+                Err(e) => self.toasts.add(Level::Error, format!("The marks: {e}")),
             }
         }
         for done in arrived(&mut self.answers.library_files, Answer::take) {

@@ -387,6 +387,20 @@ impl BananaApp {
                 };
                 self.mask_painter.open(photo, pixels, drawing, feather);
             }
+            Command::MarkUp(photo) => {
+                let pixels = self.engine.load_input_pixels(photo.clone(), PAINT_SIDE_PX);
+                let marks = self
+                    .state
+                    .draft
+                    .markup
+                    .as_ref()
+                    .map(|m| m.marks.clone())
+                    .unwrap_or_default();
+                self.markup_painter.open(photo, pixels, marks);
+            }
+            Command::UseMarkup { photo, marks } => {
+                self.answers.markup = Some(self.engine.make_markup(photo, marks));
+            }
             Command::UseMask {
                 photo,
                 drawing,

@@ -8,13 +8,14 @@ use crate::library::{Flag, ImageId, Mark};
 impl BananaApp {
     /// Whether the keyboard belongs to text: a field has focus, or a name field is open
     /// (it takes focus as it appears; keys typed meanwhile are words, not culling), or
-    /// a dialog of its own (Batch, the mask painter, the
-    /// Prompt library) is open over the window.
+    /// a dialog of its own (Batch, the painters, the Prompt
+    /// library) is open over the window.
     fn typing(&self, ctx: &egui::Context) -> bool {
         ctx.memory(|m| m.focused().is_some())
             || self.history.editing_name()
             || self.batch_dialog.is_open()
             || self.mask_painter.is_open()
+            || self.markup_painter.is_open()
             || self.library_dialog.is_open()
     }
 

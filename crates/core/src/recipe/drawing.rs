@@ -57,3 +57,78 @@ impl MaskDrawing {
         self.inverted || self.shapes.iter().any(|s| !s.erases())
     }
 }
+
+/// A colour, as sRGB bytes.
+pub type Colour = [u8; 3];
+
+/// A mark drawn on a photo to show the model where and what to change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mark", rename_all = "snake_case")]
+pub enum Mark {
+    /// A freehand line through these points.
+    Pen {
+        /// Where it passes, in order.
+        points: Vec<[f32; 2]>,
+        /// Its width, as a share of the image's longer side.
+        width: f32,
+        /// Its colour.
+        colour: Colour,
+    },
+    /// A straight arrow, its head at `to`.
+    Arrow {
+        /// Where it starts.
+        from: [f32; 2],
+        /// Where it points.
+        to: [f32; 2],
+        /// Its width, as a share of the image's longer side.
+        width: f32,
+        /// Its colour.
+        colour: Colour,
+    },
+    /// A rectangle's outline between two corners.
+    Box {
+        /// One corner.
+        from: [f32; 2],
+        /// The opposite corner.
+        to: [f32; 2],
+        /// Its line width, as a share of the image's longer side.
+        width: f32,
+        /// Its colour.
+        colour: Colour,
+    },
+    /// An ellipse's outline inside the box between two corners.
+    Ellipse {
+        /// One corner of its box.
+        from: [f32; 2],
+        /// The opposite corner.
+        to: [f32; 2],
+        /// Its line width, as a share of the image's longer side.
+        width: f32,
+        /// Its colour.
+        colour: Colour,
+    },
+    /// Words written on the image, their top-left corner at `at`.
+    Label {
+        /// Where the words start.
+        at: [f32; 2],
+        /// The words.
+        text: String,
+        /// The letters' height, as a share of the image's longer side.
+        size: f32,
+        /// Their colour.
+        colour: Colour,
+    },
+}
+
+/// Mark-up sent with a recipe: the first input is the clean photo, and the guide is
+/// that photo with the marks drawn on it; the marks are kept to be edited and sent
+/// again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarkupSpec {
+    /// The photo with the marks drawn (a stored PNG).
+    pub guide: super::InputImage,
+    /// The photo it was drawn on (the first input, by hash).
+    pub photo: String,
+    /// The marks, in the order drawn.
+    pub marks: Vec<Mark>,
+}

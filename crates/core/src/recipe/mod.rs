@@ -47,6 +47,10 @@ pub struct Recipe {
     /// A masked edit of the first input: only the mask's white region changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<MaskSpec>,
+    /// Marks drawn on the first input to show where and what to change: the marked-up
+    /// copy goes with the photo as a guide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<drawing::MarkupSpec>,
     /// The draft image this recipe renders the final of ("Render final").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_of: Option<i64>,
@@ -88,6 +92,7 @@ impl Recipe {
             inputs: Vec::new(),
             composition: None,
             mask: None,
+            markup: None,
             final_of: None,
         }
     }

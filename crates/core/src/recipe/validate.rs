@@ -190,6 +190,26 @@ impl Recipe {
                 ),
             ));
         }
+        if self.mask.is_some() && self.markup.is_some() {
+            return Err(ValidationError::new(
+                "inputs",
+                "a masked edit and mark-up cannot go together; remove the mask or the marks",
+            ));
+        }
+        if let Some(markup) = &self.markup {
+            if self.inputs.first().map(|i| &i.sha256) != Some(&markup.photo) {
+                return Err(ValidationError::new(
+                    "inputs",
+                    "the marks were drawn on another photo; draw them again on the first input",
+                ));
+            }
+            if max_inputs == 0 {
+                return Err(ValidationError::new(
+                    "inputs",
+                    format!("{} takes no input images, so no marks", model.brand),
+                ));
+            }
+        }
         Ok(())
     }
 
