@@ -40,6 +40,8 @@ pub struct BananaApp {
     batch_dialog: super::batch_dialog::BatchDialog,
     mask_painter: super::mask_painter::MaskPainter,
     markup_painter: super::markup_painter::MarkupPainter,
+    /// A painter to open on the result being added as an input.
+    draw_on_added: Option<super::DrawKind>,
     library_dialog: super::library_dialog::LibraryDialog,
     gallery: Gallery,
     history: HistoryPanel,
@@ -148,6 +150,7 @@ impl BananaApp {
             batch_dialog: Default::default(),
             mask_painter: Default::default(),
             markup_painter: Default::default(),
+            draw_on_added: None,
             library_dialog: Default::default(),
             gallery: Gallery::default(),
             history: HistoryPanel::default(),

@@ -53,6 +53,18 @@ pub fn items(
     );
     item(
         ui,
+        "Paint a region…",
+        "Change only part of this image: it becomes the first input and you paint where",
+        Command::DrawOn(image, super::DrawKind::Mask),
+    );
+    item(
+        ui,
+        "Mark up…",
+        "Draw arrows, boxes, circles and words on this image to show what to change",
+        Command::DrawOn(image, super::DrawKind::Markup),
+    );
+    item(
+        ui,
         "Render final",
         "This draft's recipe again on the final model and size of Settings (Nano Banana Pro \
          at 4K unless you chose otherwise), the draft attached",

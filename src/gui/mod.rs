@@ -167,6 +167,8 @@ pub enum Command {
     SaveInputsAsSet,
     /// Add a reference set's pictures to the draft's inputs.
     AddReferenceSet(String),
+    /// Make a result the first input and open a painter on it.
+    DrawOn(ImageId, DrawKind),
     /// Open the mark-up painter on a photo (the first input), with the draft's marks.
     MarkUp(InputImage),
     /// Make the marks the draft's mark-up.
@@ -187,6 +189,15 @@ pub enum Command {
         /// How far the edit blends in.
         feather_px: f32,
     },
+}
+
+/// Which painter a drawing on a result opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrawKind {
+    /// The mask painter (masked edit).
+    Mask,
+    /// The mark-up painter.
+    Markup,
 }
 
 impl From<crate::notify::Action> for Command {

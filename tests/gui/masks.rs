@@ -230,3 +230,24 @@ fn marks_drawn_on_the_photo_go_with_it_and_can_be_edited_again() {
             .is_disabled()
     );
 }
+
+#[test]
+fn a_result_can_be_marked_up_from_its_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    gui_support::generate_in_app(&mut harness, "a desk lamp");
+    gui_support::choose(&mut harness, "More actions", "Mark up…");
+    step_until(
+        &mut harness,
+        Duration::from_secs(20),
+        "the painter on the result",
+        |h| h.query_by_label("Mark-up canvas").is_some(),
+    );
+    let inputs = harness.state().draft_inputs().to_vec();
+    assert_eq!(inputs.len(), 1, "the result is the photo to mark");
+    let result = &harness.state().gallery().generations()[0].images[0];
+    assert_eq!(
+        (inputs[0].width, inputs[0].height),
+        (result.width, result.height)
+    );
+}

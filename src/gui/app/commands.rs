@@ -242,6 +242,10 @@ impl BananaApp {
                 self.tray.expect_preview(sha256, answer);
             }
             Command::UseAsInput(image) => self.engine.add_inputs(vec![InputSource::Stored(image)]),
+            Command::DrawOn(image, kind) => {
+                self.draw_on_added = Some(kind);
+                self.engine.add_inputs(vec![InputSource::Stored(image)]);
+            }
             Command::StartRefine(image) => {
                 if let Some((g, _)) = self.gallery.image(image) {
                     // A conversation continues on the model that began it.

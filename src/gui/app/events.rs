@@ -31,6 +31,25 @@ impl BananaApp {
         let had_inputs = !self.state.draft.inputs.is_empty();
         self.tray
             .on_event(ctx, &event, &mut self.state.draft.inputs, model);
+        if let Event::InputsAdded { added, .. } = &event
+            && let Some(kind) = self.draw_on_added.take()
+            && let Some(first) = added.first()
+            && let Some(at) = self
+                .state
+                .draft
+                .inputs
+                .iter()
+                .position(|i| i.sha256 == first.input.sha256)
+        {
+            // "Paint a region…" or "Mark up…" on a result: it is the photo to edit, so
+            // it goes first, and the painter opens on it.
+            let input = self.state.draft.inputs.remove(at);
+            self.state.draft.inputs.insert(0, input.clone());
+            self.run(match kind {
+                crate::gui::DrawKind::Mask => Command::PaintMask(input),
+                crate::gui::DrawKind::Markup => Command::MarkUp(input),
+            });
+        }
         if !had_inputs
             && !self.state.draft.inputs.is_empty()
             && self.state.draft.aspect == AspectRatio::Ratio(1, 1)
