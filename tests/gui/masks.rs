@@ -245,9 +245,26 @@ fn a_result_can_be_marked_up_from_its_menu() {
     );
     let inputs = harness.state().draft_inputs().to_vec();
     assert_eq!(inputs.len(), 1, "the result is the photo to mark");
-    let result = &harness.state().gallery().generations()[0].images[0];
+    let result = harness.state().gallery().generations()[0].images[0].clone();
     assert_eq!(
         (inputs[0].width, inputs[0].height),
         (result.width, result.height)
     );
+    drag_on(&mut harness, "Mark-up canvas", (0.2, 0.2), (0.5, 0.5));
+    harness.get_by_label("Use these marks").click();
+    step_until(&mut harness, Duration::from_secs(10), "the marks", |h| {
+        shows(h, "Marked up")
+    });
+    type_prompt(&mut harness, "make the marked corner gold");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, Duration::from_secs(60), "the edit", |h| {
+        h.state().gallery().generations().len() == 2
+    });
+    // The edit is the result's child in the lineage, and no continuation of its
+    // conversation: one turn went out.
+    let edit = harness.state().gallery().generations()[0].job.clone();
+    assert_eq!(edit.parent_image_id, Some(result.id));
+    let bodies = gui_support::sandbox().gemini().unwrap().request_bodies();
+    let last = bodies.last().unwrap();
+    assert_eq!(last["contents"].as_array().unwrap().len(), 1, "{last}");
 }

@@ -20,6 +20,19 @@ pub(super) struct Lineage {
     pub same_recipe_of: Option<JobId>,
     /// The batch and request (position) this job is.
     pub batch: Option<(banana_library::BatchId, u32)>,
+    /// The result this job edits (its first input), recorded as its parent in the
+    /// lineage without continuing that result's conversation.
+    pub edit_of: Option<ImageId>,
+}
+
+/// The stored result a recipe edits: the one its first input was made from.
+pub(super) async fn edited_result(inner: &Arc<Inner>, recipe: &Recipe) -> Option<ImageId> {
+    let sha = recipe.inputs.first()?.sha256.clone();
+    inner
+        .blocking(move |lib| lib.library.result_of_input(&sha).map_err(|e| e.to_string()))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Writes the job first, then queues and runs it.
@@ -45,7 +58,7 @@ pub(super) async fn create(
     };
     let sandbox = slot.sandbox;
     let stored = recipe.clone();
-    let parent = lineage.parent_image;
+    let parent = lineage.parent_image.or(lineage.edit_of);
     let origin = lineage.same_recipe_of;
     let created = inner
         .blocking(move |lib| {

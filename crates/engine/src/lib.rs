@@ -451,8 +451,15 @@ impl Engine {
     pub fn submit(&self, recipe: Recipe) -> Result<(), ValidationError> {
         self.check_submittable(&recipe)?;
         let inner = self.inner.clone();
-        let lineage = jobs::Lineage::default();
-        self.spawn(async move { jobs::create_and_run(inner, recipe, lineage).await });
+        self.spawn(async move {
+            // An edit of a result is that result's child in the lineage.
+            let edit_of = jobs::edited_result(&inner, &recipe).await;
+            let lineage = jobs::Lineage {
+                edit_of,
+                ..jobs::Lineage::default()
+            };
+            jobs::create_and_run(inner, recipe, lineage).await;
+        });
         Ok(())
     }
 

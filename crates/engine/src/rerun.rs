@@ -83,13 +83,21 @@ impl Engine {
                     None
                 }
             };
+            // A parent that is the edited photo (the first input made from it) is an
+            // edit's, not a refinement's: its conversation is not continued.
+            let edited = jobs::edited_result(&inner, &recipe).await;
+            let (parent_image, edit_of) = match record.parent_image_id {
+                Some(p) if edited == Some(p) => (None, Some(p)),
+                other => (other, None),
+            };
             match recipe.validate(&catalog) {
                 Ok(()) => {
                     let lineage = jobs::Lineage {
                         retry_of,
-                        parent_image: record.parent_image_id,
+                        parent_image,
                         same_recipe_of,
                         batch: None,
+                        edit_of,
                     };
                     jobs::create_and_run(inner, recipe, lineage).await;
                 }

@@ -317,6 +317,23 @@ impl Library {
         Ok(())
     }
 
+    /// The stored result an input was made from ("Use as input", "Mark up…"), if it
+    /// was one and is still live.
+    pub fn result_of_input(&self, input: &str) -> Result<Option<ImageId>, LibraryError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT images.id FROM input_originals
+                 JOIN images ON images.sha256 = input_originals.original_sha256
+                 WHERE input_originals.sha256 = ?1 AND images.deleted_at IS NULL
+                 ORDER BY images.id LIMIT 1",
+                [input],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The file an input was prepared from, when it was kept.
     pub fn input_original(&self, input: &str) -> Result<Option<InputImage>, LibraryError> {
         use rusqlite::OptionalExtension;
