@@ -48,6 +48,9 @@ pub struct RecipeOpts {
     /// Seed, for models that honour one.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// minimal, low, medium or high: how long the model thinks, where it lets you choose.
+    #[arg(long, value_name = "LEVEL")]
+    pub thinking: Option<crate::recipe::ThinkingLevel>,
     /// Input image to edit (repeatable).
     #[arg(long = "input", value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
@@ -162,6 +165,9 @@ pub(super) fn build_recipe(
         recipe.size = opts.size;
     }
     recipe.seed = opts.seed;
+    if opts.thinking.is_some() {
+        recipe.thinking = opts.thinking;
+    }
     if let Some(mask) = &opts.mask {
         recipe.mask = Some(
             store_mask(

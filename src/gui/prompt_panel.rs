@@ -90,6 +90,7 @@ pub fn ui(
                 count_row(ui, state);
                 size_row(ui, state, catalog, &model);
                 seed_row(ui, state, &model);
+                thinking_row(ui, state, &model);
             }
         });
     if let Some(note) = &state.adjusted {
@@ -421,6 +422,41 @@ fn size_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &M
     })
     .inner
     .on_disabled_hover_text(no_size_reason(catalog, model, ImageSize::K2));
+    ui.end_row();
+}
+
+/// How long the model thinks: the levels it takes, "always on" for one that always
+/// thinks, nothing for one that does not. A level the model lacks goes back to its own.
+fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
+    if state
+        .draft
+        .thinking
+        .is_some_and(|l| !model.thinking_levels.contains(&l))
+    {
+        state.draft.thinking = None;
+    }
+    if model.thinking_levels.is_empty() {
+        if model.thinking {
+            ui.label("Thinking");
+            ui.weak("always on")
+                .on_hover_text(format!("{} always thinks before it draws", model.brand));
+            ui.end_row();
+        }
+        return;
+    }
+    let label = ui.label("Thinking");
+    let shown = state.draft.thinking.map_or("model's own", |l| l.as_str());
+    egui::ComboBox::from_id_salt("thinking-level")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut state.draft.thinking, None, "model's own");
+            for level in &model.thinking_levels {
+                ui.selectable_value(&mut state.draft.thinking, Some(*level), level.as_str());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text("More thinking: better layouts and text, slower and a little dearer");
     ui.end_row();
 }
 

@@ -339,7 +339,14 @@ fn an_input_makes_an_edit_that_keeps_the_input_shape() {
 fn refine_continues_from_a_stored_image_and_records_the_parent() {
     let dir = tempfile::tempdir().unwrap();
     let first = cli(dir.path())
-        .args(["--sandbox", "generate", "a red chair", "--json"])
+        .args([
+            "--sandbox",
+            "generate",
+            "a red chair",
+            "--model",
+            "gemini-3-pro-image",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(first.status.code(), Some(0));
@@ -976,4 +983,50 @@ fn a_mask_without_a_photo_or_without_white_is_refused_before_anything_runs() {
             .unwrap(),
     );
     assert!(history.is_empty());
+}
+
+#[test]
+fn thinking_takes_the_models_levels_and_refuses_others_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a kite",
+            "--thinking",
+            "high",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let refused = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a kite",
+            "--model",
+            "gemini-3.1-flash-lite-image",
+            "--thinking",
+            "medium",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let words = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        words.contains("Nano Banana 2 Lite does not take thinking medium; pick minimal, high"),
+        "{words}"
+    );
+    let bad = cli(dir.path())
+        .args(["--sandbox", "generate", "a kite", "--thinking", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("minimal, low, medium or high"));
 }

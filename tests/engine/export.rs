@@ -38,8 +38,8 @@ fn generate(dir: &Path, format: OutputFormat) -> Generation {
 }
 
 /// The images here come from the sandbox, and their text says so.
-const PARAMS_LINE: &str = "Steps: not used, Sampler: gemini-3-pro-image, CFG scale: not used, \
-    Seed: 42, Size: 1376x768, Model: gemini-3-pro-image, Provider: gemini, Aspect: \"16:9\", \
+const PARAMS_LINE: &str = "Steps: not used, Sampler: gemini-nano-banana-2.1, CFG scale: not used, \
+    Seed: 42, Size: 1376x768, Model: gemini-nano-banana-2.1, Provider: gemini, Aspect: \"16:9\", \
     Image size: 1K, Sandbox: \"offline stand-in, not model output\"";
 
 /// The `Key: value` pairs of an A1111-style parameters line, read as the web UI's PNG
@@ -113,7 +113,7 @@ fn check_recipe_json(text: &str, generation: &Generation) {
     let recipe: serde_json::Value = serde_json::from_str(text).unwrap();
     assert_eq!(recipe["prompt"], PROMPT);
     assert_eq!(recipe["provider"], "gemini");
-    assert_eq!(recipe["model"], "gemini-3-pro-image");
+    assert_eq!(recipe["model"], "gemini-nano-banana-2.1");
     assert_eq!(recipe["parameters"]["seed"], 42);
     assert_eq!(recipe["parameters"]["aspect"], "16:9");
     assert_eq!(recipe["job"], generation.job.id);

@@ -72,7 +72,7 @@ fn a_disabled_size_explains_itself() {
     assert!(size.accesskit_node().is_disabled(), "Flash takes no size");
     size.hover();
     step_until(&mut harness, Duration::from_secs(5), "the tooltip", |h| {
-        h.query_by_label_contains("Nano Banana does not take a size; pick Nano Banana Pro")
+        h.query_by_label_contains("Nano Banana does not take a size; pick Nano Banana 2.1")
             .is_some()
     });
 }

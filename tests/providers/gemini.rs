@@ -11,7 +11,7 @@ use banana_studio::imaging;
 use banana_studio::keys::Secret;
 use banana_studio::providers::gemini::GeminiProvider;
 use banana_studio::providers::{CallContext, ErrorKind, Progress, Provider, ProviderError, Turn};
-use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId};
+use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, ThinkingLevel};
 use common::{KEY, cancel_once_polled, fast_policy, gemini, recording_ctx, request};
 use serde_json::{Value, json};
 
@@ -167,6 +167,66 @@ async fn image_size_is_uppercase_for_pro_and_never_sent_to_flash() {
         bodies[1]["generationConfig"]["imageConfig"]["aspectRatio"],
         "3:2"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thinking_level_goes_as_the_service_spells_it_and_only_where_taken() {
+    let (fake, provider) = gemini(fast_policy());
+    let level = request("x", "gemini-nano-banana-2.1", |r| {
+        r.thinking = Some(ThinkingLevel::High);
+    });
+    provider
+        .generate(&level, &CallContext::detached())
+        .await
+        .unwrap();
+    // A level the model lacks never goes out (validation refuses it before sending).
+    let pro = request("x", PRO, |r| r.thinking = Some(ThinkingLevel::High));
+    provider
+        .generate(&pro, &CallContext::detached())
+        .await
+        .unwrap();
+    let bodies = fake.request_bodies();
+    assert_eq!(
+        bodies[0]["generationConfig"]["thinkingConfig"],
+        json!({"thinkingLevel": "HIGH"})
+    );
+    assert!(
+        bodies[1]["generationConfig"]
+            .get("thinkingConfig")
+            .is_none()
+    );
+    // The fake refuses what the service refuses: a level the model lacks, and any
+    // thinking level for a model that takes none.
+    let base = fake.base_url();
+    let contents = json!([{"role": "user", "parts": [{"text": "a cat"}]}]);
+    for (model, level, words) in [
+        (
+            "gemini-3.1-flash-lite-image",
+            "MEDIUM",
+            "unsupported thinking level \"MEDIUM\"",
+        ),
+        (
+            PRO,
+            "HIGH",
+            "thinking level is not supported by models/gemini-3-pro-image",
+        ),
+        (
+            FLASH,
+            "LOW",
+            "not supported by models/gemini-2.5-flash-image",
+        ),
+    ] {
+        let (status, body) = raw_post(
+            &base,
+            model,
+            json!({"contents": contents,
+                   "generationConfig": {"thinkingConfig": {"thinkingLevel": level}}}),
+        )
+        .await;
+        assert_eq!(status, 400, "{model} {level}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{message}");
+    }
 }
 
 async fn raw_post(base: &str, model: &str, body: Value) -> (u16, Value) {

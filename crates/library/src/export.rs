@@ -465,6 +465,7 @@ pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<banana_core
         // The mask was for the original's pixels; a restored recipe starts without one.
         mask: None,
         markup: None,
+        thinking: None,
         final_of: None,
     })
 }

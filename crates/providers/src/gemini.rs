@@ -226,6 +226,15 @@ pub fn request_body(request: &GenerateRequest, index: u64) -> Value {
         // Each parallel request gets its own seed so the images differ.
         config.insert("seed".into(), json!(seed.wrapping_add(index) & 0x7fff_ffff));
     }
+    if let Some(level) = recipe.thinking
+        && model.thinking_levels.contains(&level)
+    {
+        // Only a level the model takes: one without levels rejects the object.
+        config.insert(
+            "thinkingConfig".into(),
+            json!({ "thinkingLevel": level.wire() }),
+        );
+    }
     json!({ "contents": contents, "generationConfig": config })
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::types::{AspectRatio, ImageSize, ProviderId};
+use super::types::{AspectRatio, ImageSize, ProviderId, ThinkingLevel};
 
 /// The catalog as shipped with the app.
 const BUNDLED: &str = include_str!("../../assets/models.toml");
@@ -89,6 +89,16 @@ pub struct ModelInfo {
     pub seed: bool,
     /// Whether the model thinks and signs its turns (signatures must come back).
     pub thinking: bool,
+    /// The thinking levels it lets you choose (empty: none, or always on when it thinks).
+    pub thinking_levels: Vec<ThinkingLevel>,
+    /// The kinds of Google Search grounding it takes ("web", "image").
+    pub grounding: Vec<String>,
+    /// The model that takes its place when it shuts down (its id, same provider).
+    pub successor: Option<String>,
+    /// Output tokens per image, by size ("base" when the model has no sizes).
+    pub image_tokens: BTreeMap<String, u32>,
+    /// Dollars per million tokens, when the service bills by token.
+    pub rates: Option<TokenRates>,
     /// Longest prompt accepted, in characters.
     pub max_prompt_chars: usize,
     /// Price per output image by size ("base" when the model has no sizes).
@@ -156,6 +166,49 @@ impl ModelInfo {
     }
 }
 
+/// What a model's tokens cost, in dollars per million.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct TokenRates {
+    /// Output image tokens.
+    pub image: f64,
+    /// Prompt tokens (text and input images).
+    pub text_in: f64,
+    /// Output text and thought tokens.
+    pub text_out: f64,
+}
+
+/// What a call used, as the service reported it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Prompt tokens (text and input images).
+    pub prompt_tokens: u64,
+    /// Output image tokens.
+    pub image_tokens: u64,
+    /// Output text tokens.
+    pub text_tokens: u64,
+    /// Thought tokens.
+    pub thought_tokens: u64,
+}
+
+impl Usage {
+    /// Adds another call's usage.
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.image_tokens += other.image_tokens;
+        self.text_tokens += other.text_tokens;
+        self.thought_tokens += other.thought_tokens;
+    }
+
+    /// What it cost at these rates: image tokens at the image rate, text and thought
+    /// tokens at the output rate, prompt tokens at the input rate.
+    pub fn cost_usd(&self, rates: &TokenRates) -> f64 {
+        let m = 1_000_000.0;
+        self.image_tokens as f64 * rates.image / m
+            + (self.text_tokens + self.thought_tokens) as f64 * rates.text_out / m
+            + self.prompt_tokens as f64 * rates.text_in / m
+    }
+}
+
 /// A model as a provider lists it live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveModel {
@@ -198,6 +251,14 @@ struct RawModel {
     seed: bool,
     #[serde(default)]
     thinking: bool,
+    #[serde(default)]
+    thinking_levels: Vec<String>,
+    #[serde(default)]
+    grounding: Vec<String>,
+    successor: Option<String>,
+    #[serde(default)]
+    image_tokens: BTreeMap<String, u32>,
+    rates: Option<TokenRates>,
     max_prompt_chars: usize,
     #[serde(default)]
     price_usd: BTreeMap<String, f64>,
@@ -232,6 +293,18 @@ impl RawModel {
             Some(s) => Some(s.parse().map_err(|e| invalid(format!("{e}")))?),
             None => None,
         };
+        let thinking_levels = self
+            .thinking_levels
+            .iter()
+            .map(|l| l.parse().map_err(|e| invalid(format!("{e}"))))
+            .collect::<Result<Vec<ThinkingLevel>, _>>()?;
+        if let Some(kind) = self
+            .grounding
+            .iter()
+            .find(|g| !["web", "image"].contains(&g.as_str()))
+        {
+            return Err(invalid(format!("unknown grounding kind {kind}")));
+        }
         let pixels = self
             .pixels
             .iter()
@@ -255,6 +328,11 @@ impl RawModel {
             max_inputs: self.max_inputs,
             seed: self.seed,
             thinking: self.thinking,
+            thinking_levels,
+            grounding: self.grounding,
+            successor: self.successor,
+            image_tokens: self.image_tokens,
+            rates: self.rates,
             max_prompt_chars: self.max_prompt_chars,
             price_usd: self.price_usd,
             input_price_usd: self.input_price_usd,
@@ -305,6 +383,19 @@ impl Catalog {
             .find(|m| m.id == id || m.edit_id.as_deref() == Some(id))
     }
 
+    /// The model that takes `model`'s place: its successor, followed while that one is
+    /// retired too.
+    pub fn successor(&self, model: &ModelInfo) -> Option<&ModelInfo> {
+        let mut next = self.model(model.provider, model.successor.as_deref()?)?;
+        for _ in 0..8 {
+            if next.status != ModelStatus::Retired {
+                return Some(next);
+            }
+            next = self.model(next.provider, next.successor.as_deref()?)?;
+        }
+        None
+    }
+
     /// The provider's default model.
     pub fn default_model(&self, provider: ProviderId) -> Option<&ModelInfo> {
         self.models_of(provider)
@@ -337,6 +428,11 @@ impl Catalog {
                     max_inputs: 3,
                     seed: false,
                     thinking: false,
+                    thinking_levels: Vec::new(),
+                    grounding: Vec::new(),
+                    successor: None,
+                    image_tokens: BTreeMap::new(),
+                    rates: None,
                     max_prompt_chars: 30_000,
                     price_usd: BTreeMap::new(),
                     input_price_usd: 0.0,

@@ -10,8 +10,10 @@ mod translate;
 mod types;
 mod validate;
 
-pub use catalog::{Catalog, CatalogError, LiveModel, ModelInfo, ModelStatus};
-pub use types::{AspectRatio, ImageSize, InputImage, OutputFormat, ParseError, ProviderId};
+pub use catalog::{Catalog, CatalogError, LiveModel, ModelInfo, ModelStatus, TokenRates, Usage};
+pub use types::{
+    AspectRatio, ImageSize, InputImage, OutputFormat, ParseError, ProviderId, ThinkingLevel,
+};
 pub use validate::{CostEstimate, ValidationError, no_size_reason, ratio_reason};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,9 @@ pub struct Recipe {
     pub size: Option<ImageSize>,
     /// Seed for models that honour one.
     pub seed: Option<u64>,
+    /// How long the model thinks, where it lets you choose (None: its own default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<ThinkingLevel>,
     /// Input images (edits), by content hash in the library.
     #[serde(default)]
     pub inputs: Vec<InputImage>,
@@ -93,6 +98,7 @@ impl Recipe {
             composition: None,
             mask: None,
             markup: None,
+            thinking: None,
             final_of: None,
         }
     }

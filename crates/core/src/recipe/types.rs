@@ -165,6 +165,71 @@ impl From<AspectRatio> for String {
     }
 }
 
+/// How long a model thinks before it draws, where it lets you choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThinkingLevel {
+    /// The least: fastest.
+    Minimal,
+    /// A little.
+    Low,
+    /// The usual.
+    Medium,
+    /// The most: slowest, for hard layouts and text.
+    High,
+}
+
+impl ThinkingLevel {
+    /// Every level, least first.
+    pub const ALL: [ThinkingLevel; 4] = [
+        ThinkingLevel::Minimal,
+        ThinkingLevel::Low,
+        ThinkingLevel::Medium,
+        ThinkingLevel::High,
+    ];
+
+    /// As the Gemini API spells it (`thinkingConfig.thinkingLevel`).
+    pub fn wire(self) -> &'static str {
+        match self {
+            ThinkingLevel::Minimal => "MINIMAL",
+            ThinkingLevel::Low => "LOW",
+            ThinkingLevel::Medium => "MEDIUM",
+            ThinkingLevel::High => "HIGH",
+        }
+    }
+
+    /// As the CLI and the catalog spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThinkingLevel::Minimal => "minimal",
+            ThinkingLevel::Low => "low",
+            ThinkingLevel::Medium => "medium",
+            ThinkingLevel::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for ThinkingLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ThinkingLevel {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ThinkingLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()) || l.wire() == s.trim())
+            .ok_or_else(|| ParseError {
+                what: "thinking level",
+                got: s.to_owned(),
+                expected: "minimal, low, medium or high".to_owned(),
+            })
+    }
+}
+
 /// The file format images are saved in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -116,11 +116,14 @@ impl Recipe {
                 Some((when, named)) => (when, Some(named.trim())),
                 None => (model.status_note.as_str(), None),
             };
-            let replacement = named
-                .and_then(|n| {
-                    catalog
-                        .models_of(self.provider)
-                        .find(|m| m.status != ModelStatus::Retired && (m.brand == n || m.id == n))
+            let replacement = catalog
+                .successor(model)
+                .or_else(|| {
+                    named.and_then(|n| {
+                        catalog.models_of(self.provider).find(|m| {
+                            m.status != ModelStatus::Retired && (m.brand == n || m.id == n)
+                        })
+                    })
                 })
                 .or_else(|| catalog.default_model(self.provider));
             let pick =
@@ -190,6 +193,29 @@ impl Recipe {
                 ),
             ));
         }
+        if let Some(level) = self.thinking
+            && !model.thinking_levels.contains(&level)
+        {
+            let message = if model.thinking_levels.is_empty() && model.thinking {
+                format!(
+                    "{} always thinks and takes no thinking level; leave it at the model's own",
+                    model.brand
+                )
+            } else if model.thinking_levels.is_empty() {
+                format!(
+                    "{} takes no thinking level; leave it at the model's own",
+                    model.brand
+                )
+            } else {
+                let levels: Vec<&str> = model.thinking_levels.iter().map(|l| l.as_str()).collect();
+                format!(
+                    "{} does not take thinking {level}; pick {}",
+                    model.brand,
+                    levels.join(", ")
+                )
+            };
+            return Err(ValidationError::new("thinking", message));
+        }
         if self.mask.is_some() && self.markup.is_some() {
             return Err(ValidationError::new(
                 "inputs",
@@ -256,7 +282,7 @@ mod tests {
         assert_eq!(err.field, "size");
         assert!(
             err.message
-                .starts_with("Nano Banana does not take a size; pick Nano Banana Pro"),
+                .starts_with("Nano Banana does not take a size; pick Nano Banana 2.1"),
             "{}",
             err.message
         );
@@ -281,7 +307,8 @@ mod tests {
         let err = r.validate(&Catalog::bundled()).unwrap_err();
         assert_eq!(err.field, "aspect");
         assert!(
-            err.message.contains("Nano Banana 2.1 does"),
+            err.message
+                .contains("Nano Banana 2.1 or Nano Banana 2 Lite does"),
             "{}",
             err.message
         );
@@ -316,6 +343,51 @@ mod tests {
     }
 
     #[test]
+    fn a_thinking_level_the_model_lacks_is_refused_naming_the_model() {
+        let catalog = Catalog::bundled();
+        let mut r = recipe("gemini-nano-banana-2.1");
+        r.thinking = Some(crate::recipe::ThinkingLevel::High);
+        assert_eq!(r.validate(&catalog), Ok(()));
+        r.thinking = Some(crate::recipe::ThinkingLevel::Low);
+        let err = r.validate(&catalog).unwrap_err();
+        assert_eq!(
+            (err.field, err.message.as_str()),
+            (
+                "thinking",
+                "Nano Banana 2.1 does not take thinking low; pick minimal, medium, high"
+            )
+        );
+        r.model = "gemini-3-pro-image".into();
+        r.thinking = Some(crate::recipe::ThinkingLevel::High);
+        assert!(
+            r.validate(&catalog)
+                .unwrap_err()
+                .message
+                .contains("always thinks")
+        );
+        r.model = "gemini-2.5-flash-image".into();
+        assert!(
+            r.validate(&catalog)
+                .unwrap_err()
+                .message
+                .contains("takes no thinking level")
+        );
+    }
+
+    #[test]
+    fn a_shut_down_model_names_its_successor() {
+        let err = recipe("gemini-3.1-flash-image")
+            .validate(&Catalog::bundled())
+            .unwrap_err();
+        assert!(
+            err.message
+                .ends_with("use gemini-nano-banana-2.1 (Nano Banana 2.1)"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
     fn too_many_inputs_for_flash() {
         let mut r = recipe("gemini-2.5-flash-image");
         let input = InputImage {
@@ -342,7 +414,7 @@ mod tests {
         assert!((usd - 0.48).abs() < 1e-9, "{usd}");
         r.size = None; // Default size 1K.
         r.count = 1;
-        assert!((r.estimate_cost(&catalog).usd.unwrap() - 0.134).abs() < 1e-9);
+        assert!((r.estimate_cost(&catalog).usd.unwrap() - 0.1344).abs() < 1e-9);
         let flash = recipe("gemini-2.5-flash-image");
         assert_eq!(flash.estimate_cost(&catalog).label(), "$0.039");
     }

@@ -74,6 +74,27 @@ pub(super) fn check_config(
             }
         }
     };
+    if let Some(thinking) = config.and_then(|c| field(c, "thinkingConfig", "thinking_config")) {
+        if model.thinking_levels.is_empty() {
+            return Err(reject(&format!(
+                "* GenerateContentRequest.generation_config.thinking_config: thinking level is \
+                 not supported by models/{}",
+                model.id
+            )));
+        }
+        if let Some(level) = field(thinking, "thinkingLevel", "thinking_level") {
+            let text = level.as_str().unwrap_or_default();
+            // Enum names as the service spells them: "HIGH", not "high".
+            let taken = model.thinking_levels.iter().any(|l| l.wire() == text);
+            if !taken {
+                return Err(reject(&format!(
+                    "* GenerateContentRequest.generation_config.thinking_config.thinking_level: \
+                     unsupported thinking level \"{text}\" for models/{}",
+                    model.id
+                )));
+            }
+        }
+    }
     Ok((aspect, size.or(model.default_size)))
 }
 
