@@ -503,10 +503,13 @@ fn done(generation: &Generation, g: &RecipeOpts, template: &str) -> i32 {
     }
     if json {
         let list: Vec<_> = images.iter().map(|(i, path)| image_json(i, path)).collect();
-        print_json(
-            json!({"event": "done", "job": generation.job.id, "images": list,
-            "text": generation.job.text, "cost_usd": generation.job.cost_usd, "sandbox": generation.job.sandbox}),
-        );
+        let mut done = json!({"event": "done", "job": generation.job.id, "images": list,
+            "text": generation.job.text, "cost_usd": generation.job.cost_usd, "sandbox": generation.job.sandbox});
+        // What the service reported using, when it did (the contract's `usage`).
+        if let Some(usage) = &generation.job.usage {
+            done["usage"] = json!(usage);
+        }
+        print_json(done);
     } else {
         for (_, path) in &images {
             out!("{}", path.display());

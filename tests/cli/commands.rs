@@ -1005,6 +1005,19 @@ fn thinking_takes_the_models_levels_and_refuses_others_before_sending() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
+    // The done event says what the service reported using.
+    let done = json_lines(&ok).pop().unwrap();
+    let usage = &done["usage"];
+    for key in [
+        "prompt_tokens",
+        "image_tokens",
+        "text_tokens",
+        "thought_tokens",
+    ] {
+        assert!(usage[key].as_u64().is_some(), "{key} in {done}");
+    }
+    assert_eq!(usage["image_tokens"], 1120, "a 1K Nano Banana 2.1 image");
+    assert_eq!(usage["thought_tokens"], 1540, "thinking high");
     let refused = cli(dir.path())
         .args([
             "--sandbox",

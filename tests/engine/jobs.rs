@@ -387,6 +387,63 @@ fn a_job_records_what_the_service_billed_not_the_estimate() {
 /// Issue 15: a process whose providers all have keys opens no loopback port; a provider
 /// without a key starts its own stand-in and no other.
 #[test]
+fn a_gemini_job_costs_what_its_reported_usage_costs_at_the_models_rates() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = banana_studio::fake::gemini::FakeGemini::start(runtime.handle(), "g-key").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(banana_studio::keys::StaticKeys(vec![(
+        ProviderId::Gemini,
+        banana_studio::keys::Secret::new("g-key"),
+    )]));
+    let mut config = EngineConfig::new(dir.path(), keys);
+    config.set_base_url(ProviderId::Gemini, fake.base_url());
+    let engine = Engine::start(config).unwrap();
+    let catalog = Catalog::bundled();
+    let mut recipe = Recipe::new("a banana by the token", ProviderId::Gemini, &catalog);
+    recipe.model = "gemini-nano-banana-2.1".into();
+    recipe.size = Some(banana_studio::recipe::ImageSize::K2);
+    recipe.thinking = Some(banana_studio::recipe::ThinkingLevel::High);
+    recipe.count = 2;
+    engine.submit(recipe).unwrap();
+    let mut job = None;
+    events_until(&engine, Duration::from_secs(60), |e| match e {
+        Event::JobSucceeded { generation, .. } => {
+            job = Some(generation.job.clone());
+            true
+        }
+        Event::JobFailed { message, .. } => panic!("the job failed: {message}"),
+        _ => false,
+    });
+    let job = job.unwrap();
+    let usage = job.usage.expect("the usage the service reported");
+    assert_eq!(
+        usage.image_tokens,
+        2 * 1680,
+        "1680 tokens a 2K image, two images"
+    );
+    assert_eq!(
+        usage.thought_tokens,
+        2 * 1540,
+        "thinking high, two requests"
+    );
+    assert!(usage.prompt_tokens > 0 && usage.text_tokens > 0);
+    let rates = catalog
+        .model(ProviderId::Gemini, "gemini-nano-banana-2.1")
+        .unwrap()
+        .rates
+        .unwrap();
+    let want = usage.image_tokens as f64 * 30.0 / 1e6
+        + (usage.text_tokens + usage.thought_tokens) as f64 * 7.5 / 1e6
+        + usage.prompt_tokens as f64 * 1.5 / 1e6;
+    let cost = job.cost_usd.unwrap();
+    assert!((cost - want).abs() < 1e-12, "{cost} vs {want}");
+    assert!((usage.cost_usd(&rates) - want).abs() < 1e-12);
+    // Kept: the history reads it back.
+    let stored = engine.library().job(job.id).unwrap().unwrap();
+    assert_eq!(stored.usage, Some(usage));
+}
+
+#[test]
 fn stand_ins_start_only_for_providers_without_a_key() {
     let all = ProviderId::ALL;
     for missing in [None, Some(ProviderId::Oxen)] {

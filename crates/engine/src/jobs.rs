@@ -318,18 +318,25 @@ async fn run(
     };
     set_state(inner, job, JobState::Storing).await;
     drop(permit);
-    // What the service says it charged wins over the catalog's estimate; the sandbox is free.
+    // What the service says it charged wins; then what its reported usage costs at the
+    // model's rates; then the catalog's estimate. The sandbox is free.
+    let usage = output.charged.usage;
     let cost = banana_library::JobCost {
         usd: if slot.sandbox {
             Some(0.0)
         } else {
-            output.charged.usd.or_else(|| {
-                model
-                    .price_per_image(recipe.effective_size(&catalog))
-                    .map(|p| p * output.images.len() as f64)
-            })
+            output
+                .charged
+                .usd
+                .or_else(|| Some(usage?.cost_usd(&model.rates?)))
+                .or_else(|| {
+                    model
+                        .price_per_image(recipe.effective_size(&catalog))
+                        .map(|p| p * output.images.len() as f64)
+                })
         },
         credits: output.charged.credits,
+        usage,
     };
     let warnings = output.partial_failures.clone();
     if let Some(left) = output.charged.credits_left {

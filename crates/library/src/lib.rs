@@ -111,12 +111,12 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of, usage_json";
 
 /// The job columns for listings: the model turns (megabytes for a 4K conversation) are
 /// left out; `Library::job` reads them when a refinement needs them.
 const JOB_LIST_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits, same_recipe_of";
+                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits, same_recipe_of, usage_json";
 
 const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
      rating, flag, favourite, deleted_at, \
@@ -418,9 +418,11 @@ impl Library {
         }
         tx.execute(
             "UPDATE jobs SET state = 'succeeded', text = ?2, model_turns_json = ?3, cost_usd = ?4,
-                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL, credits = ?6
+                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL, credits = ?6,
+                 usage_json = ?7
              WHERE id = ?1",
-            params![id, text, model_turns_json, cost.usd, now, cost.credits],
+            params![id, text, model_turns_json, cost.usd, now, cost.credits,
+                    cost.usage.map(|u| serde_json::to_string(&u)).transpose()?],
         )?;
         for sha in turn_parts {
             tx.execute(
@@ -549,6 +551,7 @@ struct RawJob {
     session_id: Option<SessionId>,
     credits: Option<u32>,
     same_recipe_of: Option<JobId>,
+    usage_json: Option<String>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -569,6 +572,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         session_id: r.get(13)?,
         credits: r.get(14)?,
         same_recipe_of: r.get(15)?,
+        usage_json: r.get(16)?,
     })
 }
 
@@ -591,6 +595,11 @@ impl RawJob {
             session_id: self.session_id,
             credits: self.credits,
             same_recipe_of: self.same_recipe_of,
+            // A usage this version cannot read is left out rather than failing the job.
+            usage: self
+                .usage_json
+                .as_deref()
+                .and_then(|u| serde_json::from_str(u).ok()),
         })
     }
 }

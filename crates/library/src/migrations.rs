@@ -180,6 +180,8 @@ pub fn migrations() -> Migrations<'static> {
             DROP TABLE prompt_items;
             ALTER TABLE prompt_items_new RENAME TO prompt_items;",
         ),
+        // 13: what a job used, as the service reported it (tokens by kind, as JSON).
+        M::up("ALTER TABLE jobs ADD COLUMN usage_json TEXT;"),
     ])
 }
 

@@ -85,6 +85,8 @@ pub struct JobRecord {
     pub credits: Option<u32>,
     /// The job whose recipe this one ran on another provider.
     pub same_recipe_of: Option<JobId>,
+    /// The tokens it used, as the service reported them.
+    pub usage: Option<banana_core::recipe::Usage>,
     /// When it ended, ms since the Unix epoch.
     pub finished_at_ms: Option<i64>,
     /// The job this one retries.
@@ -367,10 +369,16 @@ pub struct JobCost {
     pub usd: Option<f64>,
     /// Credits.
     pub credits: Option<u32>,
+    /// The tokens used, as the service reported them.
+    pub usage: Option<banana_core::recipe::Usage>,
 }
 
 impl From<Option<f64>> for JobCost {
     fn from(usd: Option<f64>) -> Self {
-        Self { usd, credits: None }
+        Self {
+            usd,
+            credits: None,
+            usage: None,
+        }
     }
 }

@@ -16,7 +16,7 @@ use super::{
     TurnPart,
 };
 use banana_core::Secret;
-use banana_core::recipe::{AspectRatio, LiveModel, ProviderId};
+use banana_core::recipe::{AspectRatio, LiveModel, ProviderId, Usage};
 use banana_core::turn_parts::{self, Spelling, decode_exact};
 
 /// The public base URL.
@@ -248,6 +248,38 @@ struct SingleAnswer {
     model_turn: Value,
     /// The pictures lifted out of `model_turn`, by placeholder index.
     parts: Vec<TurnPart>,
+    /// What the call used, as `usageMetadata` says.
+    usage: Option<Usage>,
+}
+
+/// `usageMetadata`: prompt tokens, output tokens by modality, thought tokens.
+fn usage_of(root: &Value) -> Option<Usage> {
+    let meta = field(root, "usageMetadata", "usage_metadata")?;
+    let count = |camel: &str, snake: &str| {
+        field(meta, camel, snake)
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let details = field(meta, "candidatesTokensDetails", "candidates_tokens_details")
+        .and_then(Value::as_array);
+    let by_modality = |modality: &str| -> Option<u64> {
+        details.map(|d| {
+            d.iter()
+                .filter(|m| m["modality"].as_str() == Some(modality))
+                .filter_map(|m| field(m, "tokenCount", "token_count").and_then(Value::as_u64))
+                .sum()
+        })
+    };
+    let candidates = count("candidatesTokenCount", "candidates_token_count");
+    let image_tokens = by_modality("IMAGE").unwrap_or(0);
+    // Without a breakdown the candidates are text; with one, what is not image is text.
+    let text_tokens = by_modality("TEXT").unwrap_or(candidates.saturating_sub(image_tokens));
+    Some(Usage {
+        prompt_tokens: count("promptTokenCount", "prompt_token_count"),
+        image_tokens,
+        text_tokens,
+        thought_tokens: count("thoughtsTokenCount", "thoughts_token_count"),
+    })
 }
 
 fn field<'a>(v: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
@@ -283,6 +315,7 @@ fn exact_picture(data: &str, lifted: &mut Lifted) -> Option<(Spelling, Vec<u8>)>
 }
 
 fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, ProviderError> {
+    let usage = usage_of(&root);
     let candidates = field(&root, "candidates", "candidates")
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
@@ -420,6 +453,7 @@ fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, P
         text,
         model_turn,
         parts: parts_out,
+        usage,
     })
 }
 
@@ -470,6 +504,9 @@ fn merge_answers(
                 out.model_turns.push(a.model_turn);
                 out.turn_parts
                     .push(a.parts.into_iter().map(|p| p.offset(first_image)).collect());
+                if let Some(u) = a.usage {
+                    out.charged.usage.get_or_insert_with(Usage::default).add(&u);
+                }
             }
             Err(e) => errors.push(e),
         }

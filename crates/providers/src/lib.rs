@@ -166,6 +166,9 @@ pub struct Charge {
     pub credits: Option<u32>,
     /// Credits left on the account afterwards (Vydra).
     pub credits_left: Option<u64>,
+    /// The tokens the calls used, as the service reported them (Gemini's
+    /// `usageMetadata`, summed over a job's requests).
+    pub usage: Option<banana_core::recipe::Usage>,
 }
 
 /// Progress of a running call, told to the user.

@@ -281,6 +281,7 @@ impl Provider for VydraProvider {
                     usd: None,
                     credits: Some(credits),
                     credits_left,
+                    usage: None,
                 },
                 ..GenerateOutput::default()
             })

@@ -347,6 +347,56 @@ fn last_user_prompt(request: &Value) -> String {
         .join(" ")
 }
 
+/// What the service reports a call used: the model's image tokens per image at its
+/// size, about a token per four characters of text, 560 per input image, and thought
+/// tokens for a thinking model by its level. Thoughts are counted apart from the
+/// candidates, as the service counts them.
+fn usage(
+    model: &ModelInfo,
+    size: Option<banana_core::recipe::ImageSize>,
+    prompt: &str,
+    inputs: usize,
+    caption: &str,
+    images: u64,
+    request: &Value,
+) -> Value {
+    let key = size.map_or("base", |s| s.as_str());
+    let per_image = model
+        .image_tokens
+        .get(key)
+        .or_else(|| model.image_tokens.get("base"))
+        .copied()
+        .unwrap_or(1290);
+    let image_tokens = u64::from(per_image) * images;
+    let text_tokens = (caption.len() as u64).div_ceil(4);
+    let prompt_tokens = (prompt.len() as u64).div_ceil(4) + 560 * inputs as u64;
+    let level = field(request, "generationConfig", "generation_config")
+        .and_then(|c| field(c, "thinkingConfig", "thinking_config"))
+        .and_then(|t| field(t, "thinkingLevel", "thinking_level"))
+        .and_then(Value::as_str)
+        .unwrap_or("MEDIUM");
+    let thoughts: u64 = match (model.thinking || !model.thinking_levels.is_empty(), level) {
+        (false, _) => 0,
+        (true, "MINIMAL") => 96,
+        (true, "LOW") => 320,
+        (true, "HIGH") => 1540,
+        (true, _) => 748,
+    };
+    let mut usage = json!({
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": image_tokens + text_tokens,
+        "totalTokenCount": prompt_tokens + image_tokens + text_tokens + thoughts,
+        "candidatesTokensDetails": [
+            {"modality": "IMAGE", "tokenCount": image_tokens},
+            {"modality": "TEXT", "tokenCount": text_tokens}],
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+    });
+    if thoughts > 0 {
+        usage["thoughtsTokenCount"] = json!(thoughts);
+    }
+    usage
+}
+
 fn answer(
     shared: &Shared,
     model: &ModelInfo,
@@ -437,11 +487,10 @@ fn answer(
             }
         }
     }
+    let usage = usage(model, size, &prompt, inputs.len(), &caption, count, request);
     let body = json!({
         "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 32, "candidatesTokenCount": 1290 * count,
-            "totalTokenCount": 32 + 1290 * count,
-            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290 * count}]},
+        "usageMetadata": usage,
         "modelVersion": model.id,
         "responseId": format!("fake-{request_number}"),
     });
