@@ -51,6 +51,9 @@ pub struct RecipeOpts {
     /// minimal, low, medium or high: how long the model thinks, where it lets you choose.
     #[arg(long, value_name = "LEVEL")]
     pub thinking: Option<crate::recipe::ThinkingLevel>,
+    /// web, image or web+image: Google Search grounding, where the model has it.
+    #[arg(long, value_name = "KIND")]
+    pub search: Option<crate::recipe::Search>,
     /// Input image to edit (repeatable).
     #[arg(long = "input", value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
@@ -167,6 +170,9 @@ pub(super) fn build_recipe(
     recipe.seed = opts.seed;
     if opts.thinking.is_some() {
         recipe.thinking = opts.thinking;
+    }
+    if opts.search.is_some() {
+        recipe.search = opts.search;
     }
     if let Some(mask) = &opts.mask {
         recipe.mask = Some(
@@ -509,10 +515,19 @@ fn done(generation: &Generation, g: &RecipeOpts, template: &str) -> i32 {
         if let Some(usage) = &generation.job.usage {
             done["usage"] = json!(usage);
         }
+        // The pages a grounded answer drew on (the contract's `sources`).
+        if let Some(grounding) = &generation.job.grounding {
+            done["sources"] = json!(grounding.sources);
+        }
         print_json(done);
     } else {
         for (_, path) in &images {
             out!("{}", path.display());
+        }
+        if let Some(grounding) = &generation.job.grounding {
+            for source in &grounding.sources {
+                eprintln!("source: {} <{}>", source.title, source.uri);
+            }
         }
         if let Some(text) = &generation.job.text {
             eprintln!("model: {text}");

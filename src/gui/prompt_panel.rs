@@ -91,6 +91,7 @@ pub fn ui(
                 size_row(ui, state, catalog, &model);
                 seed_row(ui, state, &model);
                 thinking_row(ui, state, &model);
+                search_row(ui, state, &model);
             }
         });
     if let Some(note) = &state.adjusted {
@@ -457,6 +458,41 @@ fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
         .response
         .labelled_by(label.id)
         .on_hover_text("More thinking: better layouts and text, slower and a little dearer");
+    ui.end_row();
+}
+
+/// Google Search grounding, where the model has it: the kinds it takes. A choice the
+/// model lacks goes back to off.
+fn search_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
+    let takes = |s: crate::recipe::Search| {
+        s.kinds()
+            .iter()
+            .all(|k| model.grounding.iter().any(|g| g == k))
+    };
+    if state.draft.search.is_some_and(|s| !takes(s)) {
+        state.draft.search = None;
+    }
+    if model.grounding.is_empty() {
+        return;
+    }
+    let label = ui.label("Search");
+    let shown = state.draft.search.map_or("off", |s| s.label());
+    egui::ComboBox::from_id_salt("search-grounding")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut state.draft.search, None, "off");
+            for choice in crate::recipe::Search::ALL {
+                if takes(choice) {
+                    ui.selectable_value(&mut state.draft.search, Some(choice), choice.label());
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(
+            "Let the model look things up on Google Search first (real products, places, \
+             current events); the sources are listed under the result",
+        );
     ui.end_row();
 }
 

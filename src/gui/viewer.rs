@@ -177,10 +177,16 @@ impl Viewer {
         if self.compare.status_ui(ui, shown) {
             commands.push(Command::LoadComparison(shown));
         }
-        let text_height = if record.and_then(|(g, _)| g.job.text.as_ref()).is_some() {
-            48.0
-        } else {
-            0.0
+        let grounded = record
+            .and_then(|(g, _)| g.job.grounding.as_ref())
+            .is_some_and(|g| !g.sources.is_empty() || !g.queries.is_empty());
+        let text_height = match (
+            record.and_then(|(g, _)| g.job.text.as_ref()).is_some(),
+            grounded,
+        ) {
+            (_, true) => 72.0,
+            (true, false) => 48.0,
+            (false, false) => 0.0,
         };
         let size = ui.available_size() - vec2(0.0, text_height);
         let (rect, response) =
@@ -248,12 +254,19 @@ impl Viewer {
             ui.label(RichText::new("Compare").weak());
             self.compare.mode_items(ui);
         });
-        if let Some(text) = record.and_then(|(g, _)| g.job.text.as_ref()) {
+        if text_height > 0.0
+            && let Some((g, _)) = record
+        {
             egui::ScrollArea::vertical()
                 .id_salt("model-text")
                 .max_height(text_height)
                 .show(ui, |ui| {
-                    ui.label(RichText::new(format!("Model: {text}")).italics());
+                    if let Some(text) = &g.job.text {
+                        ui.label(RichText::new(format!("Model: {text}")).italics());
+                    }
+                    if let Some(grounding) = &g.job.grounding {
+                        sources_ui(ui, grounding);
+                    }
                 });
         }
         commands
@@ -386,5 +399,34 @@ fn same_recipe_menu(
         commands.push(Command::ShowSameRecipe(
             job.same_recipe_of.unwrap_or(job.id),
         ));
+    }
+}
+
+/// The pages a grounded answer drew on, as links, and Google's search suggestions as
+/// the searches it ran (each opens in the browser), as Google asks grounded apps to show.
+fn sources_ui(ui: &mut egui::Ui, grounding: &crate::recipe::Grounding) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Sources:").strong());
+        for source in &grounding.sources {
+            let title = if source.title.is_empty() {
+                source.uri.as_str()
+            } else {
+                source.title.as_str()
+            };
+            ui.hyperlink_to(title, &source.uri)
+                .on_hover_text(&source.uri);
+        }
+    });
+    if !grounding.queries.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Google Search suggestions:").weak());
+            for query in &grounding.queries {
+                let url = format!(
+                    "https://www.google.com/search?q={}",
+                    query.split_whitespace().collect::<Vec<_>>().join("+")
+                );
+                ui.hyperlink_to(query, url);
+            }
+        });
     }
 }

@@ -1043,3 +1043,47 @@ fn thinking_takes_the_models_levels_and_refuses_others_before_sending() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("minimal, low, medium or high"));
 }
+
+#[test]
+fn search_lists_its_sources_and_is_refused_where_the_model_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "the Eiffel tower",
+            "--search",
+            "web",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let done = json_lines(&ok).pop().unwrap();
+    let sources = done["sources"].as_array().unwrap();
+    assert!(!sources.is_empty(), "{done}");
+    assert!(sources[0]["uri"].as_str().unwrap().starts_with("https://"));
+    assert!(sources[0]["title"].is_string());
+    let refused = cli(dir.path())
+        .args([
+            "--sandbox",
+            "generate",
+            "a cat",
+            "--model",
+            "gemini-3-pro-image",
+            "--search",
+            "image",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("Nano Banana Pro has no image search; it searches web")
+    );
+}

@@ -696,3 +696,22 @@ fn a_structured_prompt_writes_its_sections_with_no_text_on_by_default() {
         .unwrap();
     assert!(structured.no_text);
 }
+
+#[test]
+fn a_grounded_result_lists_its_sources_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.run_steps(2);
+    harness.get_by_label("Search").click();
+    harness.run_steps(3);
+    harness.get_by_label("the web").click();
+    harness.run_steps(2);
+    generate_in_app(&mut harness, "the Eiffel tower at dusk");
+    let job = harness.state().gallery().generations()[0].job.clone();
+    assert_eq!(job.recipe.search, Some(banana_studio::recipe::Search::Web));
+    let grounding = job.grounding.expect("the sources");
+    step_until(&mut harness, Duration::from_secs(5), "the sources", |h| {
+        shows(h, "Sources:") && shows(h, &grounding.sources[0].title)
+    });
+    assert!(shows(&harness, "Google Search suggestions:"));
+}

@@ -11,7 +11,7 @@ use banana_studio::imaging;
 use banana_studio::keys::Secret;
 use banana_studio::providers::gemini::GeminiProvider;
 use banana_studio::providers::{CallContext, ErrorKind, Progress, Provider, ProviderError, Turn};
-use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, ThinkingLevel};
+use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Search, ThinkingLevel};
 use common::{KEY, cancel_once_polled, fast_policy, gemini, recording_ctx, request};
 use serde_json::{Value, json};
 
@@ -224,6 +224,66 @@ async fn a_thinking_level_goes_as_the_service_spells_it_and_only_where_taken() {
         )
         .await;
         assert_eq!(status, 400, "{model} {level}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_grounding_goes_as_a_tool_and_its_sources_come_back() {
+    let (fake, provider) = gemini(fast_policy());
+    let req = request("the Eiffel tower at dusk", "gemini-nano-banana-2.1", |r| {
+        r.search = Some(Search::WebAndImage);
+    });
+    let out = provider
+        .generate(&req, &CallContext::detached())
+        .await
+        .unwrap();
+    let body = &fake.request_bodies()[0];
+    assert_eq!(
+        body["tools"],
+        json!([{"googleSearch": {"searchTypes": {"webSearch": {}, "imageSearch": {}}}}])
+    );
+    let grounding = out.grounding.expect("a grounded answer's sources");
+    assert_eq!(grounding.sources.len(), 3);
+    assert!(grounding.sources[0].uri.starts_with("https://"));
+    assert_eq!(grounding.queries, vec!["the Eiffel tower at"]);
+    assert!(
+        grounding
+            .suggestions_html
+            .unwrap()
+            .contains("google.com/search")
+    );
+    // Ungrounded answers carry none.
+    let plain = request("a cat", "gemini-nano-banana-2.1", |_| {});
+    let out = provider
+        .generate(&plain, &CallContext::detached())
+        .await
+        .unwrap();
+    assert!(out.grounding.is_none());
+    assert!(fake.request_bodies()[1].get("tools").is_none());
+    // The fake refuses grounding the model lacks, as the service does.
+    let base = fake.base_url();
+    let contents = json!([{"role": "user", "parts": [{"text": "a cat"}]}]);
+    for (model, types, words) in [
+        (
+            PRO,
+            json!({"imageSearch": {}}),
+            "image search is not supported",
+        ),
+        (
+            "gemini-3.1-flash-lite-image",
+            json!({"webSearch": {}}),
+            "Search Grounding is not supported",
+        ),
+    ] {
+        let (status, body) = raw_post(
+            &base,
+            model,
+            json!({"contents": contents, "tools": [{"googleSearch": {"searchTypes": types}}]}),
+        )
+        .await;
+        assert_eq!(status, 400, "{model}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(words), "{message}");
     }

@@ -342,6 +342,21 @@ async fn run(
     if let Some(left) = output.charged.credits_left {
         inner.note_credits(recipe.provider, left);
     }
+    if let Some(grounding) = output.grounding.clone() {
+        let kept = inner
+            .blocking(move |lib| {
+                lib.library
+                    .set_grounding(job, &grounding)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+        if let Err(e) = kept {
+            tracing::warn!(
+                job,
+                "the sources of a grounded answer could not be kept ({e})"
+            );
+        }
+    }
     let early = early.finish().await;
     let stored = inner
         .blocking(move |lib| store::store(lib, job, &recipe, output, cost, early, masked))

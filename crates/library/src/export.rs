@@ -327,7 +327,8 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
         "provider": r.provider,
         "model": r.model,
         "prompt": r.prompt,
-        "parameters": {"aspect": r.aspect, "format": r.format, "count": r.count, "size": r.size, "seed": r.seed},
+        "parameters": {"aspect": r.aspect, "format": r.format, "count": r.count, "size": r.size, "seed": r.seed,
+                       "thinking": r.thinking, "search": r.search},
         "input_sha256": inputs,
         "composition": r.composition,
         "parent_image_id": job.parent_image_id,
@@ -335,6 +336,9 @@ pub fn embedded_for(job: &JobRecord, image: &ImageRecord) -> Embedded {
         "image": image.id,
         "created_at": rfc3339(job.created_at_ms),
         "sandbox": job.sandbox,
+        // What a grounded answer drew on, and what the call used.
+        "sources": job.grounding.as_ref().map(|g| &g.sources),
+        "usage": job.usage,
     });
     Embedded {
         parameters: format!("{}\n{line}", r.prompt),
@@ -465,7 +469,8 @@ pub fn recipe_from_export(library: &Library, bytes: &[u8]) -> Option<banana_core
         // The mask was for the original's pixels; a restored recipe starts without one.
         mask: None,
         markup: None,
-        thinking: None,
+        thinking: serde_json::from_value(p["thinking"].clone()).ok().flatten(),
+        search: serde_json::from_value(p["search"].clone()).ok().flatten(),
         final_of: None,
     })
 }

@@ -111,12 +111,12 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of, usage_json";
+                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of, usage_json, grounding_json";
 
 /// The job columns for listings: the model turns (megabytes for a 4K conversation) are
 /// left out; `Library::job` reads them when a refinement needs them.
 const JOB_LIST_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits, same_recipe_of, usage_json";
+                           text, cost_usd, finished_at, retry_of, NULL, parent_image_id, session_id, credits, same_recipe_of, usage_json, grounding_json";
 
 const IMAGE_COLUMNS: &str = "id, job_id, idx, sha256, mime, width, height, size_bytes, turn_index, \
      rating, flag, favourite, deleted_at, \
@@ -236,6 +236,19 @@ impl Library {
             params![now_ms(), recipe.provider.as_str(), recipe.model, recipe.prompt, json, sandbox, retry_of, parent_image, self.current_session(), self.owner.id],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Records what a grounded answer looked up.
+    pub fn set_grounding(
+        &self,
+        job: JobId,
+        grounding: &banana_core::recipe::Grounding,
+    ) -> Result<(), LibraryError> {
+        self.conn().execute(
+            "UPDATE jobs SET grounding_json = ?2 WHERE id = ?1",
+            params![job, serde_json::to_string(grounding)?],
+        )?;
+        Ok(())
     }
 
     /// Records that `job` runs the recipe of `origin` on another provider.
@@ -552,6 +565,7 @@ struct RawJob {
     credits: Option<u32>,
     same_recipe_of: Option<JobId>,
     usage_json: Option<String>,
+    grounding_json: Option<String>,
 }
 
 fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
@@ -573,6 +587,7 @@ fn raw_job(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJob> {
         credits: r.get(14)?,
         same_recipe_of: r.get(15)?,
         usage_json: r.get(16)?,
+        grounding_json: r.get(17)?,
     })
 }
 
@@ -600,6 +615,10 @@ impl RawJob {
                 .usage_json
                 .as_deref()
                 .and_then(|u| serde_json::from_str(u).ok()),
+            grounding: self
+                .grounding_json
+                .as_deref()
+                .and_then(|g| serde_json::from_str(g).ok()),
         })
     }
 }

@@ -182,6 +182,8 @@ pub fn migrations() -> Migrations<'static> {
         ),
         // 13: what a job used, as the service reported it (tokens by kind, as JSON).
         M::up("ALTER TABLE jobs ADD COLUMN usage_json TEXT;"),
+        // 14: what a grounded answer looked up (sources, searches, suggestions, as JSON).
+        M::up("ALTER TABLE jobs ADD COLUMN grounding_json TEXT;"),
     ])
 }
 

@@ -87,6 +87,8 @@ pub struct JobRecord {
     pub same_recipe_of: Option<JobId>,
     /// The tokens it used, as the service reported them.
     pub usage: Option<banana_core::recipe::Usage>,
+    /// What a grounded answer looked up.
+    pub grounding: Option<banana_core::recipe::Grounding>,
     /// When it ended, ms since the Unix epoch.
     pub finished_at_ms: Option<i64>,
     /// The job this one retries.

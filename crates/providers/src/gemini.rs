@@ -16,7 +16,7 @@ use super::{
     TurnPart,
 };
 use banana_core::Secret;
-use banana_core::recipe::{AspectRatio, LiveModel, ProviderId, Usage};
+use banana_core::recipe::{AspectRatio, Grounding, LiveModel, ProviderId, Source, Usage};
 use banana_core::turn_parts::{self, Spelling, decode_exact};
 
 /// The public base URL.
@@ -235,7 +235,20 @@ pub fn request_body(request: &GenerateRequest, index: u64) -> Value {
             json!({ "thinkingLevel": level.wire() }),
         );
     }
-    json!({ "contents": contents, "generationConfig": config })
+    let mut body = json!({ "contents": contents, "generationConfig": config });
+    if let Some(search) = recipe.search {
+        let mut types = Map::new();
+        for kind in search.kinds() {
+            let key = if *kind == "image" {
+                "imageSearch"
+            } else {
+                "webSearch"
+            };
+            types.insert(key.into(), json!({}));
+        }
+        body["tools"] = json!([{ "googleSearch": { "searchTypes": types } }]);
+    }
+    body
 }
 
 // ---- Response mapping. ----
@@ -250,6 +263,44 @@ struct SingleAnswer {
     parts: Vec<TurnPart>,
     /// What the call used, as `usageMetadata` says.
     usage: Option<Usage>,
+    /// What it looked up, when it was grounded.
+    grounding: Option<Grounding>,
+}
+
+/// The candidate's `groundingMetadata`: the pages, the searches, the suggestions.
+fn grounding_of(candidate: &Value) -> Option<Grounding> {
+    let meta = field(candidate, "groundingMetadata", "grounding_metadata")?;
+    let sources = field(meta, "groundingChunks", "grounding_chunks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|chunk| {
+            let web = chunk.get("web").or_else(|| chunk.get("image"))?;
+            Some(Source {
+                uri: web.get("uri")?.as_str()?.to_owned(),
+                title: web
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+        })
+        .collect();
+    let queries = field(meta, "webSearchQueries", "web_search_queries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|q| q.as_str().map(str::to_owned))
+        .collect();
+    let suggestions_html = field(meta, "searchEntryPoint", "search_entry_point")
+        .and_then(|e| field(e, "renderedContent", "rendered_content"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(Grounding {
+        sources,
+        queries,
+        suggestions_html,
+    })
 }
 
 /// `usageMetadata`: prompt tokens, output tokens by modality, thought tokens.
@@ -316,6 +367,9 @@ fn exact_picture(data: &str, lifted: &mut Lifted) -> Option<(Spelling, Vec<u8>)>
 
 fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, ProviderError> {
     let usage = usage_of(&root);
+    let grounding = field(&root, "candidates", "candidates")
+        .and_then(|c| c.get(0))
+        .and_then(grounding_of);
     let candidates = field(&root, "candidates", "candidates")
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty());
@@ -454,6 +508,7 @@ fn answer_from(mut root: Value, pictures: &mut Lifted) -> Result<SingleAnswer, P
         model_turn,
         parts: parts_out,
         usage,
+        grounding,
     })
 }
 
@@ -504,6 +559,20 @@ fn merge_answers(
                 out.model_turns.push(a.model_turn);
                 out.turn_parts
                     .push(a.parts.into_iter().map(|p| p.offset(first_image)).collect());
+                if let Some(g) = a.grounding {
+                    let all = out.grounding.get_or_insert_with(Grounding::default);
+                    for source in g.sources {
+                        if !all.sources.contains(&source) {
+                            all.sources.push(source);
+                        }
+                    }
+                    for query in g.queries {
+                        if !all.queries.contains(&query) {
+                            all.queries.push(query);
+                        }
+                    }
+                    all.suggestions_html = all.suggestions_html.take().or(g.suggestions_html);
+                }
                 if let Some(u) = a.usage {
                     out.charged.usage.get_or_insert_with(Usage::default).add(&u);
                 }

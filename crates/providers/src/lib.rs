@@ -129,6 +129,8 @@ pub struct GenerateOutput {
     pub partial_failures: Vec<String>,
     /// What the service says it charged, when it says.
     pub charged: Charge,
+    /// What a grounded answer looked up (Google Search).
+    pub grounding: Option<banana_core::recipe::Grounding>,
 }
 
 impl GenerateOutput {

@@ -12,7 +12,8 @@ mod validate;
 
 pub use catalog::{Catalog, CatalogError, LiveModel, ModelInfo, ModelStatus, TokenRates, Usage};
 pub use types::{
-    AspectRatio, ImageSize, InputImage, OutputFormat, ParseError, ProviderId, ThinkingLevel,
+    AspectRatio, Grounding, ImageSize, InputImage, OutputFormat, ParseError, ProviderId, Search,
+    Source, ThinkingLevel,
 };
 pub use validate::{CostEstimate, ValidationError, no_size_reason, ratio_reason};
 
@@ -43,6 +44,9 @@ pub struct Recipe {
     /// How long the model thinks, where it lets you choose (None: its own default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking: Option<ThinkingLevel>,
+    /// Google Search grounding, where the model has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Search>,
     /// Input images (edits), by content hash in the library.
     #[serde(default)]
     pub inputs: Vec<InputImage>,
@@ -99,6 +103,7 @@ impl Recipe {
             mask: None,
             markup: None,
             thinking: None,
+            search: None,
             final_of: None,
         }
     }

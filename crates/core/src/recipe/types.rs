@@ -230,6 +230,86 @@ impl std::str::FromStr for ThinkingLevel {
     }
 }
 
+/// Google Search grounding: what the model may look up before it draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Search {
+    /// Web pages.
+    Web,
+    /// Images.
+    Image,
+    /// Both.
+    WebAndImage,
+}
+
+impl Search {
+    /// Every choice, in the order a picker shows them.
+    pub const ALL: [Search; 3] = [Search::Web, Search::Image, Search::WebAndImage];
+
+    /// The grounding kinds it needs, as the catalog names them.
+    pub fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Search::Web => &["web"],
+            Search::Image => &["image"],
+            Search::WebAndImage => &["web", "image"],
+        }
+    }
+
+    /// As the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Search::Web => "web",
+            Search::Image => "image",
+            Search::WebAndImage => "web+image",
+        }
+    }
+
+    /// In words, for a picker.
+    pub fn label(self) -> &'static str {
+        match self {
+            Search::Web => "the web",
+            Search::Image => "images",
+            Search::WebAndImage => "the web and images",
+        }
+    }
+}
+
+impl std::str::FromStr for Search {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Search::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseError {
+                what: "search",
+                got: s.to_owned(),
+                expected: "web, image or web+image".to_owned(),
+            })
+    }
+}
+
+/// A web page an answer was grounded on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Its address.
+    pub uri: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// What a grounded answer looked up, as the service reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grounding {
+    /// The pages it drew on.
+    pub sources: Vec<Source>,
+    /// The searches it ran.
+    pub queries: Vec<String>,
+    /// Google's search suggestions (HTML), which grounded apps are asked to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions_html: Option<String>,
+}
+
 /// The file format images are saved in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

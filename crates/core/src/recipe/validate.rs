@@ -216,6 +216,26 @@ impl Recipe {
             };
             return Err(ValidationError::new("thinking", message));
         }
+        if let Some(search) = self.search
+            && let Some(kind) = search
+                .kinds()
+                .iter()
+                .find(|k| !model.grounding.iter().any(|g| g == *k))
+        {
+            let message = if model.grounding.is_empty() {
+                format!(
+                    "{} cannot search; pick Nano Banana 2.1 or Pro to ground on Google Search",
+                    model.brand
+                )
+            } else {
+                format!(
+                    "{} has no {kind} search; it searches {}",
+                    model.brand,
+                    model.grounding.join(" and ")
+                )
+            };
+            return Err(ValidationError::new("search", message));
+        }
         if self.mask.is_some() && self.markup.is_some() {
             return Err(ValidationError::new(
                 "inputs",
@@ -371,6 +391,30 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("takes no thinking level")
+        );
+    }
+
+    #[test]
+    fn search_the_model_lacks_is_refused_naming_the_model() {
+        let catalog = Catalog::bundled();
+        let mut r = recipe("gemini-nano-banana-2.1");
+        r.search = Some(crate::recipe::Search::WebAndImage);
+        assert_eq!(r.validate(&catalog), Ok(()));
+        r.model = "gemini-3-pro-image".into();
+        let err = r.validate(&catalog).unwrap_err();
+        assert_eq!(
+            (err.field, err.message.as_str()),
+            (
+                "search",
+                "Nano Banana Pro has no image search; it searches web"
+            )
+        );
+        r.model = "gemini-3.1-flash-lite-image".into();
+        assert!(
+            r.validate(&catalog)
+                .unwrap_err()
+                .message
+                .contains("cannot search")
         );
     }
 

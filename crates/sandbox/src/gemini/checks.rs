@@ -98,6 +98,48 @@ pub(super) fn check_config(
     Ok((aspect, size.or(model.default_size)))
 }
 
+/// The Google Search kinds a request asks for ("web", "image"), refused where the model
+/// has none, as the service refuses them.
+pub(super) fn check_tools(model: &ModelInfo, request: &Value) -> Checked<Vec<&'static str>> {
+    let mut kinds = Vec::new();
+    let tools = request.get("tools").and_then(Value::as_array);
+    for (i, tool) in tools.into_iter().flatten().enumerate() {
+        let Some(search) = field(tool, "googleSearch", "google_search") else {
+            continue;
+        };
+        if model.grounding.is_empty() {
+            return Err(reject(&format!(
+                "* GenerateContentRequest.tools[{i}].google_search: Search Grounding is not \
+                 supported for models/{}",
+                model.id
+            )));
+        }
+        let types = field(search, "searchTypes", "search_types");
+        let asked: Vec<&'static str> = match types {
+            None => vec!["web"],
+            Some(t) => [
+                ("webSearch", "web_search", "web"),
+                ("imageSearch", "image_search", "image"),
+            ]
+            .into_iter()
+            .filter(|(camel, snake, _)| field(t, camel, snake).is_some())
+            .map(|(_, _, kind)| kind)
+            .collect(),
+        };
+        for kind in asked {
+            if !model.grounding.iter().any(|g| g == kind) {
+                return Err(reject(&format!(
+                    "* GenerateContentRequest.tools[{i}].google_search.search_types: {kind} \
+                     search is not supported for models/{}",
+                    model.id
+                )));
+            }
+            kinds.push(kind);
+        }
+    }
+    Ok(kinds)
+}
+
 pub(super) fn check_contents(
     shared: &Shared,
     model: &ModelInfo,

@@ -347,6 +347,30 @@ fn last_user_prompt(request: &Value) -> String {
         .join(" ")
 }
 
+/// What a grounded answer reports looking up: pages about the prompt's words, the
+/// searches, and the suggestions chip Google asks grounded apps to show.
+fn grounding(prompt: &str, kinds: &[&str]) -> Value {
+    let words: Vec<&str> = prompt.split_whitespace().take(4).collect();
+    let slug = words.join("-").to_lowercase();
+    let query = words.join(" ");
+    let mut chunks = vec![
+        json!({"web": {"uri": format!("https://example.org/guide/{slug}"), "title": format!("A guide to {query}")}}),
+        json!({"web": {"uri": format!("https://example.net/{slug}/photos"), "title": format!("{query}: reference photos")}}),
+    ];
+    if kinds.contains(&"image") {
+        chunks.push(json!({"web": {"uri": format!("https://images.example.com/{slug}.jpg"), "title": format!("{query} (image)")}}));
+    }
+    json!({
+        "groundingChunks": chunks,
+        "webSearchQueries": [query],
+        "searchEntryPoint": {"renderedContent": format!(
+            "<div class=\"container\"><a class=\"chip\" href=\"https://www.google.com/search?q={}\">{query}</a></div>",
+            words.join("+")
+        )},
+        "groundingSupports": [],
+    })
+}
+
 /// What the service reports a call used: the model's image tokens per image at its
 /// size, about a token per four characters of text, 560 per input image, and thought
 /// tokens for a thinking model by its level. Thoughts are counted apart from the
@@ -411,6 +435,10 @@ fn answer(
         return *response;
     }
     let (aspect, size) = match check_config(model, request) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let searched = match checks::check_tools(model, request) {
         Ok(v) => v,
         Err(response) => return *response,
     };
@@ -488,8 +516,13 @@ fn answer(
         }
     }
     let usage = usage(model, size, &prompt, inputs.len(), &caption, count, request);
+    let mut candidate =
+        json!({"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0});
+    if !searched.is_empty() {
+        candidate["groundingMetadata"] = grounding(&prompt, &searched);
+    }
     let body = json!({
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "candidates": [candidate],
         "usageMetadata": usage,
         "modelVersion": model.id,
         "responseId": format!("fake-{request_number}"),
