@@ -125,6 +125,7 @@ impl BananaApp {
         engine.load_prompt_library();
         // Batches a closed window cut short wait in the jobs strip to be resumed.
         engine.load_batches();
+        engine.load_spend();
         // Generations a CLI run or another window adds show up here too.
         engine.watch_library();
         for provider in ProviderId::ALL {
@@ -153,7 +154,7 @@ impl BananaApp {
             draw_on_added: None,
             library_dialog: Default::default(),
             gallery: Gallery::default(),
-            history: HistoryPanel::default(),
+            history: HistoryPanel::with_budget(settings.budget()),
             lineage: LineageView::default(),
             thumbs: ThumbCache::default(),
             viewer: Viewer::default(),

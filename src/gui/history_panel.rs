@@ -110,6 +110,10 @@ impl Filters {
 pub struct HistoryPanel {
     /// Every prompt batch, newest first, for the batch filter.
     pub batches: Vec<crate::library::BatchSummary>,
+    /// What was spent, as the engine last said.
+    pub spend: Option<crate::engine::budget::Spend>,
+    /// The caps Settings name.
+    pub budget: crate::engine::budget::Budget,
     /// Prompt words to search for.
     pub search: String,
     /// The filters.
@@ -129,6 +133,14 @@ pub struct HistoryPanel {
 }
 
 impl HistoryPanel {
+    /// A panel that shows spending against these caps.
+    pub fn with_budget(budget: crate::engine::budget::Budget) -> Self {
+        Self {
+            budget,
+            ..Self::default()
+        }
+    }
+
     /// The library query for the first page of what the panel asks for.
     pub fn query(&self, now_ms: i64, limit: u32) -> HistoryQuery {
         let f = &self.filters;
@@ -229,6 +241,12 @@ impl HistoryPanel {
                     commands.push(Command::SaveBatch(batch));
                 }
             });
+        }
+        // Spending shows once there is any, or a budget to keep (sandbox jobs are free).
+        if let Some(spend) = self.spend
+            && (spend.month_usd > 0.0 || self.budget != Default::default())
+        {
+            spend_line(ui, spend, self.budget);
         }
         egui::CollapsingHeader::new(title)
             .id_salt("history-filters")
@@ -457,6 +475,37 @@ impl HistoryPanel {
         if f.active() > 0 && ui.small_button("Clear filters").clicked() {
             *f = Filters::default();
         }
+    }
+}
+
+/// "Spent $1.23 in 24 h (of $5.00) · $14.50 in 30 days · $3.10 this session".
+fn spend_line(
+    ui: &mut egui::Ui,
+    spend: crate::engine::budget::Spend,
+    budget: crate::engine::budget::Budget,
+) {
+    let of = |cap: Option<f64>| cap.map_or(String::new(), |c| format!(" (of ${c:.2})"));
+    let words = format!(
+        "Spent ${:.2} in 24 h{} · ${:.2} in 30 days{} · ${:.2} this session",
+        spend.day_usd,
+        of(budget.daily_usd),
+        spend.month_usd,
+        of(budget.monthly_usd),
+        spend.session_usd
+    );
+    let near = [
+        (spend.day_usd, budget.daily_usd),
+        (spend.month_usd, budget.monthly_usd),
+    ]
+    .iter()
+    .any(|(spent, cap)| cap.is_some_and(|c| *spent >= 0.8 * c));
+    let text = egui::RichText::new(words).small();
+    if near {
+        ui.colored_label(ui.visuals().warn_fg_color, text)
+            .on_hover_text("Close to a budget set in Settings");
+    } else {
+        ui.label(text.weak())
+            .on_hover_text("What real jobs cost (sandbox jobs are free); budgets are in Settings");
     }
 }
 

@@ -402,6 +402,38 @@ fn general(ui: &mut egui::Ui, draft: &mut Settings, catalog: &Catalog) {
                  a slow proxy. After a full wait, one more attempt is made.",
             );
             ui.end_row();
+            for (words, cap, span) in [
+                ("Budget a day", &mut draft.budget_daily_usd, "any 24 hours"),
+                (
+                    "Budget a month",
+                    &mut draft.budget_monthly_usd,
+                    "any 30 days",
+                ),
+            ] {
+                let label = ui.label(words);
+                let mut usd = cap.unwrap_or(0.0);
+                ui.add(
+                    egui::DragValue::new(&mut usd)
+                        .range(0.0..=100_000.0)
+                        .speed(0.5)
+                        .max_decimals(2)
+                        .custom_formatter(|n, _| {
+                            if n <= 0.0 {
+                                "no cap".to_owned()
+                            } else {
+                                format!("${n:.2}")
+                            }
+                        }),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(format!(
+                    "The most real jobs may cost in {span}; a job (or batch) that would pass it \
+                     is refused before anything is sent, saying how much is left. Sandbox jobs \
+                     are free."
+                ));
+                *cap = (usd > 0.0).then_some(usd);
+                ui.end_row();
+            }
             let label = ui.label("Render final");
             ui.horizontal(|ui| {
                 let brands: Vec<String> = {

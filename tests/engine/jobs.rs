@@ -444,6 +444,76 @@ fn a_gemini_job_costs_what_its_reported_usage_costs_at_the_models_rates() {
 }
 
 #[test]
+fn a_job_that_would_pass_the_budget_is_refused_before_it_is_sent() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = banana_studio::fake::eachlabs::FakeEachlabs::start(runtime.handle(), "each-key", 0)
+        .unwrap();
+    fake.set_billed_per_image(0.0731);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(banana_studio::keys::StaticKeys(vec![(
+        ProviderId::Eachlabs,
+        banana_studio::keys::Secret::new("each-key"),
+    )]));
+    let mut config = EngineConfig::new(dir.path(), keys);
+    config.set_base_url(ProviderId::Eachlabs, fake.base_url());
+    config.budget = banana_studio::engine::budget::Budget {
+        daily_usd: Some(0.10),
+        monthly_usd: None,
+    };
+    let engine = Engine::start(config).unwrap();
+    let catalog = Catalog::bundled();
+    let recipe = Recipe::new("a frugal banana", ProviderId::Eachlabs, &catalog);
+    engine.submit(recipe.clone()).unwrap();
+    events_until(&engine, Duration::from_secs(60), |e| match e {
+        Event::JobSucceeded { .. } => true,
+        Event::JobFailed { message, .. } => panic!("the job failed: {message}"),
+        _ => false,
+    });
+    let sent = fake.creates();
+    // $0.07 spent of $0.10: the next one (about $0.04) would pass the cap.
+    let refused = engine.submit(recipe.clone()).unwrap_err();
+    assert_eq!(refused.field, "budget");
+    assert!(
+        refused.message.contains("$0.07 is spent, $0.03 is left")
+            && refused.message.contains("Raise the budget in Settings"),
+        "{}",
+        refused.message
+    );
+    let batch = engine
+        .start_batch("Too much".into(), vec![recipe.clone(); 3])
+        .unwrap_err();
+    assert!(
+        batch
+            .message
+            .starts_with("the batch: this would cost about $0.12"),
+        "{}",
+        batch.message
+    );
+    // Raised, it goes.
+    engine.set_budget(banana_studio::engine::budget::Budget {
+        daily_usd: Some(1.0),
+        monthly_usd: Some(1.0),
+    });
+    engine.submit(recipe).unwrap();
+    events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. })
+    });
+    assert_eq!(fake.creates(), sent + 1, "the refused ones never went out");
+    let spend = {
+        engine.load_spend();
+        let events = events_until(&engine, Duration::from_secs(10), |e| {
+            matches!(e, Event::Spend(_))
+        });
+        match events.last() {
+            Some(Event::Spend(s)) => *s,
+            _ => unreachable!(),
+        }
+    };
+    assert!((spend.day_usd - 0.1462).abs() < 1e-9, "{spend:?}");
+    assert!((spend.session_usd - 0.1462).abs() < 1e-9, "{spend:?}");
+}
+
+#[test]
 fn stand_ins_start_only_for_providers_without_a_key() {
     let all = ProviderId::ALL;
     for missing in [None, Some(ProviderId::Oxen)] {

@@ -244,6 +244,10 @@ fn settings_check_the_library_reports_what_it_found() {
     step_until(&mut harness, Duration::from_secs(5), "the dialog", |h| {
         h.query_by_label("Check the library").is_some()
     });
+    // The form scrolls: folding the open provider brings the library part into view,
+    // as a person would.
+    harness.get_by_label("Gemini API").click();
+    harness.run_steps(3);
     press_until(&mut harness, "Check the library", "the finding", |h| {
         shows(h, "The library is sound")
     });

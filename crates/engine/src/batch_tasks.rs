@@ -37,6 +37,11 @@ impl Engine {
                 message: "the batch has no requests".to_owned(),
             });
         }
+        // The whole batch against the caps, before any of it is sent.
+        self.check_budget(&recipes).map_err(|e| ValidationError {
+            field: e.field,
+            message: format!("the batch: {}", e.message),
+        })?;
         let inner = self.inner.clone();
         self.spawn(async move {
             let created = inner

@@ -95,6 +95,8 @@ pub enum Event {
         /// and once it is over).
         seconds_left: Option<u64>,
     },
+    /// What was spent, after a job ends or when asked.
+    Spend(super::budget::Spend),
     /// Every batch, newest first, when asked.
     Batches(Vec<BatchSummary>),
     /// The prompt library, after a change or when asked.

@@ -3,6 +3,7 @@
 
 mod answer;
 mod batch_tasks;
+pub mod budget;
 mod connect;
 mod events;
 mod history_tasks;
@@ -78,6 +79,8 @@ pub struct EngineConfig {
     /// How long one attempt may take, when Settings raise it; None: what fits the
     /// job's model and size.
     pub attempt_timeout: Option<Duration>,
+    /// The spending caps.
+    pub budget: budget::Budget,
     /// Starts a provider's offline stand-in when it runs without a key; None: such a
     /// provider is unavailable.
     pub sandbox: Option<Arc<dyn SandboxHost>>,
@@ -98,6 +101,7 @@ impl EngineConfig {
             },
             connections: HashMap::new(),
             attempt_timeout: None,
+            budget: budget::Budget::default(),
             sandbox: None,
         }
     }
@@ -173,6 +177,8 @@ pub(crate) struct Inner {
     store_gate: Arc<tokio::sync::Semaphore>,
     /// The prompt batches this process is sending.
     batch_runners: batch_tasks::Runners,
+    /// The spending caps Settings name.
+    budget: Mutex<budget::Budget>,
 }
 
 /// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
@@ -326,6 +332,7 @@ impl Engine {
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             batch_runners: batch_tasks::Runners::default(),
+            budget: Mutex::new(config.budget),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -450,6 +457,7 @@ impl Engine {
     /// is sent; `Event::JobCreated` follows.
     pub fn submit(&self, recipe: Recipe) -> Result<(), ValidationError> {
         self.check_submittable(&recipe)?;
+        self.check_budget(std::slice::from_ref(&recipe))?;
         let inner = self.inner.clone();
         self.spawn(async move {
             // An edit of a result is that result's child in the lineage.
@@ -513,6 +521,11 @@ impl Engine {
                     recipe
                         .validate(&catalog)
                         .map_err(|e| format!("Render final: {e}"))?;
+                    if let Some(refusal) =
+                        lib.budget_refusal(std::slice::from_ref(&recipe), &catalog)
+                    {
+                        return Err(format!("Render final: {refusal}"));
+                    }
                     Ok(recipe)
                 })
                 .await;
@@ -534,6 +547,7 @@ impl Engine {
     /// The new job records `parent` as its parent image.
     pub fn refine(&self, parent: ImageId, recipe: Recipe) -> Result<(), ValidationError> {
         self.check_submittable(&recipe)?;
+        self.check_budget(std::slice::from_ref(&recipe))?;
         let inner = self.inner.clone();
         self.spawn(async move {
             let prepared = inner

@@ -90,6 +90,16 @@ impl Engine {
                 Some(p) if edited == Some(p) => (None, Some(p)),
                 other => (other, None),
             };
+            // Spending caps first: a re-run costs what the first run did.
+            let (asked, known) = (recipe.clone(), catalog.clone());
+            let refusal = inner
+                .blocking(move |lib| Ok(lib.budget_refusal(std::slice::from_ref(&asked), &known)))
+                .await
+                .unwrap_or_else(Some);
+            if let Some(message) = refusal {
+                inner.emit(Event::SubmitFailed { message });
+                return;
+            }
             match recipe.validate(&catalog) {
                 Ok(()) => {
                     let lineage = jobs::Lineage {

@@ -68,6 +68,10 @@ pub struct Settings {
     pub final_brand: Option<String>,
     /// The size "Render final" asks for.
     pub final_size: banana_core::recipe::ImageSize,
+    /// The most to spend in a day, in dollars (None: no cap).
+    pub budget_daily_usd: Option<f64>,
+    /// The most to spend in a calendar month, in dollars (None: no cap).
+    pub budget_monthly_usd: Option<f64>,
 }
 
 /// The brand "Render final" picks when Settings name none.
@@ -88,6 +92,8 @@ impl Default for Settings {
             attempt_timeout_secs: 0,
             final_brand: None,
             final_size: banana_core::recipe::ImageSize::K4,
+            budget_daily_usd: None,
+            budget_monthly_usd: None,
         }
     }
 }
@@ -96,6 +102,14 @@ impl Default for Settings {
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl Settings {
+    /// The spending caps Settings ask for.
+    pub fn budget(&self) -> crate::budget::Budget {
+        crate::budget::Budget {
+            daily_usd: self.budget_daily_usd.filter(|v| *v > 0.0),
+            monthly_usd: self.budget_monthly_usd.filter(|v| *v > 0.0),
+        }
+    }
+
     /// Reads the settings of a data folder; defaults when missing, and when damaged
     /// (with the reason, so the caller can say so).
     pub fn load(data_dir: &Path) -> (Self, Option<String>) {

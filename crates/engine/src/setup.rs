@@ -82,6 +82,7 @@ impl EngineConfig {
     pub fn configured(mut self, settings: &Settings, env: Env) -> Result<Self, BaseUrlError> {
         self.connections = connections(settings, env)?;
         self.attempt_timeout = settings.attempt_timeout();
+        self.budget = settings.budget();
         Ok(self)
     }
 }

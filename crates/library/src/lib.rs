@@ -238,6 +238,25 @@ impl Library {
         Ok(conn.last_insert_rowid())
     }
 
+    /// Dollars spent on real (not sandbox) jobs created since `since_ms`.
+    pub fn spent_since(&self, since_ms: i64) -> Result<f64, LibraryError> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE created_at >= ?1 AND sandbox = 0",
+            [since_ms],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Dollars spent on real jobs of the current session.
+    pub fn spent_in_session(&self) -> Result<f64, LibraryError> {
+        let session = self.current_session();
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE session_id = ?1 AND sandbox = 0",
+            [session],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records what a grounded answer looked up.
     pub fn set_grounding(
         &self,

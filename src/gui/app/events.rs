@@ -104,10 +104,12 @@ impl BananaApp {
                     self.reload_history();
                 }
             }
+            Event::Spend(spend) => self.history.spend = Some(spend),
             Event::JobSucceeded {
                 generation,
                 warnings,
             } => {
+                self.engine.load_spend();
                 if self.gallery.relists_new_jobs() {
                     self.reload_history();
                 }

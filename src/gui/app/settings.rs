@@ -82,6 +82,10 @@ impl BananaApp {
         if settings.attempt_timeout() != self.settings.attempt_timeout() {
             self.engine.set_attempt_timeout(settings.attempt_timeout());
         }
+        if settings.budget() != self.settings.budget() {
+            self.engine.set_budget(settings.budget());
+            self.history.budget = settings.budget();
+        }
         if settings.theme != self.settings.theme {
             super::super::theme::apply(&self.ctx, settings.theme);
         }
