@@ -299,18 +299,45 @@ pub fn styles_and_brand_ui(
         }
     });
     ui.horizontal_wrapped(|ui| {
-        ui.menu_button("Saved prompts…", |ui| {
-            if library.saved.is_empty() {
-                ui.weak("None yet: write a prompt, then Save this prompt");
-            }
-            for (p, _) in &library.saved {
-                if ui.button(&p.name).on_hover_text(&p.text).clicked() {
-                    state.draft.prompt = p.text.clone();
-                    state.library.template = None;
-                    ui.close();
+        // Clicks inside (the find field) keep it open; a pick or a click outside closes it.
+        let keep_open = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        egui::containers::menu::MenuButton::new("Saved prompts…")
+            .config(keep_open)
+            .ui(ui, |ui| {
+                if library.saved.is_empty() {
+                    ui.weak("None yet: write a prompt, then Save this prompt");
+                } else {
+                    let field = ui.add(
+                        egui::TextEdit::singleline(&mut state.saved_search)
+                            .hint_text(RichText::new("Find by name or words").italics())
+                            .desired_width(200.0),
+                    );
+                    super::icons::named(&field, "Find a saved prompt");
                 }
-            }
-        });
+                let words: Vec<String> = state
+                    .saved_search
+                    .split_whitespace()
+                    .map(str::to_lowercase)
+                    .collect();
+                let found = library.saved.iter().filter(|(p, _)| {
+                    let hay = format!("{} {}", p.name, p.text).to_lowercase();
+                    words.iter().all(|w| hay.contains(w.as_str()))
+                });
+                let mut any = false;
+                for (p, _) in found {
+                    any = true;
+                    if ui.button(&p.name).on_hover_text(&p.text).clicked() {
+                        state.draft.prompt = p.text.clone();
+                        state.library.template = None;
+                        state.saved_search.clear();
+                        ui.close();
+                    }
+                }
+                if !any && !library.saved.is_empty() {
+                    ui.weak("No saved prompt has those words");
+                }
+            });
         let can_save = !state.draft.prompt.trim().is_empty();
         if ui
             .add_enabled(can_save, egui::Button::new("Save this prompt").small())

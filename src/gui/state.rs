@@ -47,6 +47,9 @@ pub struct UiState {
     /// The name being typed for the prompt to save, while its field is open.
     #[serde(skip)]
     pub naming_prompt: Option<String>,
+    /// Words to find a saved prompt by (name or text), while its menu is open.
+    #[serde(skip)]
+    pub saved_search: String,
     /// What the prompt library adds to the typed prompt.
     pub library: LibraryChoice,
     /// The input (by hash) the draft's mask was painted on: a mask goes with its photo.
@@ -84,6 +87,7 @@ impl Default for UiState {
             wanted_aspect: None,
             adjusted: None,
             naming_prompt: None,
+            saved_search: String::new(),
             mask_for: None,
             library: LibraryChoice::default(),
             prompt_panel_open: true,

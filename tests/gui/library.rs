@@ -107,3 +107,41 @@ fn a_reference_set_kept_from_the_inputs_comes_back_in_one_click() {
     assert_eq!(harness.state().draft_inputs(), &[input]);
     assert!(shows(&harness, "“Mara”: 1 picture added (1 of 14 inputs)"));
 }
+
+/// Saves the prompt now in the panel under `name`.
+fn save_prompt_as(
+    harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+    prompt: &str,
+    name: &str,
+) {
+    type_prompt(harness, prompt);
+    harness.get_by_label("Save this prompt").click();
+    harness.run_steps(2);
+    type_into(harness, "Name", name);
+    harness.get_by_label("Save").click();
+    step_until(harness, Duration::from_secs(10), "the saved prompt", |h| {
+        h.state().prompt_library_names().contains(&name.to_owned())
+    });
+}
+
+#[test]
+fn saved_prompts_are_found_by_their_words_and_load_in_one_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    harness.run_steps(3);
+    save_prompt_as(&mut harness, "a red kite over the sea", "Kite");
+    save_prompt_as(&mut harness, "a blue mug on oak", "Mug");
+    type_prompt(&mut harness, "something else");
+    harness.get_by_label("Saved prompts…").click();
+    harness.run_steps(3);
+    type_into(&mut harness, "Find a saved prompt", "sea");
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Kite").is_some());
+    assert!(harness.query_by_label("Mug").is_none(), "not its words");
+    harness.get_by_label("Kite").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().ui_state_draft_prompt(),
+        "a red kite over the sea"
+    );
+}
