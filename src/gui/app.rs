@@ -424,7 +424,7 @@ impl eframe::App for BananaApp {
             .resizable(false)
             .show(ui, |ui| {
                 commands.extend(self.batches.ui(ui));
-                commands.extend(self.jobs.ui(ui));
+                commands.extend(self.jobs.ui(ui, &self.catalog));
             });
         let mut prompt_open = self.state.prompt_panel_open;
         egui::Panel::left("prompt-panel")

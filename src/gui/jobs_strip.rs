@@ -191,8 +191,9 @@ impl JobsStrip {
         }
     }
 
-    /// Draws the list; returns what the user asked.
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<Command> {
+    /// Draws the list; returns what the user asked. The catalog names a shut-down
+    /// model's successor, to run a failed recipe on.
+    pub fn ui(&mut self, ui: &mut egui::Ui, catalog: &crate::recipe::Catalog) -> Vec<Command> {
         let mut commands = Vec::new();
         let mut dismiss = Vec::new();
         let active = self.jobs.iter().filter(|j| !j.state.is_terminal()).count();
@@ -238,8 +239,21 @@ impl JobsStrip {
                 .show(ui, |ui| {
                     for job in &self.jobs {
                         let open = self.expanded.contains(&job.id);
-                        if job_row(ui, job, open, &mut commands, &mut dismiss)
-                            && !self.expanded.remove(&job.id)
+                        let successor = job
+                            .recipe
+                            .as_ref()
+                            .filter(|_| matches!(job.error, Some((ErrorKind::ModelNotFound, _))))
+                            .and_then(|r| catalog.model(r.provider, &r.model))
+                            .and_then(|m| catalog.successor(m))
+                            .map(|m| m.brand.clone());
+                        if job_row(
+                            ui,
+                            job,
+                            open,
+                            successor.as_deref(),
+                            &mut commands,
+                            &mut dismiss,
+                        ) && !self.expanded.remove(&job.id)
                         {
                             self.expanded.insert(job.id);
                         }
@@ -279,6 +293,7 @@ fn job_row(
     ui: &mut egui::Ui,
     job: &JobView,
     open: bool,
+    successor: Option<&str>,
     commands: &mut Vec<Command>,
     dismiss: &mut Vec<JobId>,
 ) -> bool {
@@ -317,7 +332,17 @@ fn job_row(
             } else if ui.small_button("Cancel").clicked() {
                 commands.push(Command::Cancel(job.id));
             }
-            if matches!(failure, Some((ErrorKind::Refused, _))) {
+            if let Some(brand) = successor {
+                // The model has shut down: the same recipe on the one that replaced it.
+                let label = format!("Run on {brand}");
+                if ui
+                    .small_button(&label)
+                    .on_hover_text("The same recipe on the model that took this one's place")
+                    .clicked()
+                {
+                    commands.push(Command::RunOnSuccessor(job.id));
+                }
+            } else if matches!(failure, Some((ErrorKind::Refused, _))) {
                 // Sending the same blocked request again would be refused again.
                 let edit = ui.small_button(format!("{} Edit the prompt", super::icons::EDIT));
                 super::icons::named(&edit, "Edit the prompt");

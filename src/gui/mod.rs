@@ -167,6 +167,8 @@ pub enum Command {
     SaveInputsAsSet,
     /// Add a reference set's pictures to the draft's inputs.
     AddReferenceSet(String),
+    /// Run a failed job's recipe on the successor of its shut-down model.
+    RunOnSuccessor(JobId),
     /// Make a result the first input and open a painter on it.
     DrawOn(ImageId, DrawKind),
     /// Open the mark-up painter on a photo (the first input), with the draft's marks.

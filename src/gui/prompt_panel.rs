@@ -190,6 +190,24 @@ pub fn actions(
             if !nothing_yet {
                 ui.colored_label(ui.visuals().error_fg_color, e.to_string());
             }
+            // A shut-down model (a recipe brought back from an old image): its successor
+            // is one click away.
+            let next = catalog
+                .model(state.draft.provider, &state.draft.model)
+                .filter(|m| m.status == crate::recipe::ModelStatus::Retired)
+                .and_then(|m| catalog.successor(m));
+            if e.field == "model"
+                && let Some(next) = next
+                && ui
+                    .button(format!("Use {}", next.brand))
+                    .on_hover_text("The model that took this one's place")
+                    .clicked()
+            {
+                state.draft.model = next.id.clone();
+                if !state.draft.size.is_some_and(|s| next.sizes.contains(&s)) {
+                    state.draft.size = next.default_size;
+                }
+            }
         }
     }
     commands

@@ -514,6 +514,38 @@ fn a_job_that_would_pass_the_budget_is_refused_before_it_is_sent() {
 }
 
 #[test]
+fn a_recipe_on_a_shut_down_model_runs_again_on_its_successor() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = {
+        let library = Library::open(dir.path()).unwrap();
+        let mut recipe = recipe("a lamp from last summer");
+        recipe.model = "gemini-3.1-flash-image".into();
+        recipe.size = Some(banana_studio::recipe::ImageSize::S512);
+        let id = library.create_job(&recipe, true, None).unwrap();
+        library
+            .fail_job(id, ErrorKind::ModelNotFound, "the model is gone")
+            .unwrap();
+        id
+    };
+    let engine = sandbox_engine(dir.path());
+    engine.rerun_on_successor(old);
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. } | Event::SubmitFailed { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        panic!("{events:#?}")
+    };
+    let recipe = &generation.job.recipe;
+    assert_eq!(recipe.model, "gemini-nano-banana-2.1");
+    assert_eq!(
+        recipe.size,
+        Some(banana_studio::recipe::ImageSize::K1),
+        "512 is not taken: the successor's own size"
+    );
+    assert_eq!(generation.job.retry_of, Some(old));
+}
+
+#[test]
 fn stand_ins_start_only_for_providers_without_a_key() {
     let all = ProviderId::ALL;
     for missing in [None, Some(ProviderId::Oxen)] {

@@ -25,6 +25,27 @@ pub(super) struct Lineage {
     pub edit_of: Option<ImageId>,
 }
 
+/// What to pick instead of a model the service no longer has: its successor, and the
+/// models this key can use when the live list is known.
+fn model_gone_words(catalog: &Catalog, model: &banana_core::recipe::ModelInfo) -> String {
+    let mut words = String::new();
+    if let Some(next) = catalog.successor(model) {
+        words.push_str(&format!(
+            ". Its successor is {} ({}): \"Same recipe on\" it, or pick it in the prompt panel",
+            next.brand, next.id
+        ));
+    }
+    let live: Vec<String> = catalog
+        .models_of(model.provider)
+        .filter(|m| m.live == Some(true) && m.id != model.id)
+        .map(|m| m.id.clone())
+        .collect();
+    if !live.is_empty() {
+        words.push_str(&format!(". This key can use: {}", live.join(", ")));
+    }
+    words
+}
+
 /// The stored result a recipe edits: the one its first input was made from.
 pub(super) async fn edited_result(inner: &Arc<Inner>, recipe: &Recipe) -> Option<ImageId> {
     let sha = recipe.inputs.first()?.sha256.clone();
@@ -307,7 +328,11 @@ async fn run(
     let output = match slot.provider.generate(&request, &ctx).await {
         Ok(output) => output,
         Err(e) => {
-            fail(inner, job, e.kind(), e.to_string()).await;
+            let mut message = e.to_string();
+            if e.kind() == ErrorKind::ModelNotFound {
+                message.push_str(&model_gone_words(&catalog, &model));
+            }
+            fail(inner, job, e.kind(), message).await;
             return;
         }
     };
@@ -420,4 +445,38 @@ fn masked_edit(
             mask: feathered,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use banana_core::recipe::{LiveModel, ProviderId};
+
+    #[test]
+    fn a_model_the_service_no_longer_has_names_its_successor_and_the_live_list() {
+        let mut catalog = Catalog::bundled();
+        let live = |id: &str| LiveModel {
+            id: id.to_owned(),
+            display_name: id.to_owned(),
+            generates: true,
+        };
+        catalog.merge_live(
+            ProviderId::Gemini,
+            &[live("gemini-nano-banana-2.1"), live("gemini-3-pro-image")],
+        );
+        let gone = catalog
+            .model(ProviderId::Gemini, "gemini-2.5-flash-image")
+            .unwrap()
+            .clone();
+        let words = model_gone_words(&catalog, &gone);
+        assert!(
+            words.contains("Its successor is Nano Banana 2.1 (gemini-nano-banana-2.1)"),
+            "{words}"
+        );
+        assert!(
+            words.ends_with("This key can use: gemini-nano-banana-2.1, gemini-3-pro-image"),
+            "{words}"
+        );
+    }
 }

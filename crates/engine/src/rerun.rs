@@ -14,6 +14,8 @@ pub(super) enum Rerun {
     Regenerate { count: Option<u8> },
     /// The same recipe on another provider, to compare.
     OnProvider(ProviderId),
+    /// The same recipe on the successor of its model, which has shut down.
+    OnSuccessor,
 }
 
 impl Engine {
@@ -32,6 +34,12 @@ impl Engine {
     /// job is linked to the first of the family, so they can be listed side by side.
     pub fn rerun_on(&self, job: JobId, provider: ProviderId) {
         self.rerun(job, Rerun::OnProvider(provider));
+    }
+
+    /// Runs a job's recipe on the successor of its model (one that has shut down), as a
+    /// retry of it; the size and thinking level follow what the successor takes.
+    pub fn rerun_on_successor(&self, job: JobId) {
+        self.rerun(job, Rerun::OnSuccessor);
     }
 
     fn rerun(&self, job: JobId, how: Rerun) {
@@ -70,6 +78,43 @@ impl Engine {
                         return;
                     }
                 },
+                Rerun::OnSuccessor => {
+                    let next = catalog
+                        .model(recipe.provider, &recipe.model)
+                        .and_then(|m| catalog.successor(m))
+                        .cloned();
+                    let Some(next) = next else {
+                        inner.emit(Event::SubmitFailed {
+                            message: format!(
+                                "{} has no successor in the catalog; pick another model",
+                                recipe.model
+                            ),
+                        });
+                        return;
+                    };
+                    recipe.model = next.id.clone();
+                    if !recipe.size.is_some_and(|s| next.sizes.contains(&s)) {
+                        recipe.size = next.default_size;
+                    }
+                    if recipe
+                        .thinking
+                        .is_some_and(|l| !next.thinking_levels.contains(&l))
+                    {
+                        recipe.thinking = None;
+                    }
+                    let searchable = |s: banana_core::recipe::Search| {
+                        s.kinds()
+                            .iter()
+                            .all(|k| next.grounding.iter().any(|g| g == k))
+                    };
+                    if recipe.search.is_some_and(|s| !searchable(s)) {
+                        recipe.search = None;
+                    }
+                    if !next.takes_ratio(recipe.aspect) {
+                        recipe.aspect = banana_core::recipe::AspectRatio::Auto;
+                    }
+                    Some(job)
+                }
                 Rerun::Regenerate { count } => {
                     if catalog
                         .model(recipe.provider, &recipe.model)

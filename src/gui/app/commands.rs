@@ -357,6 +357,7 @@ impl BananaApp {
                 }
             }
             Command::OpenBatch => self.batch_dialog.open(),
+            Command::RunOnSuccessor(job) => self.engine.rerun_on_successor(job),
             Command::OpenLibrary(tab) => self.library_dialog.open(tab),
             Command::SavePromptItem(item) => {
                 use crate::gui::library_dialog::PromptEdit;
