@@ -185,10 +185,15 @@ async fn run(inner: Arc<Inner>, batch: BatchId) {
                 if changed.is_err() {
                     break;
                 }
-                if *control.borrow() == BatchState::Cancelled {
-                    for token in tokens.values() {
-                        token.cancel();
+                match *control.borrow() {
+                    BatchState::Cancelled => {
+                        for token in tokens.values() {
+                            token.cancel();
+                        }
                     }
+                    // Resumed: look for unsent requests again.
+                    BatchState::Running => exhausted = false,
+                    _ => {}
                 }
             }
         }
@@ -201,7 +206,13 @@ async fn run(inner: Arc<Inner>, batch: BatchId) {
         runners.remove(&batch);
     }
     let state = *control.borrow();
+    let unsent = inner
+        .blocking(move |lib| lib.library.next_unsent(batch).map_err(|e| e.to_string()))
+        .await
+        .map_or(true, |next| next.is_some());
     let end = match state {
+        // Stopped short with requests left (one could not be written): they wait.
+        BatchState::Running if unsent => BatchState::Paused,
         BatchState::Running => BatchState::Finished,
         other => other,
     };
