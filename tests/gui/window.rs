@@ -715,3 +715,30 @@ fn a_grounded_result_lists_its_sources_under_it() {
     });
     assert!(shows(&harness, "Google Search suggestions:"));
 }
+
+#[test]
+fn a_recipe_on_a_shut_down_model_offers_its_successor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = gui_support::app_custom(
+        dir.path(),
+        |s| s.default_model = Some("gemini-3.1-flash-image".into()),
+        |b| b,
+        banana_studio::notify::Notices::default(),
+    );
+    harness.run_steps(2);
+    type_prompt(&mut harness, "a lamp from last summer");
+    harness.run_steps(2);
+    assert!(shows(&harness, "gemini-3.1-flash-image is retired"));
+    harness.get_by_label("Use Nano Banana 2.1").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().ui_state().draft.model,
+        "gemini-nano-banana-2.1"
+    );
+    assert!(
+        !harness
+            .get_by_label("Generate")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
