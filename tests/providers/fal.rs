@@ -301,3 +301,51 @@ async fn the_key_test_is_an_authenticated_status_call() {
     let e = bad.list_models(&CallContext::detached()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);
 }
+
+#[tokio::test]
+async fn the_newer_endpoints_take_resolution_thinking_and_web_search() {
+    let (fake, provider) = fal(1, KEY);
+    let req = request("a banana rocket", "google/nano-banana-2.1", |r| {
+        r.size = Some(ImageSize::K2);
+        r.thinking = Some(banana_studio::recipe::ThinkingLevel::High);
+        r.search = Some(banana_studio::recipe::Search::Web);
+    });
+    provider
+        .generate(&req, &CallContext::detached())
+        .await
+        .unwrap();
+    let small = request("a small rocket", "fal-ai/nano-banana-2", |r| {
+        r.size = Some(ImageSize::S512);
+        r.aspect = AspectRatio::Ratio(1, 1);
+    });
+    let out = provider
+        .generate(&small, &CallContext::detached())
+        .await
+        .unwrap();
+    let decoded = image::load_from_memory(&out.images[0].bytes).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (512, 512),
+        "0.5K is half of 1K"
+    );
+    let bodies: Vec<serde_json::Value> = fake
+        .request_bodies()
+        .into_iter()
+        .map(|b| b["input"].clone())
+        .collect();
+    assert_eq!(bodies[0]["resolution"], "2K");
+    assert_eq!(bodies[0]["thinking_level"], "high");
+    assert_eq!(bodies[0]["enable_web_search"], true);
+    assert_eq!(bodies[1]["resolution"], "0.5K", "fal's spelling of 512");
+    assert!(bodies[1].get("enable_web_search").is_none());
+    // The fake refuses what fal's validation refuses, naming the field.
+    let bad = request("a rocket", "fal-ai/nano-banana-pro", |r| {
+        r.size = Some(ImageSize::S512);
+    });
+    let err = provider
+        .generate(&bad, &CallContext::detached())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("resolution"), "{err}");
+}

@@ -186,7 +186,19 @@ pub fn request_body(request: &GenerateRequest, image_urls: &[String]) -> Value {
     if !request.model.sizes.is_empty()
         && let Some(size) = recipe.size.or(request.model.default_size)
     {
-        body["resolution"] = json!(size.as_str());
+        // fal spells the smallest size "0.5K".
+        body["resolution"] = json!(match size {
+            banana_core::recipe::ImageSize::S512 => "0.5K",
+            other => other.as_str(),
+        });
+    }
+    if let Some(level) = recipe.thinking
+        && request.model.thinking_levels.contains(&level)
+    {
+        body["thinking_level"] = json!(level.as_str());
+    }
+    if recipe.search.is_some() && request.model.grounding.iter().any(|g| g == "web") {
+        body["enable_web_search"] = json!(true);
     }
     if recipe.is_edit() {
         body["image_urls"] = json!(image_urls);

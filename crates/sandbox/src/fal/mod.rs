@@ -208,6 +208,14 @@ async fn submit_edit(
     submit_to(state, format!("{owner}/{app}/edit"), headers, body).await
 }
 
+/// fal's spelling of a size ("0.5K" for 512).
+fn fal_resolution(size: ImageSize) -> &'static str {
+    match size {
+        ImageSize::S512 => "0.5K",
+        other => other.as_str(),
+    }
+}
+
 /// Checks an input the way fal's validation does; the 422 names the field.
 fn check_input(shared: &Shared, endpoint: &str, input: &Value) -> Option<Response> {
     let base = endpoint.trim_end_matches("/edit");
@@ -266,12 +274,37 @@ fn check_input(shared: &Shared, endpoint: &str, input: &Value) -> Option<Respons
     }
     if let Some(resolution) = input.get("resolution")
         && !model.sizes.is_empty()
-        && !matches!(resolution.as_str(), Some("1K" | "2K" | "4K"))
+    {
+        let taken: Vec<&str> = model.sizes.iter().map(|s| fal_resolution(*s)).collect();
+        if !resolution.as_str().is_some_and(|r| taken.contains(&r)) {
+            let listed: Vec<String> = taken.iter().map(|t| format!("'{t}'")).collect();
+            return Some(unprocessable(
+                &["body", "resolution"],
+                &format!("Input should be {}", listed.join(" or ")),
+                "literal_error",
+            ));
+        }
+    }
+    if let Some(level) = input.get("thinking_level")
+        && !model.thinking_levels.is_empty()
+        && !level
+            .as_str()
+            .is_some_and(|l| model.thinking_levels.iter().any(|t| t.as_str() == l))
     {
         return Some(unprocessable(
-            &["body", "resolution"],
-            "Input should be '1K', '2K' or '4K'",
+            &["body", "thinking_level"],
+            "Input should be 'minimal' or 'high'",
             "literal_error",
+        ));
+    }
+    if let Some(search) = input.get("enable_web_search")
+        && !model.grounding.is_empty()
+        && !search.is_boolean()
+    {
+        return Some(unprocessable(
+            &["body", "enable_web_search"],
+            "Input should be a valid boolean",
+            "bool_type",
         ));
     }
     if edit {
@@ -451,9 +484,13 @@ fn make_images(shared: &Shared, job: &Job) -> Result<Value, String> {
     let ratio = input["aspect_ratio"]
         .as_str()
         .and_then(|t| t.parse::<AspectRatio>().ok());
-    let size = input["resolution"]
-        .as_str()
-        .and_then(|t| t.parse::<ImageSize>().ok());
+    let size = input["resolution"].as_str().and_then(|t| {
+        model
+            .sizes
+            .iter()
+            .copied()
+            .find(|s| fal_resolution(*s) == t)
+    });
     let format = match input["output_format"].as_str() {
         Some("jpeg") => OutputFormat::Jpeg,
         Some("webp") => OutputFormat::Webp,
