@@ -181,7 +181,7 @@ fn the_key_test_works_for_eachlabs_oxen_and_vydra() {
                 (
                     ProviderId::Oxen,
                     sandbox.oxen().unwrap().base_url(),
-                    "1 image model available",
+                    "3 image models available",
                 ),
                 (
                     ProviderId::Vydra,

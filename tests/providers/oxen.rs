@@ -382,3 +382,30 @@ async fn the_queue_judges_num_generations_when_it_runs() {
     assert!(e.to_string().contains("num_generations"), "{e}");
     assert_eq!(fake.request_bodies()[1]["num_generations"], 5);
 }
+
+#[tokio::test]
+async fn the_newer_models_take_resolution_and_web_search() {
+    let (fake, provider) = oxen(0, KEY);
+    let req = request_on(ProviderId::Oxen, "a lamp", "nano-banana-2", |r| {
+        r.size = Some(banana_studio::recipe::ImageSize::K2);
+        r.aspect = AspectRatio::Ratio(16, 9);
+        r.search = Some(banana_studio::recipe::Search::Web);
+    });
+    let out = provider
+        .generate(&req, &CallContext::detached())
+        .await
+        .unwrap();
+    let decoded = image::load_from_memory(&out.images[0].bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (2752, 1536), "2K 16:9");
+    let body = &fake.request_bodies()[0];
+    assert_eq!(body["resolution"], "2K");
+    assert_eq!(body["enable_web_search"], true);
+    // The classic model takes neither: never sent, and refused by the fake if it were.
+    let plain = request("a lamp", |_| {});
+    provider
+        .generate(&plain, &CallContext::detached())
+        .await
+        .unwrap();
+    let body = &fake.request_bodies()[1];
+    assert!(body.get("resolution").is_none() && body.get("enable_web_search").is_none());
+}

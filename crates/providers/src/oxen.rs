@@ -97,6 +97,14 @@ pub fn request_body(request: &GenerateRequest) -> Value {
     if recipe.aspect != AspectRatio::Auto {
         body["aspect_ratio"] = json!(recipe.aspect.to_string());
     }
+    if !request.model.sizes.is_empty()
+        && let Some(size) = recipe.size.or(request.model.default_size)
+    {
+        body["resolution"] = json!(size.as_str());
+    }
+    if recipe.search.is_some() && request.model.grounding.iter().any(|g| g == "web") {
+        body["enable_web_search"] = json!(true);
+    }
     if !request.inputs.is_empty() {
         body["input_image"] = json!(
             request

@@ -187,6 +187,29 @@ fn check(model: &ModelInfo, input: &Value) -> Result<(), String> {
             ));
         }
     }
+    if let Some(resolution) = input.get("resolution") {
+        let taken: Vec<&str> = model.sizes.iter().map(|s| s.as_str()).collect();
+        if taken.is_empty() {
+            return Err(format!("resolution is not supported by {}", model.id));
+        }
+        if !resolution.as_str().is_some_and(|r| taken.contains(&r)) {
+            return Err(format!(
+                "Invalid resolution {resolution}; supported: {}",
+                taken.join(", ")
+            ));
+        }
+    }
+    if let Some(search) = input.get("enable_web_search") {
+        if model.grounding.is_empty() {
+            return Err(format!(
+                "enable_web_search is not supported by {}",
+                model.id
+            ));
+        }
+        if !search.is_boolean() {
+            return Err("enable_web_search must be true or false".into());
+        }
+    }
     if let Some(images) = input.get("input_image") {
         let Some(list) = images.as_array() else {
             return Err("input_image must be a list of image URLs".into());
@@ -288,7 +311,9 @@ fn render(
         prompt,
         index,
         ratio,
-        None,
+        input["resolution"]
+            .as_str()
+            .and_then(|r| model.sizes.iter().copied().find(|s| s.as_str() == r)),
         OutputFormat::Png,
         source.as_ref(),
     )?;

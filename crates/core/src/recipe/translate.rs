@@ -61,12 +61,16 @@ mod tests {
         assert_eq!(fal.model, "fal-ai/nano-banana-pro");
         assert_eq!(fal.size, Some(ImageSize::K2));
         assert_eq!(fal.seed, Some(7));
-        // Oxen has only Nano Banana: its default, no size, no seed.
+        // Oxen has Pro too (reported): the same brand and size, and no seed (Oxen
+        // takes none).
         let oxen = pro.on_provider(ProviderId::Oxen, &catalog).unwrap();
         assert_eq!(
             (oxen.model.as_str(), oxen.size, oxen.seed),
-            ("nano-banana", None, None)
+            ("google-nano-banana-pro", Some(ImageSize::K2), None)
         );
+        // Vydra has only Nano Banana: its default, no size, no seed.
+        let vydra = pro.on_provider(ProviderId::Vydra, &catalog).unwrap();
+        assert_eq!((vydra.size, vydra.seed), (None, None));
     }
 
     #[test]
