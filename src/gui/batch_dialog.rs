@@ -149,12 +149,15 @@ pub struct BatchDialog {
     load_error: Option<String>,
     /// The plan for the text, kind and panel it was made from.
     planned: Option<(String, ListKind, UiState, Result<Plan, String>)>,
+    /// The list takes the keyboard on the next frame (the dialog just opened).
+    focus_list: bool,
 }
 
 impl BatchDialog {
     /// Opens the dialog (keeping a list typed before).
     pub fn open(&mut self) {
         self.open = true;
+        self.focus_list = true;
     }
 
     /// Whether it is open.
@@ -339,6 +342,10 @@ impl BatchDialog {
                                 ),
                         );
                         super::icons::named(&field, "Batch list");
+                        if std::mem::take(&mut self.focus_list) {
+                            // Opened to paste a list: the list takes the keyboard.
+                            field.request_focus();
+                        }
                     });
                 ui.add_space(super::theme::space::M);
                 let plan = self.current_plan(state, library, catalog).clone();
