@@ -470,11 +470,12 @@ pub(super) fn wait_jobs(engine: &Engine, g: &RecipeOpts, count: usize) -> Vec<En
                     cost_usd: None,
                 });
             }
-            // A batch that stops short (cancelled, or a job that could not be written)
-            // sends no more: the jobs it never sent do not end.
+            // The runner's last word (the batch is no longer running, and nothing of it
+            // runs): every job it sent has told its end before this. A batch that stopped
+            // short (cancelled, or a job that could not be written) sends no more, and
+            // the jobs it never sent do not end.
             Event::BatchProgress { summary, .. }
-                if summary.running() == 0
-                    && (summary.is_over() || summary.state == BatchState::Paused) =>
+                if summary.running() == 0 && summary.state != BatchState::Running =>
             {
                 break;
             }

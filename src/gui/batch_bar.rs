@@ -70,7 +70,10 @@ impl BatchBar {
                 };
                 match self.shown.iter_mut().find(|b| b.summary.id == summary.id) {
                     Some(b) => {
-                        if summary.is_over() && !b.summary.is_over() {
+                        // Told once, on the runner's last word (its last job can be
+                        // counted while it still reads the batch as running).
+                        let over = |s: &BatchSummary| s.is_over() && s.state != BatchState::Running;
+                        if over(summary) && !over(&b.summary) {
                             ended = Some(format!(
                                 "Batch “{}”: {}, {} image{}",
                                 summary.name,
