@@ -11,6 +11,7 @@ mod file_dialog;
 mod gallery;
 mod gallery_layout;
 mod gallery_text;
+mod history_filters;
 mod history_panel;
 mod icons;
 mod image_menu;
