@@ -342,7 +342,7 @@ fn paint(painter: &egui::Painter, fit: &Fit, mark: &Mark) {
             let corner = fit.to_screen(*at);
             let font = egui::FontId::proportional((size * long).max(8.0));
             let galley = painter.layout_no_wrap(text.clone(), font, rgb(colour));
-            let bright = u32::from(colour[0]) + u32::from(colour[1]) + u32::from(colour[2]) > 384;
+            let bright = crate::recipe::drawing::wants_dark_box(*colour);
             let backdrop = if bright {
                 Color32::from_black_alpha(184)
             } else {

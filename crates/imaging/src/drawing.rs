@@ -51,6 +51,27 @@ pub fn rasterize_mask(drawing: &MaskDrawing, width: u32, height: u32) -> GrayIma
 /// Paints (or erases) the round-ended segment from `a` to `b`.
 fn capsule(mask: &mut GrayImage, a: [f32; 2], b: [f32; 2], radius: f32, erase: bool) {
     let (width, height) = mask.dimensions();
+    segment_cover(width, height, a, b, radius, |x, y, cover| {
+        let p = mask.get_pixel_mut(x, y);
+        let v = f32::from(p.0[0]);
+        p.0[0] = if erase {
+            (v * (1.0 - cover)).round() as u8
+        } else {
+            v.max(255.0 * cover).round() as u8
+        };
+    });
+}
+
+/// Calls `each` with every pixel the round-ended segment from `a` to `b` of `radius`
+/// covers, and how much of it (0 to 1, edges anti-aliased), within `width` x `height`.
+fn segment_cover(
+    width: u32,
+    height: u32,
+    a: [f32; 2],
+    b: [f32; 2],
+    radius: f32,
+    mut each: impl FnMut(u32, u32, f32),
+) {
     let reach = radius + 1.0;
     let x0 = (a[0].min(b[0]) - reach).floor().max(0.0) as u32;
     let y0 = (a[1].min(b[1]) - reach).floor().max(0.0) as u32;
@@ -67,18 +88,10 @@ fn capsule(mask: &mut GrayImage, a: [f32; 2], b: [f32; 2], radius: f32, erase: b
                 0.0
             };
             let (cx, cy) = (a[0] + t * dx - px, a[1] + t * dy - py);
-            let distance = (cx * cx + cy * cy).sqrt();
-            let cover = (radius + 0.5 - distance).clamp(0.0, 1.0);
-            if cover <= 0.0 {
-                continue;
+            let cover = (radius + 0.5 - (cx * cx + cy * cy).sqrt()).clamp(0.0, 1.0);
+            if cover > 0.0 {
+                each(x, y, cover);
             }
-            let p = mask.get_pixel_mut(x, y);
-            let v = f32::from(p.0[0]);
-            p.0[0] = if erase {
-                (v * (1.0 - cover)).round() as u8
-            } else {
-                v.max(255.0 * cover).round() as u8
-            };
         }
     }
 }
@@ -274,28 +287,9 @@ fn polyline(img: &mut image::RgbaImage, pts: &[[f32; 2]], r: f32, colour: [u8; 3
 /// Blends `colour` over the round-ended segment from `a` to `b`.
 fn stroke(img: &mut image::RgbaImage, a: [f32; 2], b: [f32; 2], radius: f32, colour: [u8; 3]) {
     let (width, height) = img.dimensions();
-    let reach = radius + 1.0;
-    let x0 = (a[0].min(b[0]) - reach).floor().max(0.0) as u32;
-    let y0 = (a[1].min(b[1]) - reach).floor().max(0.0) as u32;
-    let x1 = ((a[0].max(b[0]) + reach).ceil().max(0.0) as u32).min(width);
-    let y1 = ((a[1].max(b[1]) + reach).ceil().max(0.0) as u32).min(height);
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-            let t = if len2 > 0.0 {
-                (((px - a[0]) * dx + (py - a[1]) * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let (cx, cy) = (a[0] + t * dx - px, a[1] + t * dy - py);
-            let cover = (radius + 0.5 - (cx * cx + cy * cy).sqrt()).clamp(0.0, 1.0);
-            if cover > 0.0 {
-                blend(img.get_pixel_mut(x, y), colour, cover);
-            }
-        }
-    }
+    segment_cover(width, height, a, b, radius, |x, y, cover| {
+        blend(img.get_pixel_mut(x, y), colour, cover);
+    });
 }
 
 fn blend(p: &mut image::Rgba<u8>, colour: [u8; 3], cover: f32) {
@@ -329,7 +323,7 @@ fn label(img: &mut image::RgbaImage, at: [f32; 2], text: &str, height: f32, colo
         last = Some(id);
     }
     let pad = height * 0.25;
-    let backdrop = if u32::from(colour[0]) + u32::from(colour[1]) + u32::from(colour[2]) > 384 {
+    let backdrop = if banana_core::recipe::drawing::wants_dark_box(colour) {
         [20, 20, 20]
     } else {
         [250, 250, 250]

@@ -61,6 +61,12 @@ impl MaskDrawing {
 /// A colour, as sRGB bytes.
 pub type Colour = [u8; 3];
 
+/// Whether a label in this colour reads best on a dark box (a light colour) rather than
+/// a pale one; the app's preview and the drawn copy agree on it.
+pub fn wants_dark_box(colour: Colour) -> bool {
+    colour.iter().map(|c| u32::from(*c)).sum::<u32>() > 384
+}
+
 /// A mark drawn on a photo to show the model where and what to change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mark", rename_all = "snake_case")]
