@@ -36,6 +36,8 @@ pub struct BananaApp {
     prompt_library: crate::engine::PromptLibrary,
     catalog: Catalog,
     jobs: JobsStrip,
+    /// A thinking model's notes and drafts while it works.
+    thinking: super::thinking::ThinkingView,
     batches: super::batch_bar::BatchBar,
     batch_dialog: super::batch_dialog::BatchDialog,
     mask_painter: super::mask_painter::MaskPainter,
@@ -120,6 +122,8 @@ impl BananaApp {
                 == crate::keys::KeyOrigin::NotSet;
         let ctx = cc.egui_ctx.clone();
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
+        // The window's settings decide, whoever started the engine.
+        engine.set_show_thinking(settings.show_thinking);
         // The sessions come first: the gallery lists the current one.
         engine.load_sessions();
         engine.load_prompt_library();
@@ -147,6 +151,7 @@ impl BananaApp {
             prompt_library: Default::default(),
             catalog,
             jobs: JobsStrip::default(),
+            thinking: Default::default(),
             batches: Default::default(),
             batch_dialog: Default::default(),
             mask_painter: Default::default(),
@@ -424,8 +429,9 @@ impl eframe::App for BananaApp {
             .resizable(false)
             .show(ui, |ui| {
                 commands.extend(self.batches.ui(ui));
-                commands.extend(self.jobs.ui(ui, &self.catalog));
+                commands.extend(self.jobs.ui(ui, &self.catalog, &self.thinking));
             });
+        self.state.show_thinking = self.settings.show_thinking;
         let mut prompt_open = self.state.prompt_panel_open;
         egui::Panel::left("prompt-panel")
             .resizable(true)
@@ -482,6 +488,7 @@ impl eframe::App for BananaApp {
             });
         self.state.gallery_panel_open = gallery_open;
         egui::CentralPanel::default().show(ui, |ui| {
+            self.thinking.ui(ui);
             commands.extend(self.viewer.ui(ui, &self.gallery, &self.catalog));
         });
         if let Some((image, path)) = self.save.ui(ui.ctx()) {

@@ -193,7 +193,12 @@ impl JobsStrip {
 
     /// Draws the list; returns what the user asked. The catalog names a shut-down
     /// model's successor, to run a failed recipe on.
-    pub fn ui(&mut self, ui: &mut egui::Ui, catalog: &crate::recipe::Catalog) -> Vec<Command> {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        catalog: &crate::recipe::Catalog,
+        thinking: &super::thinking::ThinkingView,
+    ) -> Vec<Command> {
         let mut commands = Vec::new();
         let mut dismiss = Vec::new();
         let active = self.jobs.iter().filter(|j| !j.state.is_terminal()).count();
@@ -246,11 +251,13 @@ impl JobsStrip {
                             .and_then(|r| catalog.model(r.provider, &r.model))
                             .and_then(|m| catalog.successor(m))
                             .map(|m| m.brand.clone());
+                        let thought = thinking.heading(job.id);
                         if job_row(
                             ui,
                             job,
                             open,
                             successor.as_deref(),
+                            thought.as_deref(),
                             &mut commands,
                             &mut dismiss,
                         ) && !self.expanded.remove(&job.id)
@@ -294,6 +301,7 @@ fn job_row(
     job: &JobView,
     open: bool,
     successor: Option<&str>,
+    thought: Option<&str>,
     commands: &mut Vec<Command>,
     dismiss: &mut Vec<JobId>,
 ) -> bool {
@@ -376,9 +384,10 @@ fn job_row(
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                 let line = match failure {
                     Some((_, message)) => RichText::new(message).color(ui.visuals().error_fg_color),
-                    None => RichText::new(match &job.progress {
-                        Some(progress) => format!("{} · {progress}", job.prompt),
-                        None => format!("{} · {}", job.prompt, job.model),
+                    None => RichText::new(match (&job.progress, thought) {
+                        (Some(progress), _) => format!("{} · {progress}", job.prompt),
+                        (None, Some(thought)) => format!("{} · thinking: {thought}", job.prompt),
+                        (None, None) => format!("{} · {}", job.prompt, job.model),
                     }),
                 };
                 ui.add(egui::Label::new(line).truncate());

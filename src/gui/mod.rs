@@ -29,6 +29,7 @@ mod settings_dialog;
 mod shortcuts;
 mod state;
 mod theme;
+mod thinking;
 mod thumbs;
 mod toasts;
 mod viewer;
@@ -49,6 +50,8 @@ pub const APP_ID: &str = "studio.banana.BananaStudio";
 #[must_use]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// Show a thinking model's thoughts while it works (or stop).
+    ShowThinking(bool),
     /// Queue a recipe.
     Submit(Recipe),
     /// Cancel a job.

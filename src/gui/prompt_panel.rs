@@ -90,7 +90,7 @@ pub fn ui(
                 count_row(ui, state);
                 size_row(ui, state, catalog, &model);
                 seed_row(ui, state, &model);
-                thinking_row(ui, state, &model);
+                commands.extend(thinking_row(ui, state, &model));
                 search_row(ui, state, &model);
             }
         });
@@ -446,7 +446,7 @@ fn size_row(ui: &mut egui::Ui, state: &mut UiState, catalog: &Catalog, model: &M
 
 /// How long the model thinks: the levels it takes, "always on" for one that always
 /// thinks, nothing for one that does not. A level the model lacks goes back to its own.
-fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
+fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) -> Option<Command> {
     if state
         .draft
         .thinking
@@ -460,8 +460,9 @@ fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
             ui.weak("always on")
                 .on_hover_text(format!("{} always thinks before it draws", model.brand));
             ui.end_row();
+            return show_thinking_row(ui, state, model);
         }
-        return;
+        return None;
     }
     let label = ui.label("Thinking");
     let shown = state.draft.thinking.map_or("model's own", |l| l.as_str());
@@ -477,6 +478,26 @@ fn thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) {
         .labelled_by(label.id)
         .on_hover_text("More thinking: better layouts and text, slower and a little dearer");
     ui.end_row();
+    show_thinking_row(ui, state, model)
+}
+
+/// The switch that streams a thinking model's thoughts into the viewer as it works.
+fn show_thinking_row(ui: &mut egui::Ui, state: &mut UiState, model: &ModelInfo) -> Option<Command> {
+    ui.label("");
+    let mut show = state.show_thinking;
+    let changed = ui
+        .checkbox(&mut show, "Show thinking")
+        .on_hover_text(format!(
+            "Watch {} think: its notes and draft images appear above the viewer while the job \
+             runs. They are not results and are not kept.",
+            model.brand
+        ))
+        .changed();
+    ui.end_row();
+    changed.then(|| {
+        state.show_thinking = show;
+        Command::ShowThinking(show)
+    })
 }
 
 /// Google Search grounding, where the model has it: the kinds it takes. A choice the

@@ -54,6 +54,10 @@ pub struct UiState {
     pub library: LibraryChoice,
     /// The input (by hash) the draft's mask was painted on: a mask goes with its photo.
     pub mask_for: Option<String>,
+    /// Whether thoughts show while a thinking model works (Settings hold it; copied
+    /// here for the prompt panel each frame).
+    #[serde(skip)]
+    pub show_thinking: bool,
     /// Whether the prompt panel is shown.
     pub prompt_panel_open: bool,
     /// Whether the history panel is shown.
@@ -89,6 +93,7 @@ impl Default for UiState {
             naming_prompt: None,
             saved_search: String::new(),
             mask_for: None,
+            show_thinking: true,
             library: LibraryChoice::default(),
             prompt_panel_open: true,
             gallery_panel_open: true,

@@ -144,3 +144,56 @@ fn refining_on_another_model_uses_the_image_as_input() {
     );
     assert!(last["contents"][0]["parts"][1].get("inlineData").is_some());
 }
+
+#[test]
+fn thoughts_show_while_a_job_runs_are_never_kept_and_a_streamed_answer_refines() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::standard();
+    let mut config = EngineConfig::new(dir.path(), Arc::new(NoKeys));
+    config.force_sandbox = true;
+    config.sandbox = Some(sandbox.clone());
+    config.show_thinking = true;
+    let engine = Engine::start(config).unwrap();
+    let fake = sandbox.gemini().unwrap();
+
+    engine.submit(pro("a red chair")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut texts, mut pictures) = (Vec::new(), Vec::new());
+    let generation = loop {
+        assert!(Instant::now() < deadline, "no end");
+        match engine.next_event(Duration::from_millis(50)) {
+            Some(Event::JobThought { text, picture, .. }) => {
+                texts.extend(text);
+                pictures.extend(picture);
+            }
+            Some(Event::JobSucceeded { generation, .. }) => break *generation,
+            Some(Event::JobFailed { message, .. }) => panic!("{message}"),
+            _ => {}
+        }
+    };
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(texts[0].contains("Composing the scene"));
+    assert_eq!(pictures.len(), 1);
+    assert!(pictures[0].width <= 512 && pictures[0].height <= 512);
+    assert_eq!(generation.images.len(), 1, "a draft is never a result");
+
+    engine
+        .refine(first_image(&generation), pro("make it blue"))
+        .unwrap();
+    wait_end(&engine).unwrap();
+    assert_eq!(fake.returned_signatures(), 2);
+
+    // Switched off, the next job does not stream.
+    engine.set_show_thinking(false);
+    engine.submit(pro("a green chair")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "no end");
+        match engine.next_event(Duration::from_millis(50)) {
+            Some(Event::JobThought { .. }) => panic!("thoughts after switching them off"),
+            Some(Event::JobSucceeded { .. }) => break,
+            Some(Event::JobFailed { message, .. }) => panic!("{message}"),
+            _ => {}
+        }
+    }
+}

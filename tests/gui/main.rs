@@ -19,4 +19,5 @@ mod masks;
 mod providers;
 mod settings;
 mod shortcuts;
+mod thinking;
 mod window;

@@ -627,8 +627,28 @@ fn a_template_fills_its_slots_shows_what_is_sent_and_comes_back_with_use_these_s
         "Your words, added after the template",
         "with steam",
     );
+    harness
+        .get_by_label_contains("What will be sent")
+        .scroll_to_me();
+    harness.run_steps(3);
     harness.get_by_label_contains("What will be sent").click();
     harness.run_steps(2);
+    // What opened below it is scrolled into view, as a person would.
+    let over = harness
+        .get_by_label_contains("What will be sent")
+        .rect()
+        .center();
+    harness.event(egui::Event::PointerMoved(over));
+    for _ in 0..4 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -200.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run_steps(2);
+    }
     let sent = "Professional studio photo of a ceramic mug, centered on a clean white background, \
                 softbox lighting, crisp reflections, premium commercial look, high detail, no \
                 text, no watermark. with steam";
@@ -640,6 +660,8 @@ fn a_template_fills_its_slots_shows_what_is_sent_and_comes_back_with_use_these_s
     let job = &harness.state().gallery().generations()[0].job;
     assert_eq!(job.recipe.prompt, sent);
     // Away and back: the template, its value and the typed words return, not the sum.
+    harness.get_by_label("Template").scroll_to_me();
+    harness.run_steps(3);
     harness.get_by_label("Template").click();
     harness.run_steps(3);
     harness.get_by_label("None: type the whole prompt").click();

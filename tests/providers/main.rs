@@ -12,6 +12,7 @@ mod eachlabs;
 mod fal;
 mod gemini;
 mod gemini_shapes;
+mod gemini_stream;
 mod hostile;
 mod oxen;
 mod vydra;

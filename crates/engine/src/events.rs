@@ -39,6 +39,18 @@ pub enum Event {
         /// In words.
         message: String,
     },
+    /// What a thinking model showed of its thinking while the job runs: never a
+    /// result, never stored.
+    JobThought {
+        /// Which job.
+        job: JobId,
+        /// Which of its requests (N images are N requests).
+        request: usize,
+        /// Thought text, a piece of a longer thought (often a `**Heading**`).
+        text: Option<String>,
+        /// An interim image, decoded and made small.
+        picture: Option<std::sync::Arc<banana_imaging::Rgba>>,
+    },
     /// A job ended with images.
     JobSucceeded {
         /// The stored generation.

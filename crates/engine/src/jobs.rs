@@ -8,8 +8,11 @@ use super::{Event, Inner, lineage, store};
 use banana_core::recipe::{Catalog, Recipe};
 use banana_library::{ImageId, JobId, JobState};
 use banana_providers::{
-    CallContext, ErrorKind, GenerateRequest, InputBytes, OutputImage, Progress,
+    CallContext, ErrorKind, GenerateRequest, InputBytes, OutputImage, Progress, Thought,
 };
+
+/// The longest side of an interim thought image as the front ends get it.
+const THOUGHT_PICTURE_SIDE_PX: u32 = 512;
 
 /// Where a job comes from: a retry of another, a refinement of an image.
 #[derive(Clone, Copy, Debug, Default)]
@@ -308,9 +311,28 @@ async fn run(
         let masked = masked.clone();
         Arc::new(move |image: &OutputImage| early.start(&inner, image, format, masked.clone()))
     };
+    let on_thought = (inner.show_thinking() && model.thinks()).then(|| {
+        let inner = inner.clone();
+        Arc::new(move |thought: Thought| {
+            let picture = thought.image.and_then(|image| {
+                let decoded = banana_imaging::decode(&image.bytes).ok()?;
+                let side = THOUGHT_PICTURE_SIDE_PX;
+                Some(Arc::new(banana_imaging::Rgba::from(
+                    decoded.thumbnail(side, side),
+                )))
+            });
+            inner.emit(Event::JobThought {
+                job,
+                request: thought.request,
+                text: thought.text,
+                picture,
+            });
+        }) as banana_providers::ThoughtListener
+    });
     let ctx = CallContext {
         attempt_timeout: Some(attempt_timeout),
         on_image: Some(on_image),
+        on_thought,
         cancel: cancel.clone(),
         progress: Arc::new(move |p: Progress| {
             let message = match p {

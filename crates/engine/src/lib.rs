@@ -81,6 +81,9 @@ pub struct EngineConfig {
     pub attempt_timeout: Option<Duration>,
     /// The spending caps.
     pub budget: budget::Budget,
+    /// Whether a thinking model's thoughts are streamed and told as they come
+    /// (`Event::JobThought`).
+    pub show_thinking: bool,
     /// Starts a provider's offline stand-in when it runs without a key; None: such a
     /// provider is unavailable.
     pub sandbox: Option<Arc<dyn SandboxHost>>,
@@ -102,6 +105,7 @@ impl EngineConfig {
             connections: HashMap::new(),
             attempt_timeout: None,
             budget: budget::Budget::default(),
+            show_thinking: false,
             sandbox: None,
         }
     }
@@ -179,6 +183,8 @@ pub(crate) struct Inner {
     batch_runners: batch_tasks::Runners,
     /// The spending caps Settings name.
     budget: Mutex<budget::Budget>,
+    /// Whether jobs that start from now on stream their thoughts.
+    show_thinking: std::sync::atomic::AtomicBool,
 }
 
 /// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
@@ -200,6 +206,12 @@ impl Inner {
                 token.cancel();
             }
         }
+    }
+
+    /// Whether jobs stream their thoughts to the front ends.
+    pub(crate) fn show_thinking(&self) -> bool {
+        self.show_thinking
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The per-attempt deadline Settings ask for, if any.
@@ -333,6 +345,7 @@ impl Engine {
             )),
             batch_runners: batch_tasks::Runners::default(),
             budget: Mutex::new(config.budget),
+            show_thinking: std::sync::atomic::AtomicBool::new(config.show_thinking),
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });
@@ -592,6 +605,14 @@ impl Engine {
             millis_or_zero(timeout),
             std::sync::atomic::Ordering::Relaxed,
         );
+    }
+
+    /// Whether jobs that start from now on show a thinking model's thoughts as they
+    /// come (streamed; `Event::JobThought`).
+    pub fn set_show_thinking(&self, show: bool) {
+        self.inner
+            .show_thinking
+            .store(show, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Jobs queued or running in this process.

@@ -72,6 +72,8 @@ pub struct Settings {
     pub budget_daily_usd: Option<f64>,
     /// The most to spend in a calendar month, in dollars (None: no cap).
     pub budget_monthly_usd: Option<f64>,
+    /// Whether a thinking model's thoughts show while it works.
+    pub show_thinking: bool,
 }
 
 /// The brand "Render final" picks when Settings name none.
@@ -94,6 +96,7 @@ impl Default for Settings {
             final_size: banana_core::recipe::ImageSize::K4,
             budget_daily_usd: None,
             budget_monthly_usd: None,
+            show_thinking: true,
         }
     }
 }

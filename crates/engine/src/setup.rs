@@ -83,6 +83,7 @@ impl EngineConfig {
         self.connections = connections(settings, env)?;
         self.attempt_timeout = settings.attempt_timeout();
         self.budget = settings.budget();
+        self.show_thinking = settings.show_thinking;
         Ok(self)
     }
 }

@@ -9,6 +9,7 @@ use futures::future::{BoxFuture, join_all};
 use serde_json::{Map, Value, json};
 
 use super::error::ProviderError;
+use super::gemini_stream::{Assembler, SseSplitter};
 use super::http::{self, RetryPolicy};
 use super::lift::Lifted;
 use super::{
@@ -47,15 +48,22 @@ impl GeminiProvider {
         }
     }
 
+    /// One request; `stream` reads it as server-sent events, telling the model's
+    /// thoughts to the context as they come (request number `index` of the job).
     async fn generate_one(
         &self,
         model_id: &str,
         body: &Value,
         ctx: &CallContext,
+        stream: Option<usize>,
     ) -> Result<SingleAnswer, ProviderError> {
+        let method = match stream {
+            Some(_) => "streamGenerateContent?alt=sse",
+            None => "generateContent",
+        };
         let url = http::join_url(
             &self.base_url,
-            &format!("v1beta/models/{model_id}:generateContent"),
+            &format!("v1beta/models/{model_id}:{method}"),
         );
         let body_bytes = serde_json::to_vec(body).map_err(|e| ProviderError::InvalidInput {
             message: format!("could not build the request: {e}"),
@@ -72,6 +80,10 @@ impl GeminiProvider {
                 .header("content-type", "application/json")
                 .body(body_bytes.clone());
             async move {
+                if let Some(index) = stream {
+                    let root = read_stream(request, index, ctx, model_id, timeout_secs).await?;
+                    return answer_from(root, &mut Lifted::default());
+                }
                 // The pictures are decoded as the body arrives (see `lift`).
                 let answer = http::send_lifting(request, MAX_BODY_BYTES, timeout_secs).await?;
                 if answer.status == 200 {
@@ -94,6 +106,47 @@ impl GeminiProvider {
     }
 }
 
+/// Reads a streamed answer, telling its thoughts as they come; the chunks put together.
+async fn read_stream(
+    request: reqwest::RequestBuilder,
+    index: usize,
+    ctx: &CallContext,
+    model_id: &str,
+    timeout_secs: u64,
+) -> Result<Value, ProviderError> {
+    let response = http::start(request, timeout_secs).await?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        let headers = response.headers().clone();
+        let body = http::read_body(response, MAX_LIST_BYTES, timeout_secs).await?;
+        return Err(map_error(status, &headers, &body, model_id));
+    }
+    let tell = |thought| {
+        if let Some(on_thought) = &ctx.on_thought {
+            on_thought(thought);
+        }
+    };
+    let mut splitter = SseSplitter::default();
+    let mut assembler = Assembler::default();
+    let mut failed = None;
+    let mut on_data = |data: String| {
+        if failed.is_none()
+            && let Err(e) = assembler.push(&data, index, &tell)
+        {
+            failed = Some(e);
+        }
+    };
+    http::read_chunks(response, MAX_BODY_BYTES, timeout_secs, |chunk| {
+        splitter.push(chunk, &mut on_data)
+    })
+    .await?;
+    splitter.finish(&mut on_data);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    assembler.finish()
+}
+
 impl Provider for GeminiProvider {
     fn id(&self) -> ProviderId {
         ProviderId::Gemini
@@ -110,14 +163,23 @@ impl Provider for GeminiProvider {
                 .model
                 .request_id(request.recipe.is_edit())
                 .to_owned();
+            // With someone to tell, a thinking model's answer streams, thoughts first.
+            let stream = ctx.on_thought.is_some() && request.model.thinks();
             // Image models reject candidateCount > 1: N images are N requests.
             let bodies: Vec<Value> = (0..count)
-                .map(|i| request_body(request, u64::from(i)))
+                .map(|i| {
+                    let mut body = request_body(request, u64::from(i));
+                    if stream {
+                        include_thoughts(&mut body);
+                    }
+                    body
+                })
                 .collect();
             let answers = join_all(
                 bodies
                     .iter()
-                    .map(|body| self.generate_one(&model_id, body, ctx)),
+                    .enumerate()
+                    .map(|(i, body)| self.generate_one(&model_id, body, ctx, stream.then_some(i))),
             )
             .await;
             merge_answers(answers)
@@ -182,6 +244,15 @@ impl Provider for GeminiProvider {
 }
 
 // ---- Request mapping. ----
+
+/// Asks for the model's thoughts in the answer (`thinkingConfig.includeThoughts`).
+pub fn include_thoughts(body: &mut Value) {
+    let config = &mut body["generationConfig"];
+    if !config["thinkingConfig"].is_object() {
+        config["thinkingConfig"] = json!({});
+    }
+    config["thinkingConfig"]["includeThoughts"] = json!(true);
+}
 
 fn user_content(prompt: &str, inputs: &[InputBytes]) -> Value {
     let mut parts = vec![json!({ "text": prompt })];

@@ -335,7 +335,8 @@ pub async fn send_lifting(
 }
 
 /// Sends `request` and logs its method, URL (secrets masked) and status.
-async fn start(
+/// Sends a request and returns the response as soon as its head has come.
+pub async fn start(
     request: reqwest::RequestBuilder,
     timeout_secs: u64,
 ) -> Result<reqwest::Response, ProviderError> {

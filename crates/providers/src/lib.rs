@@ -6,6 +6,7 @@ pub mod eachlabs;
 pub mod error;
 pub mod fal;
 pub mod gemini;
+pub mod gemini_stream;
 pub mod http;
 pub mod lift;
 pub mod origin;
@@ -173,6 +174,21 @@ pub struct Charge {
     pub usage: Option<banana_core::recipe::Usage>,
 }
 
+/// What a thinking model showed of its thinking while it worked (a streamed call's
+/// parts marked `thought`): never a result, never stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thought {
+    /// Which request of the job it came from (N images are N requests).
+    pub request: usize,
+    /// Thought text, as it came (a piece of a longer thought, often a `**Heading**`).
+    pub text: Option<String>,
+    /// An interim image the model drew to try the composition.
+    pub image: Option<OutputImage>,
+}
+
+/// Told of each thought as it arrives.
+pub type ThoughtListener = Arc<dyn Fn(Thought) + Send + Sync>;
+
 /// Progress of a running call, told to the user.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Progress {
@@ -195,6 +211,9 @@ pub struct CallContext {
     /// Told of each result image as soon as it is read, while other requests of the job
     /// may still be under way, so that checking and saving it can start at once.
     pub on_image: Option<ImageListener>,
+    /// Told of the model's thoughts as they arrive; with it, a provider that can stream
+    /// them does (Gemini's `streamGenerateContent`), else it is never called.
+    pub on_thought: Option<ThoughtListener>,
 }
 
 impl CallContext {
@@ -205,6 +224,7 @@ impl CallContext {
             progress: Arc::new(|_| {}),
             attempt_timeout: None,
             on_image: None,
+            on_thought: None,
         }
     }
 

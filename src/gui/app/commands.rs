@@ -157,6 +157,11 @@ impl BananaApp {
     /// Carries out what a panel asked for.
     pub(super) fn run(&mut self, command: Command) {
         match command {
+            Command::ShowThinking(show) => {
+                let mut settings = self.settings.clone();
+                settings.show_thinking = show;
+                self.apply_settings(settings);
+            }
             Command::Submit(recipe) => {
                 if let Err(e) = self.engine.submit(recipe) {
                     self.toasts.add(Level::Error, e.to_string());

@@ -13,6 +13,7 @@ impl BananaApp {
             self.on_providers_changed();
         }
         self.jobs.on_event(&event);
+        self.thinking.on_event(ctx, &event);
         if let Some(words) = self.batches.on_event(&event) {
             self.toasts.add(Level::Info, words);
         }

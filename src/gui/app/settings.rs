@@ -82,6 +82,9 @@ impl BananaApp {
         if settings.attempt_timeout() != self.settings.attempt_timeout() {
             self.engine.set_attempt_timeout(settings.attempt_timeout());
         }
+        if settings.show_thinking != self.settings.show_thinking {
+            self.engine.set_show_thinking(settings.show_thinking);
+        }
         if settings.budget() != self.settings.budget() {
             self.engine.set_budget(settings.budget());
             self.history.budget = settings.budget();

@@ -114,6 +114,12 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
+    /// Whether it thinks before it draws (always, or at a level one picks), so that
+    /// its thoughts can be shown.
+    pub fn thinks(&self) -> bool {
+        self.thinking || !self.thinking_levels.is_empty()
+    }
+
     /// How long one attempt at an image of this model and size may take before we give
     /// up on it: a 1K Flash image comes in seconds, a 4K Pro one can take minutes. Two
     /// attempts at most follow a timeout, so a silent service ends a 1K Flash job in

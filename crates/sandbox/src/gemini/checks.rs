@@ -75,14 +75,28 @@ pub(super) fn check_config(
         }
     };
     if let Some(thinking) = config.and_then(|c| field(c, "thinkingConfig", "thinking_config")) {
-        if model.thinking_levels.is_empty() {
+        if !model.thinks() {
+            return Err(reject(&format!(
+                "* GenerateContentRequest.generation_config.thinking_config: thinking is not \
+                 supported by models/{}",
+                model.id
+            )));
+        }
+        let include = field(thinking, "includeThoughts", "include_thoughts");
+        if include.is_some_and(|v| !v.is_boolean()) {
+            return Err(reject(
+                "Invalid value at 'generation_config.thinking_config.include_thoughts' (TYPE_BOOL)",
+            ));
+        }
+        let level = field(thinking, "thinkingLevel", "thinking_level");
+        if level.is_some() && model.thinking_levels.is_empty() {
             return Err(reject(&format!(
                 "* GenerateContentRequest.generation_config.thinking_config: thinking level is \
                  not supported by models/{}",
                 model.id
             )));
         }
-        if let Some(level) = field(thinking, "thinkingLevel", "thinking_level") {
+        if let Some(level) = level {
             let text = level.as_str().unwrap_or_default();
             // Enum names as the service spells them: "HIGH", not "high".
             let taken = model.thinking_levels.iter().any(|l| l.wire() == text);

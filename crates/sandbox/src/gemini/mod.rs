@@ -3,6 +3,7 @@
 mod checks;
 mod faults;
 mod schema;
+mod stream;
 
 pub use faults::Fault;
 
@@ -273,14 +274,19 @@ async fn generate(
             Value::Null,
         );
     };
-    if method != "generateContent" {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Method not found.",
-            Value::Null,
-        );
-    }
+    let stream = match method {
+        "generateContent" => None,
+        // Without `alt=sse` the service streams one JSON array instead.
+        "streamGenerateContent" => Some(query.0.iter().any(|(k, v)| k == "alt" && v == "sse")),
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Method not found.",
+                Value::Null,
+            );
+        }
+    };
     let request_number = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let _in_flight = InFlight::enter(&shared);
     if body.len() > MAX_REQUEST_BYTES {
@@ -299,18 +305,37 @@ async fn generate(
         tokio::time::sleep(delay).await;
     }
     let shared2 = shared.clone();
+    let streamed = stream.is_some();
     let answer = tokio::task::spawn_blocking(move || {
-        answer(&shared2, &model, &request, fault, request_number)
+        answer(&shared2, &model, &request, fault, request_number, streamed)
     })
     .await;
-    answer.unwrap_or_else(|_| {
-        error(
+    let answer = answer.unwrap_or_else(|_| {
+        Err(Box::new(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
             "An internal error has occurred.",
             Value::Null,
-        )
-    })
+        )))
+    });
+    match (answer, stream) {
+        (Ok(body), None) => json_response(&body),
+        (Ok(body), Some(sse)) => stream::chunked(body, sse),
+        // A refusal the service answers with 200 comes as the stream's one chunk.
+        (Err(response), Some(sse)) if response.status() == StatusCode::OK => {
+            stream::single(*response, sse).await
+        }
+        (Err(response), _) => *response,
+    }
+}
+
+fn json_response(body: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn elide_data(request: &Value) -> Value {
@@ -399,7 +424,7 @@ fn usage(
         .and_then(|t| field(t, "thinkingLevel", "thinking_level"))
         .and_then(Value::as_str)
         .unwrap_or("MEDIUM");
-    let thoughts: u64 = match (model.thinking || !model.thinking_levels.is_empty(), level) {
+    let thoughts: u64 = match (model.thinks(), level) {
         (false, _) => 0,
         (true, "MINIMAL") => 96,
         (true, "LOW") => 320,
@@ -421,31 +446,22 @@ fn usage(
     usage
 }
 
+/// The answer's body, or the error (or refusal) to send instead.
 fn answer(
     shared: &Shared,
     model: &ModelInfo,
     request: &Value,
     fault: Option<Fault>,
     request_number: u64,
-) -> Response {
+    streamed: bool,
+) -> checks::Checked<Value> {
     if let Some(response) = fault.as_ref().and_then(fault_response) {
-        return response;
+        return Err(Box::new(response));
     }
-    if let Err(response) = schema::check_known_fields(request) {
-        return *response;
-    }
-    let (aspect, size) = match check_config(model, request) {
-        Ok(v) => v,
-        Err(response) => return *response,
-    };
-    let searched = match checks::check_tools(model, request) {
-        Ok(v) => v,
-        Err(response) => return *response,
-    };
-    let inputs = match check_contents(shared, model, request) {
-        Ok(v) => v,
-        Err(response) => return *response,
-    };
+    schema::check_known_fields(request)?;
+    let (aspect, size) = check_config(model, request)?;
+    let searched = checks::check_tools(model, request)?;
+    let inputs = check_contents(shared, model, request)?;
     let prompt = last_user_prompt(request);
     let seed = field(request, "generationConfig", "generation_config")
         .and_then(|c| c.get("seed"))
@@ -457,9 +473,9 @@ fn answer(
         None => nearest_ratio(model, inputs.first()),
     };
     let Some((width, height)) = model.pixel_size(aspect, size) else {
-        return invalid(&format!(
+        return Err(Box::new(invalid(&format!(
             "Unsupported aspect ratio {aspect} for this model."
-        ));
+        ))));
     };
     // Flash answers PNG; the thinking models answer JPEG, whatever was asked.
     let format = if model.thinking {
@@ -481,12 +497,12 @@ fn answer(
             None => render::render(&prompt, seed, width, height),
         };
         let Ok(encoded) = imaging::encode(&DynamicImage::ImageRgb8(picture), format) else {
-            return error(
+            return Err(Box::new(error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",
                 "An internal error has occurred.",
                 Value::Null,
-            );
+            )));
         };
         images.push(b64.encode(&encoded));
     }
@@ -495,18 +511,29 @@ fn answer(
         banana_core::recipe::preview(&prompt, 60)
     );
     let mut parts = Vec::new();
-    if model.thinking {
+    if model.thinks() {
         let interim =
             DynamicImage::ImageRgb8(render::render(&format!("draft {prompt}"), seed, 64, 64));
         let interim = imaging::encode(&interim, OutputFormat::Png).unwrap_or_default();
-        parts.push(json!({"text": "**Composing the scene**\n\nI'm laying out the main shapes first.", "thought": true}));
+        let heading = "**Composing the scene**\n\n";
+        let body = "I'm laying out the main shapes first.";
+        if streamed {
+            // A stream cuts a thought wherever the model is: the pieces come apart.
+            parts.push(json!({"text": heading, "thought": true}));
+            parts.push(json!({"text": body, "thought": true}));
+        } else {
+            parts.push(json!({"text": format!("{heading}{body}"), "thought": true}));
+        }
         parts.push(json!({"inlineData": {"mimeType": "image/png", "data": b64.encode(interim)}, "thought": true}));
+        if streamed {
+            parts.push(json!({"text": "**Refining the details**\n\nSharpening edges and the light.", "thought": true}));
+        }
     }
     parts.push(json!({"text": caption}));
     for data in images {
         parts.push(json!({"inlineData": {"mimeType": format.mime(), "data": data}}));
     }
-    if model.thinking {
+    if model.thinks() {
         // Every non-thought part is signed, bound to its place and content.
         for (position, part) in parts.iter_mut().enumerate() {
             if part.get("thought").is_none() {
@@ -521,18 +548,12 @@ fn answer(
     if !searched.is_empty() {
         candidate["groundingMetadata"] = grounding(&prompt, &searched);
     }
-    let body = json!({
+    Ok(json!({
         "candidates": [candidate],
         "usageMetadata": usage,
         "modelVersion": model.id,
         "responseId": format!("fake-{request_number}"),
-    });
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    }))
 }
 
 /// The key the fake signs its thought signatures with. Like the real service's, they
