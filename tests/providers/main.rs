@@ -11,6 +11,7 @@ mod hostile_support;
 mod eachlabs;
 mod fal;
 mod gemini;
+mod gemini_files;
 mod gemini_shapes;
 mod gemini_stream;
 mod hostile;

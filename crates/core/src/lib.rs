@@ -2,6 +2,7 @@
 //! failure, secrets, media types and the sandbox door. No I/O, no pixels, no UI: every
 //! other crate of the workspace may depend on this one, and it depends on none of them.
 
+pub mod dates;
 pub mod error;
 pub mod media;
 pub mod recipe;

@@ -3,7 +3,7 @@
 mod batches;
 mod check;
 mod culling;
-pub mod dates;
+pub use banana_core::dates;
 mod health;
 pub use batches::{BatchId, BatchState, BatchSummary};
 pub use check::{CheckProgress, CheckReport};

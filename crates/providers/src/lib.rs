@@ -6,6 +6,8 @@ pub mod eachlabs;
 pub mod error;
 pub mod fal;
 pub mod gemini;
+mod gemini_answer;
+pub mod gemini_files;
 pub mod gemini_stream;
 pub mod http;
 pub mod lift;

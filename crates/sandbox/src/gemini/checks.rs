@@ -190,7 +190,7 @@ pub(super) fn check_contents(
             "model" => {
                 // The model's last image is what the next user turn talks about.
                 last_model_image = last_image_of(&parts);
-                if !model.thinking {
+                if !model.thinks() {
                     continue;
                 }
                 for (j, part) in parts.iter().enumerate() {
@@ -224,6 +224,10 @@ pub(super) fn check_contents(
             "user" => {
                 let mut inputs = Vec::new();
                 for part in &parts {
+                    if let Some(file) = field(part, "fileData", "file_data") {
+                        inputs.push(file_input(shared, file)?);
+                        continue;
+                    }
                     let Some(inline) = field(part, "inlineData", "inline_data") else {
                         continue;
                     };
@@ -284,6 +288,32 @@ pub(super) fn check_contents(
         last_inputs.push(previous);
     }
     Ok(last_inputs)
+}
+
+/// An input the request names by `fileData.fileUri`: an uploaded file of this key,
+/// alive, of an image type.
+fn file_input(shared: &Shared, file: &Value) -> Checked<DynamicImage> {
+    let uri = field(file, "fileUri", "file_uri")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if uri.is_empty() {
+        return Err(reject(
+            "* GenerateContentRequest.contents.parts.file_data.file_uri: file_uri is required.",
+        ));
+    }
+    let stored = super::files::resolve(shared, uri)?;
+    let mime = field(file, "mimeType", "mime_type")
+        .and_then(Value::as_str)
+        .unwrap_or(&stored.mime);
+    if !matches!(
+        mime,
+        "image/png" | "image/jpeg" | "image/webp" | "image/heic" | "image/heif"
+    ) {
+        return Err(reject(&format!("Unsupported MIME type: {mime}")));
+    }
+    imaging::decode(&stored.bytes).map_err(|_| {
+        reject("Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting")
+    })
 }
 
 /// The last non-thought image of a model turn, decoded.

@@ -2,6 +2,7 @@
 
 mod checks;
 mod faults;
+mod files;
 mod schema;
 mod stream;
 
@@ -42,6 +43,9 @@ pub(super) struct Shared {
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
     bodies: Mutex<Vec<Value>>,
+    files: Mutex<files::Files>,
+    uploads_started: AtomicU64,
+    uploads_finished: AtomicU64,
 }
 
 /// Counts a request as in flight until dropped.
@@ -82,10 +86,15 @@ impl FakeGemini {
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
             bodies: Mutex::new(Vec::new()),
+            files: Mutex::default(),
+            uploads_started: AtomicU64::new(0),
+            uploads_finished: AtomicU64::new(0),
         });
         let router = Router::new()
             .route("/v1beta/models", get(list_models))
             .route("/v1beta/models/{*action}", post(generate))
+            .route("/upload/v1beta/files", post(files::upload))
+            .route("/v1beta/files/{id}", get(files::get))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES + 1024 * 1024))
             .with_state(shared.clone());
         Ok(Self {
@@ -123,6 +132,18 @@ impl FakeGemini {
     /// How many issued signatures came back intact in later requests.
     pub fn returned_signatures(&self) -> u64 {
         self.shared.returned_signatures.load(Ordering::SeqCst)
+    }
+
+    #[cfg(feature = "testing")]
+    /// How many uploads through the Files API were finished.
+    pub fn uploads_finished(&self) -> u64 {
+        self.shared.uploads_finished.load(Ordering::SeqCst)
+    }
+
+    #[cfg(feature = "testing")]
+    /// Ages every uploaded file past its 48 hours, as if two days went by.
+    pub fn expire_files(&self) {
+        files::expire_all(&self.shared);
     }
 
     #[cfg(feature = "testing")]

@@ -17,6 +17,7 @@ enum Kind {
     Content,
     Part,
     Blob,
+    FileData,
     Tool,
 }
 
@@ -69,7 +70,7 @@ fn fields(kind: Kind) -> &'static [Field] {
         Part => &[
             ("text", None),
             ("inlineData", Some((Blob, false))),
-            ("fileData", None),
+            ("fileData", Some((FileData, false))),
             ("functionCall", None),
             ("functionResponse", None),
             ("executableCode", None),
@@ -80,6 +81,7 @@ fn fields(kind: Kind) -> &'static [Field] {
             ("partMetadata", None),
         ],
         Blob => &[("mimeType", None), ("data", None)],
+        FileData => &[("mimeType", None), ("fileUri", None)],
         Tool => &[
             ("functionDeclarations", None),
             ("googleSearchRetrieval", None),
