@@ -178,10 +178,12 @@ fn open_library(args: &Args) -> Result<crate::library::Library, i32> {
 
 /// Starts the engine or explains why not (exit code 6).
 fn start_engine(args: &Args) -> Result<Engine, i32> {
-    let config = args.engine_config().map_err(|message| {
+    let mut config = args.engine_config().map_err(|message| {
         eprintln!("error: {message}");
         2
     })?;
+    // Nobody watches thoughts here: nothing streams.
+    config.show_thinking = false;
     let engine = Engine::start(config).map_err(|e| {
         eprintln!("error: {e}");
         6

@@ -51,7 +51,7 @@ async fn generate_polls_the_prediction_and_reports_its_cost() {
     assert_eq!(out.charged.usd, Some(0.0731), "metrics.cost is recorded");
     let body = &fake.request_bodies()[0];
     assert_eq!(body["model"], "nano-banana-pro");
-    assert_eq!(body["version"], "0.0.1");
+    assert!(body.get("version").is_none(), "deprecated, not sent");
     assert_eq!(body["input"]["resolution"], "2K");
     assert_eq!(body["input"]["aspect_ratio"], "16:9");
     let notes = notes(&seen);
@@ -278,7 +278,12 @@ async fn each_error_class_maps_to_its_kind() {
         (e.kind(), e.kind().exit_code()),
         (ErrorKind::InvalidInput, 2)
     );
-    assert!(e.to_string().contains("input.prompt"), "{e}");
+    // Caught against the model's schema before anything is sent.
+    assert!(
+        e.to_string()
+            .contains("prompt is 50001 characters; it takes at most 50000"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

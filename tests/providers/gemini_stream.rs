@@ -147,3 +147,32 @@ async fn refusals_and_faults_in_a_stream_reach_the_user_in_words() {
     provider.generate(&req, &ctx).await.unwrap();
     assert_eq!(fake.request_count() - before, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_answers_whole_instead_of_streaming_is_read_whole() {
+    use crate::hostile_support::{Hostile, Reply, good_answer, http};
+    use banana_studio::keys::Secret;
+    use banana_studio::providers::gemini::GeminiProvider;
+    use banana_studio::recipe::ProviderId;
+
+    let server = Hostile::start(
+        "127.0.0.1",
+        Arc::new(|method, path| {
+            let (status, content_type, body) =
+                good_answer(ProviderId::Gemini, "http://127.0.0.1", method, path);
+            Reply::Raw(http(status, "", &content_type, &body))
+        }),
+    )
+    .await;
+    let provider = GeminiProvider::new(server.base(), Secret::new(common::KEY), fast_policy());
+    let (ctx, _) = listening();
+    let out = provider
+        .generate(&request("a lighthouse", PRO, |_| {}), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(out.images.len(), 1);
+    assert!(
+        server.heads.lock().unwrap()[0].contains(":streamGenerateContent?alt=sse"),
+        "it was asked to stream"
+    );
+}

@@ -9,8 +9,10 @@ mod common;
 mod hostile_support;
 
 mod eachlabs;
+mod eachlabs_schema;
 mod fal;
 mod gemini;
+mod gemini_batch;
 mod gemini_files;
 mod gemini_shapes;
 mod gemini_stream;

@@ -3,15 +3,19 @@
 //! data URIs; if the service cannot read them the user is told so in words. The engine
 //! keeps at most 10 predictions in flight per key, Eachlabs' own limit.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::http::{Answer, RetryPolicy, retry_after_header};
 use super::poll::{PollPolicy, Poller};
 use super::rest::{self, Rest};
+use super::schema_check;
 use super::{
-    CallContext, Charge, GenerateOutput, GenerateRequest, Progress, Provider, ProviderError,
-    classify_failure, download,
+    CallContext, Charge, ErrorKind, GenerateOutput, GenerateRequest, Progress, Provider,
+    ProviderError, classify_failure, download,
 };
 use banana_core::Secret;
 use banana_core::recipe::{AspectRatio, LiveModel, OutputFormat, ProviderId};
@@ -27,6 +31,8 @@ pub struct EachlabsProvider {
     rest: Rest,
     base: String,
     poll: PollPolicy,
+    /// Request schemas read from the model pages, by slug.
+    schemas: Mutex<HashMap<String, Arc<Value>>>,
 }
 
 /// An Eachlabs error answer as a provider error.
@@ -108,9 +114,9 @@ pub fn request_body(request: &GenerateRequest, image_urls: &[String]) -> Value {
     if recipe.is_edit() {
         input["image_urls"] = json!(image_urls);
     }
+    // No `version`: deprecated, and ignored by the service.
     json!({
         "model": request.model.request_id(recipe.is_edit()),
-        "version": "0.0.1",
         "input": input,
         "webhook_url": "",
     })
@@ -168,6 +174,7 @@ impl EachlabsProvider {
             .with_key_origins(&[&base]),
             base,
             poll: PollPolicy::eachlabs(),
+            schemas: Mutex::default(),
         }
     }
 
@@ -175,6 +182,43 @@ impl EachlabsProvider {
     pub fn with_poll(mut self, poll: PollPolicy) -> Self {
         self.poll = poll;
         self
+    }
+
+    /// The request schema the service publishes for `slug` (its model page), read once;
+    /// None when the page has none or could not be read (then the service judges).
+    async fn schema(
+        &self,
+        slug: &str,
+        ctx: &CallContext,
+    ) -> Result<Option<Arc<Value>>, ProviderError> {
+        if let Some(known) = self.schemas.lock().ok().and_then(|s| s.get(slug).cloned()) {
+            return Ok(Some(known));
+        }
+        let url = self.url(&format!("v1/model?slug={slug}"));
+        match self.rest.json(reqwest::Method::GET, &url, None, ctx).await {
+            Ok(page) => {
+                let schema = page
+                    .get("request_schema")
+                    .or_else(|| page.get("input_schema"))
+                    .filter(|s| s.is_object())
+                    .cloned()
+                    .map(Arc::new);
+                if let (Some(schema), Ok(mut schemas)) = (&schema, self.schemas.lock()) {
+                    schemas.insert(slug.to_owned(), schema.clone());
+                }
+                Ok(schema)
+            }
+            // A page that answers badly leaves the judging to the service; a service
+            // that cannot be reached, refuses the key or lacks the model fails the job
+            // here, as the prediction would.
+            Err(e) if matches!(e.kind(), ErrorKind::Server | ErrorKind::BadResponse) => {
+                tracing::warn!(
+                    "the Eachlabs model page of {slug} could not be read ({e}); sending unchecked"
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -246,7 +290,18 @@ impl Provider for EachlabsProvider {
     ) -> BoxFuture<'a, Result<GenerateOutput, ProviderError>> {
         Box::pin(async move {
             let image_urls: Vec<String> = request.inputs.iter().map(|i| i.data_uri()).collect();
-            let body = request_body(request, &image_urls);
+            let mut body = request_body(request, &image_urls);
+            let slug = request.model.request_id(request.recipe.is_edit());
+            if let Some(schema) = self.schema(slug, ctx).await? {
+                schema_check::conform(&mut body["input"], &schema).map_err(|words| {
+                    ProviderError::InvalidInput {
+                        message: format!(
+                            "Eachlabs' {} ({slug}) does not take this recipe: {words}",
+                            request.model.brand
+                        ),
+                    }
+                })?;
+            }
             let created = self
                 .rest
                 .json(

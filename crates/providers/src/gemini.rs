@@ -61,14 +61,35 @@ impl GeminiProvider {
     }
 
     fn files_api(&self) -> FilesApi<'_> {
+        self.files_api_with_limit(self.inline_limit)
+    }
+
+    /// The Files API of this key, uploading inputs past `inline_limit` bytes.
+    pub(crate) fn files_api_with_limit(&self, inline_limit: usize) -> FilesApi<'_> {
         FilesApi {
             client: &self.client,
             base_url: &self.base_url,
             key: &self.key,
             policy: &self.policy,
             uploads: &self.uploads,
-            inline_limit: self.inline_limit,
+            inline_limit,
         }
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub(crate) fn key(&self) -> &Secret {
+        &self.key
     }
 
     /// Sends the job's requests with these inputs as files.
@@ -178,13 +199,36 @@ async fn read_stream(
         let body = http::read_body(response, MAX_LIST_BYTES, timeout_secs).await?;
         return Err(map_error(status, &headers, &body, model_id));
     }
+    let event_stream = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/event-stream"));
     let tell = |thought| {
         if let Some(on_thought) = &ctx.on_thought {
             on_thought(thought);
         }
     };
-    let mut splitter = SseSplitter::default();
     let mut assembler = Assembler::default();
+    if !event_stream {
+        // A gateway that does not stream answers whole: one answer, or the chunks as
+        // one JSON array.
+        let body = http::read_body(response, MAX_BODY_BYTES, timeout_secs).await?;
+        let whole: Value =
+            serde_json::from_slice(&body).map_err(|e| ProviderError::BadResponse {
+                message: format!("the answer is not valid JSON ({e})"),
+            })?;
+        match whole {
+            Value::Array(chunks) => {
+                for chunk in chunks {
+                    assembler.push_value(chunk, index, &tell)?;
+                }
+            }
+            one => assembler.push_value(one, index, &tell)?,
+        }
+        return assembler.finish();
+    }
+    let mut splitter = SseSplitter::default();
     let mut failed = None;
     let mut on_data = |data: String| {
         if failed.is_none()

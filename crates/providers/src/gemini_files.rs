@@ -33,6 +33,8 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 /// An uploaded file, as a request names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileRef {
+    /// `files/…`, as the Batch API names an input file.
+    pub name: String,
     /// `fileUri`.
     pub uri: String,
     /// `mimeType`.
@@ -159,7 +161,8 @@ impl FilesApi<'_> {
             size = size.saturating_sub(inline_len(input.bytes.len()));
             files.insert(input_key(input), file);
         }
-        if over && size > self.inline_limit {
+        // (A limit of 0 asks for every input as a file, as a batch's JSONL does.)
+        if over && self.inline_limit > 0 && size > self.inline_limit {
             return Err(ProviderError::InvalidInput {
                 message: format!(
                     "this conversation's earlier images come to about {} MB, more than the {} MB \
@@ -172,8 +175,8 @@ impl FilesApi<'_> {
         Ok(files)
     }
 
-    /// Uploads one input: start, then the bytes in chunks, the last one finalizing.
-    async fn upload(
+    /// Uploads one file: start, then the bytes in chunks, the last one finalizing.
+    pub async fn upload(
         &self,
         input: &InputBytes,
         ctx: &CallContext,
@@ -289,8 +292,9 @@ impl FilesApi<'_> {
         for _ in 0..20 {
             let uri = file["uri"].as_str().unwrap_or_default().to_owned();
             let mime = file["mimeType"].as_str().unwrap_or_default().to_owned();
+            let name = file["name"].as_str().unwrap_or_default().to_owned();
             match file["state"].as_str().unwrap_or("ACTIVE") {
-                "ACTIVE" if !uri.is_empty() => return Ok(FileRef { uri, mime }),
+                "ACTIVE" if !uri.is_empty() => return Ok(FileRef { name, uri, mime }),
                 "FAILED" => {
                     return Err(ProviderError::InvalidInput {
                         message: "the Files API could not process an input image; try \

@@ -105,6 +105,16 @@ impl Assembler {
         let chunk: Value = serde_json::from_str(data).map_err(|e| ProviderError::BadResponse {
             message: format!("a piece of the streamed answer is not valid JSON ({e})"),
         })?;
+        self.push_value(chunk, request, tell)
+    }
+
+    /// Takes one chunk, already read.
+    pub fn push_value(
+        &mut self,
+        chunk: Value,
+        request: usize,
+        tell: &dyn Fn(Thought),
+    ) -> Result<(), ProviderError> {
         if let Some(error) = chunk.get("error") {
             // The service can fail after it has started answering.
             let status = error.get("code").and_then(Value::as_u64).unwrap_or(500) as u16;

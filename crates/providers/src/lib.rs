@@ -7,6 +7,7 @@ pub mod error;
 pub mod fal;
 pub mod gemini;
 mod gemini_answer;
+pub mod gemini_batch;
 pub mod gemini_files;
 pub mod gemini_stream;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod origin;
 pub mod oxen;
 pub mod poll;
 pub mod rest;
+pub mod schema_check;
 pub mod vydra;
 
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -70,6 +70,8 @@ struct Shared {
     /// What the service bills per image, in micro-dollars: its own figure, not the
     /// catalog's quote (the app must record what was billed, not what it estimated).
     billed_micros: AtomicU64,
+    /// Model pages read.
+    schema_reads: AtomicU64,
 }
 
 /// What the fake bills per image by default: the figure of the docs' example answer
@@ -106,14 +108,22 @@ impl FakeEachlabs {
             bodies: common::Recorded::default(),
             created_polls,
             billed_micros: AtomicU64::new((BILLED_PER_IMAGE_USD * 1e6) as u64),
+            schema_reads: AtomicU64::new(0),
         });
         let router = Router::new()
             .route("/v1/prediction/", post(create))
             .route("/v1/prediction/{id}", get(poll))
+            .route("/v1/model", get(model_page))
             .with_state(shared.clone())
             .merge(files.router());
         let server = bound.serve(runtime, router)?;
         Ok(Self { server, shared })
+    }
+
+    #[cfg(feature = "testing")]
+    /// How many model pages (request schemas) were read.
+    pub fn schema_reads(&self) -> u64 {
+        self.shared.schema_reads.load(Ordering::SeqCst)
     }
 
     /// The base URL to give the provider.
@@ -183,19 +193,17 @@ fn check(
     input: &Value,
 ) -> Result<ModelInfo, (StatusCode, String)> {
     let bad = |text: String| Err((StatusCode::BAD_REQUEST, text));
-    let edit = model_id.ends_with("-edit");
-    let base = model_id.trim_end_matches("-edit");
-    let Some(model) = shared
-        .catalog
-        .models_of(ProviderId::Eachlabs)
-        .find(|m| m.id == base)
-        .cloned()
-    else {
+    let Some(model) = model_of(shared, model_id) else {
         return Err((
             StatusCode::NOT_FOUND,
             format!("Model not found: {model_id}"),
         ));
     };
+    let edit = model.edit_id.as_deref() == Some(model_id);
+    let schema = super::eachlabs_schema::request_schema(&model, model_id);
+    if let Some(words) = super::eachlabs_schema::unknown_field(&schema, input, model_id) {
+        return bad(words);
+    }
     let prompt = input["prompt"].as_str().unwrap_or("");
     if prompt.trim().is_empty() {
         return bad("input.prompt is required".into());
@@ -261,6 +269,31 @@ fn check(
     Ok(model)
 }
 
+/// The model a slug names, generating or editing.
+fn model_of(shared: &Shared, slug: &str) -> Option<ModelInfo> {
+    shared
+        .catalog
+        .models_of(ProviderId::Eachlabs)
+        .find(|m| m.id == slug || m.edit_id.as_deref() == Some(slug))
+        .cloned()
+}
+
+/// `GET /v1/model?slug=`: the model's page with its request schema.
+async fn model_page(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    shared.schema_reads.fetch_add(1, Ordering::SeqCst);
+    let slug = query.get("slug").map(String::as_str).unwrap_or("");
+    match model_of(&shared, slug) {
+        Some(model) => common::json(
+            StatusCode::OK,
+            super::eachlabs_schema::model_page(&model, slug),
+        ),
+        None => error(StatusCode::NOT_FOUND, &format!("Model not found: {slug}")),
+    }
+}
+
 fn in_flight(predictions: &HashMap<String, Prediction>) -> usize {
     predictions
         .values()
@@ -312,9 +345,7 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         }
         None => {}
     }
-    if request["version"].as_str().is_none() {
-        return error(StatusCode::BAD_REQUEST, "version is required");
-    }
+    // `version` is deprecated: taken and ignored.
     let model_id = request["model"].as_str().unwrap_or("");
     let model = match check(&shared, model_id, &input) {
         Ok(model) => model,

@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod eachlabs;
+mod eachlabs_schema;
 pub mod fal;
 pub mod gemini;
 pub mod oxen;

@@ -85,6 +85,8 @@ pub struct ModelInfo {
     pub default_size: Option<ImageSize>,
     /// Input images per request.
     pub max_inputs: u32,
+    /// Whether it only edits: a recipe without an input image is refused.
+    pub edit_only: bool,
     /// Whether a seed is honoured.
     pub seed: bool,
     /// Whether the model thinks and signs its turns (signatures must come back).
@@ -254,6 +256,8 @@ struct RawModel {
     default_size: Option<String>,
     max_inputs: u32,
     #[serde(default)]
+    edit_only: bool,
+    #[serde(default)]
     seed: bool,
     #[serde(default)]
     thinking: bool,
@@ -332,6 +336,7 @@ impl RawModel {
             sizes,
             default_size,
             max_inputs: self.max_inputs,
+            edit_only: self.edit_only,
             seed: self.seed,
             thinking: self.thinking,
             thinking_levels,
@@ -432,6 +437,7 @@ impl Catalog {
                     sizes: Vec::new(),
                     default_size: None,
                     max_inputs: 3,
+                    edit_only: false,
                     seed: false,
                     thinking: false,
                     thinking_levels: Vec::new(),

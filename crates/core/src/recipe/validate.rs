@@ -182,6 +182,16 @@ impl Recipe {
                 ));
             }
         }
+        if model.edit_only && self.inputs.is_empty() {
+            return Err(ValidationError::new(
+                "inputs",
+                format!(
+                    "{} on {} only edits photos: add an input image, or pick another model",
+                    model.brand,
+                    model.provider.label()
+                ),
+            ));
+        }
         let max_inputs = model.max_inputs as usize;
         if self.inputs.len() > max_inputs {
             return Err(ValidationError::new(

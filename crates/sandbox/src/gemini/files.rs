@@ -257,6 +257,26 @@ pub(super) async fn get(
     }
 }
 
+/// Keeps bytes the service made (a batch's responses) as a file; its id.
+pub(super) fn keep(shared: &Shared, name: &str, mime: &str, bytes: Vec<u8>) -> String {
+    let id = format!(
+        "f{:x}",
+        super::render::stable_hash(name, bytes.len() as u64)
+    );
+    if let Ok(mut files) = shared.files.lock() {
+        files.stored.insert(
+            id.clone(),
+            Stored {
+                mime: mime.to_owned(),
+                bytes: Arc::new(bytes),
+                created_ms: banana_core::now_ms(),
+                display_name: Some(name.to_owned()),
+            },
+        );
+    }
+    id
+}
+
 /// A live file by id; one past its 48 hours is gone.
 pub(super) fn lookup(shared: &Shared, id: &str) -> Option<Stored> {
     let mut files = shared.files.lock().ok()?;

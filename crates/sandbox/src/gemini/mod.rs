@@ -1,5 +1,6 @@
 //! A fake Gemini API: `generateContent` and `models.list`, as strict as the real one.
 
+mod batch;
 mod checks;
 mod faults;
 mod files;
@@ -44,6 +45,8 @@ pub(super) struct Shared {
     max_in_flight: AtomicU64,
     bodies: Mutex<Vec<Value>>,
     files: Mutex<files::Files>,
+    batches: Mutex<batch::Batches>,
+    batches_made: AtomicU64,
     uploads_started: AtomicU64,
     uploads_finished: AtomicU64,
 }
@@ -87,6 +90,8 @@ impl FakeGemini {
             max_in_flight: AtomicU64::new(0),
             bodies: Mutex::new(Vec::new()),
             files: Mutex::default(),
+            batches: Mutex::default(),
+            batches_made: AtomicU64::new(0),
             uploads_started: AtomicU64::new(0),
             uploads_finished: AtomicU64::new(0),
         });
@@ -95,6 +100,8 @@ impl FakeGemini {
             .route("/v1beta/models/{*action}", post(generate))
             .route("/upload/v1beta/files", post(files::upload))
             .route("/v1beta/files/{id}", get(files::get))
+            .route("/v1beta/batches/{id}", get(batch::get).post(batch::action))
+            .route("/download/v1beta/files/{file}", get(batch::download))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES + 1024 * 1024))
             .with_state(shared.clone());
         Ok(Self {
@@ -295,6 +302,9 @@ async fn generate(
             Value::Null,
         );
     };
+    if method == "batchGenerateContent" {
+        return batch::create(&shared, &model, &body);
+    }
     let stream = match method {
         "generateContent" => None,
         // Without `alt=sse` the service streams one JSON array instead.
