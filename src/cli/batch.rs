@@ -23,8 +23,16 @@ use crate::recipe::batch_list::{self, BatchLine, ListKind};
 /// Options of `batch`.
 #[derive(Debug, ClapArgs)]
 pub struct BatchArgs {
-    /// The list: .txt, .csv or .jsonl.
+    /// The list: .txt, .csv or .jsonl (or `status` / `fetch` followed by a batch's id).
     pub file: PathBuf,
+    /// With `status` or `fetch`: the deferred batch (`batches/…`).
+    pub id: Option<String>,
+    /// Through the Gemini Batch API: half price, done within 24 hours.
+    #[arg(long)]
+    pub deferred: bool,
+    /// With --deferred: wait for the results and store them.
+    #[arg(long, requires = "deferred")]
+    pub wait: bool,
     #[command(flatten)]
     pub opts: RecipeOpts,
 }
@@ -97,6 +105,20 @@ fn line_opts(base: &RecipeOpts, line: &BatchLine) -> Result<RecipeOpts, String> 
 /// that did not (2 when the file or a line is wrong, and then nothing was sent).
 pub fn run(args: &Args, b: &BatchArgs) -> i32 {
     let json = b.opts.output.json;
+    match (b.file.to_str(), &b.id) {
+        (Some("status"), Some(id)) => return super::batch_deferred::status(args, b, id, false),
+        (Some("fetch"), Some(id)) => return super::batch_deferred::status(args, b, id, true),
+        (Some("status" | "fetch"), None) => {
+            let message =
+                "batch: give the batch's id (batches/…), as `batch --deferred` printed it";
+            return fail(json, None, ErrorKind::InvalidInput, message);
+        }
+        (_, Some(extra)) => {
+            let message = format!("batch: unexpected \"{extra}\" after the file");
+            return fail(json, None, ErrorKind::InvalidInput, &message);
+        }
+        _ => {}
+    }
     let lines = match read_lines(&b.file, &b.opts) {
         Ok(lines) => lines,
         Err(message) => {
@@ -168,6 +190,9 @@ pub fn run(args: &Args, b: &BatchArgs) -> i32 {
         .file
         .file_name()
         .map_or_else(|| "batch".to_owned(), |n| n.to_string_lossy().into_owned());
+    if b.deferred {
+        return super::batch_deferred::submit(&engine, b, name, recipes);
+    }
     let submitted = match engine.start_batch(name, recipes) {
         Ok(()) => jobs,
         Err(e) => return fail(json, None, ErrorKind::InvalidInput, &e.to_string()),

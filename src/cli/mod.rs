@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod batch;
+mod batch_deferred;
 mod export;
 mod generate;
 mod history;

@@ -129,6 +129,8 @@ impl BananaApp {
         engine.load_prompt_library();
         // Batches a closed window cut short wait in the jobs strip to be resumed.
         engine.load_batches();
+        // Deferred batches run on Google's side: follow them, and store what came.
+        engine.follow_deferred();
         engine.load_spend();
         // Generations a CLI run or another window adds show up here too.
         engine.watch_library();

@@ -166,6 +166,7 @@ fn batch_row(
         };
         ui.colored_label(color, icon);
         let title = match s.state {
+            _ if s.deferred && !s.is_over() => format!("Batch “{}” (deferred)", s.name),
             BatchState::Paused => format!("Batch “{}” (paused)", s.name),
             BatchState::Cancelled => format!("Batch “{}” (cancelled)", s.name),
             _ => format!("Batch “{}”", s.name),
@@ -197,6 +198,31 @@ fn batch_row(
                 if close.on_hover_text("Dismiss").clicked() {
                     dismiss.push(id);
                 }
+                let unmade = s.requests.saturating_sub(s.succeeded);
+                if unmade > 0 {
+                    if s.deferred
+                        && ui
+                            .small_button("Again, deferred")
+                            .on_hover_text(format!(
+                                "Send the {unmade} request{} that made nothing as a new batch, \
+                                 deferred at half price",
+                                if unmade == 1 { "" } else { "s" }
+                            ))
+                            .clicked()
+                    {
+                        commands.push(Command::RerunBatch(id, true));
+                    }
+                    if ui
+                        .small_button("Again now")
+                        .on_hover_text(format!(
+                            "Send the {unmade} request{} that made nothing as a new batch, now",
+                            if unmade == 1 { "" } else { "s" }
+                        ))
+                        .clicked()
+                    {
+                        commands.push(Command::RerunBatch(id, false));
+                    }
+                }
                 if s.images > 0
                     && ui
                         .small_button("Save all…")
@@ -204,6 +230,14 @@ fn batch_row(
                         .clicked()
                 {
                     commands.push(Command::SaveBatch(id));
+                }
+            } else if s.deferred {
+                if ui
+                    .small_button("Cancel")
+                    .on_hover_text("Ask Google to stop it; what it made so far is still kept")
+                    .clicked()
+                {
+                    commands.push(Command::CancelBatch(id));
                 }
             } else {
                 if ui
@@ -244,6 +278,10 @@ fn batch_row(
             }
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                 let mut words = s.in_words();
+                if s.deferred && !s.is_over() {
+                    let waited = (crate::library::now_ms() - s.created_at_ms).max(0) / 1000;
+                    words.push_str(&format!(" · waiting {}", waited_words(waited as u64)));
+                }
                 if let Some(left) = batch
                     .seconds_left
                     .filter(|_| s.state == BatchState::Running && !s.is_over())
@@ -257,6 +295,15 @@ fn batch_row(
             });
         });
     });
+}
+
+/// How long a deferred batch has waited, in words.
+fn waited_words(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3_600 => format!("{} min", secs / 60),
+        _ => format!("{:.1} h", secs as f64 / 3_600.0),
+    }
 }
 
 #[cfg(test)]

@@ -151,6 +151,8 @@ pub struct BatchDialog {
     planned: Option<(String, ListKind, UiState, Result<Plan, String>)>,
     /// The list takes the keyboard on the next frame (the dialog just opened).
     focus_list: bool,
+    /// Through the Gemini Batch API: half price, within 24 hours.
+    deferred: bool,
 }
 
 impl BatchDialog {
@@ -363,6 +365,14 @@ impl BatchDialog {
                     .inner;
                 ui.add_space(super::theme::space::M);
                 ui.horizontal(|ui| {
+                    let gemini = state.draft.provider == crate::recipe::ProviderId::Gemini;
+                    self.deferred &= gemini;
+                    ui.add_enabled(gemini, egui::Checkbox::new(&mut self.deferred, "Deferred"))
+                        .on_hover_text(
+                            "Through the Gemini Batch API: half price, results within 24 hours, \
+                             kept even if the app closes",
+                        )
+                        .on_disabled_hover_text("Only the Gemini API has a batch service");
                     let start = ui.add_enabled(
                         ready.is_some(),
                         super::theme::primary_button("Start batch", ""),
@@ -378,7 +388,11 @@ impl BatchDialog {
                             "" => default_name(&plan.recipes),
                             name => name.to_owned(),
                         };
-                        commands.push(Command::StartBatch(name, plan.recipes.clone()));
+                        commands.push(Command::StartBatch(
+                            name,
+                            plan.recipes.clone(),
+                            self.deferred,
+                        ));
                         close = true;
                     }
                     if ui.button("Close").clicked() {

@@ -146,7 +146,9 @@ pub enum Command {
     /// Show the Batch dialog.
     OpenBatch,
     /// Send a prompt batch under a name.
-    StartBatch(String, Vec<Recipe>),
+    StartBatch(String, Vec<Recipe>, bool),
+    /// Send a batch's requests that made nothing again, as a new batch (deferred or not).
+    RerunBatch(crate::library::BatchId, bool),
     /// Send no more of a batch; its running jobs finish.
     PauseBatch(crate::library::BatchId),
     /// Go on sending a paused batch.

@@ -11,4 +11,5 @@ mod hostile_support;
 
 mod commands;
 mod crash;
+mod deferred;
 mod scripts;

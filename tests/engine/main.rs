@@ -3,6 +3,7 @@
 //! One test binary for the group: each binary costs a link on 2 cores.
 
 mod batches;
+mod deferred;
 mod export;
 mod history;
 mod inputs;

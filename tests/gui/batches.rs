@@ -83,3 +83,72 @@ fn a_wrong_line_is_named_and_nothing_can_be_sent() {
             .is_disabled()
     );
 }
+
+/// Pastes a list into the Batch dialog, names it and sends it deferred.
+fn send_deferred(
+    harness: &mut egui_kittest::Harness<'static, banana_studio::gui::BananaApp>,
+    list: &str,
+    name: &str,
+) {
+    harness.run_steps(3);
+    harness.get_by_label("Batch…").click();
+    harness.run_steps(4);
+    harness.event(egui::Event::Paste(list.into()));
+    harness.run_steps(2);
+    type_into(harness, "Batch name", name);
+    harness.get_by_label("Deferred").click();
+    harness.run_steps(1);
+    harness.get_by_label("Start batch").click();
+}
+
+#[test]
+fn a_deferred_batch_waits_at_half_price_and_lands_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    send_deferred(&mut harness, "a red kite\na blue kite", "Later kites");
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the batch waiting at Google",
+        |h| shows(h, "Batch “Later kites” (deferred)") && shows(h, "at half price"),
+    );
+    assert!(
+        harness.query_by_label("Pause").is_none(),
+        "a batch on Google's side cannot be paused, only cancelled"
+    );
+    step_until(&mut harness, Duration::from_secs(60), "its results", |h| {
+        shows(h, "Batch progress: 2 of 2 done")
+    });
+    harness.get_by_label("Show").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(10),
+        "the batch's results",
+        |h| h.state().gallery().generations().len() == 2,
+    );
+    let sandbox = gui_support::sandbox();
+    assert_eq!(sandbox.gemini().unwrap().batches_made(), 1);
+}
+
+#[test]
+fn an_expired_deferred_batch_says_so_and_goes_again_in_one_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path());
+    // The sandbox lets a batch whose name asks for it run out of time.
+    send_deferred(&mut harness, "a red kite", "expire");
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the batch to expire",
+        |h| shows(h, "expired: not done within 24 hours"),
+    );
+    harness.get_by_label("Again, deferred").click();
+    step_until(
+        &mut harness,
+        Duration::from_secs(30),
+        "the new batch",
+        |h| shows(h, "Batch “expire (again)”"),
+    );
+    let sandbox = gui_support::sandbox();
+    assert_eq!(sandbox.gemini().unwrap().batches_made(), 2);
+}

@@ -37,28 +37,22 @@ impl Engine {
                 message: "the batch has no requests".to_owned(),
             });
         }
-        // The whole batch against the caps, before any of it is sent.
-        self.check_budget(&recipes).map_err(|e| ValidationError {
-            field: e.field,
-            message: format!("the batch: {}", e.message),
-        })?;
+        self.check_batch_budget(&recipes)?;
         let inner = self.inner.clone();
         self.spawn(async move {
-            let created = inner
-                .blocking(move |lib| {
-                    lib.library
-                        .create_batch(&name, &recipes)
-                        .map_err(|e| e.to_string())
-                })
-                .await;
-            match created {
-                Ok(batch) => run(inner, batch).await,
-                Err(message) => inner.emit(Event::SubmitFailed {
-                    message: format!("the batch could not be recorded: {message}"),
-                }),
+            if let Some(batch) = record(&inner, name, recipes, false).await {
+                run(inner, batch).await;
             }
         });
         Ok(())
+    }
+
+    /// The whole batch against the caps, before any of it is sent.
+    pub(crate) fn check_batch_budget(&self, recipes: &[Recipe]) -> Result<(), ValidationError> {
+        self.check_budget(recipes).map_err(|e| ValidationError {
+            field: e.field,
+            message: format!("the batch: {}", e.message),
+        })
     }
 
     /// Sends no more of a batch's requests; the running ones finish.
@@ -142,6 +136,35 @@ impl Engine {
                 }),
             }
         });
+    }
+}
+
+/// Writes a batch with its requests (deferred: for the provider's batch service); None,
+/// and the reason told, when it could not be written.
+pub(crate) async fn record(
+    inner: &Arc<Inner>,
+    name: String,
+    recipes: Vec<Recipe>,
+    deferred: bool,
+) -> Option<BatchId> {
+    let created = inner
+        .blocking(move |lib| {
+            if deferred {
+                lib.library.create_deferred_batch(&name, &recipes)
+            } else {
+                lib.library.create_batch(&name, &recipes)
+            }
+            .map_err(|e| e.to_string())
+        })
+        .await;
+    match created {
+        Ok(batch) => Some(batch),
+        Err(message) => {
+            inner.emit(Event::SubmitFailed {
+                message: format!("the batch could not be recorded: {message}"),
+            });
+            None
+        }
     }
 }
 

@@ -107,6 +107,15 @@ pub enum Event {
         /// and once it is over).
         seconds_left: Option<u64>,
     },
+    /// A deferred batch was accepted by the service.
+    DeferredSubmitted {
+        /// Its id in the library.
+        batch: BatchId,
+        /// Its name on the service (`batches/…`).
+        remote: String,
+        /// Requests in it.
+        requests: u32,
+    },
     /// What was spent, after a job ends or when asked.
     Spend(super::budget::Spend),
     /// Every batch, newest first, when asked.

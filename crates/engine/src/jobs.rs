@@ -157,7 +157,7 @@ fn with_guide(
     }
 }
 
-async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
+pub(super) async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
     let result = inner
         .blocking(move |lib| lib.library.set_state(job, state).map_err(|e| e.to_string()))
         .await;
@@ -172,7 +172,7 @@ async fn set_state(inner: &Arc<Inner>, job: JobId, state: JobState) {
     inner.emit(Event::JobState { job, state });
 }
 
-async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) {
+pub(super) async fn fail(inner: &Arc<Inner>, job: JobId, kind: ErrorKind, message: String) {
     tracing::warn!(job, kind = kind.as_str(), "job ended: {message}");
     let text = message.clone();
     let result = inner
@@ -365,27 +365,65 @@ async fn run(
     };
     set_state(inner, job, JobState::Storing).await;
     drop(permit);
+    let stored = Stored {
+        job,
+        recipe,
+        sandbox: slot.sandbox,
+        price_factor: 1.0,
+        warnings: Vec::new(),
+    };
+    store_output(inner, stored, &model, &catalog, output, early, masked).await;
+}
+
+/// A job whose answer is to be stored: what it asked and how it is billed.
+pub(super) struct Stored {
+    pub job: JobId,
+    pub recipe: Recipe,
+    pub sandbox: bool,
+    /// What its usage costs against the standard rate (a deferred batch: half).
+    pub price_factor: f64,
+    /// Things to tell about it besides the service's own partial failures.
+    pub warnings: Vec<String>,
+}
+
+/// Stores a job's answer (cost, sources, images) and says how it ended.
+pub(super) async fn store_output(
+    inner: &Arc<Inner>,
+    stored: Stored,
+    model: &banana_core::recipe::ModelInfo,
+    catalog: &Catalog,
+    output: banana_providers::GenerateOutput,
+    early: Arc<store::Early>,
+    masked: Option<Arc<store::Masked>>,
+) {
+    let Stored {
+        job,
+        recipe,
+        sandbox,
+        price_factor,
+        mut warnings,
+    } = stored;
     // What the service says it charged wins; then what its reported usage costs at the
     // model's rates; then the catalog's estimate. The sandbox is free.
     let usage = output.charged.usage;
     let cost = banana_library::JobCost {
-        usd: if slot.sandbox {
+        usd: if sandbox {
             Some(0.0)
         } else {
             output
                 .charged
                 .usd
-                .or_else(|| Some(usage?.cost_usd(&model.rates?)))
+                .or_else(|| Some(usage?.cost_usd(&model.rates?) * price_factor))
                 .or_else(|| {
                     model
-                        .price_per_image(recipe.effective_size(&catalog))
-                        .map(|p| p * output.images.len() as f64)
+                        .price_per_image(recipe.effective_size(catalog))
+                        .map(|p| p * output.images.len() as f64 * price_factor)
                 })
         },
         credits: output.charged.credits,
         usage,
     };
-    let warnings = output.partial_failures.clone();
+    warnings.extend(output.partial_failures.iter().cloned());
     if let Some(left) = output.charged.credits_left {
         inner.note_credits(recipe.provider, left);
     }

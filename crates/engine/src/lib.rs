@@ -5,6 +5,7 @@ mod answer;
 mod batch_tasks;
 pub mod budget;
 mod connect;
+pub mod deferred;
 mod events;
 mod history_tasks;
 mod inputs;
@@ -84,6 +85,8 @@ pub struct EngineConfig {
     /// Whether a thinking model's thoughts are streamed and told as they come
     /// (`Event::JobThought`).
     pub show_thinking: bool,
+    /// How soon a deferred batch is first polled after it is sent (then less often).
+    pub deferred_first_poll: Duration,
     /// Starts a provider's offline stand-in when it runs without a key; None: such a
     /// provider is unavailable.
     pub sandbox: Option<Arc<dyn SandboxHost>>,
@@ -106,6 +109,7 @@ impl EngineConfig {
             attempt_timeout: None,
             budget: budget::Budget::default(),
             show_thinking: false,
+            deferred_first_poll: Duration::from_secs(1),
             sandbox: None,
         }
     }
@@ -185,6 +189,8 @@ pub(crate) struct Inner {
     budget: Mutex<budget::Budget>,
     /// Whether jobs that start from now on stream their thoughts.
     show_thinking: std::sync::atomic::AtomicBool,
+    /// How soon a deferred batch is first polled.
+    deferred_first_poll: Duration,
 }
 
 /// A deadline as stored in `Inner::attempt_timeout_ms` (0: none).
@@ -346,6 +352,7 @@ impl Engine {
             batch_runners: batch_tasks::Runners::default(),
             budget: Mutex::new(config.budget),
             show_thinking: std::sync::atomic::AtomicBool::new(config.show_thinking),
+            deferred_first_poll: config.deferred_first_poll,
         });
         if let Some(message) = notice {
             inner.emit(Event::LibraryFailed { message });

@@ -67,6 +67,15 @@ pub struct BatchSummary {
     pub images: u32,
     /// What its jobs cost, as recorded.
     pub cost_usd: f64,
+    /// Sent whole to the provider's batch service (half price, within a day).
+    pub deferred: bool,
+    /// Its name on the service (`batches/…`), once accepted.
+    pub remote: Option<String>,
+    /// Where it is on the service: submitting, pending, running, succeeded, failed,
+    /// cancelled, expired, unknown.
+    pub remote_state: Option<String>,
+    /// What the service (or the app) said about it.
+    pub remote_note: Option<String>,
 }
 
 impl BatchSummary {
@@ -87,6 +96,14 @@ impl BatchSummary {
 
     /// How far it has come, in words: "7 of 12 done, 1 failed, 2 running, 3 waiting".
     pub fn in_words(&self) -> String {
+        if self.deferred && self.sent == 0 {
+            let state = self.remote_state.as_deref().unwrap_or("submitting");
+            let mut words = format!("{} requests at half price · {state}", self.requests);
+            if let Some(note) = &self.remote_note {
+                words.push_str(&format!(": {note}"));
+            }
+            return words;
+        }
         let mut words = format!("{} of {} done", self.succeeded + self.failed, self.requests);
         if self.failed > 0 {
             words.push_str(&format!(", {} failed", self.failed));
@@ -109,6 +126,9 @@ impl BatchSummary {
 
     /// Whether nothing more will happen in it on its own.
     pub fn is_over(&self) -> bool {
+        if self.deferred {
+            return self.state != BatchState::Running;
+        }
         self.running() == 0 && (self.unsent() == 0 || self.state == BatchState::Cancelled)
     }
 }
@@ -121,7 +141,8 @@ const SUMMARY: &str = "SELECT b.id, b.name, b.created_at, b.state,
             AND state IN ('failed', 'cancelled', 'interrupted')),
         (SELECT COUNT(*) FROM images JOIN jobs ON images.job_id = jobs.id
             WHERE jobs.batch_id = b.id AND images.deleted_at IS NULL),
-        (SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE batch_id = b.id)
+        (SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE batch_id = b.id),
+        b.deferred, b.remote, b.remote_state, b.remote_note
     FROM batches AS b";
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
@@ -137,6 +158,10 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
         failed: r.get(7)?,
         images: r.get(8)?,
         cost_usd: r.get(9)?,
+        deferred: r.get(10)?,
+        remote: r.get(11)?,
+        remote_state: r.get(12)?,
+        remote_note: r.get(13)?,
     })
 }
 
@@ -179,11 +204,21 @@ impl Library {
 
     /// The recipes of a batch's requests not yet sent, in order.
     pub fn unsent_recipes(&self, batch: BatchId) -> Result<Vec<Recipe>, LibraryError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        self.batch_recipes(
             "SELECT recipe_json FROM batch_items
              WHERE batch_id = ?1 AND job_id IS NULL ORDER BY position",
-        )?;
+            batch,
+        )
+    }
+
+    /// The recipes a query of one batch's requests (`?1`: the batch) selects.
+    pub(crate) fn batch_recipes(
+        &self,
+        sql: &str,
+        batch: BatchId,
+    ) -> Result<Vec<Recipe>, LibraryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql)?;
         let rows: Vec<String> = stmt
             .query_map([batch], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -282,7 +317,7 @@ impl Library {
             "UPDATE batches SET state = CASE
                  WHEN EXISTS (SELECT 1 FROM batch_items WHERE batch_id = batches.id AND job_id IS NULL)
                  THEN 'paused' ELSE 'finished' END
-             WHERE state = 'running'",
+             WHERE state = 'running' AND deferred = 0",
             [],
         )?)
     }

@@ -3,11 +3,13 @@
 mod batches;
 mod check;
 mod culling;
+mod deferred;
 pub use banana_core::dates;
 mod health;
 pub use batches::{BatchId, BatchState, BatchSummary};
 pub use check::{CheckProgress, CheckReport};
 pub use culling::Mark;
+pub use deferred::OpenDeferred;
 pub mod export;
 mod lineage;
 mod migrations;

@@ -184,6 +184,16 @@ pub fn migrations() -> Migrations<'static> {
         M::up("ALTER TABLE jobs ADD COLUMN usage_json TEXT;"),
         // 14: what a grounded answer looked up (sources, searches, suggestions, as JSON).
         M::up("ALTER TABLE jobs ADD COLUMN grounding_json TEXT;"),
+        // 15: deferred batches (the Gemini Batch API). The batch is written with its
+        // requests before it is sent; `remote` names it on the service once it was
+        // accepted; its requests' jobs are written when their results are stored.
+        M::up(
+            "ALTER TABLE batches ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN remote TEXT;
+            ALTER TABLE batches ADD COLUMN remote_state TEXT;
+            ALTER TABLE batches ADD COLUMN remote_note TEXT;
+            CREATE UNIQUE INDEX batches_remote ON batches(remote) WHERE remote IS NOT NULL;",
+        ),
     ])
 }
 

@@ -253,6 +253,10 @@ impl Provider for GeminiProvider {
         ProviderId::Gemini
     }
 
+    fn as_gemini(&self) -> Option<&GeminiProvider> {
+        Some(self)
+    }
+
     fn generate<'a>(
         &'a self,
         request: &'a GenerateRequest,

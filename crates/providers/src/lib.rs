@@ -258,6 +258,11 @@ pub trait Provider: Send + Sync {
         ctx: &'a CallContext,
     ) -> BoxFuture<'a, Result<Vec<LiveModel>, ProviderError>>;
 
+    /// The Gemini API itself, for what only it offers (the Batch API).
+    fn as_gemini(&self) -> Option<&gemini::GeminiProvider> {
+        None
+    }
+
     /// Tests the key with the cheapest authenticated call; what it found, in words.
     fn check_key<'a>(
         &'a self,

@@ -23,6 +23,8 @@ pub(super) struct Answers {
     pub batch_exports: Vec<Answer<ExportedMany>>,
     /// The images of a batch to save ("Save all…").
     pub batch_images: Option<Answer<Result<Vec<ImageId>, crate::engine::TaskError>>>,
+    /// A batch's requests that made nothing, to send again (deferred or not).
+    pub rerun: Option<(crate::engine::deferred::FailedRequests, bool)>,
     /// The mask being made from a painting.
     pub mask: Option<crate::engine::MaskAnswer>,
     /// The marked-up copy being drawn.
@@ -127,6 +129,27 @@ impl BananaApp {
                     Level::Error,
                     format!("The batch's images could not be read: {e}"),
                 ),
+            }
+        }
+        if let Some((found, deferred)) = self
+            .answers
+            .rerun
+            .as_mut()
+            .and_then(|(a, d)| Some((a.take()?, *d)))
+        {
+            self.answers.rerun = None;
+            match found {
+                Ok((name, recipes)) if !recipes.is_empty() => {
+                    self.run(Command::StartBatch(
+                        format!("{name} (again)"),
+                        recipes,
+                        deferred,
+                    ));
+                }
+                Ok(_) => self
+                    .toasts
+                    .add(Level::Info, "Every request of that batch made its image"),
+                Err(e) => self.toasts.add(Level::Error, format!("The batch: {e}")),
             }
         }
         if let Some(made) = self.answers.mask.as_mut().and_then(Answer::take) {

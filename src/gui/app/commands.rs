@@ -419,7 +419,21 @@ impl BananaApp {
                 self.state.mask_for = Some(photo.sha256.clone());
                 self.answers.mask = Some(self.engine.make_mask(photo, drawing, feather_px));
             }
-            Command::StartBatch(name, recipes) => {
+            Command::StartBatch(name, recipes, true) => {
+                let n: usize = recipes.iter().map(|r| usize::from(r.count.max(1))).sum();
+                match self.engine.submit_deferred(name.clone(), recipes) {
+                    Ok(()) => self.toasts.add(
+                        Level::Info,
+                        format!(
+                            "Batch “{name}”: {n} request{} going to the Gemini Batch API at half \
+                             price; results within 24 hours, even if you close the app",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    ),
+                    Err(e) => self.toasts.add(Level::Error, format!("Batch: {e}")),
+                }
+            }
+            Command::StartBatch(name, recipes, false) => {
                 let n = recipes.len();
                 match self.engine.start_batch(name.clone(), recipes) {
                     Ok(()) => self.toasts.add(
@@ -432,9 +446,23 @@ impl BananaApp {
                     Err(e) => self.toasts.add(Level::Error, format!("Batch: {e}")),
                 }
             }
+            Command::RerunBatch(batch, deferred) => {
+                self.answers.rerun = Some((self.engine.failed_requests(batch), deferred));
+            }
             Command::PauseBatch(batch) => self.engine.pause_batch(batch),
             Command::ResumeBatch(batch) => self.engine.resume_batch(batch),
-            Command::CancelBatch(batch) => self.engine.cancel_batch(batch),
+            Command::CancelBatch(batch) => {
+                if self
+                    .batches
+                    .all()
+                    .iter()
+                    .any(|b| b.id == batch && b.deferred)
+                {
+                    self.engine.cancel_deferred(batch);
+                } else {
+                    self.engine.cancel_batch(batch);
+                }
+            }
             Command::ShowBatch(batch) => self.show_batch(batch),
             Command::SaveBatch(batch) => {
                 // Listed too, so the dialog's file-name example is one of its images.

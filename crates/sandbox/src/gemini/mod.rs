@@ -142,6 +142,12 @@ impl FakeGemini {
     }
 
     #[cfg(feature = "testing")]
+    /// How many batches were made through the Batch API.
+    pub fn batches_made(&self) -> u64 {
+        self.shared.batches_made.load(Ordering::SeqCst)
+    }
+
+    #[cfg(feature = "testing")]
     /// How many uploads through the Files API were finished.
     pub fn uploads_finished(&self) -> u64 {
         self.shared.uploads_finished.load(Ordering::SeqCst)
