@@ -104,6 +104,12 @@ fn a_deferred_batch_survives_a_restart_and_lands_at_half_price_once() {
     let summary = second.library().batch(batch).unwrap().unwrap();
     assert_eq!((summary.succeeded, summary.requests), (3, 3));
     assert_eq!(summary.remote_state.as_deref(), Some("succeeded"));
+    let full: f64 = [recipe("a"), recipe("b"), recipe("c")]
+        .iter()
+        .filter_map(|r| r.estimate_cost(&catalog).usd)
+        .sum();
+    let expected = summary.estimate_usd.expect("an estimate at the batch rate");
+    assert!((expected - full / 2.0).abs() < 1e-9, "{expected} / {full}");
     assert_eq!(fake.batches_made(), 1, "never sent twice");
 
     // A third start finds nothing left to follow and stores nothing again.

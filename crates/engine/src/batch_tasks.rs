@@ -40,7 +40,7 @@ impl Engine {
         self.check_batch_budget(&recipes)?;
         let inner = self.inner.clone();
         self.spawn(async move {
-            if let Some(batch) = record(&inner, name, recipes, false).await {
+            if let Some(batch) = record(&inner, name, recipes, None).await {
                 run(inner, batch).await;
             }
         });
@@ -139,18 +139,19 @@ impl Engine {
     }
 }
 
-/// Writes a batch with its requests (deferred: for the provider's batch service); None,
+/// Writes a batch with its requests (deferred: for the provider's batch service, with
+/// what it is expected to cost); None,
 /// and the reason told, when it could not be written.
 pub(crate) async fn record(
     inner: &Arc<Inner>,
     name: String,
     recipes: Vec<Recipe>,
-    deferred: bool,
+    deferred: Option<Option<f64>>,
 ) -> Option<BatchId> {
     let created = inner
         .blocking(move |lib| {
-            if deferred {
-                lib.library.create_deferred_batch(&name, &recipes)
+            if let Some(estimate) = deferred {
+                lib.library.create_deferred_batch(&name, &recipes, estimate)
             } else {
                 lib.library.create_batch(&name, &recipes)
             }

@@ -72,9 +72,19 @@ impl Engine {
                 .map_err(|e| refuse(e.message))?;
         }
         self.check_batch_budget(&recipes)?;
+        // What it is expected to cost at the batch rate; the sandbox is free.
+        let catalog = self.catalog();
+        let estimate = (!self.status(ProviderId::Gemini).sandbox).then(|| {
+            recipes
+                .iter()
+                .filter_map(|r| r.estimate_cost(&catalog).usd)
+                .sum::<f64>()
+                * BATCH_PRICE_FACTOR
+        });
         let inner = self.inner.clone();
         self.spawn(async move {
-            if let Some(batch) = super::batch_tasks::record(&inner, name, recipes, true).await {
+            let recorded = super::batch_tasks::record(&inner, name, recipes, Some(estimate)).await;
+            if let Some(batch) = recorded {
                 report(&inner, batch).await;
                 if submit(&inner, batch).await {
                     follow(inner, batch).await;

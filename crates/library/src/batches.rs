@@ -76,6 +76,8 @@ pub struct BatchSummary {
     pub remote_state: Option<String>,
     /// What the service (or the app) said about it.
     pub remote_note: Option<String>,
+    /// What it is expected to cost (deferred: at the batch rate; None in the sandbox).
+    pub estimate_usd: Option<f64>,
 }
 
 impl BatchSummary {
@@ -98,7 +100,12 @@ impl BatchSummary {
     pub fn in_words(&self) -> String {
         if self.deferred && self.sent == 0 {
             let state = self.remote_state.as_deref().unwrap_or("submitting");
-            let mut words = format!("{} requests at half price · {state}", self.requests);
+            let plural = if self.requests == 1 { "" } else { "s" };
+            let mut words = format!("{} request{plural} at half price", self.requests);
+            if let Some(usd) = self.estimate_usd.filter(|u| *u > 0.0) {
+                words.push_str(&format!(" (about ${usd:.2})"));
+            }
+            words.push_str(&format!(" · {state}"));
             if let Some(note) = &self.remote_note {
                 words.push_str(&format!(": {note}"));
             }
@@ -142,7 +149,7 @@ const SUMMARY: &str = "SELECT b.id, b.name, b.created_at, b.state,
         (SELECT COUNT(*) FROM images JOIN jobs ON images.job_id = jobs.id
             WHERE jobs.batch_id = b.id AND images.deleted_at IS NULL),
         (SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE batch_id = b.id),
-        b.deferred, b.remote, b.remote_state, b.remote_note
+        b.deferred, b.remote, b.remote_state, b.remote_note, b.estimate_usd
     FROM batches AS b";
 
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
@@ -162,6 +169,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchSummary> {
         remote: r.get(11)?,
         remote_state: r.get(12)?,
         remote_note: r.get(13)?,
+        estimate_usd: r.get(14)?,
     })
 }
 

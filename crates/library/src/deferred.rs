@@ -22,16 +22,19 @@ pub struct OpenDeferred {
 }
 
 impl Library {
-    /// Records a deferred batch with every request's recipe, "submitting".
+    /// Records a deferred batch with every request's recipe and what it is expected to
+    /// cost, "submitting".
     pub fn create_deferred_batch(
         &self,
         name: &str,
         recipes: &[Recipe],
+        estimate_usd: Option<f64>,
     ) -> Result<BatchId, LibraryError> {
         let id = self.create_batch(name, recipes)?;
         self.conn().execute(
-            "UPDATE batches SET deferred = 1, remote_state = 'submitting' WHERE id = ?1",
-            [id],
+            "UPDATE batches SET deferred = 1, remote_state = 'submitting', estimate_usd = ?2
+             WHERE id = ?1",
+            params![id, estimate_usd],
         )?;
         Ok(id)
     }
@@ -140,7 +143,9 @@ mod tests {
             Recipe::new("a", ProviderId::Gemini, &catalog),
             Recipe::new("b", ProviderId::Gemini, &catalog),
         ];
-        let id = lib.create_deferred_batch("Later", &recipes).unwrap();
+        let id = lib
+            .create_deferred_batch("Later", &recipes, Some(0.0671))
+            .unwrap();
         let open = lib.open_deferred().unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].remote_state.as_deref(), Some("submitting"));
@@ -149,7 +154,10 @@ mod tests {
         assert_eq!(lib.batch_by_remote("batches/7").unwrap(), Some(id));
         let summary = lib.batch(id).unwrap().unwrap();
         assert!(summary.deferred && !summary.is_over());
-        assert_eq!(summary.in_words(), "2 requests at half price · pending");
+        assert_eq!(
+            summary.in_words(),
+            "2 requests at half price (about $0.07) · pending"
+        );
         // A restart does not pause it: it runs on the service's side.
         assert_eq!(lib.pause_interrupted_batches().unwrap(), 0);
         let requests = lib.batch_requests(id).unwrap();

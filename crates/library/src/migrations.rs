@@ -192,6 +192,7 @@ pub fn migrations() -> Migrations<'static> {
             ALTER TABLE batches ADD COLUMN remote TEXT;
             ALTER TABLE batches ADD COLUMN remote_state TEXT;
             ALTER TABLE batches ADD COLUMN remote_note TEXT;
+            ALTER TABLE batches ADD COLUMN estimate_usd REAL;
             CREATE UNIQUE INDEX batches_remote ON batches(remote) WHERE remote IS NOT NULL;",
         ),
     ])
