@@ -91,3 +91,35 @@ fn a_batch_sent_by_one_run_is_followed_and_fetched_by_later_ones() {
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn in_the_sandbox_a_deferred_batch_outlives_the_run_that_sent_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = cli(dir.path())
+            .arg("--sandbox")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        json_lines(&output)
+    };
+    let list = list(dir.path());
+    let sent = run(&["batch", list.to_str().unwrap(), "--deferred", "--json"]);
+    let id = sent[0]["batch"].as_str().unwrap().to_owned();
+    // Each later run is a new process with a new stand-in, as after a restart.
+    let mut last = serde_json::Value::Null;
+    for _ in 0..4 {
+        last = run(&["batch", "fetch", &id, "--json"]).pop().unwrap();
+        if last["event"] == "batch_done" {
+            break;
+        }
+    }
+    assert_eq!(last["event"], "batch_done", "{last}");
+    assert_eq!(last["succeeded"], 2);
+}

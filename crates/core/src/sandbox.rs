@@ -25,4 +25,9 @@ pub struct SandboxEndpoint {
 pub trait SandboxHost: Send + Sync {
     /// The stand-in for `provider`, started now if it is not running yet.
     fn endpoint(&self, provider: ProviderId) -> std::io::Result<SandboxEndpoint>;
+
+    /// Keeps what must outlive this process (the Gemini stand-in's deferred batches) in
+    /// `dir`, so the sandbox behaves like the service across restarts. Call before the
+    /// first `endpoint`.
+    fn keep_state_in(&self, _dir: &std::path::Path) {}
 }

@@ -297,6 +297,9 @@ impl Engine {
             .build()
             .map_err(EngineError::Runtime)?;
         let (library, notice) = Library::open_checked(&config.data_dir)?;
+        if let Some(sandbox) = &config.sandbox {
+            sandbox.keep_state_in(&config.data_dir);
+        }
         let interrupted = library.interrupt_unfinished()?;
         // A batch the last run was sending waits for the user to go on with it.
         if let Err(e) = library.pause_interrupted_batches() {

@@ -34,6 +34,8 @@ pub struct Sandbox {
     eachlabs: OnceLock<eachlabs::FakeEachlabs>,
     oxen: OnceLock<oxen::FakeOxen>,
     vydra: OnceLock<vydra::FakeVydra>,
+    /// Where stand-ins keep what outlives the process.
+    state_dir: OnceLock<std::path::PathBuf>,
 }
 
 /// How often the engine polls a sandbox queue: slow enough that progress shows.
@@ -52,6 +54,7 @@ impl Sandbox {
             eachlabs: OnceLock::new(),
             oxen: OnceLock::new(),
             vydra: OnceLock::new(),
+            state_dir: OnceLock::new(),
         }
     }
 
@@ -91,7 +94,10 @@ impl Sandbox {
 
     /// Gemini's stand-in, started now if needed.
     pub fn gemini(&self) -> std::io::Result<&FakeGemini> {
-        self.started(&self.gemini, FakeGemini::start)
+        let state = self.state_dir.get().cloned();
+        self.started(&self.gemini, |rt, key| {
+            FakeGemini::start_with_state(rt, key, state)
+        })
     }
 
     /// fal.ai's stand-in, started now if needed.
@@ -140,6 +146,10 @@ impl Sandbox {
 }
 
 impl SandboxHost for Sandbox {
+    fn keep_state_in(&self, dir: &std::path::Path) {
+        let _ = self.state_dir.set(dir.join("sandbox"));
+    }
+
     fn endpoint(&self, provider: ProviderId) -> std::io::Result<SandboxEndpoint> {
         let plain = |base_url: String, poll: Option<std::time::Duration>| SandboxEndpoint {
             base_url,

@@ -38,6 +38,71 @@ pub(super) struct FakeBatch {
 /// Every batch, by id.
 pub(super) type Batches = HashMap<String, FakeBatch>;
 
+/// A batch as kept on disk (the sandbox's batches outlive the process, as the
+/// service's do); its results are made again when it is next asked after.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    model: String,
+    display: String,
+    requests: Vec<(String, Option<Value>)>,
+    from_file: bool,
+    polls: u32,
+    cancelled: bool,
+    created_ms: i64,
+}
+
+fn kept_path(shared: &Shared, id: &str) -> Option<std::path::PathBuf> {
+    let safe = id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let dir = shared.state_dir.as_ref()?.join("batches");
+    safe.then(|| dir.join(format!("{id}.json")))
+}
+
+/// Writes a batch down (when the fake keeps state), so a restart finds it.
+fn keep(shared: &Shared, id: &str, batch: &FakeBatch) {
+    let Some(path) = kept_path(shared, id) else {
+        return;
+    };
+    let kept = Kept {
+        model: batch.model.id.clone(),
+        display: batch.display.clone(),
+        requests: batch.requests.clone(),
+        from_file: batch.from_file,
+        polls: batch.polls,
+        cancelled: batch.cancelled,
+        created_ms: batch.created_ms,
+    };
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            let bytes = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
+            std::fs::write(&path, bytes)
+        });
+    if let Err(e) = written {
+        tracing::warn!("the sandbox could not keep batch {id}: {e}");
+    }
+}
+
+/// A batch written down by an earlier run.
+fn kept(shared: &Shared, id: &str) -> Option<FakeBatch> {
+    let bytes = std::fs::read(kept_path(shared, id)?).ok()?;
+    let kept: Kept = serde_json::from_slice(&bytes).ok()?;
+    let model = shared
+        .catalog
+        .model(banana_core::recipe::ProviderId::Gemini, &kept.model)?
+        .clone();
+    Some(FakeBatch {
+        model,
+        display: kept.display,
+        requests: kept.requests,
+        from_file: kept.from_file,
+        polls: kept.polls,
+        cancelled: kept.cancelled,
+        created_ms: kept.created_ms,
+        output: None,
+    })
+}
+
 fn json_ok(body: &Value) -> Response {
     (
         StatusCode::OK,
@@ -116,8 +181,10 @@ pub(super) fn create(shared: &Shared, model: &ModelInfo, body: &[u8]) -> Respons
             "* BatchGenerateContentRequest.batch.input_config: the batch has no requests",
         );
     }
+    // Unique across runs too: kept batches of earlier runs keep their names.
     let id = format!(
-        "fake{}",
+        "fake{}-{}",
+        banana_core::now_ms(),
         shared.batches_made.fetch_add(1, Ordering::SeqCst) + 1
     );
     let made = FakeBatch {
@@ -131,6 +198,7 @@ pub(super) fn create(shared: &Shared, model: &ModelInfo, body: &[u8]) -> Respons
         output: None,
     };
     let answer = operation(&id, &made, "BATCH_STATE_PENDING");
+    keep(shared, &id, &made);
     if let Ok(mut batches) = shared.batches.lock() {
         batches.insert(id, made);
     }
@@ -170,10 +238,16 @@ pub(super) async fn get(
         let Ok(mut batches) = shared.batches.lock() else {
             return invalid("busy");
         };
+        if !batches.contains_key(&id)
+            && let Some(found) = kept(&shared, &id)
+        {
+            batches.insert(id.clone(), found);
+        }
         let Some(batch) = batches.get_mut(&id) else {
             return not_found(&id);
         };
         batch.polls += 1;
+        keep(&shared, &id, batch);
         if batch.cancelled {
             return json_ok(&operation(&id, batch, "BATCH_STATE_CANCELLED"));
         }
@@ -299,11 +373,17 @@ pub(super) async fn action(
     let Ok(mut batches) = shared.batches.lock() else {
         return invalid("busy");
     };
+    if !batches.contains_key(id)
+        && let Some(found) = kept(&shared, id)
+    {
+        batches.insert(id.to_owned(), found);
+    }
     let Some(batch) = batches.get_mut(id) else {
         return not_found(id);
     };
     if batch.output.is_none() {
         batch.cancelled = true;
+        keep(&shared, id, batch);
     }
     json_ok(&json!({}))
 }

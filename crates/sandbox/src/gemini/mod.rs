@@ -47,6 +47,8 @@ pub(super) struct Shared {
     files: Mutex<files::Files>,
     batches: Mutex<batch::Batches>,
     batches_made: AtomicU64,
+    /// Where deferred batches are kept so they outlive the process (the sandbox).
+    state_dir: Option<std::path::PathBuf>,
     uploads_started: AtomicU64,
     uploads_finished: AtomicU64,
 }
@@ -79,6 +81,16 @@ pub struct FakeGemini {
 impl FakeGemini {
     /// Starts the fake on loopback; requests must carry `key`.
     pub fn start(runtime: &tokio::runtime::Handle, key: &str) -> std::io::Result<Self> {
+        Self::start_with_state(runtime, key, None)
+    }
+
+    /// Starts the fake keeping its deferred batches in `state_dir` (when given), so a
+    /// batch sent before a restart is still there after it, as on the service.
+    pub fn start_with_state(
+        runtime: &tokio::runtime::Handle,
+        key: &str,
+        state_dir: Option<std::path::PathBuf>,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             key: key.to_owned(),
             catalog: Catalog::bundled(),
@@ -92,6 +104,7 @@ impl FakeGemini {
             files: Mutex::default(),
             batches: Mutex::default(),
             batches_made: AtomicU64::new(0),
+            state_dir,
             uploads_started: AtomicU64::new(0),
             uploads_finished: AtomicU64::new(0),
         });
