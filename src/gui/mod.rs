@@ -3,6 +3,7 @@
 mod app;
 mod batch_bar;
 mod batch_dialog;
+mod batch_plan;
 mod close_guard;
 mod compare;
 mod desktop;

@@ -521,6 +521,20 @@ pub fn map_error(
     }
 }
 
+/// The answer when it is a 200, else its error in the service's words.
+pub fn ok_or_error(answer: http::Answer, what: &str) -> Result<http::Answer, ProviderError> {
+    if answer.status == 200 {
+        Ok(answer)
+    } else {
+        Err(map_error(
+            answer.status,
+            &answer.headers,
+            &answer.body,
+            what,
+        ))
+    }
+}
+
 /// How long a Gemini call may take before we give up on an attempt.
 pub fn default_timeout() -> Duration {
     Duration::from_secs(240)

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::error::ProviderError;
-use super::gemini::{GeminiProvider, map_error, request_body};
+use super::gemini::{GeminiProvider, map_error, ok_or_error, request_body};
 use super::gemini_answer::{answer_from, merge_answers};
 use super::gemini_files::InputFiles;
 use super::http;
@@ -221,26 +221,11 @@ impl GeminiProvider {
             self.base_url(),
             &format!("download/v1beta/{file}:download?alt=media"),
         );
-        let policy = self.policy().for_call(ctx);
-        let secs = policy.attempt_timeout.as_secs();
-        let answer = http::with_retries(&policy, &ctx.cancel, &|_| {}, |_| {
-            let request = self
-                .client()
-                .get(&url)
-                .header("x-goog-api-key", self.key().expose());
-            async move { http::send(request, MAX_ANSWER_BYTES, secs).await }
-        })
-        .await?;
-        if answer.status != 200 {
-            return Err(map_error(
-                answer.status,
-                &answer.headers,
-                &answer.body,
-                file,
-            ));
-        }
+        let body = self
+            .send_keyed(reqwest::Method::GET, &url, None, ctx, file)
+            .await?;
         let mut results = Vec::new();
-        for (i, line) in answer.body.split(|b| *b == b'\n').enumerate() {
+        for (i, line) in body.split(|b| *b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -276,6 +261,21 @@ impl GeminiProvider {
         ctx: &CallContext,
         what: &str,
     ) -> Result<Value, ProviderError> {
+        let answer = self.send_keyed(method, url, body, ctx, what).await?;
+        serde_json::from_slice(&answer).map_err(|e| ProviderError::BadResponse {
+            message: format!("the Batch API's answer is not valid JSON ({e})"),
+        })
+    }
+
+    /// One call with the key, retried as any other; the body of its 200 answer.
+    async fn send_keyed(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        ctx: &CallContext,
+        what: &str,
+    ) -> Result<Vec<u8>, ProviderError> {
         let policy = self.policy().for_call(ctx);
         let secs = policy.attempt_timeout.as_secs();
         let progress = ctx.progress.clone();
@@ -293,17 +293,7 @@ impl GeminiProvider {
             async move { http::send(request, MAX_ANSWER_BYTES, secs).await }
         })
         .await?;
-        if answer.status != 200 {
-            return Err(map_error(
-                answer.status,
-                &answer.headers,
-                &answer.body,
-                what,
-            ));
-        }
-        serde_json::from_slice(&answer.body).map_err(|e| ProviderError::BadResponse {
-            message: format!("the Batch API's answer is not valid JSON ({e})"),
-        })
+        Ok(ok_or_error(answer, what)?.body)
     }
 }
 

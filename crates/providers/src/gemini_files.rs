@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ProviderError;
+use super::gemini::ok_or_error;
 use super::http::{self, RetryPolicy};
 use super::{CallContext, GenerateRequest, InputBytes};
 use banana_core::Secret;
@@ -206,15 +207,10 @@ impl FilesApi<'_> {
                     )
                     .header("x-goog-upload-offset", offset.to_string())
                     .body(input.bytes[offset..end].to_vec());
-                let answer = http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?;
-                if answer.status != 200 {
-                    return Err(super::gemini::map_error(
-                        answer.status,
-                        &answer.headers,
-                        &answer.body,
-                        "files.upload",
-                    ));
-                }
+                let answer = ok_or_error(
+                    http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?,
+                    "files.upload",
+                )?;
                 if !last {
                     offset = end;
                     continue;
@@ -247,15 +243,10 @@ impl FilesApi<'_> {
             .header("x-goog-upload-header-content-type", &input.mime)
             .header("content-type", "application/json")
             .body(json!({"file": {"displayName": "Banana Studio input"}}).to_string());
-        let answer = http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?;
-        if answer.status != 200 {
-            return Err(super::gemini::map_error(
-                answer.status,
-                &answer.headers,
-                &answer.body,
-                "files.upload",
-            ));
-        }
+        let answer = ok_or_error(
+            http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?,
+            "files.upload",
+        )?;
         let header = |name: &str| {
             answer
                 .headers
@@ -316,15 +307,10 @@ impl FilesApi<'_> {
                 .client
                 .get(&url)
                 .header("x-goog-api-key", self.key.expose());
-            let answer = http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?;
-            if answer.status != 200 {
-                return Err(super::gemini::map_error(
-                    answer.status,
-                    &answer.headers,
-                    &answer.body,
-                    "files.get",
-                ));
-            }
+            let answer = ok_or_error(
+                http::send(request, MAX_ANSWER_BYTES, timeout_secs).await?,
+                "files.get",
+            )?;
             file = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
         }
         Err(ProviderError::BadResponse {

@@ -145,14 +145,7 @@ pub(super) fn create(shared: &Shared, model: &ModelInfo, body: &[u8]) -> Respons
         (None, Some(file)) => {
             let id = file.as_str().unwrap_or("").trim_start_matches("files/");
             let Some(stored) = super::files::lookup(shared, id) else {
-                return error(
-                    StatusCode::FORBIDDEN,
-                    "PERMISSION_DENIED",
-                    &format!(
-                        "You do not have permission to access the File {id} or it may not exist."
-                    ),
-                    Value::Null,
-                );
+                return super::files::not_yours(id);
             };
             let requests = stored
                 .bytes
@@ -409,11 +402,6 @@ pub(super) async fn download(
             stored.bytes.to_vec(),
         )
             .into_response(),
-        None => error(
-            StatusCode::FORBIDDEN,
-            "PERMISSION_DENIED",
-            &format!("You do not have permission to access the File {id} or it may not exist."),
-            Value::Null,
-        ),
+        None => super::files::not_yours(id),
     }
 }

@@ -227,7 +227,8 @@ fn chunk(shared: &Shared, headers: &HeaderMap, id: &str, body: &[u8]) -> Respons
         .into_response()
 }
 
-fn not_yours(id: &str) -> Response {
+/// The service's refusal of a file that is not the caller's (or no longer exists).
+pub(super) fn not_yours(id: &str) -> Response {
     error(
         StatusCode::FORBIDDEN,
         "PERMISSION_DENIED",
