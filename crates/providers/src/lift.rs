@@ -105,6 +105,13 @@ pub struct Lifter {
     size_hint: usize,
 }
 
+/// Room made for a picture when the body's length is not told (a chunked answer, as
+/// Google's front ends send): a 4K PNG's size. Growing from nothing would copy the
+/// picture again at each doubling; room only reserves address space, its pages are
+/// touched as the picture is written, and what is left over is given back when the
+/// picture closes.
+const UNKNOWN_LENGTH_ROOM: usize = 32 << 20;
+
 impl Lifter {
     /// A lifter for a body of about `expected_len` bytes (0 when unknown).
     pub fn new(expected_len: usize) -> Self {
@@ -119,7 +126,11 @@ impl Lifter {
             current: Vec::new(),
             carry: Vec::with_capacity(4),
             padded: false,
-            size_hint: expected_len / 4 * 3,
+            size_hint: if expected_len == 0 {
+                UNKNOWN_LENGTH_ROOM
+            } else {
+                expected_len / 4 * 3
+            },
         }
     }
 
