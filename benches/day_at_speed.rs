@@ -108,6 +108,17 @@ impl Table {
         ));
     }
 
+    /// A figure with no target of its own, printed to explain another.
+    fn context(&mut self, what: &str, value: f64, detail: String) {
+        eprintln!("  {what}: {value:.2} (context); {detail}");
+        self.rows.push((
+            what.to_owned(),
+            format!("{value:.2}"),
+            "(context)".to_owned(),
+            detail,
+        ));
+    }
+
     fn count(&mut self, what: &str, value: usize, target: usize, detail: String) {
         let verdict = if value <= target { "holds" } else { "MISSED" };
         eprintln!("  {what}: {value} (target {target}: {verdict}); {detail}");
@@ -413,6 +424,30 @@ fn floor_one(body: &[u8], path: &Path) {
     file.sync_all().unwrap();
 }
 
+/// `n` copies of the picture checked and thumbnailed as the app does, spread over every
+/// core: the CPU a job's images need before anything else is done with them.
+fn checks_alone(picture: &Picture, n: usize) -> Duration {
+    let mut png = picture.head.as_ref().clone();
+    png.extend(chunk(b"IEND", b""));
+    let cores = cores();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(n) {
+            scope.spawn(|| {
+                while next.fetch_add(1, Ordering::Relaxed) < n {
+                    banana_studio::imaging::inspect(&png).unwrap();
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |c| c.get())
+}
+
 fn dir_bytes(dir: &Path, only_unshared: bool) -> u64 {
     use std::os::unix::fs::MetadataExt as _;
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -436,6 +471,7 @@ fn dir_bytes(dir: &Path, only_unshared: bool) -> u64 {
 fn storing_rows(table: &mut Table, stand_in: &StandIn, picture: &Picture) {
     eprintln!("storing: one 4-image 4K job and one 1-image job, five times each (medians)…");
     let (mut whole4, mut store4, mut store1, mut floors) = (vec![], vec![], vec![], vec![]);
+    let (mut checks, mut check1, mut check_per_core) = (vec![], vec![], vec![]);
     let mut size_ratio = None;
     for round in 0..5u64 {
         let dir = tempfile::tempdir().unwrap();
@@ -467,6 +503,9 @@ fn storing_rows(table: &mut Table, stand_in: &StandIn, picture: &Picture) {
             .collect();
         let dir = tempfile::tempdir().unwrap();
         floors.push(floor(&answers, dir.path()));
+        checks.push(checks_alone(picture, 4));
+        check1.push(checks_alone(picture, 1));
+        check_per_core.push(checks_alone(picture, cores()));
     }
     let (ratio, db, copies, images) = size_ratio.unwrap();
     table.ratio(
@@ -491,6 +530,25 @@ fn storing_rows(table: &mut Table, stand_in: &StandIn, picture: &Picture) {
         ),
     );
     let (w, f) = (median(whole4), median(floors));
+    let c = median(checks);
+    let (c1, cn) = (median(check1), median(check_per_core));
+    table.context(
+        "this machine's parallel speed-up: a check on every core / one check",
+        cores() as f64 * c1.as_secs_f64() / cn.as_secs_f64(),
+        format!(
+            "{} checks at once took {cn:.0?}, one took {c1:.0?}; {} cores would make it {}",
+            cores(),
+            cores(),
+            cores()
+        ),
+    );
+    table.context(
+        "4 images' PNG checks alone, on every core / decode+write floor",
+        c.as_secs_f64() / f.as_secs_f64(),
+        format!(
+            "{c:.2?} / {f:.2?} (inflate, unfilter and thumbnail only: what the whole job cannot go under)"
+        ),
+    );
     table.ratio(
         "whole 4-image 4K job / decode+write floor",
         w.as_secs_f64() / f.as_secs_f64(),
