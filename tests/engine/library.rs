@@ -293,3 +293,64 @@ fn the_full_check_finds_missing_and_changed_files_and_remakes_thumbnails() {
     assert!(summary.contains("Restore them from a backup"), "{summary}");
     assert_eq!(library.check(&progress).unwrap().thumbnails_rebuilt, 0);
 }
+
+#[test]
+fn a_lost_or_emptied_thumbnail_is_made_again_when_shown() {
+    use banana_studio::engine::{Engine, EngineConfig};
+    use banana_studio::keys::NoKeys;
+    use banana_studio::library::SampleSpec;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    Library::open(dir.path())
+        .unwrap()
+        .fill_sample(SampleSpec {
+            jobs: 2,
+            images_per_job: 1,
+            edge: 300,
+        })
+        .unwrap();
+    let mut config = EngineConfig::new(dir.path(), std::sync::Arc::new(NoKeys));
+    config.force_sandbox = true;
+    let engine = Engine::start(config).unwrap();
+    let images: Vec<_> = engine
+        .library()
+        .generations(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .flat_map(|g| g.images)
+        .collect();
+    let (lost, emptied) = (&images[0], &images[1]);
+    std::fs::remove_file(&lost.thumb_path).unwrap();
+    // What a power cut can leave of a thumbnail written without waiting for the disk.
+    std::fs::write(&emptied.thumb_path, b"").unwrap();
+    for image in [lost, emptied] {
+        let remade = engine
+            .load_thumbnail(image.id)
+            .wait(Duration::from_secs(10))
+            .unwrap()
+            .unwrap();
+        let side = banana_studio::imaging::THUMB_SIDE_PX;
+        assert_eq!(
+            (remade.width, remade.height),
+            (side, side),
+            "a square's thumbnail"
+        );
+        let kept = std::fs::read(&image.thumb_path).unwrap();
+        assert!(
+            banana_studio::imaging::decode(&kept).is_ok(),
+            "the thumbnail is kept again"
+        );
+    }
+    // An image whose file is gone too says so.
+    std::fs::remove_file(&lost.thumb_path).unwrap();
+    std::fs::remove_file(&lost.path).unwrap();
+    let err = engine
+        .load_thumbnail(lost.id)
+        .wait(Duration::from_secs(10))
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("could not read"), "{err}");
+}

@@ -39,13 +39,13 @@ impl Engine {
                         .library
                         .image(image)?
                         .ok_or(TaskError::Missing("the image"))?;
-                    let path = if thumbnail {
-                        &record.thumb_path
+                    let img = if thumbnail {
+                        thumbnail_or_remade(&lib.library, &record)?
                     } else {
-                        &record.path
+                        let bytes = std::fs::read(&record.path)
+                            .map_err(|e| TaskError::read(&record.path, e))?;
+                        imaging::decode(&bytes)?
                     };
-                    let bytes = std::fs::read(path).map_err(|e| TaskError::read(path, e))?;
-                    let img = imaging::decode(&bytes)?;
                     Ok::<_, TaskError>(Arc::new(Rgba::from(img)))
                 })
                 .await;
@@ -217,4 +217,27 @@ impl Engine {
         });
         LibraryCheck { progress, answer }
     }
+}
+
+/// An image's thumbnail; one lost or unreadable (a power cut while it was written, a
+/// folder tidied by hand) is made again from the image and kept.
+fn thumbnail_or_remade(
+    library: &Library,
+    record: &banana_library::ImageRecord,
+) -> Result<image::DynamicImage, TaskError> {
+    if let Some(img) = std::fs::read(&record.thumb_path)
+        .ok()
+        .and_then(|bytes| imaging::decode(&bytes).ok())
+    {
+        return Ok(img);
+    }
+    let bytes = std::fs::read(&record.path).map_err(|e| TaskError::read(&record.path, e))?;
+    let png = imaging::thumbnail_png(&imaging::decode(&bytes)?)?;
+    if record.deleted_at_ms.is_none() {
+        match library.put_thumbnail(&record.sha256, &png) {
+            Ok(_) => tracing::info!("a lost thumbnail was made again from its image"),
+            Err(e) => tracing::warn!("a thumbnail made again could not be kept: {e}"),
+        }
+    }
+    Ok(imaging::decode(&png)?)
 }

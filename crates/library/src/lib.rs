@@ -420,7 +420,9 @@ impl Library {
     /// Stores the PNG thumbnail of an image.
     pub fn put_thumbnail(&self, sha256: &str, png: &[u8]) -> Result<PathBuf, LibraryError> {
         let path = store::content_path(&self.root, "thumbs", sha256, "png");
-        store::write_atomic(&path, png).map_err(|source| LibraryError::Io {
+        // A thumbnail is made again from its image when lost, so storing one does not wait
+        // for the disk (two syncs less an image).
+        store::write_derived(&path, png).map_err(|source| LibraryError::Io {
             path: path.clone(),
             source,
         })?;

@@ -20,6 +20,17 @@ pub fn content_path(root: &Path, kind: &str, sha: &str, ext: &str) -> PathBuf {
 
 /// Writes `bytes` to `path` so that a crash leaves either nothing or the whole file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` through a temporary name, without waiting for the disk: for
+/// files made again from others when lost (thumbnails). Readers never see half a file
+/// while the app runs; a power cut may leave it empty, and its reader then remakes it.
+pub fn write_derived(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+fn write_renamed(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
@@ -27,10 +38,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
         // Make the rename itself durable where the platform allows it.
-        if let Ok(d) = File::open(dir) {
+        if durable && let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())
