@@ -172,6 +172,7 @@ pub(super) fn connect(
         sandbox: in_sandbox,
         semaphore: Arc::new(Semaphore::new(at_once)),
         jobs_at_once: at_once,
+        held: Arc::new(Semaphore::new(at_once)),
     };
     let status = ProviderStatus {
         available: true,

@@ -358,13 +358,17 @@ async fn run(
             return;
         }
     };
-    // The provider's slot goes to the next request once this job may save (see
-    // `Inner::store_gate`); the gate closes only with the engine.
-    let Ok(_saving) = inner.store_gate.clone().acquire_owned().await else {
+    // The provider's slot goes to the next request as soon as this answer is held (see
+    // `Slot::held`), so the next request's wait on the service overlaps this saving.
+    // Neither semaphore closes before the engine ends.
+    let Ok(_held) = slot.held.clone().acquire_owned().await else {
         return;
     };
     set_state(inner, job, JobState::Storing).await;
     drop(permit);
+    let Ok(_saving) = inner.store_gate.clone().acquire_owned().await else {
+        return;
+    };
     let stored = Stored {
         job,
         recipe,

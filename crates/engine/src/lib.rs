@@ -162,6 +162,11 @@ pub(crate) struct Slot {
     semaphore: Arc<Semaphore>,
     /// The semaphore's size: this provider's jobs at once.
     jobs_at_once: usize,
+    /// Answers of this provider read and not yet stored, as many as jobs at once: a job
+    /// hands its place in `semaphore` to the next request as soon as it holds one of
+    /// these, so waiting on the service overlaps saving while the answers held in
+    /// memory stay bounded.
+    held: Arc<Semaphore>,
 }
 
 pub(crate) struct Inner {
@@ -179,10 +184,12 @@ pub(crate) struct Inner {
     pending: Arc<pending::Pending>,
     /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
     attempt_timeout_ms: std::sync::atomic::AtomicU64,
-    /// Jobs saving their results at once. A job that has its answer hands its provider
-    /// slot to the next request once it may save, so waiting on the service overlaps
-    /// saving; while saving is full it keeps the slot, which bounds the answers held.
+    /// Jobs saving their results at once (their images were checked as they arrived;
+    /// this bounds the late work and the writing).
     store_gate: Arc<tokio::sync::Semaphore>,
+    /// Images being checked (decoded and thumbnailed) as they arrive: one a core, first
+    /// come first served.
+    check_gate: Arc<tokio::sync::Semaphore>,
     /// The prompt batches this process is sending.
     batch_runners: batch_tasks::Runners,
     /// The spending caps Settings name.
@@ -351,6 +358,9 @@ impl Engine {
             )),
             store_gate: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+            check_gate: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             batch_runners: batch_tasks::Runners::default(),
             budget: Mutex::new(config.budget),

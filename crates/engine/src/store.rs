@@ -106,11 +106,14 @@ fn prepare(
     image: &OutputImage,
     format: OutputFormat,
     masked: Option<&Masked>,
+    core: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<Prepared, CheckError> {
     let checked = match masked {
         Some(masked) => composite(image, format, masked)?,
         None => check(image, format)?,
     };
+    // The decoding is done: the core goes to the next image while this one is written.
+    drop(core);
     let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
     let size = bytes.len() as u64;
     let written = inner
@@ -158,7 +161,7 @@ fn composite(
 /// Work started on an image's shared bytes.
 type Started = (
     Arc<Vec<u8>>,
-    tokio::task::JoinHandle<Result<Prepared, CheckError>>,
+    tokio::task::JoinHandle<Result<Result<Prepared, CheckError>, tokio::task::JoinError>>,
 );
 
 /// The images of a job being prepared as they arrive, before the job's other requests
@@ -186,7 +189,9 @@ impl EarlyDone {
 }
 
 impl Early {
-    /// Starts preparing `image` on a blocking thread.
+    /// Starts preparing `image` on a blocking thread once a core is free for its check:
+    /// images are decoded in the order they arrived, one a core, so the first ones are
+    /// stored first instead of all of them sharing the cores and ending together.
     pub(super) fn start(
         &self,
         inner: &Arc<Inner>,
@@ -197,8 +202,14 @@ impl Early {
         let bytes = image.bytes.clone();
         let image = image.clone();
         let inner = inner.clone();
-        let work =
-            tokio::task::spawn_blocking(move || prepare(&inner, &image, format, masked.as_deref()));
+        let work = tokio::spawn(async move {
+            // The gate closes only with the engine; then the check goes on without it.
+            let core = inner.check_gate.clone().acquire_owned().await.ok();
+            tokio::task::spawn_blocking(move || {
+                prepare(&inner, &image, format, masked.as_deref(), core)
+            })
+            .await
+        });
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -211,7 +222,7 @@ impl Early {
         let mut done = HashMap::with_capacity(started.len());
         for (bytes, work) in started {
             // A panicked check is done again by `store`.
-            if let Ok(result) = work.await {
+            if let Ok(Ok(result)) = work.await {
                 done.insert(Arc::as_ptr(&bytes) as usize, (bytes, result));
             }
         }
@@ -249,7 +260,13 @@ pub(super) fn store(
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let threads = (cores * 2).min(MAX_WRITERS);
     let late = parallel_map_on(&missing, threads, |i| {
-        prepare(inner, &output.images[*i], recipe.format, masked.as_deref())
+        prepare(
+            inner,
+            &output.images[*i],
+            recipe.format,
+            masked.as_deref(),
+            None,
+        )
     });
     for (i, result) in missing.into_iter().zip(late) {
         prepared[i] = Some(result);
