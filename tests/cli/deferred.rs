@@ -5,7 +5,7 @@
 use crate::cli_support;
 
 use banana_studio::fake::FakeGemini;
-use cli_support::{KEY, cli, json_lines};
+use cli_support::{KEY, cli, cli_against, ok_lines};
 
 fn list(dir: &std::path::Path) -> std::path::PathBuf {
     let list = dir.join("kites.txt");
@@ -16,19 +16,12 @@ fn list(dir: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn deferred_with_wait_prints_the_submission_the_jobs_and_the_sum() {
     let dir = tempfile::tempdir().unwrap();
-    let output = cli(dir.path())
-        .args(["--sandbox", "batch"])
-        .arg(list(dir.path()))
-        .args(["--deferred", "--wait", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let lines = ok_lines(
+        cli(dir.path())
+            .args(["--sandbox", "batch"])
+            .arg(list(dir.path()))
+            .args(["--deferred", "--wait", "--json"]),
     );
-    let lines = json_lines(&output);
     let submitted = lines
         .iter()
         .find(|l| l["event"] == "batch_submitted")
@@ -46,21 +39,7 @@ fn a_batch_sent_by_one_run_is_followed_and_fetched_by_later_ones() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let fake = FakeGemini::start(runtime.handle(), KEY).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let output = cli(dir.path())
-            .env("GEMINI_API_KEY", KEY)
-            .env("BANANA_STUDIO_GEMINI_BASE_URL", fake.base_url())
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        json_lines(&output)
-    };
+    let run = |args: &[&str]| ok_lines(cli_against(&fake, dir.path(), KEY).args(args));
     let list = list(dir.path());
     let sent = run(&["batch", list.to_str().unwrap(), "--deferred", "--json"]);
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -95,20 +74,7 @@ fn a_batch_sent_by_one_run_is_followed_and_fetched_by_later_ones() {
 #[test]
 fn in_the_sandbox_a_deferred_batch_outlives_the_run_that_sent_it() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let output = cli(dir.path())
-            .arg("--sandbox")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        json_lines(&output)
-    };
+    let run = |args: &[&str]| ok_lines(cli(dir.path()).arg("--sandbox").args(args));
     let list = list(dir.path());
     let sent = run(&["batch", list.to_str().unwrap(), "--deferred", "--json"]);
     let id = sent[0]["batch"].as_str().unwrap().to_owned();

@@ -53,6 +53,18 @@ pub fn json_lines(output: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// Runs `command`, which must exit 0 (else its stderr is shown), and its JSON lines.
+pub fn ok_lines(command: &mut Command) -> Vec<Value> {
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json_lines(&output)
+}
+
 /// The last line, which must be a `failed` event.
 pub fn last_failed(output: &Output) -> Value {
     let lines = json_lines(output);
