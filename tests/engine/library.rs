@@ -354,3 +354,73 @@ fn a_lost_or_emptied_thumbnail_is_made_again_when_shown() {
         .unwrap_err();
     assert!(err.to_string().contains("could not read"), "{err}");
 }
+
+#[test]
+fn trash_then_undo_at_once_and_quick_ratings_end_as_asked() {
+    use banana_studio::engine::{Engine, EngineConfig, Event};
+    use banana_studio::keys::NoKeys;
+    use banana_studio::library::SampleSpec;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    Library::open(dir.path())
+        .unwrap()
+        .fill_sample(SampleSpec {
+            jobs: 6,
+            images_per_job: 2,
+            edge: 64,
+        })
+        .unwrap();
+    let mut config = EngineConfig::new(dir.path(), std::sync::Arc::new(NoKeys));
+    config.force_sandbox = true;
+    let engine = Engine::start(config).unwrap();
+    let live = |engine: &Engine| -> Vec<i64> {
+        engine
+            .library()
+            .generations(&HistoryQuery {
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .flat_map(|g| g.images.into_iter().map(|i| i.id))
+            .collect()
+    };
+    let images = live(&engine);
+    assert_eq!(images.len(), 12);
+    // Delete and Undo pressed faster than either can run, over and over; then a rating
+    // changed five times in a row.
+    let mut asked = 0;
+    for _ in 0..5 {
+        engine.trash(images.clone());
+        engine.restore(images.clone());
+        asked += 2;
+    }
+    for stars in 1..=5 {
+        engine.mark(images[0], Mark::Rating(stars));
+        asked += 1;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done = 0;
+    while done < asked && Instant::now() < deadline {
+        match engine.next_event(Duration::from_millis(100)) {
+            Some(Event::LibraryChanged { .. }) => done += 1,
+            Some(Event::LibraryFailed { message }) => panic!("a change failed: {message}"),
+            _ => {}
+        }
+    }
+    assert_eq!(done, asked, "every change answered");
+    let mut back = live(&engine);
+    back.sort_unstable();
+    let mut expected = images.clone();
+    expected.sort_unstable();
+    assert_eq!(back, expected, "the last Undo brought every image back");
+    for id in &images {
+        let image = engine.library().image(*id).unwrap().unwrap();
+        assert!(
+            image.path.exists() && image.thumb_path.exists(),
+            "image {id}'s files are where its record says"
+        );
+    }
+    let rated = engine.library().image(images[0]).unwrap().unwrap();
+    assert_eq!(rated.rating, 5, "the last rating given stands");
+}

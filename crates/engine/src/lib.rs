@@ -182,6 +182,8 @@ pub(crate) struct Inner {
     settings_pending: Mutex<Option<crate::settings::Settings>>,
     /// Library writes asked for and not yet done (waited for when the engine stops).
     pending: Arc<pending::Pending>,
+    /// Marks and trash changes, done in the order the user made them.
+    culling: pending::Lane,
     /// The per-attempt deadline Settings ask for, in milliseconds (0: the model's own).
     attempt_timeout_ms: std::sync::atomic::AtomicU64,
     /// Jobs saving their results at once (their images were checked as they arrived;
@@ -353,6 +355,7 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             settings_pending: Mutex::new(None),
             pending: Arc::default(),
+            culling: pending::Lane::default(),
             attempt_timeout_ms: std::sync::atomic::AtomicU64::new(millis_or_zero(
                 config.attempt_timeout,
             )),

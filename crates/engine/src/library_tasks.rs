@@ -78,14 +78,16 @@ impl Engine {
         answer
     }
 
-    /// Runs a library change; `reload` says whether the gallery must read history again
+    /// Runs a library change after those asked for before it; `reload` says whether the gallery must read history again
     /// (a mark is already shown by the app; trash changes what is listed).
     fn library_task<F>(&self, reload: bool, work: F)
     where
         F: FnOnce(&Library) -> Result<Option<String>, LibraryError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let mut turn = inner.culling.join();
         self.spawn_write(async move {
+            turn.wait().await;
             let result = inner
                 .blocking(move |lib| work(&lib.library).map_err(|e| e.to_string()))
                 .await;
