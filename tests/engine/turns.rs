@@ -218,7 +218,7 @@ fn a_library_of_the_previous_version_is_converted_without_loss() {
     let size_before = std::fs::metadata(&db).unwrap().len();
 
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 15);
+    assert_eq!(library.schema_version().unwrap(), 16);
     assert!(library.has_turns_to_lift().unwrap());
     let report = library.lift_stored_turns().unwrap();
     assert_eq!((report.jobs, report.pictures), (2, 4));

@@ -99,6 +99,14 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("banana-studio-data"))
 }
 
+/// What real jobs created since `?1` cost (answered from the `jobs_spend` index alone).
+const SPENT_SINCE: &str =
+    "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE created_at >= ?1 AND sandbox = 0";
+
+/// What real jobs of session `?1` cost (answered from `jobs_session_spend` alone).
+const SPENT_IN_SESSION: &str =
+    "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE session_id = ?1 AND sandbox = 0";
+
 /// The history: one SQLite database and the files beside it.
 pub struct Library {
     root: PathBuf,
@@ -242,21 +250,17 @@ impl Library {
 
     /// Dollars spent on real (not sandbox) jobs created since `since_ms`.
     pub fn spent_since(&self, since_ms: i64) -> Result<f64, LibraryError> {
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE created_at >= ?1 AND sandbox = 0",
-            [since_ms],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn()
+            .query_row(SPENT_SINCE, [since_ms], |r| r.get(0))?)
     }
 
     /// Dollars spent on real jobs of the current session.
     pub fn spent_in_session(&self) -> Result<f64, LibraryError> {
         let session = self.current_session();
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(SUM(cost_usd), 0) FROM jobs WHERE session_id = ?1 AND sandbox = 0",
-            [session],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn()
+            .query_row(SPENT_IN_SESSION, [session], |r| r.get(0))?)
     }
 
     /// Records what a grounded answer looked up.

@@ -195,6 +195,13 @@ pub fn migrations() -> Migrations<'static> {
             ALTER TABLE batches ADD COLUMN estimate_usd REAL;
             CREATE UNIQUE INDEX batches_remote ON batches(remote) WHERE remote IS NOT NULL;",
         ),
+        // 16: what was spent, read from small indexes alone. The spend the window shows
+        // at start read every job row (recipes, answers' text, signatures) for its cost:
+        // a start-up that grew with the library.
+        M::up(
+            "CREATE INDEX jobs_spend ON jobs(created_at, cost_usd) WHERE sandbox = 0;
+            CREATE INDEX jobs_session_spend ON jobs(session_id, cost_usd) WHERE sandbox = 0;",
+        ),
     ])
 }
 
@@ -204,6 +211,30 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(super::migrations().validate().is_ok());
+    }
+
+    /// What was spent is read from an index alone, never from the job rows.
+    #[test]
+    fn spend_is_read_from_covering_indexes() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        for (sql, index) in [
+            (super::super::SPENT_SINCE, "jobs_spend"),
+            (super::super::SPENT_IN_SESSION, "jobs_session_spend"),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([0], |r| r.get(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains(&format!("USING COVERING INDEX {index}"))),
+                "{sql}: {plan:?}"
+            );
+        }
     }
 
     /// Every name `ErrorKind` writes survives migration 7 unchanged.
