@@ -5,8 +5,8 @@
 //! keeps the handle of the newest request only.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use banana_imaging::ImagingError;
@@ -19,28 +19,43 @@ pub struct Answer<T> {
     rx: Receiver<T>,
     value: Option<T>,
     gone: bool,
+    /// Held while someone waits: work not started when it goes is not done at all.
+    _held: Arc<()>,
 }
 
 /// What fills an [`Answer`]; wakes the window when it does.
 pub(crate) struct Reply<T> {
     tx: SyncSender<T>,
     wake: Option<Arc<dyn Fn() + Send + Sync>>,
+    held: Weak<()>,
 }
 
 /// A connected reply and answer; `wake` runs once the reply is sent (a repaint).
 pub(crate) fn pair<T>(wake: Option<Arc<dyn Fn() + Send + Sync>>) -> (Reply<T>, Answer<T>) {
     let (tx, rx) = sync_channel(1);
+    let held = Arc::new(());
     (
-        Reply { tx, wake },
+        Reply {
+            tx,
+            wake,
+            held: Arc::downgrade(&held),
+        },
         Answer {
             rx,
             value: None,
             gone: false,
+            _held: held,
         },
     )
 }
 
 impl<T> Reply<T> {
+    /// Whether the asker still holds the answer (a viewer that moved on to another
+    /// image does not: its decode need not be done).
+    pub(crate) fn wanted(&self) -> bool {
+        self.held.strong_count() > 0
+    }
+
     /// Fills the answer (a no-op when the asker has dropped it).
     pub(crate) fn send(self, value: T) {
         let _ = self.tx.try_send(value);
@@ -58,6 +73,7 @@ impl<T> Answer<T> {
             rx,
             value: Some(value),
             gone: false,
+            _held: Arc::new(()),
         }
     }
 
@@ -161,6 +177,19 @@ impl From<ImagingError> for TaskError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_knows_when_nobody_waits_any_more() {
+        let (reply, answer) = pair::<u32>(None);
+        assert!(reply.wanted());
+        drop(answer);
+        assert!(!reply.wanted(), "the asker moved on");
+        let (reply, answer) = pair::<u32>(None);
+        let waiting = std::thread::spawn(move || answer.wait(Duration::from_secs(10)));
+        assert!(reply.wanted(), "a blocking caller still waits");
+        reply.send(7);
+        assert_eq!(waiting.join().ok().flatten(), Some(7));
+    }
 
     #[test]
     fn an_answer_is_filled_once_and_wakes_the_asker() {

@@ -192,6 +192,12 @@ pub(crate) struct Inner {
     /// Images being checked (decoded and thumbnailed) as they arrive: one a core, first
     /// come first served.
     check_gate: Arc<tokio::sync::Semaphore>,
+    /// Thumbnails being read for the window: one fewer than the cores, so drawing the
+    /// window always has a core however many the gallery asks for at once.
+    thumb_gate: Arc<tokio::sync::Semaphore>,
+    /// Full-size decodes for the viewer, one at a time; one nobody waits for any more
+    /// (the viewer moved on) is skipped.
+    view_gate: Arc<tokio::sync::Semaphore>,
     /// The prompt batches this process is sending.
     batch_runners: batch_tasks::Runners,
     /// The spending caps Settings name.
@@ -365,6 +371,11 @@ impl Engine {
             check_gate: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            thumb_gate: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            )),
+            view_gate: Arc::new(tokio::sync::Semaphore::new(1)),
             batch_runners: batch_tasks::Runners::default(),
             budget: Mutex::new(config.budget),
             show_thinking: std::sync::atomic::AtomicBool::new(config.show_thinking),

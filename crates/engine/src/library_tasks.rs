@@ -32,7 +32,16 @@ impl Engine {
     fn load_pixels(&self, image: ImageId, thumbnail: bool) -> PixelsAnswer {
         let inner = self.inner.clone();
         let (reply, answer) = inner.answer();
+        let gate = if thumbnail {
+            inner.thumb_gate.clone()
+        } else {
+            inner.view_gate.clone()
+        };
         self.spawn(async move {
+            let _turn = gate.acquire_owned().await;
+            if !reply.wanted() {
+                return;
+            }
             let result = inner
                 .run_blocking(move |lib| {
                     let record = lib
