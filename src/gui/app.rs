@@ -225,9 +225,15 @@ impl BananaApp {
     }
 
     #[cfg(feature = "testing")]
-    /// Whether the viewer has the pixels of the image it shows.
+    /// Whether the viewer shows the pixels of the image it shows (at any detail).
     pub fn viewer_ready(&self) -> bool {
-        self.viewer.shown_pixels().is_some()
+        self.viewer.shown_texture_size().is_some()
+    }
+
+    #[cfg(feature = "testing")]
+    /// The size of the texture the viewer draws the shown image from.
+    pub fn viewer_texture_size(&self) -> Option<[usize; 2]> {
+        self.viewer.shown_texture_size()
     }
 
     #[cfg(feature = "testing")]

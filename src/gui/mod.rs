@@ -121,6 +121,8 @@ pub enum Command {
     EmptyTrash,
     /// Compare an image with what it came from.
     LoadComparison(ImageId),
+    /// Decode every pixel of the shown image (the view zoomed past a screen's worth).
+    LoadFullImage(ImageId),
     /// Save an image to a file the user chose (Save as…).
     Export(ImageId, std::path::PathBuf),
     /// Open a folder in the file manager (a notice's "Show folder").

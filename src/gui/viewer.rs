@@ -1,7 +1,5 @@
 //! The viewer: the chosen image with fit, zoom and pan, and the model's words.
 
-use std::sync::Arc;
-
 use egui::{
     Key, KeyboardShortcut, Modifiers, Rect, RichText, Sense, TextureHandle, Vec2, pos2, vec2,
 };
@@ -10,23 +8,48 @@ use super::compare::CompareState;
 use super::gallery::{Gallery, texture};
 use super::{Command, icons};
 use crate::engine::PixelsAnswer;
-use crate::imaging::Rgba;
 use crate::library::ImageId;
 
+/// The long side, in pixels, an image is first decoded to for the viewer: a screen's
+/// worth (a 4K image at Fit needs no more), so opening it costs no 67 MB of pixels.
+/// Zooming in past it and the loupe load as much as the graphics card takes.
+pub const VIEW_SIDE_PX: u32 = 2560;
+
 /// The viewer's state.
-#[derive(Default)]
 pub struct Viewer {
     shown: Option<ImageId>,
-    texture: Option<(ImageId, TextureHandle)>,
-    pixels: Option<(ImageId, Arc<Rgba>)>,
+    /// The shown image's texture, and whether it has all the detail a texture can hold.
+    texture: Option<(ImageId, TextureHandle, bool)>,
     error: Option<String>,
-    /// The decode asked for the shown image; switching image drops it.
-    loading: Option<(ImageId, PixelsAnswer)>,
+    /// The decode asked for the shown image and the long side it was asked at;
+    /// switching image drops it.
+    loading: Option<(ImageId, u32, PixelsAnswer)>,
     /// None fits the image to the view; Some is a scale (1.0 = 100%).
     zoom: Option<f32>,
     pan: Vec2,
+    /// The view's size in pixels at the last frame, so the detail a newly shown image
+    /// needs is known before it is drawn.
+    view_px: Vec2,
+    /// The longest texture side the graphics card takes.
+    max_side: u32,
     /// Before/after, side by side, difference.
     pub compare: CompareState,
+}
+
+impl Default for Viewer {
+    fn default() -> Self {
+        Self {
+            shown: None,
+            texture: None,
+            error: None,
+            loading: None,
+            zoom: None,
+            pan: Vec2::ZERO,
+            view_px: Vec2::ZERO,
+            max_side: 2048,
+            compare: CompareState::default(),
+        }
+    }
 }
 
 impl Viewer {
@@ -38,7 +61,7 @@ impl Viewer {
         // Zoom and pan stay: stepping through variants at 100% compares their details.
         self.shown = Some(image);
         self.error = None;
-        !matches!(&self.texture, Some((id, _)) if *id == image)
+        !matches!(&self.texture, Some((id, ..)) if *id == image)
     }
 
     /// Shows nothing: the image shown is no longer listed.
@@ -48,26 +71,61 @@ impl Viewer {
         self.error = None;
     }
 
-    /// The shown image's pixels, once decoded.
-    pub fn shown_pixels(&self) -> Option<&Rgba> {
-        match &self.pixels {
-            Some((id, p)) if Some(*id) == self.shown => Some(p),
+    /// The image shown (or loading).
+    pub fn shown(&self) -> Option<ImageId> {
+        self.shown
+    }
+
+    /// The size of the shown image's texture, once it has one.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn shown_texture_size(&self) -> Option<[usize; 2]> {
+        match &self.texture {
+            Some((id, tex, _)) if Some(*id) == self.shown => Some(tex.size()),
             _ => None,
         }
     }
 
-    /// Waits for the pixels of `image`, asked for after `show` said so.
-    pub fn expect(&mut self, image: ImageId, answer: PixelsAnswer) {
-        self.loading = Some((image, answer));
+    /// The long side to decode an image `width`x`height` at for the view's zoom and
+    /// size: a screen's worth, or all the card takes when zoomed in past that.
+    pub fn side_for(&self, width: u32, height: u32, pixels_per_point: f32) -> u32 {
+        let screen = VIEW_SIDE_PX.min(self.max_side);
+        let long = width.max(height) as f32;
+        let fit = (self.view_px.x / width as f32)
+            .min(self.view_px.y / height as f32)
+            .min(1.0);
+        let scale = self.zoom.unwrap_or(fit) * pixels_per_point;
+        if long > screen as f32 && long * scale > screen as f32 * 1.05 {
+            self.max_side
+        } else {
+            screen
+        }
+    }
+
+    /// The long side of the most detailed texture the graphics card takes.
+    pub fn full_side(&self) -> u32 {
+        self.max_side
+    }
+
+    /// Waits for the pixels of `image` decoded at most `side` long, asked for after
+    /// `show` (or the view) said so.
+    pub fn expect(&mut self, image: ImageId, side: u32, answer: PixelsAnswer) {
+        self.loading = Some((image, side, answer));
+    }
+
+    /// Whether all the detail a texture can hold of `image` is asked for or here.
+    fn full_coming(&self, image: ImageId) -> bool {
+        matches!(&self.loading, Some((id, side, _)) if *id == image && *side >= self.max_side)
+            || matches!(&self.texture, Some((id, _, true)) if *id == image)
     }
 
     /// Takes decoded pixels and comparisons once they have come.
     pub fn poll(&mut self, ctx: &egui::Context) {
         self.compare.poll(ctx);
-        let Some((image, answer)) = &mut self.loading else {
+        self.max_side = ctx.input(|i| i.max_texture_side).max(1) as u32;
+        let Some((image, side, answer)) = &mut self.loading else {
             return;
         };
-        let image = *image;
+        let (image, side) = (*image, *side);
         let Some(result) = answer.take() else {
             return;
         };
@@ -77,8 +135,18 @@ impl Viewer {
         }
         match result {
             Ok(pixels) => {
-                self.texture = Some((image, texture(ctx, format!("full-{image}"), &pixels)));
-                self.pixels = Some((image, pixels));
+                let long = pixels.width.max(pixels.height);
+                if long > self.max_side {
+                    self.error = Some(format!(
+                        "This image is {}×{} pixels; the graphics card shows at most {} a side",
+                        pixels.width, pixels.height, self.max_side
+                    ));
+                    return;
+                }
+                // Smaller than asked: that is the whole image.
+                let complete = side >= self.max_side || long < side;
+                let tex = texture(ctx, format!("view-{image}"), &pixels);
+                self.texture = Some((image, tex, complete));
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -194,9 +262,14 @@ impl Viewer {
         let dark = ui.visuals().dark_mode;
         ui.painter_at(rect)
             .rect_filled(rect, 0.0, super::theme::canvas(dark));
+        let ppp = ui.ctx().pixels_per_point();
+        self.view_px = rect.size() * ppp;
         match (&self.texture, &self.error) {
-            (Some((id, tex)), _) if *id == shown => {
-                let image_size = tex.size_vec2();
+            (Some((id, tex, complete)), _) if *id == shown => {
+                // Drawn at the image's own size whatever the texture's detail.
+                let image_size = record.map_or(tex.size_vec2(), |(_, i)| {
+                    vec2(i.width as f32, i.height as f32)
+                });
                 let fit = (rect.width() / image_size.x)
                     .min(rect.height() / image_size.y)
                     .min(1.0);
@@ -221,7 +294,16 @@ impl Viewer {
                 if !self.compare.paint(ui, rect, &response, drawn, tex, shown) {
                     painter.image(tex.id(), drawn, FULL_UV, egui::Color32::WHITE);
                 }
-                loupe(ui, &painter, &response, drawn, tex);
+                let looking_closer = loupe(ui, &painter, &response, drawn, tex);
+                // Zoomed past the screen's worth, or under the loupe: every pixel.
+                if !*complete
+                    && !self.full_coming(shown)
+                    && (looking_closer
+                        || image_size.x.max(image_size.y) * scale * ppp
+                            > tex.size_vec2().max_elem() * 1.05)
+                {
+                    commands.push(Command::LoadFullImage(shown));
+                }
             }
             (_, Some(error)) => {
                 ui.painter_at(rect).text(
@@ -327,21 +409,21 @@ fn action(ui: &mut egui::Ui, icon: &str, name: &str, compact: bool) -> egui::Res
 const FULL_UV: Rect = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
 
 /// While Z is held over the image (outside a text field): the pixels under the pointer
-/// at 2x the view's scale, 4x with Shift, in a square beside it.
+/// at 2x the view's scale, 4x with Shift, in a square beside it. Says whether it shows.
 fn loupe(
     ui: &egui::Ui,
     painter: &egui::Painter,
     response: &egui::Response,
     drawn: Rect,
     tex: &TextureHandle,
-) {
+) -> bool {
     let typing = ui.ctx().memory(|m| m.focused().is_some());
     let (held, shift) = ui.input(|i| (i.key_down(Key::Z), i.modifiers.shift));
     let Some(pointer) = response.hover_pos() else {
-        return;
+        return false;
     };
     if typing || !held || !drawn.contains(pointer) {
-        return;
+        return false;
     }
     let factor = if shift { 4.0 } else { 2.0 };
     let side = 220.0;
@@ -362,6 +444,7 @@ fn loupe(
         egui::StrokeKind::Outside,
     );
     ui.ctx().request_repaint();
+    true
 }
 
 /// "Same recipe on…": the other providers, each disabled with the reason when it cannot

@@ -185,10 +185,12 @@ mod tests {
         drop(answer);
         assert!(!reply.wanted(), "the asker moved on");
         let (reply, answer) = pair::<u32>(None);
-        let waiting = std::thread::spawn(move || answer.wait(Duration::from_secs(10)));
+        let waiting = std::thread::Builder::new()
+            .name("asker".into())
+            .spawn(move || answer.wait(Duration::from_secs(10)));
         assert!(reply.wanted(), "a blocking caller still waits");
         reply.send(7);
-        assert_eq!(waiting.join().ok().flatten(), Some(7));
+        assert!(waiting.is_ok_and(|w| w.join().ok().flatten() == Some(7)));
     }
 
     #[test]

@@ -29,13 +29,12 @@ impl Engine {
         answer
     }
 
-    fn load_pixels(&self, image: ImageId, thumbnail: bool) -> PixelsAnswer {
+    fn load_pixels(&self, image: ImageId, size: Pixels) -> PixelsAnswer {
         let inner = self.inner.clone();
         let (reply, answer) = inner.answer();
-        let gate = if thumbnail {
-            inner.thumb_gate.clone()
-        } else {
-            inner.view_gate.clone()
+        let gate = match size {
+            Pixels::Thumbnail => inner.thumb_gate.clone(),
+            Pixels::Fitted(_) | Pixels::Full => inner.view_gate.clone(),
         };
         self.spawn(async move {
             let _turn = gate.acquire_owned().await;
@@ -48,12 +47,13 @@ impl Engine {
                         .library
                         .image(image)?
                         .ok_or(TaskError::Missing("the image"))?;
-                    let img = if thumbnail {
-                        thumbnail_or_remade(&lib.library, &record)?
-                    } else {
-                        let bytes = std::fs::read(&record.path)
-                            .map_err(|e| TaskError::read(&record.path, e))?;
-                        imaging::decode(&bytes)?
+                    let read = || {
+                        std::fs::read(&record.path).map_err(|e| TaskError::read(&record.path, e))
+                    };
+                    let img = match size {
+                        Pixels::Thumbnail => thumbnail_or_remade(&lib.library, &record)?,
+                        Pixels::Fitted(side) => imaging::decode_fitted(&read()?, side)?,
+                        Pixels::Full => imaging::decode(&read()?)?,
                     };
                     Ok::<_, TaskError>(Arc::new(Rgba::from(img)))
                 })
@@ -65,12 +65,18 @@ impl Engine {
 
     /// Decodes a thumbnail off the UI thread.
     pub fn load_thumbnail(&self, image: ImageId) -> PixelsAnswer {
-        self.load_pixels(image, true)
+        self.load_pixels(image, Pixels::Thumbnail)
     }
 
     /// Decodes a full image off the UI thread.
     pub fn load_image(&self, image: ImageId) -> PixelsAnswer {
-        self.load_pixels(image, false)
+        self.load_pixels(image, Pixels::Full)
+    }
+
+    /// Decodes an image off the UI thread at most `max_side` pixels on its long side
+    /// (the whole image where it is no larger): what a view of that size shows.
+    pub fn load_image_fitted(&self, image: ImageId, max_side: u32) -> PixelsAnswer {
+        self.load_pixels(image, Pixels::Fitted(max_side))
     }
 
     /// Compares an image with its parent (or, for an edit, its first input) off the UI
@@ -159,6 +165,17 @@ impl Engine {
         });
         answer
     }
+}
+
+/// The pixels asked of an image.
+#[derive(Clone, Copy)]
+enum Pixels {
+    /// Its thumbnail (remade from the image when lost).
+    Thumbnail,
+    /// At most this many pixels on the long side.
+    Fitted(u32),
+    /// Every pixel.
+    Full,
 }
 
 /// An image compared with what it came from.

@@ -23,8 +23,15 @@ pub struct Inspected {
 
 /// Checks untrusted bytes decode whole (within the limits) and makes their thumbnail.
 pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImagingError> {
-    match streamed(bytes) {
-        Some(result) => result,
+    match streamed(bytes, THUMB_SIDE_PX) {
+        Some(result) => {
+            let (width, height, thumb) = result?;
+            Ok(Inspected {
+                width,
+                height,
+                thumb_png: super::encode(&thumb, OutputFormat::Png)?,
+            })
+        }
         None => {
             let img = decode(bytes)?;
             Ok(Inspected {
@@ -36,13 +43,34 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImagingError> {
     }
 }
 
+/// Decodes untrusted bytes to at most `max_side` pixels on the long side (never
+/// enlarged), each pixel the average of the source pixels it covers: what a view of a
+/// screen's size needs, without a 4K image's 67 MB of pixels. A plain PNG is read row
+/// by row; other images are decoded whole and then shrunk.
+pub fn decode_fitted(bytes: &[u8], max_side: u32) -> Result<DynamicImage, ImagingError> {
+    let max_side = max_side.max(1);
+    if let Some(result) = streamed(bytes, max_side) {
+        return result.map(|(_, _, fitted)| fitted);
+    }
+    let img = decode(bytes)?;
+    if img.width().max(img.height()) <= max_side {
+        return Ok(img);
+    }
+    let (w, h) = fitted_size(img.width(), img.height(), max_side);
+    Ok(img.thumbnail_exact(w, h))
+}
+
 fn corrupt(e: png::DecodingError) -> ImagingError {
     ImagingError::Corrupt(e.to_string())
 }
 
-/// The one-pass path for a plain PNG larger than a thumbnail; None where the full decode
-/// must do (another format, interlacing, an EXIF orientation, a small image).
-fn streamed(bytes: &[u8]) -> Option<Result<Inspected, ImagingError>> {
+/// A size, with the images averaged down to it.
+type Averaged = (u32, u32, DynamicImage);
+
+/// The one-pass path for a plain PNG larger than `side`: its size, and its pixels
+/// averaged down to `side` on the long side. None where the full decode must do
+/// (another format, interlacing, an EXIF orientation, a small image).
+fn streamed(bytes: &[u8], side: u32) -> Option<Result<Averaged, ImagingError>> {
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return None;
     }
@@ -77,7 +105,7 @@ fn streamed(bytes: &[u8]) -> Option<Result<Inspected, ImagingError>> {
     }
     if info.interlaced
         || info.exif_metadata.is_some()
-        || width.max(height) <= THUMB_SIDE_PX
+        || width.max(height) <= side
         || info.is_animated()
     {
         return None;
@@ -89,7 +117,7 @@ fn streamed(bytes: &[u8]) -> Option<Result<Inspected, ImagingError>> {
         (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
         _ => return None,
     };
-    Some(average_rows(&mut reader, width, height, channels))
+    Some(average_rows(&mut reader, width, height, channels, side))
 }
 
 /// Source pixels averaged per thumbnail pixel along each side, at most: a 4x4 grid
@@ -121,14 +149,15 @@ fn samples(source: u32, thumb: u32) -> Vec<Option<usize>> {
 }
 
 /// Reads every row (so the whole stream is checked), averaging a spread of each
-/// thumbnail cell's source pixels into it.
+/// cell's source pixels into its pixel of the image `side` long.
 fn average_rows(
     reader: &mut png::Reader<Cursor<&[u8]>>,
     width: u32,
     height: u32,
     channels: usize,
-) -> Result<Inspected, ImagingError> {
-    let (tw, th) = thumb_size(width, height);
+    side: u32,
+) -> Result<Averaged, ImagingError> {
+    let (tw, th) = fitted_size(width, height, side);
     // The sampled source columns, each with its thumbnail column.
     let columns: Vec<(usize, usize)> = samples(width, tw)
         .into_iter()
@@ -202,27 +231,22 @@ fn average_rows(
             pixels.push(avg(sum[3]));
         }
     }
-    let thumb = if alpha {
+    let averaged = if alpha {
         image::RgbaImage::from_raw(tw, th, pixels).map(DynamicImage::ImageRgba8)
     } else {
         image::RgbImage::from_raw(tw, th, pixels).map(DynamicImage::ImageRgb8)
     }
-    .ok_or_else(|| ImagingError::Encode("the thumbnail's size does not add up".into()))?;
-    Ok(Inspected {
-        width,
-        height,
-        thumb_png: super::encode(&thumb, OutputFormat::Png)?,
-    })
+    .ok_or_else(|| ImagingError::Encode("the averaged size does not add up".into()))?;
+    Ok((width, height, averaged))
 }
 
-/// The thumbnail's size: the long side [`THUMB_SIDE_PX`], the shape kept, at least 1.
-fn thumb_size(width: u32, height: u32) -> (u32, u32) {
-    let side = u64::from(THUMB_SIDE_PX);
-    let (w, h) = (u64::from(width), u64::from(height));
+/// A size `side` long on the long side, the shape kept, at least 1 on each.
+fn fitted_size(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let (w, h, long) = (u64::from(width), u64::from(height), u64::from(side));
     if w >= h {
-        (THUMB_SIDE_PX, ((h * side + w / 2) / w).max(1) as u32)
+        (side, ((h * long + w / 2) / w).max(1) as u32)
     } else {
-        (((w * side + h / 2) / h).max(1) as u32, THUMB_SIDE_PX)
+        (((w * long + h / 2) / h).max(1) as u32, side)
     }
 }
 
@@ -269,7 +293,10 @@ mod tests {
         for (w, h, alpha) in [(1200, 700, false), (500, 900, true), (257, 3000, false)] {
             let img = picture(w, h, alpha);
             let bytes = encode(&img, OutputFormat::Png).unwrap();
-            assert!(streamed(&bytes).is_some(), "{w}x{h} takes the one pass");
+            assert!(
+                streamed(&bytes, THUMB_SIDE_PX).is_some(),
+                "{w}x{h} takes the one pass"
+            );
             let fast = inspect(&bytes).unwrap();
             assert_eq!((fast.width, fast.height), (w, h));
             let full = thumbnail_png(&img).unwrap();
@@ -365,10 +392,52 @@ mod tests {
     #[test]
     fn other_formats_and_small_images_take_the_full_decode() {
         let jpeg = encode(&picture(800, 600, false), OutputFormat::Jpeg).unwrap();
-        assert!(streamed(&jpeg).is_none());
+        assert!(streamed(&jpeg, THUMB_SIDE_PX).is_none());
         assert_eq!(inspect(&jpeg).unwrap().width, 800);
         let small = encode(&picture(100, 80, false), OutputFormat::Png).unwrap();
-        assert!(streamed(&small).is_none());
+        assert!(streamed(&small, THUMB_SIDE_PX).is_none());
         assert_eq!(inspect(&small).unwrap().height, 80);
+    }
+
+    #[test]
+    fn a_fitted_decode_averages_down_to_the_side_asked_and_never_enlarges() {
+        let img = picture(3000, 1400, false);
+        let png = encode(&img, OutputFormat::Png).unwrap();
+        let jpeg = encode(&img, OutputFormat::Jpeg).unwrap();
+        for bytes in [&png, &jpeg] {
+            let fitted = decode_fitted(bytes, 1200).unwrap();
+            assert_eq!((fitted.width(), fitted.height()), (1200, 560));
+            // Against the full decode shrunk with a triangle filter.
+            let full = decode(bytes).unwrap().resize_exact(
+                1200,
+                560,
+                image::imageops::FilterType::Triangle,
+            );
+            let a = fitted.into_rgba8();
+            let b = full.into_rgba8();
+            let diff: u64 = a
+                .as_raw()
+                .iter()
+                .zip(b.as_raw())
+                .map(|(x, y)| u64::from(x.abs_diff(*y)))
+                .sum();
+            let mean = diff as f64 / a.as_raw().len() as f64;
+            assert!(mean < 4.0, "mean difference {mean}");
+        }
+        let small = decode_fitted(&png, 4000).unwrap();
+        assert_eq!(
+            (small.width(), small.height()),
+            (3000, 1400),
+            "never enlarged"
+        );
+        let tall = encode(&picture(300, 900, true), OutputFormat::Png).unwrap();
+        let fitted = decode_fitted(&tall, 450).unwrap();
+        assert_eq!((fitted.width(), fitted.height()), (150, 450));
+        assert!(fitted.color().has_alpha(), "transparency is kept");
+        let cut = &png[..png.len() / 2];
+        assert!(matches!(
+            decode_fitted(cut, 1200),
+            Err(ImagingError::Corrupt(_))
+        ));
     }
 }

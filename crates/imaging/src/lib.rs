@@ -17,7 +17,7 @@ pub use input::{
     DEFAULT_MAX_SIDE_PX, InputError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, PreparedInput,
     prepare_input, too_large_message,
 };
-pub use inspect::{Inspected, inspect};
+pub use inspect::{Inspected, decode_fitted, inspect};
 
 use banana_core::recipe::OutputFormat;
 

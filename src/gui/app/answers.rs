@@ -17,6 +17,8 @@ use crate::recipe::ProviderId;
 pub(super) struct Answers {
     /// Thumbnails being decoded.
     pub thumbs: Vec<(ImageId, PixelsAnswer)>,
+    /// An image being decoded in full to go on the clipboard.
+    pub copy: Option<(ImageId, PixelsAnswer)>,
     /// "Save as…" writes.
     pub exports: Vec<ExportAnswer>,
     /// "Save selected to folder…" writes.
@@ -80,6 +82,7 @@ impl BananaApp {
             None => {}
         }
         self.viewer.poll(ctx);
+        self.poll_copy();
         self.tray.poll_previews(ctx);
         self.lineage.poll();
         for (image, result) in arrived(&mut self.answers.thumbs, |(image, a)| {
@@ -228,6 +231,40 @@ impl BananaApp {
         for (image, e) in failed {
             self.toasts
                 .add(Level::Error, format!("Could not save image {image}: {e}"));
+        }
+    }
+}
+
+impl BananaApp {
+    /// Asks for the shown image's pixels at most `side` long; the viewer keeps what it
+    /// shows until they come.
+    pub(super) fn load_view(&mut self, image: ImageId, side: u32) {
+        let answer = self.engine.load_image_fitted(image, side);
+        self.viewer.expect(image, side, answer);
+    }
+
+    /// Puts an image on the clipboard once every pixel of it is decoded.
+    pub(super) fn poll_copy(&mut self) {
+        let Some((_, answer)) = &mut self.answers.copy else {
+            return;
+        };
+        let Some(result) = answer.take() else {
+            return;
+        };
+        self.answers.copy = None;
+        match result {
+            Ok(p) => {
+                let image = egui::ColorImage::from_rgba_unmultiplied(
+                    [p.width as usize, p.height as usize],
+                    &p.pixels,
+                );
+                self.ctx.copy_image(image);
+                self.toasts
+                    .add(Level::Info, "Copied the image to the clipboard");
+            }
+            Err(e) => self
+                .toasts
+                .add(Level::Error, format!("Could not copy the image: {e}")),
         }
     }
 }

@@ -174,8 +174,14 @@ impl BananaApp {
                     self.gallery.select(image);
                 }
                 if self.viewer.show(image) {
-                    let answer = self.engine.load_image(image);
-                    self.viewer.expect(image, answer);
+                    let (width, height) = self
+                        .gallery
+                        .image(image)
+                        .map_or((u32::MAX, u32::MAX), |(_, i)| (i.width, i.height));
+                    let side = self
+                        .viewer
+                        .side_for(width, height, self.ctx.pixels_per_point());
+                    self.load_view(image, side);
                 }
             }
             Command::SaveAs(image) => {
@@ -265,6 +271,10 @@ impl BananaApp {
                 }
                 self.state.refine_from = Some(image);
             }
+            Command::LoadFullImage(image) => {
+                let side = self.viewer.full_side();
+                self.load_view(image, side);
+            }
             Command::LoadComparison(image) => {
                 let answer = self.engine.load_comparison(image);
                 self.viewer.compare.expect(image, answer);
@@ -312,20 +322,15 @@ impl BananaApp {
                     self.restore_recipe(recipe);
                 }
             }
-            Command::CopyImage => match self.viewer.shown_pixels() {
-                Some(p) => {
-                    let image = egui::ColorImage::from_rgba_unmultiplied(
-                        [p.width as usize, p.height as usize],
-                        &p.pixels,
-                    );
-                    self.ctx.copy_image(image);
-                    self.toasts
-                        .add(Level::Info, "Copied the image to the clipboard");
+            Command::CopyImage => match self.viewer.shown() {
+                // Every pixel goes, whatever detail the view shows.
+                Some(image) => {
+                    let answer = self.engine.load_image(image);
+                    self.answers.copy = Some((image, answer));
                 }
-                None => self.toasts.add(
-                    Level::Error,
-                    "The image is still loading; copy it in a moment",
-                ),
+                None => self
+                    .toasts
+                    .add(Level::Error, "Nothing is shown: pick an image to copy"),
             },
             Command::Reveal(image) => {
                 if let Some((_, record)) = self.gallery.image(image)
