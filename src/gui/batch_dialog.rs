@@ -262,7 +262,7 @@ impl BatchDialog {
                         .on_disabled_hover_text("Only the Gemini API has a batch service");
                     let start = ui.add_enabled(
                         ready.is_some(),
-                        super::theme::primary_button("Start batch", ""),
+                        super::theme::primary_button("Start batch", "", ready.is_some()),
                     );
                     super::icons::named(&start, "Start batch");
                     let start = start

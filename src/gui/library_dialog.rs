@@ -419,7 +419,10 @@ impl LibraryDialog {
         let problem = item.problem().or_else(|| item.palette_problem());
         let mut close = false;
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(problem.is_none(), super::theme::primary_button("Save", ""));
+            let save = ui.add_enabled(
+                problem.is_none(),
+                super::theme::primary_button("Save", "", problem.is_none()),
+            );
             super::icons::named(&save, "Save item");
             if save.clicked() {
                 if let Some(old) = was.as_ref().filter(|old| old.trim() != item.name().trim()) {

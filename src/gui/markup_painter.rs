@@ -88,8 +88,10 @@ impl MarkupPainter {
             let mut close = false;
             ui.horizontal(|ui| {
                 let ready = !s.marks.items.is_empty() && s.writing.is_none();
-                let use_it =
-                    ui.add_enabled(ready, super::theme::primary_button("Use these marks", ""));
+                let use_it = ui.add_enabled(
+                    ready,
+                    super::theme::primary_button("Use these marks", "", ready),
+                );
                 super::icons::named(&use_it, "Use these marks");
                 if use_it
                     .on_disabled_hover_text("Draw where and what to change first")

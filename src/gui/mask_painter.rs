@@ -99,7 +99,7 @@ impl MaskPainter {
                 let drawing = s.drawing();
                 let use_it = ui.add_enabled(
                     drawing.marks_anything(),
-                    super::theme::primary_button("Use this mask", ""),
+                    super::theme::primary_button("Use this mask", "", drawing.marks_anything()),
                 );
                 super::icons::named(&use_it, "Use this mask");
                 if use_it

@@ -150,7 +150,7 @@ pub fn actions(
     let (response, batch) = ui
         .horizontal(|ui| {
             let batch_width = 64.0;
-            let button = super::theme::primary_button("Generate", "Ctrl+Enter").min_size(
+            let button = super::theme::primary_button("Generate", "Ctrl+Enter", validation.is_ok()).min_size(
                 egui::vec2(
                     ui.available_width() - batch_width - ui.spacing().item_spacing.x,
                     36.0,

@@ -123,7 +123,13 @@ pub fn type_and_spacing(style: &mut egui::Style) {
 }
 
 /// A primary action's button: accent fill and white text, the shortcut shown beside it.
-pub fn primary_button<'a>(text: &str, shortcut: &str) -> egui::Button<'a> {
+/// While it cannot be used it is a plain button (added disabled, it fades like any
+/// other): a faded accent still reads as ready on a dark panel.
+pub fn primary_button<'a>(text: &str, shortcut: &str, enabled: bool) -> egui::Button<'a> {
+    if !enabled {
+        return egui::Button::new(egui::RichText::new(text).strong())
+            .shortcut_text(egui::RichText::new(shortcut.to_owned()));
+    }
     egui::Button::new(egui::RichText::new(text).strong().color(Color32::WHITE))
         .fill(ACCENT)
         .shortcut_text(egui::RichText::new(shortcut.to_owned()).color(Color32::from_gray(225)))
