@@ -27,9 +27,9 @@ pub struct Viewer {
     /// None fits the image to the view; Some is a scale (1.0 = 100%).
     zoom: Option<f32>,
     pan: Vec2,
-    /// The view's size in pixels at the last frame, so the detail a newly shown image
+    /// The view's size in points at the last frame, so the detail a newly shown image
     /// needs is known before it is drawn.
-    view_px: Vec2,
+    view_size: Vec2,
     /// The longest texture side the graphics card takes.
     max_side: u32,
     /// Before/after, side by side, difference.
@@ -45,7 +45,7 @@ impl Default for Viewer {
             loading: None,
             zoom: None,
             pan: Vec2::ZERO,
-            view_px: Vec2::ZERO,
+            view_size: Vec2::ZERO,
             max_side: 2048,
             compare: CompareState::default(),
         }
@@ -90,8 +90,9 @@ impl Viewer {
     pub fn side_for(&self, width: u32, height: u32, pixels_per_point: f32) -> u32 {
         let screen = VIEW_SIDE_PX.min(self.max_side);
         let long = width.max(height) as f32;
-        let fit = (self.view_px.x / width as f32)
-            .min(self.view_px.y / height as f32)
+        // Image pixels a point, then screen pixels an image pixel.
+        let fit = (self.view_size.x / width as f32)
+            .min(self.view_size.y / height as f32)
             .min(1.0);
         let scale = self.zoom.unwrap_or(fit) * pixels_per_point;
         if long > screen as f32 && long * scale > screen as f32 * 1.05 {
@@ -263,7 +264,7 @@ impl Viewer {
         ui.painter_at(rect)
             .rect_filled(rect, 0.0, super::theme::canvas(dark));
         let ppp = ui.ctx().pixels_per_point();
-        self.view_px = rect.size() * ppp;
+        self.view_size = rect.size();
         match (&self.texture, &self.error) {
             (Some((id, tex, complete)), _) if *id == shown => {
                 // Drawn at the image's own size whatever the texture's detail.
@@ -511,5 +512,45 @@ fn sources_ui(ui: &mut egui::Ui, grounding: &crate::recipe::Grounding) {
                 ui.hyperlink_to(query, url);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(max_side: u32, zoom: Option<f32>) -> Viewer {
+        Viewer {
+            view_size: vec2(1000.0, 700.0),
+            max_side,
+            zoom,
+            ..Viewer::default()
+        }
+    }
+
+    #[test]
+    fn a_screens_worth_until_zoomed_past_it() {
+        let fit = viewer(8192, None);
+        assert_eq!(fit.side_for(5504, 3072, 1.0), VIEW_SIDE_PX);
+        // A 2x screen at Fit shows some 2000 px across: still a screen's worth.
+        assert_eq!(fit.side_for(5504, 3072, 2.0), VIEW_SIDE_PX);
+        let actual = viewer(8192, Some(1.0));
+        assert_eq!(
+            actual.side_for(5504, 3072, 1.0),
+            8192,
+            "100% needs every pixel"
+        );
+        assert_eq!(
+            actual.side_for(2048, 2048, 1.0),
+            VIEW_SIDE_PX,
+            "a small image is whole at a screen's worth"
+        );
+        let small_card = viewer(2048, Some(1.0));
+        assert_eq!(small_card.side_for(1024, 1024, 1.0), 2048);
+        assert_eq!(
+            small_card.side_for(5504, 3072, 1.0),
+            2048,
+            "never past the card"
+        );
     }
 }
