@@ -235,9 +235,11 @@ fn a_library_of_the_previous_version_is_converted_without_loss() {
         }
         assert_eq!(&Value::from(turns), original, "job {job}");
     }
+    // The pictures' base64 was most of the file; what stays is pages of rows and
+    // indexes (a few more with each migration that adds an index).
     let size_after = std::fs::metadata(&db).unwrap().len();
     assert!(
-        size_after * 3 < size_before,
+        size_after * 5 < size_before * 2,
         "compacted: {size_before} -> {size_after} bytes"
     );
 
