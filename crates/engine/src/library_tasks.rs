@@ -93,8 +93,9 @@ impl Engine {
         answer
     }
 
-    /// Runs a library change after those asked for before it; `reload` says whether the gallery must read history again
-    /// (a mark is already shown by the app; trash changes what is listed).
+    /// Runs a library change after those asked for before it; `reload` says whether the
+    /// gallery must read history again (a mark is already shown by the app; trash changes
+    /// what is listed).
     fn library_task<F>(&self, reload: bool, work: F)
     where
         F: FnOnce(&Library) -> Result<Option<String>, LibraryError> + Send + 'static,
