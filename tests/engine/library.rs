@@ -294,24 +294,33 @@ fn the_full_check_finds_missing_and_changed_files_and_remakes_thumbnails() {
     assert_eq!(library.check(&progress).unwrap().thumbnails_rebuilt, 0);
 }
 
-#[test]
-fn a_lost_or_emptied_thumbnail_is_made_again_when_shown() {
+/// A sandbox engine on a library filled with `jobs` sample jobs of `images_per_job`
+/// images, `edge` pixels square.
+fn engine_on_sample(
+    dir: &std::path::Path,
+    jobs: usize,
+    images_per_job: usize,
+    edge: u32,
+) -> banana_studio::engine::Engine {
     use banana_studio::engine::{Engine, EngineConfig};
-    use banana_studio::keys::NoKeys;
-    use banana_studio::library::SampleSpec;
-    use std::time::Duration;
-    let dir = tempfile::tempdir().unwrap();
-    Library::open(dir.path())
+    Library::open(dir)
         .unwrap()
-        .fill_sample(SampleSpec {
-            jobs: 2,
-            images_per_job: 1,
-            edge: 300,
+        .fill_sample(banana_studio::library::SampleSpec {
+            jobs,
+            images_per_job,
+            edge,
         })
         .unwrap();
-    let mut config = EngineConfig::new(dir.path(), std::sync::Arc::new(NoKeys));
+    let mut config = EngineConfig::new(dir, std::sync::Arc::new(banana_studio::keys::NoKeys));
     config.force_sandbox = true;
-    let engine = Engine::start(config).unwrap();
+    Engine::start(config).unwrap()
+}
+
+#[test]
+fn a_lost_or_emptied_thumbnail_is_made_again_when_shown() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_on_sample(dir.path(), 2, 1, 300);
     let images: Vec<_> = engine
         .library()
         .generations(&HistoryQuery {
@@ -357,22 +366,10 @@ fn a_lost_or_emptied_thumbnail_is_made_again_when_shown() {
 
 #[test]
 fn trash_then_undo_at_once_and_quick_ratings_end_as_asked() {
-    use banana_studio::engine::{Engine, EngineConfig, Event};
-    use banana_studio::keys::NoKeys;
-    use banana_studio::library::SampleSpec;
+    use banana_studio::engine::{Engine, Event};
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
-    Library::open(dir.path())
-        .unwrap()
-        .fill_sample(SampleSpec {
-            jobs: 6,
-            images_per_job: 2,
-            edge: 64,
-        })
-        .unwrap();
-    let mut config = EngineConfig::new(dir.path(), std::sync::Arc::new(NoKeys));
-    config.force_sandbox = true;
-    let engine = Engine::start(config).unwrap();
+    let engine = engine_on_sample(dir.path(), 6, 2, 64);
     let live = |engine: &Engine| -> Vec<i64> {
         engine
             .library()

@@ -276,8 +276,12 @@ mod tests {
     }
 
     fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
-        let a = decode(a).unwrap().into_rgba8();
-        let b = decode(b).unwrap().into_rgba8();
+        mean_pixel_difference(&decode(a).unwrap(), &decode(b).unwrap())
+    }
+
+    /// The mean difference of two same-sized images' RGBA bytes.
+    fn mean_pixel_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
+        let (a, b) = (a.to_rgba8(), b.to_rgba8());
         assert_eq!(a.dimensions(), b.dimensions());
         let total: u64 = a
             .as_raw()
@@ -413,15 +417,7 @@ mod tests {
                 560,
                 image::imageops::FilterType::Triangle,
             );
-            let a = fitted.into_rgba8();
-            let b = full.into_rgba8();
-            let diff: u64 = a
-                .as_raw()
-                .iter()
-                .zip(b.as_raw())
-                .map(|(x, y)| u64::from(x.abs_diff(*y)))
-                .sum();
-            let mean = diff as f64 / a.as_raw().len() as f64;
+            let mean = mean_pixel_difference(&fitted, &full);
             assert!(mean < 4.0, "mean difference {mean}");
         }
         let small = decode_fitted(&png, 4000).unwrap();
