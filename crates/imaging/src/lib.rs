@@ -6,6 +6,7 @@ mod input;
 mod inspect;
 pub mod mask;
 pub mod metadata;
+mod png_check;
 
 use std::io::Cursor;
 
@@ -18,6 +19,7 @@ pub use input::{
     prepare_input, too_large_message,
 };
 pub use inspect::{Inspected, decode_fitted, inspect};
+pub use png_check::png_structure;
 
 use banana_core::recipe::OutputFormat;
 
