@@ -93,6 +93,9 @@ fn twenty_kills_while_storing_lose_at_most_the_job_in_flight() {
         })
         .unwrap();
     assert_eq!(all.len(), 20, "no job is lost to a kill");
+    // A kill just after a job is recorded can leave an image without its thumbnail
+    // (made just after); such a tile's thumbnail is made when it is shown.
+    let mut thumbless = Vec::new();
     for g in &all {
         for image in &g.images {
             assert!(
@@ -100,11 +103,9 @@ fn twenty_kills_while_storing_lose_at_most_the_job_in_flight() {
                 "row {} points at a missing file",
                 image.id
             );
-            assert!(
-                image.thumb_path.exists(),
-                "row {} has no thumbnail",
-                image.id
-            );
+            if !image.thumb_path.exists() {
+                thumbless.push(image.clone());
+            }
         }
     }
     let unfinished: Vec<i64> = all
@@ -135,6 +136,17 @@ fn twenty_kills_while_storing_lose_at_most_the_job_in_flight() {
         .unwrap();
     let partial = files_named(dir.path(), &|name| name.ends_with(".tmp"));
     assert!(partial.is_empty(), "partial files left: {partial:?}");
+    for image in &thumbless {
+        let shown = engine
+            .load_thumbnail(image.id)
+            .wait(Duration::from_secs(10));
+        assert!(
+            matches!(shown, Some(Ok(_))),
+            "row {}'s thumbnail: {shown:?}",
+            image.id
+        );
+        assert!(image.thumb_path.exists(), "and kept");
+    }
 
     engine.retry(unfinished[0]);
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -13,7 +13,9 @@ use banana_studio::fake::FakeGemini;
 use banana_studio::recipe::ProviderId;
 use base64::Engine as _;
 use cli_support::{KEY, cli, cli_against, failing_fake, files_under};
-use hostile_support::{Hostile, Reply, answer_with_image, bomb_png, http, json, redirect_away};
+use hostile_support::{
+    Hostile, Reply, answer_with_image, bomb_png, http, inflate_damaged_png, json, redirect_away,
+};
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
@@ -271,6 +273,34 @@ async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
     assert!(stdout.contains("cannot read"), "{stdout}");
     assert!(stdout.contains("60000x60000"), "{stdout}");
     assert_eq!(stored_images(data.path()), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_damaged_inside_whole_chunks_is_kept_and_named_with_a_way_forward() {
+    // Whole by its structure, so the job is recorded at once; its thumbnail, made just
+    // after, finds the damage, and the user is told before the CLI ends.
+    let b64 = base64::engine::general_purpose::STANDARD.encode(inflate_damaged_png());
+    let body = format!(
+        r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"mimeType":"image/png","data":"{b64}"}}}}]}},"finishReason":"STOP"}}]}}"#
+    );
+    let server = Hostile::start("127.0.0.1", Arc::new(move |_, _| json(200, &body))).await;
+    let data = tempfile::tempdir().unwrap();
+    let output = cli_at(data.path(), &server.base())
+        .args(["generate", "x", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(stored_images(data.path()), 1, "the paid image is kept");
+    assert!(
+        stderr.contains("image 1 came damaged from the service")
+            && stderr.contains("Retry runs the job again"),
+        "{stderr}"
+    );
+    assert_eq!(files_under(&data.path().join("thumbs")), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,8 +71,18 @@ fn a_job_runs_end_to_end_and_is_stored() {
     assert_eq!(generation.job.state, JobState::Succeeded);
     assert!(generation.job.sandbox);
     let image = &generation.images[0];
-    assert!(image.path.exists() && image.thumb_path.exists());
+    assert!(image.path.exists());
     assert_eq!((image.width, image.height), (1024, 1024));
+    // Its thumbnail is made just after the job is recorded; asked for at once, it is
+    // waited for, and kept.
+    let thumb = engine
+        .load_thumbnail(image.id)
+        .wait(Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    let side = banana_studio::imaging::THUMB_SIDE_PX;
+    assert_eq!((thumb.width, thumb.height), (side, side));
+    assert!(image.thumb_path.exists());
 }
 
 #[test]

@@ -194,6 +194,19 @@ pub fn answer_with_image(
     (200, "application/json".into(), body.into_bytes())
 }
 
+/// A PNG whole by its structure (every chunk's CRC right, a zlib header) whose
+/// compressed pixels are garbage: what only inflating finds.
+pub fn inflate_damaged_png() -> Vec<u8> {
+    let mut damaged = png(64, 48);
+    let idat = damaged.windows(4).position(|w| w == b"IDAT").unwrap();
+    let len = u32::from_be_bytes(damaged[idat - 4..idat].try_into().unwrap()) as usize;
+    // After the two-byte zlib header: a block of the reserved type, then noise.
+    damaged[idat + 6..idat + 4 + len].fill(0xff);
+    let crc = crc32fast::hash(&damaged[idat..idat + 4 + len]);
+    damaged[idat + 4 + len..idat + 8 + len].copy_from_slice(&crc.to_be_bytes());
+    damaged
+}
+
 /// A PNG whose header claims 60000 x 60000 pixels.
 pub fn bomb_png() -> Vec<u8> {
     let mut bomb = png(8, 8);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, Inner, lineage, store};
+use super::{Event, Inner, lineage, store, thumbs};
 use banana_core::recipe::{Catalog, Recipe};
 use banana_library::{ImageId, JobId, JobState};
 use banana_providers::{
@@ -400,6 +400,7 @@ pub(super) async fn store_output(
     early: Arc<store::Early>,
     masked: Option<Arc<store::Masked>>,
 ) {
+    let _ahead = inner.ahead_of_thumbs.begin();
     let Stored {
         job,
         recipe,
@@ -451,10 +452,13 @@ pub(super) async fn store_output(
         .blocking(move |lib| store::store(lib, job, &recipe, output, cost, early, masked))
         .await;
     match stored {
-        Ok(Ok(generation)) => inner.emit(Event::JobSucceeded {
-            generation: Box::new(generation),
-            warnings,
-        }),
+        Ok(Ok(generation)) => {
+            thumbs::make_missing(inner, &generation);
+            inner.emit(Event::JobSucceeded {
+                generation: Box::new(generation),
+                warnings,
+            });
+        }
         Ok(Err(unreadable)) => fail(inner, job, ErrorKind::BadResponse, unreadable).await,
         Err(message) => fail(inner, job, ErrorKind::Storage, message).await,
     }

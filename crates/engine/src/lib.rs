@@ -21,6 +21,7 @@ mod rerun;
 pub mod settings;
 mod setup;
 mod store;
+mod thumbs;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -195,6 +196,12 @@ pub(crate) struct Inner {
     /// Thumbnails being read for the window: one fewer than the cores, so drawing the
     /// window always has a core however many the gallery asks for at once.
     thumb_gate: Arc<tokio::sync::Semaphore>,
+    /// The threads that make thumbnails after their jobs.
+    thumb_makers: thumbs::Makers,
+    /// Thumbnails still being made after their jobs, waited for by tiles asking for them.
+    thumbs_due: thumbs::Due,
+    /// Results being stored, which thumbnails wait for.
+    ahead_of_thumbs: Arc<thumbs::Ahead>,
     /// Full-size decodes for the viewer, one at a time; one nobody waits for any more
     /// (the viewer moved on) is skipped.
     view_gate: Arc<tokio::sync::Semaphore>,
@@ -375,6 +382,9 @@ impl Engine {
                 std::thread::available_parallelism()
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             )),
+            thumb_makers: thumbs::Makers::default(),
+            thumbs_due: thumbs::Due::default(),
+            ahead_of_thumbs: Arc::default(),
             view_gate: Arc::new(tokio::sync::Semaphore::new(1)),
             batch_runners: batch_tasks::Runners::default(),
             budget: Mutex::new(config.budget),

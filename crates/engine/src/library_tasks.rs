@@ -37,6 +37,10 @@ impl Engine {
             Pixels::Fitted(_) | Pixels::Full => inner.view_gate.clone(),
         };
         self.spawn(async move {
+            if size == Pixels::Thumbnail {
+                // One still being made after its job is waited for, not made twice.
+                super::thumbs::wait_for(&inner, image).await;
+            }
             let _turn = gate.acquire_owned().await;
             if !reply.wanted() {
                 return;
@@ -169,7 +173,7 @@ impl Engine {
 }
 
 /// The pixels asked of an image.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Pixels {
     /// Its thumbnail (remade from the image when lost).
     Thumbnail,

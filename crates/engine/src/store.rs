@@ -1,5 +1,6 @@
 //! Storing a job's results: the images of a job are checked, converted, hashed, written
-//! and thumbnailed in parallel, then recorded in one transaction.
+//! and (unless kept as PNG, see `thumbs`) thumbnailed in parallel, then recorded in one
+//! transaction.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,11 +51,13 @@ const MAX_WRITERS: usize = 16;
 
 /// An image checked before anything is written: its size, thumbnail, and its bytes in
 /// the recipe's format when the service sent another. The full decode is dropped here.
+/// A PNG kept as sent is checked by its structure and has no thumbnail yet: that is
+/// made after the job is recorded (see `thumbs`).
 pub(super) struct Checked {
     converted: Option<Vec<u8>>,
     width: u32,
     height: u32,
-    thumb: Vec<u8>,
+    thumb: Option<Vec<u8>>,
 }
 
 pub(super) enum CheckError {
@@ -66,6 +69,17 @@ pub(super) enum CheckError {
 
 fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckError> {
     let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
+    if actual == Some(format)
+        && let Some(structure) = imaging::png_structure(&image.bytes)
+    {
+        let (width, height) = structure.map_err(|e| CheckError::Unreadable(e.to_string()))?;
+        return Ok(Checked {
+            converted: None,
+            width,
+            height,
+            thumb: None,
+        });
+    }
     if actual == Some(format) {
         // Kept as sent: checked and thumbnailed in one pass, without a full-size copy
         // of the pixels where the format allows.
@@ -77,7 +91,7 @@ fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckErro
             converted: None,
             width: inspected.width,
             height: inspected.height,
-            thumb: inspected.thumb_png,
+            thumb: Some(inspected.thumb_png),
         });
     }
     let decoded =
@@ -89,7 +103,7 @@ fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckErro
         converted,
         width: decoded.width(),
         height: decoded.height(),
-        thumb,
+        thumb: Some(thumb),
     })
 }
 
@@ -120,7 +134,9 @@ fn prepare(
         .library
         .put_image_file(bytes, format.mime())
         .and_then(|(sha256, path)| {
-            inner.library.put_thumbnail(&sha256, &checked.thumb)?;
+            if let Some(thumb) = &checked.thumb {
+                inner.library.put_thumbnail(&sha256, thumb)?;
+            }
             Ok((sha256, path))
         })
         .map_err(|e| CheckError::Local(e.to_string()))?;
@@ -154,7 +170,7 @@ fn composite(
         converted,
         width: out.width(),
         height: out.height(),
-        thumb,
+        thumb: Some(thumb),
     })
 }
 
@@ -202,7 +218,9 @@ impl Early {
         let bytes = image.bytes.clone();
         let image = image.clone();
         let inner = inner.clone();
+        let ahead = inner.ahead_of_thumbs.begin();
         let work = tokio::spawn(async move {
+            let _ahead = ahead;
             // The gate closes only with the engine; then the check goes on without it.
             let core = inner.check_gate.clone().acquire_owned().await.ok();
             tokio::task::spawn_blocking(move || {
