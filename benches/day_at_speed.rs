@@ -549,9 +549,7 @@ fn storing_rows(table: &mut Table, stand_in: &StandIn, picture: &Picture) {
     table.context(
         "4 images' thumbnails alone, on every core / decode+write floor",
         c.as_secs_f64() / f.as_secs_f64(),
-        format!(
-            "{c:.2?} / {f:.2?} (inflate, unfilter, average: made after the job is recorded)"
-        ),
+        format!("{c:.2?} / {f:.2?} (inflate, unfilter, average: made after the job is recorded)"),
     );
     table.ratio(
         "whole 4-image 4K job / decode+write floor",
