@@ -191,6 +191,13 @@ fn cli_at(data: &Path, base: &str) -> std::process::Command {
     cmd
 }
 
+/// A Gemini answer holding one PNG given as base64.
+fn answer_holding(b64: &str) -> String {
+    format!(
+        r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"mimeType":"image/png","data":"{b64}"}}}}]}},"finishReason":"STOP"}}]}}"#
+    )
+}
+
 fn stored_images(data: &Path) -> usize {
     files_under(&data.join("images"))
 }
@@ -257,10 +264,7 @@ async fn every_provider_through_the_cli_names_a_bomb_image_a_bad_answer_and_stor
 async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
     // As base64 in the URL-safe alphabet without padding (a Python SDK gateway's way).
     let bomb = bomb_png();
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bomb);
-    let body = format!(
-        r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"mimeType":"image/png","data":"{b64}"}}}}]}},"finishReason":"STOP"}}]}}"#
-    );
+    let body = answer_holding(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bomb));
     let server = Hostile::start("127.0.0.1", Arc::new(move |_, _| json(200, &body))).await;
     let data = tempfile::tempdir().unwrap();
     let output = cli_at(data.path(), &server.base())
@@ -279,10 +283,8 @@ async fn the_cli_names_a_bomb_image_a_bad_answer_and_stores_nothing() {
 async fn an_image_damaged_inside_whole_chunks_is_kept_and_named_with_a_way_forward() {
     // Whole by its structure, so the job is recorded at once; its thumbnail, made just
     // after, finds the damage, and the user is told before the CLI ends.
-    let b64 = base64::engine::general_purpose::STANDARD.encode(inflate_damaged_png());
-    let body = format!(
-        r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"mimeType":"image/png","data":"{b64}"}}}}]}},"finishReason":"STOP"}}]}}"#
-    );
+    let body =
+        answer_holding(&base64::engine::general_purpose::STANDARD.encode(inflate_damaged_png()));
     let server = Hostile::start("127.0.0.1", Arc::new(move |_, _| json(200, &body))).await;
     let data = tempfile::tempdir().unwrap();
     let output = cli_at(data.path(), &server.base())

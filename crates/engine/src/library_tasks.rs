@@ -265,7 +265,8 @@ fn thumbnail_or_remade(
         return Ok(img);
     }
     let bytes = std::fs::read(&record.path).map_err(|e| TaskError::read(&record.path, e))?;
-    let png = imaging::thumbnail_png(&imaging::decode(&bytes)?)?;
+    // One pass over the rows, as after a job: no full-size copy of the pixels.
+    let png = imaging::inspect(&bytes)?.thumb_png;
     if record.deleted_at_ms.is_none() {
         match library.put_thumbnail(&record.sha256, &png) {
             Ok(_) => tracing::info!("a lost thumbnail was made again from its image"),

@@ -69,20 +69,20 @@ pub(super) enum CheckError {
 
 fn check(image: &OutputImage, format: OutputFormat) -> Result<Checked, CheckError> {
     let actual = imaging::sniff_mime(&image.bytes).and_then(OutputFormat::from_mime);
-    if actual == Some(format)
-        && let Some(structure) = imaging::png_structure(&image.bytes)
-    {
-        let (width, height) = structure.map_err(|e| CheckError::Unreadable(e.to_string()))?;
-        return Ok(Checked {
-            converted: None,
-            width,
-            height,
-            thumb: None,
-        });
-    }
     if actual == Some(format) {
-        // Kept as sent: checked and thumbnailed in one pass, without a full-size copy
-        // of the pixels where the format allows.
+        // Kept as sent. A PNG is checked by its structure; its thumbnail comes after the
+        // job is recorded (see `thumbs`).
+        if let Some(structure) = imaging::png_structure(&image.bytes) {
+            let (width, height) = structure.map_err(|e| CheckError::Unreadable(e.to_string()))?;
+            return Ok(Checked {
+                converted: None,
+                width,
+                height,
+                thumb: None,
+            });
+        }
+        // Others are checked and thumbnailed in one pass, without a full-size copy of
+        // the pixels where the format allows.
         let inspected = imaging::inspect(&image.bytes).map_err(|e| match e {
             imaging::ImagingError::Encode(e) => CheckError::Local(e),
             e => CheckError::Unreadable(e.to_string()),

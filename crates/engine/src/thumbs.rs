@@ -210,16 +210,12 @@ fn make(inner: &Inner, image: ImageId) -> Result<Result<(), String>, String> {
     };
     let bytes = std::fs::read(&record.path)
         .map_err(|e| format!("its file {} cannot be read: {e}", record.path.display()))?;
-    let inspected = match imaging::inspect(&bytes) {
-        Ok(inspected) => inspected,
-        Err(imaging::ImagingError::Encode(e)) => return Err(e),
-        Err(damage) => return Ok(Err(damage.to_string())),
-    };
-    inner
-        .library
-        .put_thumbnail(&record.sha256, &inspected.thumb_png)
-        .map(|_| Ok(()))
-        .map_err(|e| format!("it cannot be kept: {e}"))
+    match inner.library.make_thumbnail(&record.sha256, &bytes) {
+        Ok(Ok(_)) => Ok(Ok(())),
+        Ok(Err(imaging::ImagingError::Encode(e))) => Err(e),
+        Ok(Err(damage)) => Ok(Err(damage.to_string())),
+        Err(e) => Err(format!("it cannot be kept: {e}")),
+    }
 }
 
 #[cfg(test)]

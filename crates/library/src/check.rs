@@ -213,14 +213,13 @@ impl Library {
     }
 
     fn remake_thumbnail(&self, sha256: &str, image: &[u8]) -> bool {
-        let made = banana_imaging::decode(image)
-            .map_err(|e| e.to_string())
-            .and_then(|img| banana_imaging::thumbnail_png(&img).map_err(|e| e.to_string()))
-            .and_then(|png| self.put_thumbnail(sha256, &png).map_err(|e| e.to_string()));
-        if let Err(e) = &made {
-            tracing::warn!("a thumbnail could not be made again: {e}");
-        }
-        made.is_ok()
+        let problem = match self.make_thumbnail(sha256, image) {
+            Ok(Ok(_)) => return true,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!("a thumbnail could not be made again: {problem}");
+        false
     }
 }
 

@@ -433,6 +433,22 @@ impl Library {
         Ok(path)
     }
 
+    /// Makes an image's thumbnail from its bytes, in one pass without a full-size copy of
+    /// the pixels, and keeps it; the thumbnail's PNG. `Ok(Err)` when the image does not
+    /// decode.
+    pub fn make_thumbnail(
+        &self,
+        sha256: &str,
+        image: &[u8],
+    ) -> Result<Result<Vec<u8>, banana_imaging::ImagingError>, LibraryError> {
+        let png = match banana_imaging::inspect(image) {
+            Ok(inspected) => inspected.thumb_png,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.put_thumbnail(sha256, &png)?;
+        Ok(Ok(png))
+    }
+
     /// Ends a job successfully with its images, in one transaction.
     pub fn complete_job(
         &self,
