@@ -83,6 +83,35 @@ fn a_job_runs_end_to_end_and_is_stored() {
     let side = banana_studio::imaging::THUMB_SIDE_PX;
     assert_eq!((thumb.width, thumb.height), (side, side));
     assert!(image.thumb_path.exists());
+    // The picture was written into the library as it arrived and then adopted: the
+    // file holds what its name says, and nothing is left waiting.
+    let bytes = std::fs::read(&image.path).unwrap();
+    let name = image.path.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(name, banana_studio::library::store::sha256_hex(&bytes));
+    let incoming = dir.path().join("images").join("incoming");
+    assert!(incoming.is_dir(), "the picture was written as it arrived");
+    assert_eq!(std::fs::read_dir(&incoming).unwrap().count(), 0);
+}
+
+#[test]
+fn a_picture_that_cannot_be_written_as_it_arrives_is_stored_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the folder for arriving pictures would go.
+    std::fs::create_dir_all(dir.path().join("images")).unwrap();
+    std::fs::write(dir.path().join("images").join("incoming"), b"in the way").unwrap();
+    let engine = sandbox_engine(dir.path());
+    engine.submit(recipe("a glass banana")).unwrap();
+    let events = events_until(&engine, Duration::from_secs(60), |e| {
+        matches!(e, Event::JobSucceeded { .. } | Event::JobFailed { .. })
+    });
+    let Some(Event::JobSucceeded { generation, .. }) = events.last() else {
+        panic!("the job failed: {events:#?}")
+    };
+    let image = &generation.images[0];
+    let bytes = std::fs::read(&image.path).unwrap();
+    let name = image.path.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(name, banana_studio::library::store::sha256_hex(&bytes));
+    assert_eq!((image.width, image.height), (1024, 1024));
 }
 
 #[test]

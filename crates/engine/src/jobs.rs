@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, Inner, lineage, store, thumbs};
+use super::{Event, Inner, lineage, spool, store, thumbs};
 use banana_core::recipe::{Catalog, Recipe};
 use banana_library::{ImageId, JobId, JobState};
 use banana_providers::{
@@ -333,6 +333,11 @@ async fn run(
         attempt_timeout: Some(attempt_timeout),
         on_image: Some(on_image),
         on_thought,
+        // A masked edit's answer is put back into the original before it is stored.
+        spool: masked.is_none().then(|| {
+            Arc::new(spool::LibrarySpool::new(inner.library.root().to_owned()))
+                as Arc<dyn banana_providers::spool::Spool>
+        }),
         cancel: cancel.clone(),
         progress: Arc::new(move |p: Progress| {
             let message = match p {

@@ -20,6 +20,7 @@ mod prompt_tasks;
 mod rerun;
 pub mod settings;
 mod setup;
+mod spool;
 mod store;
 mod thumbs;
 

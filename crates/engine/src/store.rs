@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::Inner;
 use banana_core::recipe::{OutputFormat, Recipe};
 use banana_imaging as imaging;
+use banana_library::incoming::Arrived;
 use banana_library::{Generation, JobCost, JobId, NewImage};
 use banana_providers::{GenerateOutput, OutputImage, TurnPart};
 
@@ -130,9 +131,20 @@ fn prepare(
     drop(core);
     let bytes = checked.converted.as_deref().unwrap_or(&image.bytes);
     let size = bytes.len() as u64;
-    let written = inner
-        .library
-        .put_image_file(bytes, format.mime())
+    // Bytes kept as sent were written as they arrived, when the call had a spool.
+    let arrived = image
+        .spooled
+        .as_ref()
+        .and_then(|s| s.get::<Arrived>())
+        .filter(|a| checked.converted.is_none() && a.bytes() == Some(size));
+    let written = arrived
+        .map_or(Ok(None), |a| {
+            inner.library.adopt_image_file(a, format.mime())
+        })
+        .and_then(|adopted| match adopted {
+            Some(adopted) => Ok(adopted),
+            None => inner.library.put_image_file(bytes, format.mime()),
+        })
         .and_then(|(sha256, path)| {
             if let Some(thumb) = &checked.thumb {
                 inner.library.put_thumbnail(&sha256, thumb)?;

@@ -6,6 +6,7 @@ mod culling;
 mod deferred;
 pub use banana_core::dates;
 mod health;
+pub mod incoming;
 pub use batches::{BatchId, BatchState, BatchSummary};
 pub use check::{CheckProgress, CheckReport};
 pub use culling::Mark;

@@ -41,17 +41,28 @@ fn write_renamed(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()
         if durable {
             file.sync_all()?;
         }
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable where the platform allows it.
-        if durable && let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        if durable {
+            rename_durably(&tmp, path)
+        } else {
+            fs::rename(&tmp, path)
         }
-        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Renames `from` to `to` (a file synced already), its folder made first, and makes the
+/// rename itself durable where the platform allows it.
+pub fn rename_durably(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    fs::rename(from, to)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Stores bytes by content; an existing identical file is kept as is.

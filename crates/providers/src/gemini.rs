@@ -163,7 +163,9 @@ impl GeminiProvider {
                     return answer_from(root, &mut Lifted::default());
                 }
                 // The pictures are decoded as the body arrives (see `lift`).
-                let answer = http::send_lifting(request, MAX_BODY_BYTES, timeout_secs).await?;
+                let answer =
+                    http::send_lifting(request, MAX_BODY_BYTES, timeout_secs, ctx.spool.clone())
+                        .await?;
                 if answer.status == 200 {
                     parse_answer_lifted(answer.body)
                 } else {

@@ -205,6 +205,8 @@ pub(super) fn answer_from(
             texts.push(t.to_owned());
         }
         if let Some(inline) = inline {
+            // What the call's spool made of the picture, if it was lifted.
+            let spooled = pictures.take_spooled(data);
             let exact = exact_picture(data, pictures);
             let bytes = match &exact {
                 Some(_) => None,
@@ -225,7 +227,7 @@ pub(super) fn answer_from(
                 }
                 None => bytes.unwrap_or_default(),
             };
-            images.push(OutputImage::new(mime, bytes));
+            images.push(OutputImage::new(mime, bytes).with_spooled(spooled));
         }
     }
     let text = (!texts.is_empty()).then(|| texts.join("\n"));

@@ -2,6 +2,7 @@
 //! hints, per-attempt timeouts, bounded bodies and cancellation.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -10,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::ProviderError;
 use super::lift::{Lifted, Lifter};
+use super::spool::Spool;
 
 /// How a provider call is retried.
 #[derive(Clone, Debug, PartialEq)]
@@ -314,15 +316,18 @@ pub async fn send(
 
 /// [`send`], with the body read through a [`Lifter`]: the base64 pictures in it are
 /// decoded as they arrive, and only the rest of the JSON is kept as text.
+/// A successful answer's pictures also go to `spool`, as they are decoded.
 pub async fn send_lifting(
     request: reqwest::RequestBuilder,
     max_bytes: usize,
     timeout_secs: u64,
+    spool: Option<Arc<dyn Spool>>,
 ) -> Result<LiftedAnswer, ProviderError> {
     let response = start(request, timeout_secs).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let mut lifter = Lifter::new(response.content_length().unwrap_or(0) as usize);
+    let mut lifter = Lifter::new(response.content_length().unwrap_or(0) as usize)
+        .spooling(spool.filter(|_| status == 200));
     read_chunks(response, max_bytes, timeout_secs, |chunk| {
         lifter.push(chunk)
     })

@@ -17,6 +17,7 @@ pub mod oxen;
 pub mod poll;
 pub mod rest;
 pub mod schema_check;
+pub mod spool;
 pub mod vydra;
 
 use std::sync::Arc;
@@ -85,6 +86,8 @@ pub struct OutputImage {
     /// Encoded bytes, shared with whoever started on them early (see
     /// [`CallContext::on_image`]) rather than copied.
     pub bytes: Arc<Vec<u8>>,
+    /// What the call's [`CallContext::spool`] made of the same bytes, if it had them.
+    pub spooled: Option<spool::Spooled>,
 }
 
 impl OutputImage {
@@ -93,7 +96,14 @@ impl OutputImage {
         Self {
             mime: mime.into(),
             bytes: Arc::new(bytes),
+            spooled: None,
         }
+    }
+
+    /// The same image, with what the spool made of its bytes.
+    pub fn with_spooled(mut self, spooled: Option<spool::Spooled>) -> Self {
+        self.spooled = spooled;
+        self
     }
 }
 
@@ -218,6 +228,9 @@ pub struct CallContext {
     /// Told of the model's thoughts as they arrive; with it, a provider that can stream
     /// them does (Gemini's `streamGenerateContent`), else it is never called.
     pub on_thought: Option<ThoughtListener>,
+    /// Where pictures also go as they arrive, where the provider reads them as they
+    /// come (see [`spool`]).
+    pub spool: Option<Arc<dyn spool::Spool>>,
 }
 
 impl CallContext {
@@ -229,6 +242,7 @@ impl CallContext {
             attempt_timeout: None,
             on_image: None,
             on_thought: None,
+            spool: None,
         }
     }
 

@@ -11,8 +11,12 @@
 //! turn back byte for byte. Any other spelling, or an escape in the string, puts the text
 //! back into the JSON as it came, and the ordinary path reads it.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+
+use crate::spool::{Open, Spool, Spooled};
 
 /// What a lifted string becomes in the JSON: this, then the picture's index. A NUL
 /// cannot start base64, so no real value reads as a marker.
@@ -25,13 +29,24 @@ pub struct Lifted {
     pub json: Vec<u8>,
     /// The decoded pictures, by marker index. [`Lifted::take`] empties a slot.
     pub pictures: Vec<Option<Vec<u8>>>,
+    /// What the spool made of each picture, if the lifter had one (see
+    /// [`Lifter::spooling`]), by marker index.
+    pub spooled: Vec<Option<Spooled>>,
 }
 
 impl Lifted {
     /// The bytes behind `value` when it is a marker, once.
     pub fn take(&mut self, value: &str) -> Option<Vec<u8>> {
-        let index: usize = value.strip_prefix(MARKER)?.parse().ok()?;
-        self.pictures.get_mut(index)?.take()
+        self.pictures.get_mut(Self::index(value)?)?.take()
+    }
+
+    /// What the spool made of the picture behind `value`, once.
+    pub fn take_spooled(&mut self, value: &str) -> Option<Spooled> {
+        self.spooled.get_mut(Self::index(value)?)?.take()
+    }
+
+    fn index(value: &str) -> Option<usize> {
+        value.strip_prefix(MARKER)?.parse().ok()
     }
 
     /// Puts back, as base64 text, every marker left in `value`: a picture somewhere the
@@ -103,6 +118,10 @@ pub struct Lifter {
     padded: bool,
     /// Room to make for a picture: about the size the whole body decodes to.
     size_hint: usize,
+    /// Where pictures also go as they are decoded.
+    spool: Option<Arc<dyn Spool>>,
+    /// The current picture's writer there.
+    writer: Option<Open>,
 }
 
 /// Room made for a picture when the body's length is not told (a chunked answer, as
@@ -131,7 +150,15 @@ impl Lifter {
             } else {
                 expected_len / 4 * 3
             },
+            spool: None,
+            writer: None,
         }
+    }
+
+    /// Gives each picture's bytes to `spool` too, as they are decoded.
+    pub fn spooling(mut self, spool: Option<Arc<dyn Spool>>) -> Self {
+        self.spool = spool;
+        self
     }
 
     /// Bytes of JSON plus the pictures' bytes so far.
@@ -285,6 +312,7 @@ impl Lifter {
         self.current = Vec::with_capacity(self.size_hint);
         self.carry.clear();
         self.padded = false;
+        self.writer = self.spool.as_ref().and_then(|s| s.open()).map(Open);
     }
 
     /// Decodes the next base64 characters of the picture, or gives the text back where
@@ -346,6 +374,11 @@ impl Lifter {
             return false;
         }
         self.padded = padded;
+        if let Some(writer) = &mut self.writer
+            && !writer.0.write(&self.current[before..])
+        {
+            self.writer = None;
+        }
         true
     }
 
@@ -358,12 +391,14 @@ impl Lifter {
             return;
         }
         let mut picture = std::mem::take(&mut self.current);
+        let writer = self.writer.take();
         if picture.is_empty() {
             self.out.json.extend_from_slice(b"\"\"");
         } else {
             picture.shrink_to_fit();
             let index = self.out.pictures.len();
             self.out.pictures.push(Some(picture));
+            self.out.spooled.push(writer.and_then(|w| w.0.close()));
             // The NUL as JSON spells it.
             self.out.json.extend_from_slice(
                 format!("\"{}{index}\"", MARKER.replace('\u{0}', "\\u0000")).as_bytes(),
@@ -375,6 +410,7 @@ impl Lifter {
     /// Writes the picture's text so far, and `tail`, back into the JSON as a string that
     /// stays there.
     fn give_back(&mut self, tail: &[u8]) {
+        self.writer = None;
         let current = std::mem::take(&mut self.current);
         self.out.json.push(b'"');
         let text = STANDARD.encode(&current);
@@ -501,6 +537,71 @@ mod tests {
                 assert_eq!(restored(&lifted), whole, "{data:?} at {cut}");
             }
         }
+    }
+
+    /// A spool that keeps what it is given: each picture's bytes, and whether it was
+    /// closed.
+    #[derive(Default)]
+    struct Kept(std::sync::Mutex<Vec<(Vec<u8>, bool)>>);
+
+    struct KeptWriter(Arc<Kept>, usize);
+
+    impl Spool for Arc<Kept> {
+        fn open(&self) -> Option<Box<dyn crate::spool::SpoolWriter>> {
+            let mut pictures = self.0.lock().unwrap();
+            pictures.push((Vec::new(), false));
+            Some(Box::new(KeptWriter(self.clone(), pictures.len() - 1)))
+        }
+    }
+
+    impl crate::spool::SpoolWriter for KeptWriter {
+        fn write(&mut self, bytes: &[u8]) -> bool {
+            self.0.0.lock().unwrap()[self.1].0.extend_from_slice(bytes);
+            true
+        }
+
+        fn close(self: Box<Self>) -> Option<Spooled> {
+            self.0.0.lock().unwrap()[self.1].1 = true;
+            Some(Spooled::new(self.1))
+        }
+    }
+
+    #[test]
+    fn a_spool_is_given_each_lifted_picture_and_only_those() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 13 % 241) as u8).collect();
+        let body = answer(&STANDARD.encode(&bytes));
+        for step in [1, 7, 4096, body.len()] {
+            let kept = Arc::new(Kept::default());
+            let mut lifter = Lifter::new(body.len()).spooling(Some(Arc::new(kept.clone())));
+            for piece in body.chunks(step) {
+                lifter.push(piece);
+            }
+            let mut lifted = lifter.finish();
+            let value: Value = serde_json::from_slice(&lifted.json).unwrap();
+            let marker = value["candidates"][0]["content"]["parts"][1]["inlineData"]["data"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let spooled = lifted.take_spooled(&marker).expect("spooled");
+            assert_eq!(spooled.get::<usize>(), Some(&0));
+            assert!(lifted.take_spooled(&marker).is_none(), "taken once");
+            assert_eq!(
+                *kept.0.lock().unwrap(),
+                [(bytes.clone(), true)],
+                "pieces of {step}"
+            );
+        }
+        // Text that turns out not to be canonical base64 is given back: its writer is
+        // dropped unclosed, and nothing is spooled.
+        let body = answer(&format!("{} ", STANDARD.encode(&bytes)));
+        let kept = Arc::new(Kept::default());
+        let mut lifter = Lifter::new(body.len()).spooling(Some(Arc::new(kept.clone())));
+        lifter.push(&body);
+        let lifted = lifter.finish();
+        assert!(lifted.pictures.is_empty() && lifted.spooled.is_empty());
+        let opened = kept.0.lock().unwrap();
+        assert_eq!(opened.len(), 1);
+        assert!(!opened[0].1, "never closed");
     }
 
     #[test]
