@@ -744,10 +744,11 @@ fn time_first_frame(dir: &Path) -> (Duration, Duration) {
 }
 
 /// Starts of the app on `big` and `empty` in turn, so drift on the machine weighs on
-/// both alike: medians of seven each, (first frame, history shown) for each.
+/// both alike: medians of fifteen each (a start takes some 20 ms, and one start in a few
+/// is slowed by the machine), (first frame, history shown) for each.
 fn time_first_frames(big: &Path, empty: &Path) -> [(Duration, Duration); 2] {
     let mut times = [(vec![], vec![]), (vec![], vec![])];
-    for _ in 0..7 {
+    for _ in 0..15 {
         for (i, dir) in [big, empty].into_iter().enumerate() {
             let (first, shown) = time_first_frame(dir);
             times[i].0.push(first);
