@@ -137,14 +137,19 @@ fn prepare(
         .as_ref()
         .and_then(|s| s.get::<Arrived>())
         .filter(|a| checked.converted.is_none() && a.bytes() == Some(size));
-    let written = arrived
-        .map_or(Ok(None), |a| {
-            inner.library.adopt_image_file(a, format.mime())
-        })
-        .and_then(|adopted| match adopted {
-            Some(adopted) => Ok(adopted),
-            None => inner.library.put_image_file(bytes, format.mime()),
-        })
+    // Where that file cannot be kept, the bytes are written again from memory.
+    let adopted = arrived.and_then(|a| {
+        inner
+            .library
+            .adopt_image_file(a, format.mime())
+            .inspect_err(|e| {
+                tracing::warn!("a picture written as it arrived is written again ({e})");
+            })
+            .ok()
+            .flatten()
+    });
+    let written = adopted
+        .map_or_else(|| inner.library.put_image_file(bytes, format.mime()), Ok)
         .and_then(|(sha256, path)| {
             if let Some(thumb) = &checked.thumb {
                 inner.library.put_thumbnail(&sha256, thumb)?;

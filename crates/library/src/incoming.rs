@@ -295,6 +295,19 @@ mod tests {
     }
 
     #[test]
+    fn an_arrival_whose_file_went_is_not_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path()).unwrap();
+        let mut incoming = Incoming::create(dir.path(), "images").unwrap();
+        incoming.write(&picture(100, 6)).unwrap();
+        let arrived = incoming.finish().unwrap();
+        std::fs::remove_dir_all(dir.path().join("images").join(INCOMING_DIR)).unwrap();
+        // The caller writes the bytes again from memory.
+        assert!(library.adopt_image_file(&arrived, "image/png").is_err());
+        assert!(library.adopt_image_file(&arrived, "image/png").unwrap().is_none());
+    }
+
+    #[test]
     fn a_leftover_of_a_crash_is_collected_as_an_orphan() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::open(dir.path()).unwrap();
