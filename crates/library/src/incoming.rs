@@ -304,7 +304,12 @@ mod tests {
         std::fs::remove_dir_all(dir.path().join("images").join(INCOMING_DIR)).unwrap();
         // The caller writes the bytes again from memory.
         assert!(library.adopt_image_file(&arrived, "image/png").is_err());
-        assert!(library.adopt_image_file(&arrived, "image/png").unwrap().is_none());
+        assert!(
+            library
+                .adopt_image_file(&arrived, "image/png")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
