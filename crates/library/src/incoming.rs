@@ -32,7 +32,7 @@ const BUFFER: usize = 256 << 10;
 pub struct Incoming {
     file: BufWriter<File>,
     shared: Arc<File>,
-    path: Option<PathBuf>,
+    path: Temporary,
     hasher: Sha256,
     len: u64,
     unsynced: u64,
@@ -58,7 +58,7 @@ impl Incoming {
         Ok(Self {
             file: BufWriter::with_capacity(BUFFER, file),
             shared,
-            path: Some(path),
+            path: Temporary(Some(path)),
             hasher: Sha256::new(),
             len: 0,
             unsynced: 0,
@@ -115,17 +115,20 @@ impl Incoming {
         });
         let digest = std::mem::take(&mut self.hasher).finalize();
         Ok(Arrived(Mutex::new(Some(Waiting {
-            path: self.path.take(),
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            path: Temporary(self.path.0.take()),
+            sha256: store::hex(&digest),
             len: self.len,
             syncing,
         }))))
     }
 }
 
-impl Drop for Incoming {
+/// A temporary file, removed when dropped unless taken away.
+struct Temporary(Option<PathBuf>);
+
+impl Drop for Temporary {
     fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
+        if let Some(path) = self.0.take() {
             let _ = std::fs::remove_file(path);
         }
     }
@@ -135,18 +138,11 @@ impl Drop for Incoming {
 pub struct Arrived(Mutex<Option<Waiting>>);
 
 struct Waiting {
-    path: Option<PathBuf>,
+    /// Removed with the arrival unless renamed into the library.
+    path: Temporary,
     sha256: String,
     len: u64,
     syncing: Option<JoinHandle<()>>,
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }
 
 impl Arrived {
@@ -182,16 +178,11 @@ impl Library {
             path: target.clone(),
             source,
         };
-        let Some(path) = waiting.path.take() else {
+        let Some(path) = waiting.path.0.clone() else {
             return Ok(None);
         };
-        // Removed on any failure, and when an identical file is there already.
-        let mut leftover = Waiting {
-            path: Some(path.clone()),
-            sha256: String::new(),
-            len: 0,
-            syncing: None,
-        };
+        // On any failure, and when an identical file is there already, `waiting` goes
+        // with its file.
         let complete = std::fs::metadata(&target).is_ok_and(|m| m.len() == waiting.len);
         if !complete {
             std::fs::OpenOptions::new()
@@ -200,7 +191,7 @@ impl Library {
                 .and_then(|f| f.sync_all())
                 .map_err(io)?;
             store::rename_durably(&path, &target).map_err(io)?;
-            leftover.path = None;
+            waiting.path.0 = None;
         }
         Ok(Some((std::mem::take(&mut waiting.sha256), target)))
     }
@@ -212,6 +203,13 @@ mod tests {
 
     fn waiting_files(root: &Path) -> usize {
         std::fs::read_dir(root.join("images").join(INCOMING_DIR)).map_or(0, |d| d.count())
+    }
+
+    /// `bytes` arrived whole in the library at `root`.
+    fn arrived(root: &Path, bytes: &[u8]) -> Arrived {
+        let mut incoming = Incoming::create(root, "images").unwrap();
+        incoming.write(bytes).unwrap();
+        incoming.finish().unwrap()
     }
 
     /// Bytes of `len` that differ from one test to the next.
@@ -258,9 +256,7 @@ mod tests {
         let library = Library::open(dir.path()).unwrap();
         let bytes = picture(5_000, 2);
         let (sha, path) = library.put_image_file(&bytes, "image/png").unwrap();
-        let mut incoming = Incoming::create(dir.path(), "images").unwrap();
-        incoming.write(&bytes).unwrap();
-        let arrived = incoming.finish().unwrap();
+        let arrived = arrived(dir.path(), &bytes);
         let adopted = library.adopt_image_file(&arrived, "image/png").unwrap();
         assert_eq!(adopted, Some((sha, path.clone())));
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
@@ -279,9 +275,7 @@ mod tests {
         drop(incoming);
         assert_eq!(waiting_files(dir.path()), 0);
         // Whole, but never stored (a thought picture, a converted answer).
-        let mut incoming = Incoming::create(dir.path(), "images").unwrap();
-        incoming.write(&picture(100, 4)).unwrap();
-        let arrived = incoming.finish().unwrap();
+        let arrived = arrived(dir.path(), &picture(100, 4));
         assert_eq!(waiting_files(dir.path()), 1);
         drop(arrived);
         assert_eq!(waiting_files(dir.path()), 0);
@@ -298,9 +292,7 @@ mod tests {
     fn an_arrival_whose_file_went_is_not_adopted() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::open(dir.path()).unwrap();
-        let mut incoming = Incoming::create(dir.path(), "images").unwrap();
-        incoming.write(&picture(100, 6)).unwrap();
-        let arrived = incoming.finish().unwrap();
+        let arrived = arrived(dir.path(), &picture(100, 6));
         std::fs::remove_dir_all(dir.path().join("images").join(INCOMING_DIR)).unwrap();
         // The caller writes the bytes again from memory.
         assert!(library.adopt_image_file(&arrived, "image/png").is_err());
@@ -316,9 +308,7 @@ mod tests {
     fn a_leftover_of_a_crash_is_collected_as_an_orphan() {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::open(dir.path()).unwrap();
-        let mut incoming = Incoming::create(dir.path(), "images").unwrap();
-        incoming.write(&picture(100, 5)).unwrap();
-        let arrived = incoming.finish().unwrap();
+        let arrived = arrived(dir.path(), &picture(100, 5));
         // A crash: nobody removes it.
         std::mem::forget(arrived);
         assert_eq!(waiting_files(dir.path()), 1);
