@@ -124,7 +124,14 @@ impl BananaApp {
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
         // The window's settings decide, whoever started the engine.
         engine.set_show_thinking(settings.show_thinking);
-        // The sessions come first: the gallery lists the current one.
+        // The gallery lists the current session. Its first page is asked for first, for
+        // the session the library opened with, not a frame after the list of sessions is
+        // read: that list comes with the same current session and asks for nothing more.
+        let mut history = HistoryPanel::with_budget(settings.budget());
+        history.current = Some(engine.library().current_session());
+        let first_page = history.query(crate::library::now_ms(), gallery::PAGE);
+        let mut gallery = Gallery::default();
+        gallery.expect(first_page.clone(), engine.load_history(first_page));
         engine.load_sessions();
         engine.load_prompt_library();
         // Batches a closed window cut short wait in the jobs strip to be resumed.
@@ -160,8 +167,8 @@ impl BananaApp {
             markup_painter: Default::default(),
             draw_on_added: None,
             library_dialog: Default::default(),
-            gallery: Gallery::default(),
-            history: HistoryPanel::with_budget(settings.budget()),
+            gallery,
+            history,
             lineage: LineageView::default(),
             thumbs: ThumbCache::default(),
             viewer: Viewer::default(),
