@@ -124,28 +124,6 @@ impl BananaApp {
         engine.set_repaint(Arc::new(move || ctx.request_repaint()));
         // The window's settings decide, whoever started the engine.
         engine.set_show_thinking(settings.show_thinking);
-        // The gallery lists the current session. Its first page is asked for first, for
-        // the session the library opened with, not a frame after the list of sessions is
-        // read: that list comes with the same current session and asks for nothing more.
-        let mut history = HistoryPanel::with_budget(settings.budget());
-        history.current = Some(engine.library().current_session());
-        let first_page = history.query(crate::library::now_ms(), gallery::PAGE);
-        let mut gallery = Gallery::default();
-        gallery.expect(first_page.clone(), engine.load_history(first_page));
-        engine.load_sessions();
-        engine.load_prompt_library();
-        // Batches a closed window cut short wait in the jobs strip to be resumed.
-        engine.load_batches();
-        // Deferred batches run on Google's side: follow them, and store what came.
-        engine.follow_deferred();
-        engine.load_spend();
-        // Generations a CLI run or another window adds show up here too.
-        engine.watch_library();
-        for provider in ProviderId::ALL {
-            if engine.status(provider).available {
-                engine.refresh_models(provider);
-            }
-        }
         let catalog = engine.catalog();
         let mut toasts = Toasts::default();
         if let Some(problem) = settings_problem {
@@ -154,7 +132,7 @@ impl BananaApp {
         if let Some(notice) = engine.keys().notice() {
             tracing::warn!("{notice}");
         }
-        Self {
+        let mut app = Self {
             engine,
             state,
             prompt_library: Default::default(),
@@ -167,8 +145,8 @@ impl BananaApp {
             markup_painter: Default::default(),
             draw_on_added: None,
             library_dialog: Default::default(),
-            gallery,
-            history,
+            gallery: Gallery::default(),
+            history: HistoryPanel::with_budget(settings.budget()),
             lineage: LineageView::default(),
             thumbs: ThumbCache::default(),
             viewer: Viewer::default(),
@@ -184,6 +162,31 @@ impl BananaApp {
             theme_set: false,
             ctx: cc.egui_ctx.clone(),
             answers: Default::default(),
+        };
+        app.start_reading();
+        app
+    }
+
+    /// Asks the engine for what the window shows, the gallery's first page first: for the
+    /// session the library opened with, not a frame after the list of sessions is read
+    /// (that list comes with the same current session and asks for nothing more).
+    fn start_reading(&mut self) {
+        self.history.current = Some(self.engine.library().current_session());
+        self.reload_history();
+        let engine = &self.engine;
+        engine.load_sessions();
+        engine.load_prompt_library();
+        // Batches a closed window cut short wait in the jobs strip to be resumed.
+        engine.load_batches();
+        // Deferred batches run on Google's side: follow them, and store what came.
+        engine.follow_deferred();
+        engine.load_spend();
+        // Generations a CLI run or another window adds show up here too.
+        engine.watch_library();
+        for provider in ProviderId::ALL {
+            if engine.status(provider).available {
+                engine.refresh_models(provider);
+            }
         }
     }
 
