@@ -9,10 +9,10 @@ use banana_studio::recipe::{AspectRatio, Catalog, ImageSize, ProviderId, Recipe}
 fn migrations_run_from_an_empty_database_and_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 16);
+    assert_eq!(library.schema_version().unwrap(), 17);
     drop(library);
     let again = Library::open(dir.path()).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 16);
+    assert_eq!(again.schema_version().unwrap(), 17);
     assert!(
         again
             .generations(&HistoryQuery {

@@ -95,7 +95,7 @@ fn a_lost_signature_fails_with_the_service_message() {
     let db = rusqlite::Connection::open(dir.path().join("library.sqlite3")).unwrap();
     let turns: String = db
         .query_row(
-            "SELECT model_turns_json FROM jobs WHERE id = ?1",
+            "SELECT turns_json FROM job_turns WHERE job_id = ?1",
             [a.job.id],
             |r| r.get(0),
         )
@@ -106,7 +106,7 @@ fn a_lost_signature_fails_with_the_service_message() {
         .unwrap()
         .remove("thoughtSignature");
     db.execute(
-        "UPDATE jobs SET model_turns_json = ?2 WHERE id = ?1",
+        "UPDATE job_turns SET turns_json = ?2 WHERE job_id = ?1",
         rusqlite::params![a.job.id, turns.to_string()],
     )
     .unwrap();

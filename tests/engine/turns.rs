@@ -46,12 +46,34 @@ fn wait_end(engine: &Engine) -> Result<Generation, (ErrorKind, String)> {
     panic!("no end");
 }
 
+/// A job's stored turns, wherever they are: in `job_turns`, or still in the job row
+/// of a library an earlier version wrote.
 fn stored_turns(dir: &Path, job: i64) -> String {
     let db = rusqlite::Connection::open(dir.join("library.sqlite3")).unwrap();
+    let apart: bool = db
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'job_turns')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let sql = if apart {
+        "SELECT COALESCE((SELECT turns_json FROM job_turns WHERE job_id = ?1),
+                         (SELECT model_turns_json FROM jobs WHERE id = ?1))"
+    } else {
+        "SELECT model_turns_json FROM jobs WHERE id = ?1"
+    };
+    db.query_row(sql, [job], |r| r.get(0)).unwrap()
+}
+
+/// How many job rows still hold their turns, and how many turns are kept apart.
+fn where_turns_are(dir: &Path) -> (i64, i64) {
+    let db = rusqlite::Connection::open(dir.join("library.sqlite3")).unwrap();
     db.query_row(
-        "SELECT model_turns_json FROM jobs WHERE id = ?1",
-        [job],
-        |r| r.get(0),
+        "SELECT (SELECT COUNT(*) FROM jobs WHERE model_turns_json IS NOT NULL),
+                (SELECT COUNT(*) FROM job_turns)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .unwrap()
 }
@@ -108,6 +130,11 @@ fn a_stored_turn_holds_references_and_each_picture_is_stored_once() {
     engine.submit(recipe).unwrap();
     let a = wait_end(&engine).unwrap();
 
+    assert_eq!(
+        where_turns_are(dir.path()),
+        (0, 1),
+        "the turns are kept apart from the job row a history page reads"
+    );
     let json = stored_turns(dir.path(), a.job.id);
     let image_bytes = a.images[0].size_bytes;
     assert!(
@@ -218,12 +245,18 @@ fn a_library_of_the_previous_version_is_converted_without_loss() {
     let size_before = std::fs::metadata(&db).unwrap().len();
 
     let library = Library::open(dir.path()).unwrap();
-    assert_eq!(library.schema_version().unwrap(), 16);
+    assert_eq!(library.schema_version().unwrap(), 17);
+    assert_eq!(where_turns_are(dir.path()), (2, 0), "opening moves nothing");
     assert!(library.has_turns_to_lift().unwrap());
     let report = library.lift_stored_turns().unwrap();
-    assert_eq!((report.jobs, report.pictures), (2, 4));
+    assert_eq!((report.jobs, report.pictures, report.moved), (2, 4, 2));
     assert!(report.compacted);
     assert!(!library.has_turns_to_lift().unwrap());
+    assert_eq!(
+        where_turns_are(dir.path()),
+        (0, 2),
+        "the turns left the job rows"
+    );
 
     // Every turn, its pictures put back, is exactly what was stored.
     for (job, original) in [1, 2].into_iter().zip(&before) {

@@ -405,15 +405,18 @@ impl Engine {
                 quick_check(&collector);
             }
             match collector.library.lift_stored_turns() {
-                Ok(report) if report.jobs > 0 || report.compacted => tracing::info!(
-                    jobs = report.jobs,
-                    pictures = report.pictures,
-                    compacted = report.compacted,
-                    "moved the pictures of stored model turns into files"
-                ),
+                Ok(report) if report.jobs > 0 || report.moved > 0 || report.compacted => {
+                    tracing::info!(
+                        jobs = report.jobs,
+                        moved = report.moved,
+                        pictures = report.pictures,
+                        compacted = report.compacted,
+                        "brought stored model turns to today's form"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(
-                    "the pictures of older model turns could not be moved out yet ({e}); \
+                    "older model turns could not be brought to today's form yet ({e}); \
                      they stay where they were and the next start tries again"
                 ),
             }

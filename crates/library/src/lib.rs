@@ -122,7 +122,9 @@ pub struct Library {
 }
 
 const JOB_COLUMNS: &str = "id, created_at, state, recipe_json, sandbox, error_kind, error_message, \
-                           text, cost_usd, finished_at, retry_of, model_turns_json, parent_image_id, session_id, credits, same_recipe_of, usage_json, grounding_json";
+                           text, cost_usd, finished_at, retry_of, \
+                           COALESCE((SELECT turns_json FROM job_turns WHERE job_id = jobs.id), model_turns_json), \
+                           parent_image_id, session_id, credits, same_recipe_of, usage_json, grounding_json";
 
 /// The job columns for listings: the model turns (megabytes for a 4K conversation) are
 /// left out; `Library::job` reads them when a refinement needs them.
@@ -474,13 +476,21 @@ impl Library {
             ids.push(tx.last_insert_rowid());
         }
         tx.execute(
-            "UPDATE jobs SET state = 'succeeded', text = ?2, model_turns_json = ?3, cost_usd = ?4,
-                 updated_at = ?5, finished_at = ?5, error_kind = NULL, error_message = NULL, credits = ?6,
-                 usage_json = ?7
+            "UPDATE jobs SET state = 'succeeded', text = ?2, model_turns_json = NULL, cost_usd = ?3,
+                 updated_at = ?4, finished_at = ?4, error_kind = NULL, error_message = NULL, credits = ?5,
+                 usage_json = ?6
              WHERE id = ?1",
-            params![id, text, model_turns_json, cost.usd, now, cost.credits,
+            params![id, text, cost.usd, now, cost.credits,
                     cost.usage.map(|u| serde_json::to_string(&u)).transpose()?],
         )?;
+        // Kept apart from the job row, which a history page reads (migration 17).
+        match model_turns_json {
+            Some(json) => tx.execute(
+                "INSERT OR REPLACE INTO job_turns (job_id, turns_json) VALUES (?1, ?2)",
+                params![id, json],
+            )?,
+            None => tx.execute("DELETE FROM job_turns WHERE job_id = ?1", [id])?,
+        };
         for sha in turn_parts {
             tx.execute(
                 "INSERT OR IGNORE INTO turn_parts (job_id, sha256) VALUES (?1, ?2)",

@@ -202,6 +202,21 @@ pub fn migrations() -> Migrations<'static> {
             "CREATE INDEX jobs_spend ON jobs(created_at, cost_usd) WHERE sandbox = 0;
             CREATE INDEX jobs_session_spend ON jobs(session_id, cost_usd) WHERE sandbox = 0;",
         ),
+        // 17: model turns in a table of their own. A turn's thought signatures are tens
+        // of kilobytes, so a job row holding them spilled onto overflow pages, and every
+        // column after it (the session a history page filters on, its cost, its usage)
+        // was read by walking that chain: a start-up that grew with the conversations.
+        // Turns stored before are moved job by job in the background (`library_tasks`),
+        // never all at open; until then a job's turns are read from whichever holds them.
+        M::up(
+            "CREATE TABLE job_turns (
+                job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+                turns_json TEXT NOT NULL
+            );
+            INSERT INTO library_tasks (name, progress)
+                SELECT 'move_turns', 0
+                WHERE EXISTS (SELECT 1 FROM jobs WHERE model_turns_json IS NOT NULL);",
+        ),
     ])
 }
 

@@ -17,7 +17,11 @@ pub(super) const PARTS_DIR: &str = "parts";
 
 /// The background task that lifts pictures out of turns stored by earlier versions.
 const LIFT_TASK: &str = "lift_turn_pictures";
-/// The compaction that follows it, kept until it succeeds.
+/// The background task that moves turns out of the job rows (migration 17).
+const MOVE_TASK: &str = "move_turns";
+/// How many jobs' turns one transaction of that move takes.
+const MOVE_BATCH: i64 = 64;
+/// The compaction that follows them, kept until it succeeds.
 const VACUUM_TASK: &str = "vacuum";
 
 /// What [`Library::lift_stored_turns`] did.
@@ -27,6 +31,8 @@ pub struct LiftReport {
     pub jobs: usize,
     /// Pictures moved out into files.
     pub pictures: usize,
+    /// Jobs whose turns moved out of the job row into `job_turns`.
+    pub moved: usize,
     /// Whether the database file was compacted afterwards.
     pub compacted: bool,
 }
@@ -143,12 +149,94 @@ impl Library {
             })?)
     }
 
-    /// Moves the pictures out of turns stored by earlier versions, one job per
-    /// transaction, so it can stop anywhere (a crash, the app closing) and go on at
-    /// the next start; nothing is lost and a job half done does not exist. Then compacts
-    /// the database once. Turns already without pictures are left as they are.
+    /// Brings turns stored by earlier versions to today's form: first the pictures are
+    /// moved out of them, one job per transaction, then the turns out of the job rows,
+    /// a few dozen jobs per transaction. Either can stop anywhere (a crash, the app
+    /// closing) and goes on at the next start; nothing is lost and a job half done does
+    /// not exist. Then compacts the database once. Turns already without pictures are
+    /// left as they are.
     pub fn lift_stored_turns(&self) -> Result<LiftReport, LibraryError> {
         let mut report = LiftReport::default();
+        self.lift_pictures(&mut report)?;
+        report.moved = self.move_turns()?;
+        let vacuum_due: bool = self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM library_tasks WHERE name = ?1)",
+            [VACUUM_TASK],
+            |r| r.get(0),
+        )?;
+        if vacuum_due {
+            let conn = self.conn();
+            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            conn.execute("DELETE FROM library_tasks WHERE name = ?1", [VACUUM_TASK])?;
+            report.compacted = true;
+        }
+        Ok(report)
+    }
+
+    /// Moves turns out of the job rows into `job_turns`. The pictures are lifted out
+    /// first, since that reads and rewrites the turns where they are.
+    fn move_turns(&self) -> Result<usize, LibraryError> {
+        let mut moved = 0;
+        loop {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let progress: Option<i64> = tx
+                .query_row(
+                    "SELECT progress FROM library_tasks WHERE name = ?1",
+                    [MOVE_TASK],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(progress) = progress else { break };
+            let (last, count): (Option<i64>, u32) = tx.query_row(
+                "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM jobs
+                     WHERE id > ?1 AND model_turns_json IS NOT NULL ORDER BY id LIMIT ?2)",
+                params![progress, MOVE_BATCH],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            match last {
+                Some(last) => {
+                    let range = "id > ?1 AND id <= ?2 AND model_turns_json IS NOT NULL";
+                    // A job already in `job_turns` keeps that (it is what is read).
+                    tx.execute(
+                        &format!(
+                            "INSERT OR IGNORE INTO job_turns (job_id, turns_json)
+                             SELECT id, model_turns_json FROM jobs WHERE {range}"
+                        ),
+                        params![progress, last],
+                    )?;
+                    tx.execute(
+                        &format!("UPDATE jobs SET model_turns_json = NULL WHERE {range}"),
+                        params![progress, last],
+                    )?;
+                    tx.execute(
+                        "UPDATE library_tasks SET progress = ?2 WHERE name = ?1",
+                        params![MOVE_TASK, last],
+                    )?;
+                    moved += count as usize;
+                }
+                None => Self::finish_task(&tx, MOVE_TASK)?,
+            }
+            tx.commit()?;
+            if last.is_none() {
+                break;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Ends a conversion task; the compaction after it is due.
+    fn finish_task(conn: &rusqlite::Connection, task: &str) -> Result<(), LibraryError> {
+        conn.execute("DELETE FROM library_tasks WHERE name = ?1", [task])?;
+        conn.execute(
+            "INSERT OR IGNORE INTO library_tasks (name, progress) VALUES (?1, 0)",
+            [VACUUM_TASK],
+        )?;
+        Ok(())
+    }
+
+    /// Lifts the pictures out of turns still in the job rows, one job per transaction.
+    fn lift_pictures(&self, report: &mut LiftReport) -> Result<(), LibraryError> {
         loop {
             let next: Option<(i64, String)> = {
                 let conn = self.conn();
@@ -169,10 +257,7 @@ impl Library {
                     )
                     .optional()?;
                 if next.is_none() {
-                    conn.execute(
-                        "UPDATE library_tasks SET name = ?2, progress = 0 WHERE name = ?1",
-                        params![LIFT_TASK, VACUUM_TASK],
-                    )?;
+                    Self::finish_task(&conn, LIFT_TASK)?;
                 }
                 next
             };
@@ -183,18 +268,7 @@ impl Library {
                 report.pictures += lifted;
             }
         }
-        let vacuum_due: bool = self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM library_tasks WHERE name = ?1)",
-            [VACUUM_TASK],
-            |r| r.get(0),
-        )?;
-        if vacuum_due {
-            let conn = self.conn();
-            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
-            conn.execute("DELETE FROM library_tasks WHERE name = ?1", [VACUUM_TASK])?;
-            report.compacted = true;
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Lifts the pictures out of one job's turns; returns how many there were.
@@ -242,5 +316,111 @@ impl Library {
         )?;
         tx.commit()?;
         Ok(parts.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use banana_core::recipe::{Catalog, ProviderId, Recipe};
+
+    /// A library the previous version wrote (schema 16): turns without pictures, kept
+    /// in the job rows; some jobs have none.
+    fn schema_16_library(dir: &Path, jobs: i64) {
+        let mut conn = rusqlite::Connection::open(dir.join(super::super::health::DB_FILE)).unwrap();
+        crate::migrations::migrations()
+            .to_version(&mut conn, 16)
+            .unwrap();
+        let recipe = serde_json::to_string(&Recipe::new(
+            "a kite",
+            ProviderId::Gemini,
+            &Catalog::bundled(),
+        ))
+        .unwrap();
+        for id in 1..=jobs {
+            let turns = (id % 3 != 0).then(|| turns_of(id));
+            conn.execute(
+                "INSERT INTO jobs (id, created_at, updated_at, state, provider, model, prompt,
+                                   recipe_json, model_turns_json)
+                 VALUES (?1, ?1, ?1, 'succeeded', 'gemini', 'm', 'a kite', ?2, ?3)",
+                params![id, recipe, turns],
+            )
+            .unwrap();
+        }
+    }
+
+    fn turns_of(job: i64) -> String {
+        format!(
+            r#"[{{"role":"model","parts":[{{"text":"job {job}","thoughtSignature":"c2ln{job}"}}]}}]"#
+        )
+    }
+
+    #[test]
+    fn turns_leave_the_job_rows_in_the_background_and_read_the_same_throughout() {
+        let dir = tempfile::tempdir().unwrap();
+        // More jobs than one transaction of the move takes.
+        let jobs = MOVE_BATCH * 2 + 7;
+        schema_16_library(dir.path(), jobs);
+        let library = Library::open(dir.path()).unwrap();
+        let read_all = |library: &Library| -> Vec<Option<String>> {
+            (1..=jobs)
+                .map(|id| library.job(id).unwrap().unwrap().model_turns)
+                .collect()
+        };
+        let want: Vec<Option<String>> = (1..=jobs)
+            .map(|id| (id % 3 != 0).then(|| turns_of(id)))
+            .collect();
+        assert_eq!(
+            read_all(&library),
+            want,
+            "read from the rows before the move"
+        );
+        assert!(library.has_turns_to_lift().unwrap());
+
+        let report = library.lift_stored_turns().unwrap();
+        let holding = want.iter().flatten().count();
+        assert_eq!((report.jobs, report.moved), (0, holding));
+        assert!(report.compacted);
+        assert!(!library.has_turns_to_lift().unwrap());
+        assert_eq!(read_all(&library), want, "read from job_turns after it");
+        let left: i64 = library
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM jobs WHERE model_turns_json IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(library.lift_stored_turns().unwrap(), LiftReport::default());
+    }
+
+    #[test]
+    fn a_move_cut_short_goes_on_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = MOVE_BATCH * 3;
+        schema_16_library(dir.path(), jobs);
+        let library = Library::open(dir.path()).unwrap();
+        // As if the app closed after the first transaction of the move.
+        {
+            let conn = library.conn();
+            conn.execute_batch(&format!(
+                "INSERT INTO job_turns SELECT id, model_turns_json FROM jobs
+                     WHERE id <= {MOVE_BATCH} AND model_turns_json IS NOT NULL;
+                 UPDATE jobs SET model_turns_json = NULL WHERE id <= {MOVE_BATCH};
+                 UPDATE library_tasks SET progress = {MOVE_BATCH} WHERE name = '{MOVE_TASK}';"
+            ))
+            .unwrap();
+        }
+        drop(library);
+        let library = Library::open(dir.path()).unwrap();
+        let report = library.lift_stored_turns().unwrap();
+        let rest = (MOVE_BATCH + 1..=jobs).filter(|id| id % 3 != 0).count();
+        assert_eq!(report.moved, rest);
+        for id in 1..=jobs {
+            let turns = library.job(id).unwrap().unwrap().model_turns;
+            assert_eq!(turns, (id % 3 != 0).then(|| turns_of(id)), "job {id}");
+        }
     }
 }
