@@ -373,6 +373,8 @@ impl eframe::App for BananaApp {
             super::theme::apply(ctx, self.settings.theme);
             self.theme_set = true;
         }
+        // A view chosen after the last frame was drawn (or in a frame not drawn).
+        self.load_due_view();
         // Every waiting event, every frame.
         while let Some(event) = self.engine.try_event() {
             self.on_event(ctx, event);
@@ -545,6 +547,8 @@ impl eframe::App for BananaApp {
         for command in commands {
             self.run(command);
         }
+        // What this frame chose to show is asked for once it is drawn.
+        self.load_due_view();
         for image in self.thumbs.take_requests() {
             let answer = self.engine.load_thumbnail(image);
             self.answers.thumbs.push((image, answer));

@@ -174,14 +174,8 @@ impl BananaApp {
                     self.gallery.select(image);
                 }
                 if self.viewer.show(image) {
-                    let (width, height) = self
-                        .gallery
-                        .image(image)
-                        .map_or((u32::MAX, u32::MAX), |(_, i)| (i.width, i.height));
-                    let side = self
-                        .viewer
-                        .side_for(width, height, self.ctx.pixels_per_point());
-                    self.load_view(image, side);
+                    // Asked for once this frame is drawn (`load_due_view`).
+                    self.answers.view_due = Some(image);
                 }
             }
             Command::SaveAs(image) => {
