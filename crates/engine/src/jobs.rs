@@ -335,8 +335,10 @@ async fn run(
         on_thought,
         // A masked edit's answer is put back into the original before it is stored.
         spool: masked.is_none().then(|| {
-            Arc::new(spool::LibrarySpool::new(inner.library.root().to_owned()))
-                as Arc<dyn banana_providers::spool::Spool>
+            Arc::new(spool::LibrarySpool::new(
+                inner.library.root().to_owned(),
+                inner.ahead_of_thumbs.clone(),
+            )) as Arc<dyn banana_providers::spool::Spool>
         }),
         cancel: cancel.clone(),
         progress: Arc::new(move |p: Progress| {
