@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
@@ -58,6 +59,13 @@ pub(super) struct Ahead {
     clear: Notify,
 }
 
+/// The longest a thumbnail being made waits, in all, for work ahead of it: results may
+/// stream in for a long while, and the gallery needs its thumbnails too.
+const MAX_STEP_ASIDE: Duration = Duration::from_millis(500);
+
+/// How often a thumbnail stepping aside looks whether it may go on.
+const QUIET_POLL: Duration = Duration::from_millis(2);
+
 /// One piece of work ahead of thumbnails, under way until dropped.
 pub(super) struct AheadOf(Arc<Ahead>);
 
@@ -66,6 +74,16 @@ impl Ahead {
     pub(super) fn begin(self: &Arc<Self>) -> AheadOf {
         self.count.fetch_add(1, Ordering::SeqCst);
         AheadOf(self.clone())
+    }
+
+    /// Blocks the calling (thumbnail) thread while such work is under way, for at most
+    /// `limit`; how long it waited.
+    fn wait_quiet(&self, limit: Duration) -> Duration {
+        let started = std::time::Instant::now();
+        while self.count.load(Ordering::SeqCst) > 0 && started.elapsed() < limit {
+            std::thread::sleep(QUIET_POLL);
+        }
+        started.elapsed()
     }
 
     /// Waits until no such work is under way.
@@ -210,7 +228,18 @@ fn make(inner: &Inner, image: ImageId) -> Result<Result<(), String>, String> {
     };
     let bytes = std::fs::read(&record.path)
         .map_err(|e| format!("its file {} cannot be read: {e}", record.path.display()))?;
-    match inner.library.make_thumbnail(&record.sha256, &bytes) {
+    // Mid-image, a thumbnail steps aside for results arriving or being stored (a 4K
+    // decode takes a core for a tenth of a second), but never for long in all.
+    let mut left = MAX_STEP_ASIDE;
+    let mut step_aside = || {
+        if !left.is_zero() {
+            left = left.saturating_sub(inner.ahead_of_thumbs.wait_quiet(left));
+        }
+    };
+    match inner
+        .library
+        .make_thumbnail_yielding(&record.sha256, &bytes, &mut step_aside)
+    {
         Ok(Ok(_)) => Ok(Ok(())),
         Ok(Err(imaging::ImagingError::Encode(e))) => Err(e),
         Ok(Err(damage)) => Ok(Err(damage.to_string())),
@@ -222,6 +251,39 @@ fn make(inner: &Inner, image: ImageId) -> Result<Result<(), String>, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_thumbnail_steps_aside_while_work_is_ahead_and_never_beyond_its_limit() {
+        let ahead = Arc::new(Ahead::default());
+        let long = Duration::from_secs(10);
+        assert!(
+            ahead.wait_quiet(long) < Duration::from_secs(1),
+            "nothing ahead"
+        );
+
+        let guard = ahead.begin();
+        let waited = ahead.wait_quiet(Duration::from_millis(50));
+        assert!(waited >= Duration::from_millis(50), "held for {waited:?}");
+        assert!(waited < long);
+
+        let releaser = std::thread::Builder::new()
+            .name("ahead".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                drop(guard);
+            })
+            .unwrap();
+        let waited = ahead.wait_quiet(long);
+        releaser.join().unwrap();
+        assert!(
+            waited >= Duration::from_millis(20),
+            "went on early: {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "went on once clear: {waited:?}"
+        );
+    }
 
     #[test]
     fn makers_run_work_in_the_background_at_the_lowest_priority() {

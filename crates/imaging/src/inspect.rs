@@ -23,7 +23,19 @@ pub struct Inspected {
 
 /// Checks untrusted bytes decode whole (within the limits) and makes their thumbnail.
 pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImagingError> {
-    match streamed(bytes, THUMB_SIDE_PX) {
+    inspect_yielding(bytes, &mut || {})
+}
+
+/// Rows of a streamed PNG read between two calls of a `yield_now` hook.
+pub const ROWS_BETWEEN_YIELDS: u64 = 64;
+
+/// [`inspect`], calling `yield_now` every [`ROWS_BETWEEN_YIELDS`] rows of a streamed PNG:
+/// background work can step aside there for work that matters more, mid-image.
+pub fn inspect_yielding(
+    bytes: &[u8],
+    yield_now: &mut dyn FnMut(),
+) -> Result<Inspected, ImagingError> {
+    match streamed(bytes, THUMB_SIDE_PX, yield_now) {
         Some(result) => {
             let (width, height, thumb) = result?;
             Ok(Inspected {
@@ -49,7 +61,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, ImagingError> {
 /// by row; other images are decoded whole and then shrunk.
 pub fn decode_fitted(bytes: &[u8], max_side: u32) -> Result<DynamicImage, ImagingError> {
     let max_side = max_side.max(1);
-    if let Some(result) = streamed(bytes, max_side) {
+    if let Some(result) = streamed(bytes, max_side, &mut || {}) {
         return result.map(|(_, _, fitted)| fitted);
     }
     let img = decode(bytes)?;
@@ -70,7 +82,11 @@ type Averaged = (u32, u32, DynamicImage);
 /// The one-pass path for a plain PNG larger than `side`: its size, and its pixels
 /// averaged down to `side` on the long side. None where the full decode must do
 /// (another format, interlacing, an EXIF orientation, a small image).
-fn streamed(bytes: &[u8], side: u32) -> Option<Result<Averaged, ImagingError>> {
+fn streamed(
+    bytes: &[u8],
+    side: u32,
+    yield_now: &mut dyn FnMut(),
+) -> Option<Result<Averaged, ImagingError>> {
     if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return None;
     }
@@ -117,7 +133,12 @@ fn streamed(bytes: &[u8], side: u32) -> Option<Result<Averaged, ImagingError>> {
         (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
         _ => return None,
     };
-    Some(average_rows(&mut reader, width, height, channels, side))
+    Some(average_rows(
+        &mut reader,
+        (width, height, channels),
+        side,
+        yield_now,
+    ))
 }
 
 /// Source pixels averaged per thumbnail pixel along each side, at most: a 4x4 grid
@@ -152,10 +173,9 @@ fn samples(source: u32, thumb: u32) -> Vec<Option<usize>> {
 /// cell's source pixels into its pixel of the image `side` long.
 fn average_rows(
     reader: &mut png::Reader<Cursor<&[u8]>>,
-    width: u32,
-    height: u32,
-    channels: usize,
+    (width, height, channels): (u32, u32, usize),
     side: u32,
+    yield_now: &mut dyn FnMut(),
 ) -> Result<Averaged, ImagingError> {
     let (tw, th) = fitted_size(width, height, side);
     // The sampled source columns, each with its thumbnail column.
@@ -170,6 +190,9 @@ fn average_rows(
     let mut rows_in = vec![0u32; th as usize];
     let mut y = 0u64;
     while let Some(row) = reader.next_row().map_err(corrupt)? {
+        if y % ROWS_BETWEEN_YIELDS == ROWS_BETWEEN_YIELDS - 1 {
+            yield_now();
+        }
         if y >= u64::from(height) {
             return Err(ImagingError::Corrupt(
                 "more rows than the header says".into(),
@@ -298,7 +321,7 @@ mod tests {
             let img = picture(w, h, alpha);
             let bytes = encode(&img, OutputFormat::Png).unwrap();
             assert!(
-                streamed(&bytes, THUMB_SIDE_PX).is_some(),
+                streamed(&bytes, THUMB_SIDE_PX, &mut || {}).is_some(),
                 "{w}x{h} takes the one pass"
             );
             let fast = inspect(&bytes).unwrap();
@@ -307,6 +330,18 @@ mod tests {
             let diff = mean_difference(&fast.thumb_png, &full);
             assert!(diff < 3.0, "{w}x{h}: mean difference {diff}");
         }
+    }
+
+    /// Background work steps aside between rows, not only between images, and the
+    /// thumbnail is the same whether it did or not.
+    #[test]
+    fn a_streamed_png_yields_every_few_rows() {
+        let img = picture(400, 1000, false);
+        let bytes = encode(&img, OutputFormat::Png).unwrap();
+        let mut yields = 0u64;
+        let yielding = inspect_yielding(&bytes, &mut || yields += 1).unwrap();
+        assert_eq!(yields, 1000 / ROWS_BETWEEN_YIELDS);
+        assert_eq!(yielding, inspect(&bytes).unwrap());
     }
 
     #[test]
@@ -396,10 +431,10 @@ mod tests {
     #[test]
     fn other_formats_and_small_images_take_the_full_decode() {
         let jpeg = encode(&picture(800, 600, false), OutputFormat::Jpeg).unwrap();
-        assert!(streamed(&jpeg, THUMB_SIDE_PX).is_none());
+        assert!(streamed(&jpeg, THUMB_SIDE_PX, &mut || {}).is_none());
         assert_eq!(inspect(&jpeg).unwrap().width, 800);
         let small = encode(&picture(100, 80, false), OutputFormat::Png).unwrap();
-        assert!(streamed(&small, THUMB_SIDE_PX).is_none());
+        assert!(streamed(&small, THUMB_SIDE_PX, &mut || {}).is_none());
         assert_eq!(inspect(&small).unwrap().height, 80);
     }
 

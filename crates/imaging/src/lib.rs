@@ -18,7 +18,7 @@ pub use input::{
     DEFAULT_MAX_SIDE_PX, InputError, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, PreparedInput,
     prepare_input, too_large_message,
 };
-pub use inspect::{Inspected, decode_fitted, inspect};
+pub use inspect::{Inspected, ROWS_BETWEEN_YIELDS, decode_fitted, inspect, inspect_yielding};
 pub use png_check::png_structure;
 
 use banana_core::recipe::OutputFormat;

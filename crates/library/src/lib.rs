@@ -444,7 +444,18 @@ impl Library {
         sha256: &str,
         image: &[u8],
     ) -> Result<Result<Vec<u8>, banana_imaging::ImagingError>, LibraryError> {
-        let png = match banana_imaging::inspect(image) {
+        self.make_thumbnail_yielding(sha256, image, &mut || {})
+    }
+
+    /// [`Library::make_thumbnail`], calling `yield_now` every few rows of a large PNG
+    /// (see [`banana_imaging::inspect_yielding`]).
+    pub fn make_thumbnail_yielding(
+        &self,
+        sha256: &str,
+        image: &[u8],
+        yield_now: &mut dyn FnMut(),
+    ) -> Result<Result<Vec<u8>, banana_imaging::ImagingError>, LibraryError> {
+        let png = match banana_imaging::inspect_yielding(image, yield_now) {
             Ok(inspected) => inspected.thumb_png,
             Err(e) => return Ok(Err(e)),
         };
