@@ -63,6 +63,9 @@ pub(super) struct Ahead {
 /// stream in for a long while, and the gallery needs its thumbnails too.
 const MAX_STEP_ASIDE: Duration = Duration::from_millis(500);
 
+/// The longest a thumbnail waits to start for work ahead of it.
+const MAX_WAIT_TO_START: Duration = Duration::from_secs(1);
+
 /// How often a thumbnail stepping aside looks whether it may go on.
 const QUIET_POLL: Duration = Duration::from_millis(2);
 
@@ -84,6 +87,13 @@ impl Ahead {
             std::thread::sleep(QUIET_POLL);
         }
         started.elapsed()
+    }
+
+    /// Waits until no such work is under way, or `limit` has passed: a picture arriving
+    /// over a slow connection may take half a minute, and the thumbnails of the jobs
+    /// before it are not held back that long.
+    async fn cleared_or_after(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.cleared()).await;
     }
 
     /// Waits until no such work is under way.
@@ -129,7 +139,10 @@ pub(super) fn make_missing(inner: &Arc<Inner>, generation: &Generation) {
         let (id, job, index) = (record.id, record.job_id, record.index);
         tokio::spawn(async move {
             let _write = write;
-            inner.ahead_of_thumbs.cleared().await;
+            inner
+                .ahead_of_thumbs
+                .cleared_or_after(MAX_WAIT_TO_START)
+                .await;
             let (tx, rx) = tokio::sync::oneshot::channel();
             let worker = inner.clone();
             inner.thumb_makers.run(Box::new(move || {
@@ -283,6 +296,39 @@ mod tests {
             waited < Duration::from_secs(5),
             "went on once clear: {waited:?}"
         );
+    }
+
+    #[test]
+    fn a_thumbnail_waits_to_start_while_work_is_ahead_but_not_for_ever() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let ahead = Arc::new(Ahead::default());
+        let long = Duration::from_secs(10);
+        runtime.block_on(async {
+            let started = std::time::Instant::now();
+            ahead.cleared_or_after(long).await;
+            assert!(started.elapsed() < Duration::from_secs(1), "nothing ahead");
+
+            let guard = ahead.begin();
+            let started = std::time::Instant::now();
+            ahead.cleared_or_after(Duration::from_millis(50)).await;
+            assert!(started.elapsed() >= Duration::from_millis(50));
+
+            let started = std::time::Instant::now();
+            let release = async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                drop(guard);
+            };
+            tokio::join!(ahead.cleared_or_after(long), release);
+            let waited = started.elapsed();
+            assert!(waited >= Duration::from_millis(20), "{waited:?}");
+            assert!(
+                waited < Duration::from_secs(5),
+                "went on once clear: {waited:?}"
+            );
+        });
     }
 
     #[test]
