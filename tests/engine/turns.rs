@@ -50,14 +50,7 @@ fn wait_end(engine: &Engine) -> Result<Generation, (ErrorKind, String)> {
 /// of a library an earlier version wrote.
 fn stored_turns(dir: &Path, job: i64) -> String {
     let db = rusqlite::Connection::open(dir.join("library.sqlite3")).unwrap();
-    let apart: bool = db
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'job_turns')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let sql = if apart {
+    let sql = if turns_apart(&db) {
         "SELECT COALESCE((SELECT turns_json FROM job_turns WHERE job_id = ?1),
                          (SELECT model_turns_json FROM jobs WHERE id = ?1))"
     } else {
@@ -66,16 +59,29 @@ fn stored_turns(dir: &Path, job: i64) -> String {
     db.query_row(sql, [job], |r| r.get(0)).unwrap()
 }
 
+/// Whether the database has the table turns are kept apart in (schema 17 on).
+fn turns_apart(db: &rusqlite::Connection) -> bool {
+    db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'job_turns')",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 /// How many job rows still hold their turns, and how many turns are kept apart.
 fn where_turns_are(dir: &Path) -> (i64, i64) {
     let db = rusqlite::Connection::open(dir.join("library.sqlite3")).unwrap();
-    db.query_row(
-        "SELECT (SELECT COUNT(*) FROM jobs WHERE model_turns_json IS NOT NULL),
-                (SELECT COUNT(*) FROM job_turns)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get(0)).unwrap();
+    let apart = if turns_apart(&db) {
+        count("SELECT COUNT(*) FROM job_turns")
+    } else {
+        0
+    };
+    (
+        count("SELECT COUNT(*) FROM jobs WHERE model_turns_json IS NOT NULL"),
+        apart,
     )
-    .unwrap()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -326,4 +332,45 @@ fn an_old_library_refines_while_its_conversion_runs() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!stored_turns(dir.path(), 1).contains("\"data\""));
+}
+
+/// A library written by the version before turns had a table of their own (schema 16):
+/// a Pro image and a refinement of it, saved as JPEG, whose turns (without pixels) are in
+/// the job rows.
+fn schema_16_library() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/library-v16");
+    copy_tree(&fixture, dir.path());
+    dir
+}
+
+#[test]
+fn a_library_of_schema_16_moves_its_turns_and_refines_from_them() {
+    let dir = schema_16_library();
+    let before: Vec<String> = [1, 2].map(|job| stored_turns(dir.path(), job)).into();
+    assert_eq!(
+        where_turns_are(dir.path()),
+        (2, 0),
+        "as the fixture was written"
+    );
+
+    let library = Library::open(dir.path()).unwrap();
+    assert_eq!(library.schema_version().unwrap(), 17);
+    let report = library.lift_stored_turns().unwrap();
+    assert_eq!((report.jobs, report.pictures, report.moved), (0, 0, 2));
+    assert_eq!(where_turns_are(dir.path()), (0, 2));
+    let after: Vec<String> = [1, 2].map(|job| stored_turns(dir.path(), job)).into();
+    assert_eq!(after, before, "every turn moved as it was, byte for byte");
+    drop(library);
+
+    let (engine, sandbox) = engine(dir.path());
+    let image = engine.library().generation(2).unwrap().unwrap().images[0].id;
+    engine.refine(image, pro("make the kite yellow")).unwrap();
+    let c = wait_end(&engine).unwrap();
+    assert_eq!(c.job.parent_image_id, Some(image));
+    assert_eq!(
+        sandbox.gemini().unwrap().returned_signatures(),
+        4,
+        "both stored steps went back with their signatures"
+    );
 }
