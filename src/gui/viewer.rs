@@ -53,15 +53,24 @@ impl Default for Viewer {
 }
 
 impl Viewer {
-    /// Switches to an image; returns true when its pixels must be loaded.
-    pub fn show(&mut self, image: ImageId) -> bool {
+    /// Switches to an image; its pixels are asked for once the frame is drawn (see
+    /// [`Viewer::pixels_wanted`]).
+    pub fn show(&mut self, image: ImageId) {
         if self.shown == Some(image) {
-            return false;
+            return;
         }
         // Zoom and pan stay: stepping through variants at 100% compares their details.
         self.shown = Some(image);
         self.error = None;
-        !matches!(&self.texture, Some((id, ..)) if *id == image)
+    }
+
+    /// The shown image, when its pixels are to be asked for: it has no texture, no
+    /// decode under way and no error.
+    pub fn pixels_wanted(&self) -> Option<ImageId> {
+        let shown = self.shown?;
+        let here = matches!(&self.texture, Some((id, ..)) if *id == shown);
+        let coming = matches!(&self.loading, Some((id, ..)) if *id == shown);
+        (!here && !coming && self.error.is_none()).then_some(shown)
     }
 
     /// Shows nothing: the image shown is no longer listed.

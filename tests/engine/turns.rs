@@ -293,17 +293,18 @@ fn a_library_of_the_previous_version_is_converted_without_loss() {
     drop(library);
 
     // And the old conversation goes on.
-    let (engine, sandbox) = engine(dir.path());
-    let child = engine
-        .library()
-        .job(2)
-        .unwrap()
-        .expect("the refinement of the fixture");
+    refines_the_fixture_with_both_signatures(dir.path());
+}
+
+/// Refines the image of job 2 of a fixture (the refinement of job 1's image): both
+/// stored steps go back with their signatures.
+fn refines_the_fixture_with_both_signatures(dir: &Path) {
+    let (engine, sandbox) = engine(dir);
     let image = engine
         .library()
-        .generation(child.id)
+        .generation(2)
         .unwrap()
-        .unwrap()
+        .expect("the refinement of the fixture")
         .images[0]
         .id;
     engine.refine(image, pro("make the kite yellow")).unwrap();
@@ -363,14 +364,5 @@ fn a_library_of_schema_16_moves_its_turns_and_refines_from_them() {
     assert_eq!(after, before, "every turn moved as it was, byte for byte");
     drop(library);
 
-    let (engine, sandbox) = engine(dir.path());
-    let image = engine.library().generation(2).unwrap().unwrap().images[0].id;
-    engine.refine(image, pro("make the kite yellow")).unwrap();
-    let c = wait_end(&engine).unwrap();
-    assert_eq!(c.job.parent_image_id, Some(image));
-    assert_eq!(
-        sandbox.gemini().unwrap().returned_signatures(),
-        4,
-        "both stored steps went back with their signatures"
-    );
+    refines_the_fixture_with_both_signatures(dir.path());
 }

@@ -159,11 +159,7 @@ impl Library {
         let mut report = LiftReport::default();
         self.lift_pictures(&mut report)?;
         report.moved = self.move_turns()?;
-        let vacuum_due: bool = self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM library_tasks WHERE name = ?1)",
-            [VACUUM_TASK],
-            |r| r.get(0),
-        )?;
+        let vacuum_due = Self::task_progress(&self.conn(), VACUUM_TASK)?.is_some();
         if vacuum_due {
             let conn = self.conn();
             conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
@@ -180,14 +176,9 @@ impl Library {
         loop {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
-            let progress: Option<i64> = tx
-                .query_row(
-                    "SELECT progress FROM library_tasks WHERE name = ?1",
-                    [MOVE_TASK],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(progress) = progress else { break };
+            let Some(progress) = Self::task_progress(&tx, MOVE_TASK)? else {
+                break;
+            };
             let (last, count): (Option<i64>, u32) = tx.query_row(
                 "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM jobs
                      WHERE id > ?1 AND model_turns_json IS NOT NULL ORDER BY id LIMIT ?2)",
@@ -225,6 +216,17 @@ impl Library {
         Ok(moved)
     }
 
+    /// How far a background task has come, if it is still to do.
+    fn task_progress(conn: &rusqlite::Connection, task: &str) -> Result<Option<i64>, LibraryError> {
+        Ok(conn
+            .query_row(
+                "SELECT progress FROM library_tasks WHERE name = ?1",
+                [task],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Ends a conversion task; the compaction after it is due.
     fn finish_task(conn: &rusqlite::Connection, task: &str) -> Result<(), LibraryError> {
         conn.execute("DELETE FROM library_tasks WHERE name = ?1", [task])?;
@@ -240,14 +242,9 @@ impl Library {
         loop {
             let next: Option<(i64, String)> = {
                 let conn = self.conn();
-                let progress: Option<i64> = conn
-                    .query_row(
-                        "SELECT progress FROM library_tasks WHERE name = ?1",
-                        [LIFT_TASK],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let Some(progress) = progress else { break };
+                let Some(progress) = Self::task_progress(&conn, LIFT_TASK)? else {
+                    break;
+                };
                 let next = conn
                     .query_row(
                         "SELECT id, model_turns_json FROM jobs

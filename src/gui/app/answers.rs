@@ -15,11 +15,6 @@ use crate::recipe::ProviderId;
 /// Requests the app made and has not heard back from.
 #[derive(Default)]
 pub(super) struct Answers {
-    /// The image the viewer is to show, whose pixels are asked for once the frame that
-    /// chose it is drawn: a 4K decode then does not race that frame for the cores (at
-    /// start, the frame that draws the history's first page), and when several results
-    /// arrive in one frame only the one shown is decoded.
-    pub view_due: Option<ImageId>,
     /// Thumbnails being decoded.
     pub thumbs: Vec<(ImageId, PixelsAnswer)>,
     /// An image being decoded in full to go on the clipboard.
@@ -241,17 +236,15 @@ impl BananaApp {
 }
 
 impl BananaApp {
-    /// Asks for the shown image's pixels at most `side` long; the viewer keeps what it
-    /// shows until they come.
-    /// Asks for the pixels of the image the viewer was told to show this frame, sized
-    /// for the view as this frame laid it out.
+    /// Asks for the pixels of the image the viewer shows when it has none coming, sized
+    /// for the view as this frame laid it out. Called once a frame is drawn, so a 4K
+    /// decode does not race that frame for the cores (at start, the frame that draws the
+    /// history's first page), and when several results arrive in one frame only the one
+    /// shown is decoded.
     pub(super) fn load_due_view(&mut self) {
-        let Some(image) = self.answers.view_due.take() else {
+        let Some(image) = self.viewer.pixels_wanted() else {
             return;
         };
-        if self.viewer.shown() != Some(image) {
-            return;
-        }
         let (width, height) = self
             .gallery
             .image(image)
@@ -262,6 +255,8 @@ impl BananaApp {
         self.load_view(image, side);
     }
 
+    /// Asks for the shown image's pixels at most `side` long; the viewer keeps what it
+    /// shows until they come.
     pub(super) fn load_view(&mut self, image: ImageId, side: u32) {
         let answer = self.engine.load_image_fitted(image, side);
         self.viewer.expect(image, side, answer);

@@ -173,10 +173,8 @@ impl BananaApp {
                 if self.gallery.selected != Some(image) {
                     self.gallery.select(image);
                 }
-                if self.viewer.show(image) {
-                    // Asked for once this frame is drawn (`load_due_view`).
-                    self.answers.view_due = Some(image);
-                }
+                // Its pixels are asked for once this frame is drawn (`load_due_view`).
+                self.viewer.show(image);
             }
             Command::SaveAs(image) => {
                 // Named by the template every export uses (Settings, File names).
